@@ -1,0 +1,3 @@
+"""Built-in node types: one module per type; importing this package registers them all."""
+
+from . import http, llm, transform, webhook  # noqa: F401

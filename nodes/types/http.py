@@ -1,0 +1,89 @@
+"""`http`: call an HTTP API with httpx (through ctx, which applies the outbound-address guard).
+
+Output: {status, headers, body}; the body is parsed when the response is JSON. A status outside
+2xx fails the node unless `accept_status` lists it or `fail_on_error_status` is off.
+"""
+
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from ..base import NodeConfig, NodeError, NodeType, expression_field
+from ..registry import register
+
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def check_url(value: str) -> str:
+    if "{{" in value:  # rendered at run time, checked again then
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not a valid URL (http:// or https:// with a host)")
+    return value
+
+
+class HttpConfig(NodeConfig):
+    method: Method = "GET"
+    url: str = Field(..., description="The URL to call.", json_schema_extra=expression_field(format="uri"))
+    headers: dict[str, str] = Field(default_factory=dict, json_schema_extra=expression_field())
+    query: dict[str, str] = Field(default_factory=dict, json_schema_extra=expression_field())
+    json_body: Any = Field(
+        None,
+        description="A JSON body (object, list or an expression).",
+        json_schema_extra=expression_field(format="json"),
+    )
+    text_body: str | None = Field(None, json_schema_extra=expression_field(format="textarea"))
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds before the call is abandoned.")
+    follow_redirects: bool = True
+    fail_on_error_status: bool = Field(True, description="Fail the node on a non-2xx status.")
+    accept_status: list[int] = Field(
+        default_factory=list, description="Non-2xx statuses that do not fail the node."
+    )
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: check_url(v)))
+
+    @model_validator(mode="after")
+    def _one_body(self) -> "HttpConfig":
+        if self.json_body is not None and self.text_body is not None:
+            raise ValueError("give json_body or text_body, not both")
+        return self
+
+
+@register
+class HttpNode(NodeType):
+    type = "http"
+    label = "HTTP request"
+    category = "core"
+    description = "Calls an HTTP API and outputs its status, headers and (parsed) body."
+    icon = "globe"
+    Config = HttpConfig
+    timeout = 60.0
+
+    def run(self, ctx: Any, config: HttpConfig, input: Any) -> Any:  # noqa: A002
+        kwargs: dict[str, Any] = {"headers": config.headers, "params": config.query}
+        if config.json_body is not None:
+            kwargs["json"] = config.json_body
+        elif config.text_body is not None:
+            kwargs["content"] = config.text_body.encode()
+        response = ctx.http_request(
+            config.method,
+            config.url,
+            timeout=config.timeout,
+            follow_redirects=config.follow_redirects,
+            **kwargs,
+        )
+        body: Any = response.text
+        if "json" in response.headers.get("content-type", "") and response.content:
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text
+        output = {"status": response.status_code, "headers": dict(response.headers), "body": body}
+        ok = 200 <= response.status_code < 300 or response.status_code in config.accept_status
+        if not ok and config.fail_on_error_status:
+            raise NodeError(
+                f"{config.method} {config.url} answered HTTP {response.status_code}", output=output
+            )
+        return output

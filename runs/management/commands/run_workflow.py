@@ -1,0 +1,112 @@
+"""`manage.py run_workflow <id-or-name> [--input JSON | --input-file PATH] [--json]`
+
+Runs a workflow now, in this process, printing each node as it finishes and the result at the
+end. Exit code 0 when the run succeeded, 1 when it failed, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from runs.engine.executor import execute_run
+from runs.models import Run, RunLog
+from runs.selectors import run_as_dict
+from runs.services import run_start
+from workflows.models import Workflow
+
+STATUS_MARK = {"succeeded": "ok", "failed": "FAILED", "skipped": "skipped", "waiting": "waiting",
+               "started": "started"}
+
+
+class BadArguments(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "Run a workflow now and show every node's status, input, output and duration."
+
+    def add_arguments(self, parser):
+        parser.add_argument("workflow", help="workflow id or name")
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument("--input", help="trigger payload as JSON")
+        source.add_argument("--input-file", help="path of a JSON file with the trigger payload")
+        parser.add_argument("--json", action="store_true", help="print the whole run as JSON")
+
+    def handle(self, *args, **options):
+        try:
+            workflow = self._find(options["workflow"])
+            payload = self._payload(options)
+        except BadArguments as exc:
+            self.stderr.write(f"error: {exc}")
+            sys.exit(2)
+        as_json = options["json"]
+        run = run_start(workflow=workflow, input=payload, trigger=Run.Trigger.CLI, execute=False)
+        if not as_json:
+            self.stdout.write(f"Run {run.pk} of workflow {workflow.pk} {workflow.name!r} "
+                              f"(version {run.version.number})")
+        execute_run(run.pk, listener=None if as_json else self._print_log)
+        run.refresh_from_db()
+        if as_json:
+            self.stdout.write(json.dumps(run_as_dict(run), indent=2, default=str))
+        else:
+            self._print_result(run)
+        sys.exit(0 if run.status == Run.Status.SUCCEEDED else 1)
+
+    def _find(self, ref: str) -> Workflow:
+        if ref.isdigit():
+            workflow = Workflow.objects.filter(pk=int(ref)).first()
+            if workflow:
+                return workflow
+        matches = list(Workflow.objects.filter(name__iexact=ref)[:2])
+        if not matches:
+            raise BadArguments(f"no workflow with id or name {ref!r}")
+        if len(matches) > 1:
+            raise BadArguments(f"several workflows are named {ref!r}; use the id")
+        return matches[0]
+
+    def _payload(self, options: dict[str, Any]) -> Any:
+        text, where = options.get("input"), "--input"
+        if options.get("input_file"):
+            path = Path(options["input_file"])
+            where = str(path)
+            try:
+                text = path.read_text()
+            except OSError as exc:
+                raise BadArguments(f"cannot read {path}: {exc.strerror}") from None
+        if text is None:
+            return {}
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadArguments(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} "
+                               f"column {exc.colno}") from None
+
+    def _print_log(self, log: RunLog) -> None:
+        mark = STATUS_MARK.get(log.status, log.status)
+        duration = f"{log.duration_ms} ms" if log.duration_ms is not None else ""
+        attempt = f" (attempt {log.attempt})" if log.attempt > 1 else ""
+        self.stdout.write(f"  {mark:>8}  {log.node_id} [{log.node_type}] {duration}{attempt}")
+        if log.status != RunLog.Status.SKIPPED:
+            self.stdout.write(f"            input:  {_short(log.input)}")
+        if log.status == RunLog.Status.SUCCEEDED:
+            self.stdout.write(f"            output: {_short(log.output)}")
+        if log.error:
+            self.stdout.write(f"            error:  {log.error}")
+
+    def _print_result(self, run: Run) -> None:
+        duration = f" in {run.duration_ms} ms" if run.duration_ms is not None else ""
+        self.stdout.write(f"Run {run.pk} {run.status}{duration}")
+        if run.status == Run.Status.SUCCEEDED:
+            self.stdout.write("Result: " + json.dumps(run.result, indent=2, default=str))
+        elif run.error:
+            self.stdout.write(f"Error: {run.error}")
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,46 @@
+"""Reads of runs shared by the API, the admin and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Run, RunLog
+
+
+def log_as_dict(log: RunLog) -> dict[str, Any]:
+    return {
+        "id": log.pk,
+        "node_id": log.node_id,
+        "node_type": log.node_type,
+        "status": log.status,
+        "scope": log.scope,
+        "attempt": log.attempt,
+        "ports": log.ports,
+        "input": log.input,
+        "output": log.output,
+        "error": log.error,
+        "duration_ms": log.duration_ms,
+        "started_at": log.started_at.isoformat() if log.started_at else None,
+        "finished_at": log.finished_at.isoformat() if log.finished_at else None,
+    }
+
+
+def run_as_dict(run: Run, *, with_logs: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": run.pk,
+        "workflow": run.workflow_id,
+        "version": run.version.number,
+        "status": run.status,
+        "trigger": run.trigger,
+        "input": run.input,
+        "result": run.result,
+        "error": run.error,
+        "error_node_id": run.error_node_id,
+        "created_at": run.created_at.isoformat(),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "duration_ms": run.duration_ms,
+    }
+    if with_logs:
+        data["logs"] = [log_as_dict(log) for log in run.logs.order_by("id")]
+    return data

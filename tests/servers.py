@@ -1,0 +1,128 @@
+"""Real HTTP servers on 127.0.0.1 for tests: a scriptable API and an OpenAI-compatible fake."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Handler = Callable[["Request"], tuple[int, dict[str, str], bytes]]
+
+
+class Request:
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 whose answers a test scripts with `route()`.
+
+    Unrouted paths answer 404. Every request is recorded in `requests`."""
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Handler] = {}
+        self.requests: list[Request] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path.split("?", 1)[0]
+                req = Request(self.command, self.path, dict(self.headers), body)
+                with server.lock:
+                    server.requests.append(req)
+                handler = server.routes.get((self.command, path)) or server.routes.get(("*", path))
+                if handler is None:
+                    status, headers, payload = 404, {"Content-Type": "text/plain"}, b"not found"
+                else:
+                    status, headers, payload = handler(req)
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LoopbackServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def route(self, method: str, path: str, handler: Handler) -> None:
+        self.routes[(method, path)] = handler
+
+    def json(self, method: str, path: str, data: Any, status: int = 200,
+             delay: float = 0.0) -> None:
+        def handler(req: Request) -> tuple[int, dict[str, str], bytes]:
+            if delay:
+                time.sleep(delay)
+            return status, {"Content-Type": "application/json"}, json.dumps(data).encode()
+
+        self.route(method, path, handler)
+
+    def count(self, path: str) -> int:
+        with self.lock:
+            return sum(1 for r in self.requests if r.path.split("?", 1)[0] == path)
+
+
+def openai_compatible(server: LoopbackServer, *, api_key: str = "sk-test") -> None:
+    """Serve /v1/chat/completions like OpenAI: echoes the prompt, checks the bearer key."""
+
+    def completions(req: Request) -> tuple[int, dict[str, str], bytes]:
+        if req.headers.get("Authorization") != f"Bearer {api_key}":
+            error = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                               "code": "invalid_api_key"}}
+            return 401, {"Content-Type": "application/json"}, json.dumps(error).encode()
+        body = req.json()
+        messages = body["messages"]
+        user = next(m["content"] for m in reversed(messages) if m["role"] == "user")
+        system = next((m["content"] for m in messages if m["role"] == "system"), "")
+        content = f"echo: {user}" + (f" [system: {system}]" if system else "")
+        prompt_tokens = sum(len(m["content"].split()) for m in messages)
+        completion_tokens = len(content.split())
+        answer = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+            "x_request": {"temperature": body.get("temperature"),
+                          "max_tokens": body.get("max_tokens")},
+        }
+        return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+
+    server.route("POST", "/v1/chat/completions", completions)

@@ -1,0 +1,1 @@
+"""WFAIB: workflow automation with AI built in."""

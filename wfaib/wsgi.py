@@ -1,0 +1,8 @@
+"""WSGI entry point (granian or gunicorn serve `wfaib.wsgi:application`)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfaib.settings")
+application = get_wsgi_application()

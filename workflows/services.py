@@ -1,0 +1,67 @@
+"""Writes to workflows. Every save validates the definition and records a WorkflowVersion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from .models import Workflow, WorkflowVersion
+from .validation import ensure_valid
+
+
+class VersionConflict(Exception):
+    """The workflow was saved by someone else since the version the update was based on."""
+
+    def __init__(self, current: int):
+        super().__init__(f"the workflow is at version {current}")
+        self.current = current
+
+
+def _snapshot(workflow: Workflow, user: Any) -> WorkflowVersion:
+    workflow.version += 1
+    return WorkflowVersion.objects.create(
+        workflow=workflow, number=workflow.version, definition=workflow.definition,
+        created_by=user if getattr(user, "pk", None) else None,
+    )
+
+
+@transaction.atomic
+def workflow_create(
+    *, owner: Any, name: str, definition: dict[str, Any], description: str = "",
+    is_active: bool = True,
+) -> Workflow:
+    ensure_valid(definition)
+    definition = {**definition, "name": definition.get("name") or name}
+    workflow = Workflow.objects.create(
+        owner=owner, name=name, description=description, definition=definition,
+        is_active=is_active,
+    )
+    _snapshot(workflow, owner)
+    workflow.save(update_fields=["version"])
+    return workflow
+
+
+@transaction.atomic
+def workflow_update(
+    *, workflow: Workflow, user: Any, base_version: int | None = None, **changes: Any
+) -> Workflow:
+    """Apply `changes` (name, description, definition, is_active). With `base_version`, refuse
+    (VersionConflict) when the stored version moved on since."""
+    locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    if base_version is not None and base_version != locked.version:
+        raise VersionConflict(locked.version)
+    definition = changes.pop("definition", None)
+    for key, value in changes.items():
+        setattr(locked, key, value)
+    if definition is not None and definition != locked.definition:
+        ensure_valid(definition)
+        locked.definition = definition
+        _snapshot(locked, user)
+    locked.save()
+    workflow.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    return locked
+
+
+def current_version(workflow: Workflow) -> WorkflowVersion:
+    return WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)

@@ -1,0 +1,148 @@
+"""Definition validation: the one check every entry point uses (API, admin, CLI, import).
+
+    errors = validate_definition(definition)   # [] when valid
+    # [{"path": "nodes[2].config.url", "message": "not a valid URL ..."}]
+
+Checks the JSON shape, unique node ids, known node types, edges naming existing nodes and ports,
+no cycles (naming the nodes in the cycle), a trigger node to start from, and each node's config
+against its type's schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from pydantic import ValidationError as PydanticValidationError
+
+from nodes.registry import registry
+from runs.engine.graph import DEFAULT_PORT, Edge, topological_order
+
+
+class DefinitionError(TypedDict):
+    path: str
+    message: str
+
+
+class InvalidDefinition(Exception):
+    def __init__(self, errors: list[DefinitionError]):
+        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
+        self.errors = errors
+
+
+def _loc_to_path(prefix: str, loc: tuple[Any, ...]) -> str:
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def validate_config(node_type: str, config: Any, prefix: str = "config") -> list[DefinitionError]:
+    cls = registry.get(node_type)
+    try:
+        cls.Config.model_validate(config)
+    except PydanticValidationError as exc:
+        errors: list[DefinitionError] = []
+        for item in exc.errors(include_url=False):
+            msg = item["msg"].removeprefix("Value error, ")
+            errors.append({"path": _loc_to_path(prefix, item["loc"]), "message": msg})
+        return errors
+    return []
+
+
+def validate_definition(definition: Any) -> list[DefinitionError]:
+    errors: list[DefinitionError] = []
+
+    def err(path: str, message: str) -> None:
+        errors.append({"path": path, "message": message})
+
+    if not isinstance(definition, dict):
+        err("", "the definition must be a JSON object with nodes and edges")
+        return errors
+    if "name" in definition and not isinstance(definition["name"], str):
+        err("name", "must be a string")
+    nodes = definition.get("nodes")
+    edges = definition.get("edges", [])
+    if not isinstance(nodes, list):
+        err("nodes", "must be a list of nodes")
+        return errors
+    if not isinstance(edges, list):
+        err("edges", "must be a list of edges")
+        edges = []
+
+    ids: dict[str, int] = {}
+    types: dict[str, str] = {}
+    for i, node in enumerate(nodes):
+        at = f"nodes[{i}]"
+        if not isinstance(node, dict):
+            err(at, "must be an object with id, type and config")
+            continue
+        node_id, node_type = node.get("id"), node.get("type")
+        if not isinstance(node_id, str) or not node_id.strip():
+            err(f"{at}.id", "must be a non-empty string")
+        elif len(node_id) > 100:
+            err(f"{at}.id", "must be at most 100 characters")
+        elif node_id in ids:
+            err(f"{at}.id", f"duplicate node id {node_id!r} (also nodes[{ids[node_id]}])")
+        else:
+            ids[node_id] = i
+        if not isinstance(node_type, str) or node_type not in registry:
+            err(f"{at}.type", f"unknown node type {node_type!r}; known: {', '.join(registry.names())}")
+        elif isinstance(node_id, str):
+            types[node_id] = node_type
+        config = node.get("config", {})
+        if not isinstance(config, dict):
+            err(f"{at}.config", "must be an object")
+        elif isinstance(node_type, str) and node_type in registry:
+            errors.extend(validate_config(node_type, config, f"{at}.config"))
+        position = node.get("position")
+        if position is not None and not (
+            isinstance(position, dict)
+            and all(isinstance(position.get(k), (int, float)) for k in ("x", "y"))
+        ):
+            err(f"{at}.position", "must be an object with numeric x and y")
+        settings = node.get("settings")
+        if settings is not None and not isinstance(settings, dict):
+            err(f"{at}.settings", "must be an object")
+
+    graph_edges: list[Edge] = []
+    for i, edge in enumerate(edges):
+        at = f"edges[{i}]"
+        if not isinstance(edge, dict):
+            err(at, "must be an object with from and to")
+            continue
+        src, dst, port = edge.get("from"), edge.get("to"), edge.get("port") or DEFAULT_PORT
+        ok = True
+        for key, value in (("from", src), ("to", dst)):
+            if not isinstance(value, str) or value not in ids:
+                err(f"{at}.{key}", f"no node with id {value!r}")
+                ok = False
+        if not ok:
+            continue
+        if src == dst:
+            err(at, f"a node cannot connect to itself (cycle: {src} -> {src})")
+            continue
+        if src in types:
+            outputs = registry.get(types[src]).outputs
+            if port not in outputs:
+                err(f"{at}.port", f"node {src!r} ({types[src]}) has no output {port!r}; "
+                    f"outputs: {', '.join(outputs)}")
+        if dst in types and registry.get(types[dst]).is_trigger:
+            err(f"{at}.to", f"{dst!r} is a trigger node and takes no inputs")
+        graph_edges.append(Edge(src, dst, port))
+
+    _, cycle = topological_order(list(ids), graph_edges)
+    if cycle:
+        err("edges", f"the graph has a cycle: {' -> '.join(cycle)}")
+
+    if ids and not any(registry.get(t).is_trigger for t in types.values()):
+        trigger_types = [c.type for c in registry if c.is_trigger]
+        err("nodes", f"needs a trigger node to start from ({', '.join(trigger_types)})")
+    if not nodes:
+        err("nodes", "needs at least one node")
+    return errors
+
+
+def ensure_valid(definition: Any) -> None:
+    errors = validate_definition(definition)
+    if errors:
+        raise InvalidDefinition(errors)
