@@ -42,12 +42,30 @@ class Run(models.Model):
     resume_at = models.DateTimeField(null=True, blank=True)
     executions = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
+    # A repeated webhook-id / Idempotency-Key for the same workflow returns this run.
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    # The HTTP answer a `respond` node set for a synchronous webhook caller.
+    response = models.JSONField(null=True, blank=True)
+    parent_run = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_runs"
+    )
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    depth = models.PositiveSmallIntegerField(default=0)  # sub-workflow nesting
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["workflow", "-created_at"], name="run_workflow_newest"),
             models.Index(fields=["status", "-created_at"], name="run_status_newest"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="run_unique_idempotency_key",
+            )
         ]
 
     def __str__(self) -> str:

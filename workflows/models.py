@@ -16,6 +16,29 @@ class Workflow(models.Model):
     definition = models.JSONField(default=dict)
     is_active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=0, editable=False)
+
+    class WebhookAuth(models.TextChoices):
+        NONE = "none"
+        TOKEN = "token", "secret token header"
+        HMAC = "hmac", "HMAC signature (Standard Webhooks)"
+
+    class WebhookMode(models.TextChoices):
+        SYNC = "sync", "wait for the run and answer with its result"
+        ASYNC = "async", "answer 202 at once"
+
+    webhook_auth = models.CharField(max_length=8, choices=WebhookAuth.choices,
+                                    default=WebhookAuth.NONE)
+    webhook_mode = models.CharField(max_length=8, choices=WebhookMode.choices,
+                                    default=WebhookMode.SYNC)
+    webhook_secret = models.CharField(max_length=200, blank=True, default="")
+    webhook_previous_secret = models.CharField(max_length=200, blank=True, default="")
+    webhook_secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    # At most this many runs at once (null: no limit); extra runs wait queued, in order.
+    max_concurrency = models.PositiveIntegerField(null=True, blank=True)
+    # Started with the failed run's details whenever a run of this workflow fails.
+    error_workflow = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
