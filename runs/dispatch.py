@@ -56,3 +56,24 @@ def dispatch_run(run_id: int) -> Future | None:
         execute_run_task.delay(run_id)
         return None
     return _inline_pool().submit(_execute_in_thread, run_id)
+
+
+def wait_for_run(run_id: int, timeout: float) -> bool:
+    """Block until the run is finished or waiting, up to `timeout` seconds. True if it is.
+
+    Works for every executor (it polls the database with a growing interval)."""
+    import time
+
+    from .models import Run
+
+    settled = (*Run.FINISHED, Run.Status.WAITING)
+    deadline = time.monotonic() + timeout
+    interval = 0.002
+    while True:
+        if Run.objects.filter(pk=run_id, status__in=settled).exists():
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(interval, remaining))
+        interval = min(interval * 2, 0.1)
