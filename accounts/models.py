@@ -42,3 +42,22 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class ApiToken(models.Model):
+    """A named API token. Only a SHA-256 digest of the key is stored: the key itself is shown
+    once, when the token is created (login or `POST /api/auth/tokens`)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, default="login")
+    key_digest = models.CharField(max_length=64, unique=True)
+    # The key's first characters, so a user can tell tokens apart in a list.
+    prefix = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

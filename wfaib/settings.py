@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets for /api/docs/, served locally
     "accounts",
     "nodes",
     "workflows",
@@ -127,19 +128,38 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://wfaib")}
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "wfaib.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "wfaib.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": env.str("WFAIB_LOGIN_RATE", default="20/min")},
+    # Client address for throttles: X-Forwarded-For only when a trusted proxy sets it.
+    "NUM_PROXIES": 1 if env.bool("WFAIB_TRUST_X_FORWARDED_FOR", default=False) else 0,
+    "URL_FORMAT_OVERRIDE": None,  # no ?format=: one JSON shape per endpoint
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "WFAIB API",
-    "DESCRIPTION": "Workflow automation with AI built in.",
+    "DESCRIPTION": (
+        "Workflow automation with AI built in. Authenticate with `Authorization: Token <key>` "
+        "(from `POST /api/auth/login`) or the admin session plus `X-CSRFToken`. "
+        'Errors are JSON: `{"code": "<machine_code>", "message": "<human text>", ...}`.'
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,  # write-only fields (secrets) only in request bodies
+    # Swagger UI from the installed sidecar package: /api/docs/ works without a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "runs.models.Run.Status",
+        "WebhookAuthEnum": "workflows.models.Workflow.WebhookAuth",
+        "WebhookModeEnum": "workflows.models.Workflow.WebhookMode",
+    },
 }
 
 # --- WFAIB ----------------------------------------------------------------------------------
@@ -150,6 +170,19 @@ WFAIB = {
     # Seconds a synchronous webhook waits for its run before answering 202.
     "WEBHOOK_SYNC_TIMEOUT": env.float("WFAIB_WEBHOOK_SYNC_TIMEOUT", default=30.0),
     "WEBHOOK_MAX_BODY": env.int("WFAIB_WEBHOOK_MAX_BODY", default=1024 * 1024),
+    # Webhook rate limits: requests per window (seconds) per workflow and per client address;
+    # 0 turns a limit off. Counted in the cache (CACHE_URL), so shared by all web processes
+    # when the cache is Redis.
+    "WEBHOOK_RATE_WINDOW": env.int("WFAIB_WEBHOOK_RATE_WINDOW", default=60),
+    "WEBHOOK_RATE_PER_WORKFLOW": env.int("WFAIB_WEBHOOK_RATE_PER_WORKFLOW", default=6000),
+    "WEBHOOK_RATE_PER_CLIENT": env.int("WFAIB_WEBHOOK_RATE_PER_CLIENT", default=3000),
+    # Client address for the per-client limit: REMOTE_ADDR, or the first X-Forwarded-For hop
+    # when WFAIB_TRUST_X_FORWARDED_FOR=1 (only behind a proxy that sets it).
+    "TRUST_X_FORWARDED_FOR": env.bool("WFAIB_TRUST_X_FORWARDED_FOR", default=False),
+    # Seconds the previous webhook secret keeps working after a rotation.
+    "WEBHOOK_SECRET_GRACE": env.int("WFAIB_WEBHOOK_SECRET_GRACE", default=24 * 3600),
+    # Fernet keys for credentials at rest, newest first; empty: derived from SECRET_KEY.
+    "CREDENTIAL_KEYS": env.list("WFAIB_CREDENTIAL_KEYS", default=[]),
     # Hosts or CIDRs that outbound HTTP may reach although they are internal.
     "HTTP_ALLOW": env.list("WFAIB_HTTP_ALLOW", default=[]),
     # Where this server is reachable (the demo workflow calls its own health endpoint).

@@ -1,11 +1,28 @@
+"""The URL map: the admin, and the JSON API under /api/ (each app's api/urls.py)."""
+
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from runs.webhooks.views import WebhookView
 
 from .health import health
+
+handler404 = "wfaib.exceptions.json_404"
+
+api = [
+    path("health", health, name="health"),
+    path("auth/", include("accounts.api.urls")),
+    path("", include("workflows.api.urls")),
+    path("", include("runs.api.urls")),
+    path("webhook/<int:workflow_id>", WebhookView.as_view(), name="webhook"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
-    path("api/health", health, name="health"),
+    path("api/", include(api)),
 ]

@@ -74,3 +74,41 @@ class WorkflowVersion(models.Model):
         if self.pk is not None:
             raise ValueError("A WorkflowVersion is immutable once saved.")
         super().save(*args, **kwargs)
+
+
+class Credential(models.Model):
+    """A named secret of one user (API key, header, basic auth) that nodes use through `ctx`.
+
+    `data` is stored encrypted (workflows.crypto) and is write-only in the API: it is never
+    returned, logged or serialized back."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credentials"
+    )
+    name = models.CharField(max_length=100)
+    # What the secret is for ("openai", "http_header", "basic_auth", ...): free text for now.
+    kind = models.CharField(max_length=50)
+    encrypted_data = models.TextField(blank=True, default="", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="credential_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def data(self) -> dict:
+        from .crypto import decrypt_json
+
+        return decrypt_json(self.encrypted_data)
+
+    @data.setter
+    def data(self, value: dict) -> None:
+        from .crypto import encrypt_json
+
+        self.encrypted_data = encrypt_json(value)

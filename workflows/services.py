@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .models import Workflow, WorkflowVersion
+from .models import Credential, Workflow, WorkflowVersion
 from .validation import ensure_valid
 
 
@@ -29,13 +29,14 @@ def _snapshot(workflow: Workflow, user: Any) -> WorkflowVersion:
 @transaction.atomic
 def workflow_create(
     *, owner: Any, name: str, definition: dict[str, Any], description: str = "",
-    is_active: bool = True,
+    is_active: bool = True, **options: Any,
 ) -> Workflow:
+    """`options`: further Workflow fields (webhook_auth, webhook_mode, max_concurrency, ...)."""
     ensure_valid(definition)
     definition = {**definition, "name": definition.get("name") or name}
     workflow = Workflow.objects.create(
         owner=owner, name=name, description=description, definition=definition,
-        is_active=is_active,
+        is_active=is_active, **options,
     )
     _snapshot(workflow, owner)
     workflow.save(update_fields=["version"])
@@ -65,3 +66,52 @@ def workflow_update(
 
 def current_version(workflow: Workflow) -> WorkflowVersion:
     return WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+
+
+@transaction.atomic
+def workflow_delete(*, workflow: Workflow) -> None:
+    """Delete a workflow with its runs and versions (runs protect the versions they pinned,
+    so they go first)."""
+    workflow.runs.all().delete()
+    workflow.delete()
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    import base64
+    import secrets
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@transaction.atomic
+def workflow_rotate_secret(*, workflow: Workflow) -> str:
+    """Give the workflow a new webhook secret; the old one keeps working for the grace period
+    (WFAIB["WEBHOOK_SECRET_GRACE"]) counted from now. Returns the new secret."""
+    from django.utils import timezone
+
+    locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    locked.webhook_previous_secret = locked.webhook_secret
+    locked.webhook_secret = new_webhook_secret()
+    locked.webhook_secret_rotated_at = timezone.now()
+    locked.save(update_fields=["webhook_secret", "webhook_previous_secret",
+                               "webhook_secret_rotated_at", "updated_at"])
+    workflow.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    return locked.webhook_secret
+
+
+@transaction.atomic
+def credential_create(*, owner: Any, name: str, kind: str, data: dict[str, Any]) -> Credential:
+    credential = Credential(owner=owner, name=name, kind=kind)
+    credential.data = data
+    credential.save()
+    return credential
+
+
+@transaction.atomic
+def credential_update(*, credential: Credential, **changes: Any) -> Credential:
+    """Change name, kind and/or data (data replaces the stored secret entirely)."""
+    for key, value in changes.items():
+        setattr(credential, key, value)
+    credential.save()
+    return credential

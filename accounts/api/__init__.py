@@ -1,0 +1,1 @@
+"""The accounts API: login, logout, the current user, and the user's API tokens."""

@@ -1,0 +1,89 @@
+"""Login (email + password -> token), logout (revokes the token in use), me, and tokens."""
+
+from django.contrib.auth import authenticate, logout
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from ..models import ApiToken
+from ..tokens import token_create, token_revoke
+from .serializers import (
+    ApiTokenSerializer,
+    LoginResponseSerializer,
+    LoginSerializer,
+    NewApiTokenSerializer,
+    UserSerializer,
+)
+
+
+class LoginView(APIView):
+    """Exchange email and password for a new API token."""
+
+    authentication_classes = ()  # public; and no session, so no CSRF token needed
+    permission_classes = (permissions.AllowAny,)
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "login"
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return "Token"  # so wrong credentials answer 401, not 403
+
+    @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer},
+                   operation_id="auth_login", tags=["auth"])
+    def post(self, request: Request) -> Response:
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, email=data.validated_data["email"].lower(),
+                            password=data.validated_data["password"])
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Wrong email or password.", code="invalid_credentials")
+        _, key = token_create(user=user, name=data.validated_data["name"])
+        return Response({"token": key, "user": UserSerializer(user).data})
+
+
+class LogoutView(APIView):
+    """Revoke the token this request used (or end the session)."""
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_logout", tags=["auth"])
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, ApiToken):
+            token_revoke(token=request.auth)
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: UserSerializer}, operation_id="auth_me", tags=["auth"])
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+
+@extend_schema(tags=["auth"])
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+                      viewsets.GenericViewSet):
+    """The signed-in user's API tokens: list, create (the key is returned once), revoke."""
+
+    serializer_class = ApiTokenSerializer
+    pagination_class = None
+
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ApiToken.objects.none()
+        return ApiToken.objects.filter(user=self.request.user)
+
+    @extend_schema(request=ApiTokenSerializer, responses={201: NewApiTokenSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = ApiTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, key = token_create(user=request.user, name=data.validated_data.get("name", "api"))
+        token.key = key
+        return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        token_revoke(token=instance)

@@ -1,0 +1,69 @@
+"""Run JSON: exactly runs.selectors.run_as_dict plus its URL. The serializers here describe that
+shape for the OpenAPI schema and validate the list filters; the data comes from the selector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from ..models import Run, RunLog
+from ..selectors import run_as_dict
+
+
+def run_payload(run: Run, request: Request | None, *, with_logs: bool = True) -> dict[str, Any]:
+    data = run_as_dict(run, with_logs=with_logs)
+    path = reverse("run-detail", kwargs={"pk": run.pk})
+    data["url"] = request.build_absolute_uri(path) if request is not None else path
+    return data
+
+
+class RunLogSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    node_id = serializers.CharField()
+    node_type = serializers.CharField()
+    status = serializers.ChoiceField(choices=RunLog.Status.choices)
+    scope = serializers.CharField(allow_blank=True)
+    attempt = serializers.IntegerField()
+    ports = serializers.JSONField(allow_null=True)
+    input = serializers.JSONField(allow_null=True)
+    output = serializers.JSONField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class RunSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    workflow = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="The workflow version the run pinned.")
+    status = serializers.ChoiceField(choices=Run.Status.choices)
+    trigger = serializers.ChoiceField(choices=Run.Trigger.choices)
+    input = serializers.JSONField(allow_null=True)
+    result = serializers.JSONField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+    error_node_id = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    url = serializers.URLField()
+
+
+class RunSerializer(RunSummarySerializer):
+    logs = RunLogSerializer(many=True)
+
+
+class RunFilterSerializer(serializers.Serializer):
+    workflow = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.ChoiceField(choices=Run.Status.choices, required=False)
+    since = serializers.DateTimeField(required=False,
+                                      help_text="Only runs created at or after this time.")
+
+
+class RunStartSerializer(serializers.Serializer):
+    input = serializers.JSONField(required=False, allow_null=True, default=None,
+                                  help_text="The trigger payload the run starts with.")

@@ -1,0 +1,14 @@
+"""/api/runs..., /api/workflows/{id}/runs."""
+
+from django.urls import path
+
+from .views import RunViewSet, WorkflowRunsViewSet
+
+urlpatterns = [
+    path("runs", RunViewSet.as_view({"get": "list"}), name="run-list"),
+    path("runs/<int:pk>", RunViewSet.as_view({"get": "retrieve", "post": "queue"}),
+         name="run-detail"),
+    path("runs/<int:pk>/cancel", RunViewSet.as_view({"post": "cancel"}), name="run-cancel"),
+    path("workflows/<int:pk>/runs", WorkflowRunsViewSet.as_view({"post": "create"}),
+         name="workflow-runs"),
+]

@@ -1,0 +1,110 @@
+"""Runs: start (per workflow), list (filtered, newest first), read with logs, cancel.
+
+`/api/runs/{id}` carries two operations, as the spec's table has them: GET reads run `id`;
+POST queues a run of *workflow* `id` (same as `POST /api/workflows/{id}/runs`).
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from workflows.api.scoping import workflows_visible_to
+
+from ..models import Run
+from ..services import run_cancel, run_start
+from .serializers import (
+    RunFilterSerializer,
+    RunSerializer,
+    RunStartSerializer,
+    RunSummarySerializer,
+    run_payload,
+)
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", location=OpenApiParameter.HEADER, required=False, type=str,
+    description="Repeating a key for the same workflow returns the first run instead of "
+                "starting another.")
+
+
+def start_run_response(request: Request, workflow_id: int) -> Response:
+    workflow = get_object_or_404(workflows_visible_to(request.user), pk=workflow_id)
+    body = RunStartSerializer(data=request.data if request.data is not None else {})
+    body.is_valid(raise_exception=True)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 200:
+        raise serializers.ValidationError({"Idempotency-Key": ["at most 200 characters"]})
+    run = run_start(workflow=workflow, input=body.validated_data["input"],
+                    trigger=Run.Trigger.API, idempotency_key=key)
+    response = Response(run_payload(run, request), status=status.HTTP_202_ACCEPTED)
+    response["Location"] = run_payload(run, request, with_logs=False)["url"]
+    if not getattr(run, "created", True):
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@extend_schema(tags=["runs"])
+class RunViewSet(viewsets.GenericViewSet):
+    """Runs of the signed-in user's workflows (staff: all)."""
+
+    serializer_class = RunSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Run.objects.none()
+        qs = Run.objects.select_related("version", "workflow")
+        user = self.request.user
+        return qs if user.is_staff else qs.filter(workflow__owner=user)
+
+    @extend_schema(parameters=[RunFilterSerializer], responses=RunSummarySerializer(many=True))
+    def list(self, request: Request) -> Response:
+        """Runs, newest first, without logs; filter by workflow, status, since."""
+        filters = RunFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = self.get_queryset().order_by("-created_at", "-id")
+        if "workflow" in filters.validated_data:
+            qs = qs.filter(workflow_id=filters.validated_data["workflow"])
+        if "status" in filters.validated_data:
+            qs = qs.filter(status=filters.validated_data["status"])
+        if "since" in filters.validated_data:
+            qs = qs.filter(created_at__gte=filters.validated_data["since"])
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(
+            [run_payload(run, request, with_logs=False) for run in page])
+
+    @extend_schema(responses=RunSerializer)
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        """One run with its node-by-node logs."""
+        return Response(run_payload(self.get_object(), request))
+
+    @extend_schema(request=None, responses=RunSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a queued or waiting run now; a running one stops before its next node."""
+        run = run_cancel(run=self.get_object())
+        return Response(run_payload(run, request))
+
+    @extend_schema(
+        request=RunStartSerializer, responses={202: RunSerializer},
+        parameters=[IDEMPOTENCY_KEY,
+                    OpenApiParameter("id", int, OpenApiParameter.PATH,
+                                     description="For POST: the *workflow* id.")],
+        operation_id="runs_queue_for_workflow",
+        description="Queue a run of workflow `id` (the spec's legacy path; the same as "
+                    "`POST /api/workflows/{id}/runs`).")
+    def queue(self, request: Request, pk: str | None = None) -> Response:
+        return start_run_response(request, int(pk))
+
+
+class WorkflowRunsViewSet(viewsets.ViewSet):
+    """POST /api/workflows/{id}/runs: queue a run of the workflow."""
+
+    @extend_schema(tags=["runs"], request=RunStartSerializer, responses={202: RunSerializer},
+                   parameters=[IDEMPOTENCY_KEY], operation_id="workflows_runs_create")
+    def create(self, request: Request, pk: int) -> Response:
+        """Queue a run of the workflow with `input` as its trigger payload; 202 with the run."""
+        return start_run_response(request, pk)

@@ -1,0 +1,1 @@
+"""The workflows API: workflows (CRUD, versions, runs, webhook secret), credentials, node types."""

@@ -1,0 +1,129 @@
+"""Request and response shapes of the workflows API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Credential, Workflow, WorkflowVersion
+from .scoping import workflows_visible_to
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    """A workflow. `webhook_secret` is write-only: set it here or generate one with
+    `POST /api/workflows/{id}/rotate-secret`; it is never returned. On update, `version`
+    (or an `If-Match` header) is the version the change was based on."""
+
+    owner = serializers.EmailField(source="owner.email", read_only=True)
+    version = serializers.IntegerField(
+        required=False, min_value=0,
+        help_text="Read: the current version. Write (PUT/PATCH): the version this change was "
+                  "based on; a stale one answers 409.")
+    definition = serializers.JSONField(
+        required=False,
+        help_text="The WorkflowDefinition {name, nodes, edges}; validated on every save. "
+                  "Defaults to a single webhook trigger on create.")
+    webhook_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=200,
+        style={"input_type": "password"})
+    max_concurrency = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    error_workflow = serializers.PrimaryKeyRelatedField(
+        queryset=Workflow.objects.none(), required=False, allow_null=True,
+        help_text="A workflow of yours started with the details whenever a run of this fails.")
+    webhook_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Workflow
+        fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
+                  "webhook_auth", "webhook_mode", "webhook_secret", "max_concurrency",
+                  "error_workflow", "webhook_url", "created_at", "updated_at"]
+        read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["error_workflow"].queryset = workflows_visible_to(request.user)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_webhook_url(self, workflow: Workflow) -> str:
+        path = reverse("webhook", kwargs={"workflow_id": workflow.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def validate_error_workflow(self, value: Workflow | None) -> Workflow | None:
+        if value is not None and self.instance is not None and value.pk == self.instance.pk:
+            raise serializers.ValidationError("a workflow cannot be its own error workflow")
+        return value
+
+
+def default_definition(name: str) -> dict[str, Any]:
+    return {"name": name, "nodes": [{"id": "trigger", "type": "webhook", "config": {},
+                                     "position": {"x": 0, "y": 0}}], "edges": []}
+
+
+class WorkflowVersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.EmailField(source="created_by.email", read_only=True,
+                                        allow_null=True, default=None)
+
+    class Meta:
+        model = WorkflowVersion
+        fields = ["number", "definition", "created_by", "created_at"]
+
+
+class WorkflowVersionSummarySerializer(WorkflowVersionSerializer):
+    class Meta(WorkflowVersionSerializer.Meta):
+        fields = ["number", "created_by", "created_at"]
+
+
+class RotatedSecretSerializer(serializers.Serializer):
+    webhook_secret = serializers.CharField(help_text="The new secret, shown only this once.")
+    previous_secret_valid_until = serializers.DateTimeField(
+        allow_null=True, help_text="Until when the previous secret is still accepted.")
+
+
+class RunInputSerializer(serializers.Serializer):
+    input = serializers.JSONField(required=False, allow_null=True, default=None,
+                                  help_text="The trigger payload the run starts with.")
+
+
+class CredentialSerializer(serializers.ModelSerializer):
+    """A credential. `data` (the secret, a JSON object) is write-only and stored encrypted."""
+
+    owner = serializers.EmailField(source="owner.email", read_only=True)
+    data = serializers.DictField(write_only=True, help_text="The secret values; never returned.")
+
+    class Meta:
+        model = Credential
+        fields = ["id", "name", "kind", "owner", "data", "created_at", "updated_at"]
+        read_only_fields = ["id", "owner", "created_at", "updated_at"]
+
+    def validate_name(self, value: str) -> str:
+        request = self.context["request"]
+        owner = self.instance.owner if self.instance is not None else request.user
+        taken = Credential.objects.filter(owner=owner, name=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("you already have a credential with this name")
+        return value
+
+
+class NodeTypeSerializer(serializers.Serializer):
+    """A node type's description (nodes.base.NodeType.describe())."""
+
+    type = serializers.CharField()
+    label = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    icon = serializers.CharField()
+    inputs = serializers.ListField(child=serializers.CharField())
+    outputs = serializers.ListField(child=serializers.CharField())
+    is_trigger = serializers.BooleanField()
+    secret_fields = serializers.ListField(child=serializers.CharField())
+    timeout = serializers.FloatField()
+    config_schema = serializers.DictField(help_text="JSON Schema of the node's config.")

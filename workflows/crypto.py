@@ -1,0 +1,43 @@
+"""Encryption at rest for credential secrets (Fernet: AES-128-CBC + HMAC-SHA256).
+
+    token = encrypt_json({"api_key": "sk-..."})
+    data = decrypt_json(token)
+
+Keys come from WFAIB["CREDENTIAL_KEYS"] (comma-separated Fernet keys, newest first, so a key
+can be rotated: old tokens still decrypt, new ones use the first key). When none is set, a key
+is derived from SECRET_KEY, so the embedded mode needs no extra setup.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from functools import cache
+from typing import Any
+
+from cryptography.fernet import Fernet, MultiFernet
+from django.conf import settings
+
+
+@cache
+def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+    if not keys:
+        derived = hashlib.sha256(b"wfaib-credentials:" + secret_key.encode()).digest()
+        keys = (base64.urlsafe_b64encode(derived).decode(),)
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+def _current() -> MultiFernet:
+    keys = tuple(k for k in settings.WFAIB.get("CREDENTIAL_KEYS", []) if k)
+    return _fernet(keys, settings.SECRET_KEY)
+
+
+def encrypt_json(data: Any) -> str:
+    return _current().encrypt(json.dumps(data).encode()).decode()
+
+
+def decrypt_json(token: str) -> Any:
+    if not token:
+        return {}
+    return json.loads(_current().decrypt(token.encode()))
