@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class RunsConfig(AppConfig):
     name = "runs"
     verbose_name = "Runs"
+
+    def ready(self) -> None:
+        # `manage.py runserver` runs the embedded scheduler loop (watchdog, waits, schedules) in
+        # its serving process (with autoreload, the child); WSGI/ASGI servers start it from
+        # wfaib/wsgi.py and asgi.py. Other commands (migrate, run_workflow, tests) never do.
+        import os
+        import sys
+
+        if len(sys.argv) > 1 and sys.argv[1] == "runserver" and (
+            os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv
+        ):
+            from .scheduler import start_embedded
+
+            start_embedded()

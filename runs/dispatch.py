@@ -1,13 +1,20 @@
 """Hand runs to the configured executor. The only module that knows which executor runs them.
 
     WFAIB_EXECUTOR=inline   a bounded thread pool in this process (embedded default)
-    WFAIB_EXECUTOR=celery   a Celery task carrying only the run id
+    WFAIB_EXECUTOR=celery   a Celery task carrying only the run id (runs/tasks.py)
+
+    dispatch_run(run.pk)    # after the Run (queued) is committed
+
+Handing a run out twice is harmless: `execute_run` claims a run atomically (queued -> running),
+so the second hand-out finds nothing to do. That is what makes recovery simple: the watchdog,
+start-up recovery and the scheduler (runs/scheduler.py) just dispatch again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
@@ -35,12 +42,21 @@ def _inline_pool() -> ThreadPoolExecutor:
     return _pool
 
 
-def _execute_in_thread(run_id: int) -> str | None:
+def execute(run_id: int) -> str | None:
+    """Execute a run here and now (what every executor calls), then hand out the queued runs of
+    its workflow that its end let in under `max_concurrency`."""
     from .engine.executor import execute_run
 
+    status = execute_run(run_id)
+    if status is not None:
+        release_slots(run_id)
+    return status
+
+
+def _execute_in_thread(run_id: int) -> str | None:
     close_old_connections()
     try:
-        return execute_run(run_id)
+        return execute(run_id)
     except Exception:
         logger.exception("run %s: executor error", run_id)
         raise
@@ -49,13 +65,43 @@ def _execute_in_thread(run_id: int) -> str | None:
 
 
 def dispatch_run(run_id: int) -> Future | None:
-    """Queue a run for execution. Inline returns the Future of its execution."""
+    """Queue a run for execution. Inline returns the Future of its execution.
+
+    A broker that cannot be reached is logged, not raised: the run is committed as `queued`
+    and the scheduler hands it out again (WFAIB["REDISPATCH_AFTER"]), so it is never lost."""
     if executor_name() == "celery":
         from .tasks import execute_run_task
 
-        execute_run_task.delay(run_id)
+        try:
+            execute_run_task.delay(run_id)
+        except Exception:
+            logger.exception("run %s: could not reach the Celery broker; it stays queued", run_id)
         return None
     return _inline_pool().submit(_execute_in_thread, run_id)
+
+
+def dispatch_runs(run_ids: Iterable[int]) -> None:
+    for run_id in run_ids:
+        dispatch_run(run_id)
+
+
+def release_slots(run_id: int) -> list[int]:
+    """After `run_id` stopped running: dispatch the oldest queued runs of its workflow that now
+    fit under the workflow's `max_concurrency` (nothing when it has no limit)."""
+    from .models import Run
+
+    row = (Run.objects.filter(pk=run_id)
+           .values("workflow_id", "workflow__max_concurrency").first())
+    if row is None or row["workflow__max_concurrency"] is None:
+        return []
+    runs = Run.objects.filter(workflow_id=row["workflow_id"])
+    free = row["workflow__max_concurrency"] - runs.filter(status=Run.Status.RUNNING).count()
+    if free <= 0:
+        return []
+    ids = list(runs.filter(status=Run.Status.QUEUED).order_by("created_at", "id")
+               .values_list("id", flat=True)[:free])
+    dispatch_runs(ids)
+    return ids
 
 
 def wait_for_run(run_id: int, timeout: float) -> bool:

@@ -41,6 +41,7 @@ class Run(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     resume_at = models.DateTimeField(null=True, blank=True)
     executions = models.PositiveIntegerField(default=0)
+    recoveries = models.PositiveIntegerField(default=0)  # re-queued by the watchdog
     cancel_requested = models.BooleanField(default=False)
     # A repeated webhook-id / Idempotency-Key for the same workflow returns this run.
     idempotency_key = models.CharField(max_length=200, blank=True, default="")
@@ -112,3 +113,23 @@ class RunLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id} ({self.status})"
+
+
+class ScheduleFire(models.Model):
+    """A due time of a `schedule` trigger that fired. Unique per (workflow, node, due time), so
+    however many schedulers run, each due time starts one run."""
+
+    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="+")
+    node_id = models.CharField(max_length=100)
+    due_at = models.DateTimeField()
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    fired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "node_id", "due_at"],
+                                    name="schedulefire_once_per_due_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id}/{self.node_id} @ {self.due_at.isoformat()}"

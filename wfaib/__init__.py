@@ -1,1 +1,6 @@
 """WFAIB: workflow automation with AI built in."""
+
+# The Celery app is loaded with Django so that @shared_task binds to it (Celery's Django recipe).
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -190,6 +190,18 @@ WFAIB = {
     "EXPRESSION_TIMEOUT": env.float("WFAIB_EXPRESSION_TIMEOUT", default=2.0),
     # Outputs bigger than this (bytes of JSON) are truncated in RunLogs.
     "LOG_MAX_BYTES": env.int("WFAIB_LOG_MAX_BYTES", default=256 * 1024),
+    # Durable execution (runs/heartbeat.py, runs/scheduler.py). A running run's executor writes
+    # a heartbeat every HEARTBEAT_INTERVAL s; a run silent for HEARTBEAT_TIMEOUT s is taken to
+    # have lost its process and is re-queued, at most MAX_RECOVERIES times, then failed.
+    "HEARTBEAT_INTERVAL": env.float("WFAIB_HEARTBEAT_INTERVAL", default=5.0),
+    "HEARTBEAT_TIMEOUT": env.float("WFAIB_HEARTBEAT_TIMEOUT", default=60.0),
+    "MAX_RECOVERIES": env.int("WFAIB_MAX_RECOVERIES", default=3),
+    # Queued runs no executor took within this many seconds are handed to it again.
+    "REDISPATCH_AFTER": env.float("WFAIB_REDISPATCH_AFTER", default=300.0),
+    # Who runs the watchdog, due waits and schedules: "embedded" (a thread in each web
+    # process), "off" (a separate `manage.py run_scheduler`), "" = embedded iff EXECUTOR=inline.
+    "SCHEDULER": env.str("WFAIB_SCHEDULER", default=""),
+    "TICK_INTERVAL": env.float("WFAIB_TICK_INTERVAL", default=1.0),
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -197,6 +209,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Several deployments (or test runs) can share one broker with queues of their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="wfaib")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 LOGGING = {
     "version": 1,

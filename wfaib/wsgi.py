@@ -6,3 +6,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfaib.settings")
 application = get_wsgi_application()
+
+# Embedded set-up: this server process also runs the scheduler loop (runs/scheduler.py).
+from runs.scheduler import start_embedded  # noqa: E402
+
+start_embedded()

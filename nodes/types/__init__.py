@@ -1,3 +1,4 @@
 """Built-in node types: one module per type; importing this package registers them all."""
 
 from . import http, llm, transform, webhook  # noqa: F401
+from . import schedule  # noqa: F401

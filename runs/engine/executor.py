@@ -301,7 +301,7 @@ class RunExecution:
         if not force and now - self.last_check < CANCEL_CHECK_INTERVAL:
             return
         self.last_check = now
-        Run.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+        # The heartbeat itself is written by runs.heartbeat's thread (execute_run's `beating`).
         if Run.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
             raise RunCancelled
 
@@ -336,28 +336,56 @@ def _failure_message(exc: BaseException) -> str:
 
 
 def claim(run_id: int) -> Run | None:
-    """Take a queued run for execution; None when it is not queued (taken or finished)."""
+    """Take a queued run for execution (queued -> running); None when it is not queued (taken,
+    finished, cancelled) or its workflow's `max_concurrency` has no free slot for it yet.
+
+    With a limit, claims of one workflow's runs are serialized by a lock on the workflow row
+    (PostgreSQL; SQLite's IMMEDIATE transactions serialize all writers), and a run is taken only
+    if it is among the oldest queued runs that fit, so queued runs start in order."""
+    from django.db.models import Q
+
+    from workflows.models import Workflow
+
     now = timezone.now()
-    claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
-        status=Run.Status.RUNNING,
-        started_at=Coalesce(F("started_at"), now),
-        heartbeat_at=now,
-        executions=F("executions") + 1,
-    )
-    if not claimed:
-        return None
+    changes = {"status": Run.Status.RUNNING, "started_at": Coalesce(F("started_at"), now),
+               "heartbeat_at": now, "executions": F("executions") + 1}
+    with transaction.atomic():
+        # Fast path, one statement: no limit on this workflow.
+        claimed = Run.objects.filter(
+            pk=run_id, status=Run.Status.QUEUED, workflow__max_concurrency__isnull=True
+        ).update(**changes)
+        if not claimed:
+            row = (Run.objects.filter(pk=run_id, status=Run.Status.QUEUED)
+                   .values("workflow_id", "workflow__max_concurrency", "created_at").first())
+            if row is None or row["workflow__max_concurrency"] is None:
+                return None
+            workflow_id, limit = row["workflow_id"], row["workflow__max_concurrency"]
+            list(Workflow.objects.select_for_update().filter(pk=workflow_id).values_list("pk"))
+            runs = Run.objects.filter(workflow_id=workflow_id)
+            running = runs.filter(status=Run.Status.RUNNING).count()
+            ahead = runs.filter(status=Run.Status.QUEUED).filter(
+                Q(created_at__lt=row["created_at"]) | Q(created_at=row["created_at"], pk__lt=run_id)
+            ).count()
+            if running + ahead >= limit:
+                return None  # stays queued; runs.dispatch hands it out when a slot frees
+            claimed = Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(**changes)
+            if not claimed:
+                return None
     return Run.objects.select_related("version", "workflow").get(pk=run_id)
 
 
 def execute_run(run_id: int, listener: Listener | None = None) -> str | None:
     """Claim and advance a run. Returns its status afterwards, or None if it was not queued."""
+    from ..heartbeat import beating
+
     run = claim(run_id)
     if run is None:
         return None
     if run.cancel_requested:
         return RunExecution(run)._finish(Run.Status.CANCELLED, error="cancelled by request")
     try:
-        return RunExecution(run, listener).execute()
+        with beating(run.pk):  # keeps heartbeat_at fresh, even while one node runs for long
+            return RunExecution(run, listener).execute()
     except Exception as exc:  # an engine bug must not leave the run hanging in `running`
         logger.exception("run %s: engine error", run_id)
         Run.objects.filter(pk=run_id).update(

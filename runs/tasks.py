@@ -1,0 +1,19 @@
+"""Celery tasks. A task carries only the run id; the run itself lives in the database.
+
+`acks_late` + `reject_on_worker_lost`: the broker keeps the message until the run's execution
+returns, so a worker killed mid-run gets it re-delivered; re-delivery of a run that another
+executor already took is a no-op (the claim is atomic). The watchdog (runs/scheduler.py) covers
+the cases the broker cannot see, such as a whole machine gone.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="runs.execute_run", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def execute_run_task(run_id: int) -> str | None:
+    from . import dispatch
+
+    return dispatch.execute(run_id)
