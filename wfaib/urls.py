@@ -1,5 +1,7 @@
 """The URL map: the admin, and the JSON API under /api/ (each app's api/urls.py)."""
 
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -26,3 +28,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
 ]
+
+if os.environ.get("WFAIB_BENCH") == "1":  # the benchmark floor (bench/), never in production
+    urlpatterns.append(path("", include("bench.floor_views")))

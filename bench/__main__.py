@@ -1,0 +1,36 @@
+"""`.venv/bin/python -m bench <command> [options]`: run one benchmark, or `all` of them.
+
+    engine      engine overhead in process (bench/engine.py)
+    throughput  webhook vs floor over HTTP, async accept (bench/throughput.py)
+    memory      a run passing ~100 MB of JSON; worker peak RSS (bench/memory.py)
+    profile     where the webhook hot path spends its time (bench/profile.py)
+    all         the whole suite, each benchmark in its own process (bench/suite.py)
+
+`<command> --help` lists each one's options.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "engine": "bench.engine",
+    "throughput": "bench.throughput",
+    "memory": "bench.memory",
+    "profile": "bench.profile",
+    "all": "bench.suite",
+}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.stderr.write(__doc__ or "")
+        return 2
+    module = importlib.import_module(COMMANDS[sys.argv[1]])
+    module.main(sys.argv[2:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Where the webhook hot path spends its time: py-spy on the granian workers under load.
+
+    .venv/bin/python -m bench profile [--db sqlite|postgres] [--endpoint webhook|floor]
+        [--duration 8] [--connections 16] [--top 25] [--raw out.txt]
+
+Starts the server as `bench throughput` does, loads one endpoint with wrk, and samples every
+worker thread with `py-spy record --subprocesses` (idle threads are not sampled). Prints the
+share of samples per bucket (database driver, ORM, engine, expressions, nodes, webhook view,
+Django request handling, waiting for the run), then the functions with the most samples,
+inclusive and self. `--raw` keeps the collapsed stacks (flamegraph.pl / speedscope read them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+
+import orjson
+
+from . import load as loadgen
+from . import report
+from .djangoenv import prepare
+from .server import BIN, Server
+from .throughput import new_workflow, path_for, webhook_available
+from .workflows import hook_payload
+
+# First match wins, checked from the innermost frame outwards.
+BUCKETS: list[tuple[str, tuple[str, ...]]] = [
+    ("waiting for the run (sleep/poll)", ("sleep (", "wait_for_run", "_worker (concurrent")),
+    ("database driver (sqlite3/psycopg)", ("sqlite3", "psycopg", "execute (sqlite3")),
+    ("expressions (asteval)", ("asteval", "runs/engine/expressions.py")),
+    ("node code", ("nodes/types/",)),
+    ("engine (executor, graph, context)", ("runs/engine/",)),
+    ("pydantic", ("pydantic",)),
+    ("JSON (orjson/json)", ("orjson", "json/")),
+    ("ORM (query building, model init)", ("django/db/",)),
+    ("run services and dispatch", ("runs/services.py", "runs/dispatch.py",
+                                   "workflows/services.py")),
+    ("webhook view", ("runs/webhooks/", "bench/floor_views.py")),
+    ("Django request/middleware/urls", ("django/core/handlers", "django/middleware",
+                                        "django/contrib", "django/urls", "django/http",
+                                        "django/utils", "django/dispatch")),
+]
+
+
+def py_spy() -> str | None:
+    exe = BIN / "py-spy"
+    return str(exe) if exe.exists() else shutil.which("py-spy")
+
+
+def parse_collapsed(text: str) -> list[tuple[list[str], int]]:
+    stacks = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        frames, _, count = line.rpartition(" ")
+        try:
+            stacks.append((frames.split(";"), int(count)))
+        except ValueError:
+            continue
+    return stacks
+
+
+def bucket_of(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, needles in BUCKETS:
+            if any(n in frame for n in needles):
+                return name
+    return "other (server, interpreter)"
+
+
+def summarise(stacks: list[tuple[list[str], int]], top: int) -> dict:
+    total = sum(n for _, n in stacks) or 1
+    buckets: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    self_time: Counter[str] = Counter()
+    for frames, n in stacks:
+        buckets[bucket_of(frames)] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+        if frames:
+            self_time[frames[-1]] += n
+    report.line(f"{total} samples")
+    report.line("by bucket (innermost project-relevant frame):")
+    for name, n in buckets.most_common():
+        report.line(f"  {n / total:6.1%}  {name}")
+    report.line(f"top {top} inclusive (share of samples with the function on the stack):")
+    interesting = [(f, n) for f, n in inclusive.most_common()
+                   if "/work/" in f or "django" in f or "site-packages" in f]
+    for frame, n in interesting[:top]:
+        report.line(f"  {n / total:6.1%}  {_short(frame)}")
+    report.line(f"top {top} self (innermost frame):")
+    for frame, n in self_time.most_common(top):
+        report.line(f"  {n / total:6.1%}  {_short(frame)}")
+    return {"samples": total, "buckets": {k: round(v / total, 3) for k, v in buckets.items()}}
+
+
+def _short(frame: str) -> str:
+    return (frame.replace(str(Path(sys.prefix)) + "/lib/python3.12/site-packages/", "")
+            .replace("/work/main/", ""))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="bench profile", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
+    parser.add_argument("--endpoint", default="webhook", choices=["webhook", "floor"])
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
+    parser.add_argument("--raw", help="keep the collapsed stacks in this file")
+    args = parser.parse_args(argv)
+    spy = py_spy()
+    if spy is None:
+        report.line("py-spy is not installed: skipped (pip install py-spy)")
+        return {}
+    env = prepare(args.db, "profile")
+    if args.endpoint == "webhook" and not webhook_available():
+        report.line("POST /api/webhook/<id> is not mounted: skipped")
+        return {}
+    raw = Path(args.raw) if args.raw else Path(tempfile.mkdtemp()) / "pyspy.txt"
+    with Server("granian", env, threads=args.threads) as server:
+        workflow = new_workflow("profile")
+        url = server.url + path_for(args.endpoint, workflow.pk)
+        body = orjson.dumps(hook_payload())
+        loadgen.load(url, body, connections=args.connections, duration=2)  # warm-up
+        assert server.proc is not None
+        spy_cmd = [spy, "record", "--pid", str(server.proc.pid), "--subprocesses",
+                   "--rate", str(args.rate), "--duration", str(int(args.duration)),
+                   "--format", "raw", "--output", str(raw), "--nonblocking"]
+        recorder = subprocess.Popen(spy_cmd, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+        result: list[loadgen.LoadResult] = []
+        loader = threading.Thread(target=lambda: result.append(loadgen.load(
+            url, body, connections=args.connections, duration=args.duration)))
+        loader.start()
+        _, err = recorder.communicate(timeout=args.duration + 60)
+        loader.join()
+        if recorder.returncode != 0 or not raw.exists():
+            report.line(f"py-spy failed ({recorder.returncode}): {err[-1000:]}")
+            return {}
+    load_result = result[0]
+    report.line(f"profile of {args.endpoint} on {args.db}, granian {server.workers}x"
+                f"{args.threads}, c={args.connections}: {load_result.rps:.0f} req/s, "
+                f"p50 {load_result.p50_ms:.1f} ms while sampled")
+    summary = summarise(parse_collapsed(raw.read_text()), args.top)
+    if args.raw:
+        report.line(f"collapsed stacks: {raw}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""Smoke run of `bench engine`: every mode at tiny sizes computes the right result and logs."""
+
+import pytest
+
+from bench import engine
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("mode", engine.MODES)
+def test_engine_benchmark_modes_compute_the_expected_results(mode, user):
+    # `measure` raises when a run's result or its number of logs is wrong.
+    rows = engine.measure(["chain", "fan"], [10, 30], 1, mode)
+    assert [(r["shape"], r["nodes"]) for r in rows] == [
+        ("chain", 10), ("chain", 30), ("fan", 10), ("fan", 30)]
+    assert all(r["mode"] == mode and r["seconds"] > 0 for r in rows)
+
+
+def test_in_memory_execution_writes_nothing_to_the_database():
+    from bench.workflows import chain
+    from runs.models import Run, RunLog
+
+    elapsed, result, logs, status = engine.run_in_memory(chain(25), payload=5)
+    assert (result, logs, status) == (5 + 24, 25, "succeeded")
+    assert Run.objects.count() == 0
+    assert RunLog.objects.count() == 0
+
+
+def test_proposed_names_match_the_engine_names():
+    """The proposal must give expressions the same `nodes` as the engine does today."""
+    from bench.workflows import _t, _trigger
+
+    definition = {
+        "name": "names",
+        "nodes": [_trigger(), _t("a", "input + 1"), _t("b", "nodes.a * 10"),
+                  _t("c", "sorted(nodes.keys())")],
+        "edges": [{"from": "trigger", "to": "a"}, {"from": "a", "to": "b"},
+                  {"from": "b", "to": "c"}],
+    }
+    today = engine.run_in_memory(definition, payload=1)
+    proposed = engine.run_in_memory(definition, payload=1, proposed=True)
+    assert today[1] == proposed[1] == ["a", "b", "trigger"]
