@@ -13,6 +13,13 @@ A node type is a class with these attributes:
     timeout       default timeout in seconds
     pure          True when running it twice has no effect outside the run (no HTTP, no mail),
                   so the engine may batch its log and recompute it on resume
+    multi_input   True when the node always receives {source node id: value} of its live inputs
+                  (merge), instead of the single value when only one input is live
+    inline_only   True when the node reaches back into the engine through ctx.services (it then
+                  runs in the engine's thread: no timeout thread, no parallel loop iterations)
+    suspends      True when the node waits (returns `Wait`) as its job: delay, wait for webhook;
+                  such nodes are refused inside loop bodies
+    body_port     the output port whose downstream nodes form a body run once per item (loop)
 and one method, `run(ctx, config, input)`, returning the node's output (JSON-compatible) or an
 `Outputs` for a node that emits on chosen ports. Nodes act only through `ctx`; they import no
 models.
@@ -21,9 +28,9 @@ models.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class NodeConfig(BaseModel):
@@ -66,12 +73,66 @@ class Wait:
     """Returned by a node that must pause the run (delay, wait for webhook).
 
     `resume_at` is when the scheduler resumes the run (None: only an external call resumes it);
-    `output` is the node's output when the wait ends without another value.
+    `output` is the node's output when the wait ends without another value. When the time
+    runs out before an external call and `timeout_port` is set, `output` is emitted on that
+    port instead of the first one. `extra` is kept with the wait (e.g. the child run waited on).
     """
 
     resume_at: Any = None
     token: str | None = None
     output: Any = None
+    timeout_port: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Iterate:
+    """Returned by a loop node: run the nodes on its body port once per item (or batch).
+
+    The engine runs the body, collects each iteration's result (the output of the last body
+    node that succeeded) and emits the list on the loop's `done` port. `break_if` is an
+    expression checked after each iteration with `item`, `index` and `result`.
+    """
+
+    items: list[Any]
+    batch_size: int = 1
+    parallelism: int = 1
+    break_if: str | None = None
+
+
+ERROR_PORT = "error"
+
+
+class NodeSettings(BaseModel):
+    """Per-node error handling, the same for every node type (a definition node's `settings`).
+
+    Retries: up to `max_attempts` attempts; before attempt n+1 the engine waits `retry_delay`
+    seconds (fixed) or retry_delay * 2**(n-1) (exponential), capped at `max_retry_delay`, with
+    jitter when on. `retry_if` (an expression with `error`, `details` and `attempt`) limits
+    retries to the failures it accepts. `timeout` overrides the type's default. `on_error`:
+    stop the run, continue with the error as the node's output, or emit the error on the
+    node's `error` port.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(1, ge=1, le=20, description="Attempts before the node fails.")
+    backoff: Literal["fixed", "exponential"] = Field("fixed", description="Delay growth.")
+    retry_delay: float = Field(1.0, ge=0, le=3600, description="Seconds before a retry.")
+    max_retry_delay: float = Field(300.0, ge=0, le=86400, description="Upper bound of a delay.")
+    jitter: bool = Field(True, description="Randomise delays (half to full length).")
+    retry_if: str | None = Field(
+        None,
+        description="Retry only when this expression is true, e.g. details.status >= 500",
+        json_schema_extra={"x-expression": True, "format": "expression"},
+    )
+    timeout: float | None = Field(
+        None, gt=0, le=86400, description="Seconds before the node is failed (default: type's)."
+    )
+    on_error: Literal["stop", "continue", "route"] = Field(
+        "stop",
+        description="stop the run; continue with the error as output; route to the error port",
+    )
 
 
 class NodeType:
@@ -88,6 +149,16 @@ class NodeType:
     pure: ClassVar[bool] = False
     is_trigger: ClassVar[bool] = False
     raw_fields: ClassVar[tuple[str, ...]] = ()  # config fields that are expressions themselves
+    multi_input: ClassVar[bool] = False
+    inline_only: ClassVar[bool] = False
+    suspends: ClassVar[bool] = False
+    body_port: ClassVar[str | None] = None
+
+    @classmethod
+    def output_ports(cls, config: Any) -> list[str]:
+        """The output ports of a node with this (raw, unrendered) config. Most types have
+        fixed ports; a switch names one per case."""
+        return list(cls.outputs)
 
     def run(self, ctx: Any, config: Any, input: Any) -> Any:  # noqa: A002
         raise NotImplementedError
@@ -114,4 +185,9 @@ class NodeType:
             "secret_fields": list(cls.secret_fields),
             "timeout": cls.timeout,
             "config_schema": cls.config_json_schema(),
+            # Error handling every node offers; on_error=route adds an `error` output port.
+            "settings_schema": NodeSettings.model_json_schema(),
+            # True when the ports depend on the config (switch: one per case).
+            "dynamic_outputs": any("output_ports" in k.__dict__
+                                   for k in cls.__mro__ if k is not NodeType),
         }

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from workflows.models import Workflow
+from workflows.models import Workflow, WorkflowVersion
 from workflows.services import current_version
 
 from . import dispatch
@@ -16,6 +16,7 @@ from .models import Run
 def run_start(
     *, workflow: Workflow, input: Any = None, trigger: str = Run.Trigger.MANUAL,  # noqa: A002
     execute: bool = True, idempotency_key: str = "", parent_run: Run | None = None,
+    version: WorkflowVersion | None = None, retry_of: Run | None = None,
 ) -> Run:
     """Create a queued Run pinned to the workflow's current version and hand it to the executor
     once the transaction commits. With `execute=False` the caller executes it itself (CLI).
@@ -30,8 +31,9 @@ def run_start(
     try:
         with transaction.atomic():
             run = Run.objects.create(
-                workflow=workflow, version=current_version(workflow), trigger=trigger,
-                input=input, idempotency_key=idempotency_key, parent_run=parent_run,
+                workflow=workflow, version=version or current_version(workflow),
+                trigger=trigger, input=input, idempotency_key=idempotency_key,
+                parent_run=parent_run, retry_of=retry_of,
                 depth=(parent_run.depth + 1) if parent_run else 0,
             )
             run.created = True
@@ -57,3 +59,190 @@ def run_cancel(*, run: Run) -> Run:
     Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(cancel_requested=True)
     run.refresh_from_db()
     return run
+
+
+# -- flow control: retries, resumes, error workflows ------------------------------------------
+
+class RetryNotAllowed(ValueError):
+    """The run cannot be retried that way; the message says why."""
+
+
+class ResumeNotFound(LookupError):
+    """No run waits for this resume token (unknown, already resumed, timed out or finished)."""
+
+
+RETRY_MODES = ("from_failed", "from_start")
+RETRY_VERSIONS = ("pinned", "current")
+_UNSET: Any = object()
+
+
+def run_retry(
+    *, run: Run, mode: str = "from_failed", input: Any = _UNSET,  # noqa: A002
+    version: str = "pinned", execute: bool = True,
+) -> Run:
+    """Start a new run (trigger "retry", `retry_of` = run) for a failed or cancelled run.
+
+    mode "from_failed": the new run starts with copies of the run's checkpoints (the logs of
+    the top-level nodes that finished before the failure, not the failed node nor anything
+    downstream of it), so those nodes are not run again and their recorded outputs are used.
+    mode "from_start": everything runs again, with the original input or an edited `input`
+    (an edited input always means from the start). `version`: "pinned" (the version the run
+    ran) or "current" (the workflow's latest; checkpoints of nodes it no longer has are ignored).
+    """
+    from .engine.graph import Graph
+    from .models import RunLog
+
+    if mode not in RETRY_MODES:
+        raise RetryNotAllowed(f"mode must be one of {', '.join(RETRY_MODES)}, not {mode!r}")
+    if version not in RETRY_VERSIONS:
+        raise RetryNotAllowed(f"version must be one of {', '.join(RETRY_VERSIONS)}, "
+                              f"not {version!r}")
+    if run.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
+        raise RetryNotAllowed(f"run {run.pk} is {run.status}; only failed or cancelled runs "
+                              f"can be retried")
+    edited = input is not _UNSET
+    if mode == "from_failed":
+        if edited:
+            raise RetryNotAllowed("a retry with edited input runs from the start "
+                                  "(mode from_start)")
+        if run.status != Run.Status.FAILED or not run.error_node_id:
+            raise RetryNotAllowed(f"run {run.pk} has no failed node to retry from; "
+                                  f"retry it from the start")
+    workflow = run.workflow
+    pinned = run.version if version == "pinned" else current_version(workflow)
+    with transaction.atomic():
+        new = run_start(workflow=workflow, input=input if edited else run.input,
+                        trigger=Run.Trigger.RETRY, execute=False, version=pinned, retry_of=run)
+        if mode == "from_failed":
+            graph = Graph.from_definition(run.version.definition)
+            redo = {run.error_node_id}
+            if run.error_node_id in graph.nodes:
+                redo |= graph.descendants(run.error_node_id)
+            keep = {n["id"] for n in pinned.definition.get("nodes", [])} - redo
+            latest: dict[str, RunLog] = {}
+            for log in run.logs.filter(scope="", node_id__in=keep).order_by("id"):
+                latest[log.node_id] = log
+            copies = [
+                RunLog(run=new, node_id=log.node_id, node_type=log.node_type,
+                       status=log.status, ports=log.ports, input=log.input, output=log.output,
+                       error=log.error, duration_ms=log.duration_ms, attempt=log.attempt,
+                       started_at=log.started_at, finished_at=log.finished_at)
+                for log in latest.values()
+                if log.status in (RunLog.Status.SUCCEEDED, RunLog.Status.SKIPPED)
+                or (log.status == RunLog.Status.FAILED and log.ports is not None)
+            ]
+            RunLog.objects.bulk_create(copies)
+        if execute:
+            transaction.on_commit(lambda: dispatch.dispatch_run(new.pk))
+    return new
+
+
+def run_retry_bulk(
+    *, runs: Any, mode: str = "from_failed", version: str = "pinned",
+) -> dict[str, list[dict[str, Any]]]:
+    """Retry many runs (each in its own transaction). Runs that cannot be retried that way are
+    reported, not raised: {"retried": [{"run", "retry"}], "skipped": [{"run", "reason"}]}."""
+    retried: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for run in runs:
+        try:
+            new = run_retry(run=run, mode=mode, version=version)
+        except RetryNotAllowed as exc:
+            skipped.append({"run": run.pk, "reason": str(exc)})
+        else:
+            retried.append({"run": run.pk, "retry": new.pk})
+    return {"retried": retried, "skipped": skipped}
+
+
+def _mark_resumed(run: Run, log: Any, changes: dict[str, Any]) -> None:
+    """Inside a transaction holding the run's row lock: mark a waiting log resumed and queue
+    the run if it is parked. A run still `running` (it has not finished suspending) sees the
+    mark itself when it takes the same lock."""
+    from .models import RunLog
+
+    RunLog.objects.filter(pk=log.pk).update(output={**(log.output or {}), **changes,
+                                                    "resumed": True})
+    if run.status == Run.Status.WAITING:
+        Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, resume_at=None)
+        transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
+
+
+def run_resume_webhook(*, token: str, payload: Any = None) -> Run:
+    """Resume the run whose wait_for_webhook node waits for `token`: the payload becomes the
+    node's output and the run is queued again. Raises ResumeNotFound."""
+    from .models import RunLog
+
+    try:
+        run_id = int(token.split("-", 1)[0])
+    except ValueError:
+        raise ResumeNotFound("unknown resume token") from None
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        log = None
+        if run is not None and run.status in (Run.Status.RUNNING, Run.Status.WAITING):
+            log = RunLog.objects.filter(run_id=run_id, status=RunLog.Status.WAITING,
+                                        output__token=token).first()
+        if log is None or (log.output or {}).get("resumed"):
+            raise ResumeNotFound("no run is waiting for this resume URL (unknown, already "
+                                 "resumed, timed out or finished)")
+        _mark_resumed(run, log, {"output": payload})
+    run.refresh_from_db()
+    return run
+
+
+def run_resume_parent(*, child: Run) -> bool:
+    """A sub-workflow run finished: resume the parent run whose node waits for it (its result,
+    or its error, which fails that node). False when no parent waits for it (inline child)."""
+    from .models import RunLog
+
+    if not child.parent_run_id:
+        return False
+    child.refresh_from_db(fields=["status", "result", "error", "error_node_id"])
+    if child.status not in Run.FINISHED:
+        return False
+    with transaction.atomic():
+        parent = Run.objects.select_for_update().filter(pk=child.parent_run_id).first()
+        if parent is None:
+            return False
+        log = RunLog.objects.filter(run_id=parent.pk, status=RunLog.Status.WAITING,
+                                    output__child_run=child.pk).first()
+        if log is None or (log.output or {}).get("resumed"):
+            return False
+        if child.status == Run.Status.SUCCEEDED:
+            changes: dict[str, Any] = {"output": child.result}
+        else:
+            where = f" at node {child.error_node_id!r}" if child.error_node_id else ""
+            changes = {"error": f"sub-workflow run {child.pk} {child.status}{where}: "
+                                f"{child.error or 'no error message'}"}
+        _mark_resumed(parent, log, changes)
+    return True
+
+
+def run_start_error_workflow(*, run: Run) -> Run | None:
+    """A run failed: start its workflow's error workflow (if any, and owned by the same user)
+    with the failed run's id, workflow, failing node, error and that node's input. A failing
+    error-workflow run does not start another one (no chains)."""
+    from .models import RunLog
+
+    run.refresh_from_db(fields=["status", "error", "error_node_id", "trigger"])
+    if run.status != Run.Status.FAILED or run.trigger == Run.Trigger.ERROR:
+        return None
+    workflow = Workflow.objects.select_related("error_workflow").get(pk=run.workflow_id)
+    target = workflow.error_workflow
+    if target is None or target.owner_id != workflow.owner_id:
+        return None
+    failed = (RunLog.objects.filter(run=run, node_id=run.error_node_id,
+                                    status=RunLog.Status.FAILED).order_by("-id").first()
+              if run.error_node_id else None)
+    payload = {
+        "run_id": run.pk,
+        "workflow": {"id": workflow.pk, "name": workflow.name},
+        "node_id": run.error_node_id or None,
+        "node_type": failed.node_type if failed else None,
+        "error": run.error,
+        "node_input": failed.input if failed else None,
+        "trigger": run.trigger,
+        "input": run.input,
+    }
+    return run_start(workflow=target, input=payload, trigger=Run.Trigger.ERROR,
+                     idempotency_key=f"error-of-run-{run.pk}")

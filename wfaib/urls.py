@@ -19,6 +19,7 @@ api = [
     path("", include("workflows.api.urls")),
     path("", include("runs.api.urls")),
     path("webhook/<int:workflow_id>", WebhookView.as_view(), name="webhook"),
+    path("resume/", include("runs.resume")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

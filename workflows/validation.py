@@ -4,8 +4,11 @@
     # [{"path": "nodes[2].config.url", "message": "not a valid URL ..."}]
 
 Checks the JSON shape, unique node ids, known node types, edges naming existing nodes and ports,
-no cycles (naming the nodes in the cycle), a trigger node to start from, and each node's config
-against its type's schema.
+no cycles (naming the nodes in the cycle), a trigger node to start from, each node's config
+against its type's schema, each node's `settings` (retries, timeout, on_error; an `error` port
+exists only with on_error "route"), and loop bodies: the nodes reachable from a loop's body port
+may take inputs only from the loop's body port or from other nodes of the same body, and may not
+wait (delay, wait for webhook), since a run waits only at the top level.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Any, TypedDict
 
 from pydantic import ValidationError as PydanticValidationError
 
+from nodes.base import ERROR_PORT, NodeSettings
 from nodes.registry import registry
-from runs.engine.graph import DEFAULT_PORT, Edge, topological_order
+from runs.engine.graph import DEFAULT_PORT, Edge, Graph, topological_order
 
 
 class DefinitionError(TypedDict):
@@ -71,6 +75,7 @@ def validate_definition(definition: Any) -> list[DefinitionError]:
 
     ids: dict[str, int] = {}
     types: dict[str, str] = {}
+    routed: set[str] = set()  # nodes with on_error "route": they have an `error` port
     for i, node in enumerate(nodes):
         at = f"nodes[{i}]"
         if not isinstance(node, dict):
@@ -103,6 +108,16 @@ def validate_definition(definition: Any) -> list[DefinitionError]:
         settings = node.get("settings")
         if settings is not None and not isinstance(settings, dict):
             err(f"{at}.settings", "must be an object")
+        elif settings:
+            try:
+                parsed = NodeSettings.model_validate(settings)
+            except PydanticValidationError as exc:
+                for item in exc.errors(include_url=False):
+                    err(_loc_to_path(f"{at}.settings", item["loc"]),
+                        item["msg"].removeprefix("Value error, "))
+            else:
+                if parsed.on_error == "route" and isinstance(node_id, str):
+                    routed.add(node_id)
 
     graph_edges: list[Edge] = []
     for i, edge in enumerate(edges):
@@ -122,10 +137,16 @@ def validate_definition(definition: Any) -> list[DefinitionError]:
             err(at, f"a node cannot connect to itself (cycle: {src} -> {src})")
             continue
         if src in types:
-            outputs = registry.get(types[src]).outputs
+            src_config = nodes[ids[src]].get("config")
+            outputs = registry.get(types[src]).output_ports(
+                src_config if isinstance(src_config, dict) else {})
+            if src in routed:
+                outputs = [*outputs, ERROR_PORT]
             if port not in outputs:
+                hint = (" (an `error` output needs settings.on_error \"route\")"
+                        if port == ERROR_PORT else "")
                 err(f"{at}.port", f"node {src!r} ({types[src]}) has no output {port!r}; "
-                    f"outputs: {', '.join(outputs)}")
+                    f"outputs: {', '.join(outputs)}{hint}")
         if dst in types and registry.get(types[dst]).is_trigger:
             err(f"{at}.to", f"{dst!r} is a trigger node and takes no inputs")
         graph_edges.append(Edge(src, dst, port))
@@ -133,6 +154,8 @@ def validate_definition(definition: Any) -> list[DefinitionError]:
     _, cycle = topological_order(list(ids), graph_edges)
     if cycle:
         err("edges", f"the graph has a cycle: {' -> '.join(cycle)}")
+    else:
+        errors.extend(_check_loop_bodies(ids, types, graph_edges))
 
     if ids and not any(registry.get(t).is_trigger for t in types.values()):
         trigger_types = [c.type for c in registry if c.is_trigger]
@@ -146,3 +169,43 @@ def ensure_valid(definition: Any) -> None:
     errors = validate_definition(definition)
     if errors:
         raise InvalidDefinition(errors)
+
+
+def _check_loop_bodies(ids: dict[str, int], types: dict[str, str],
+                       edges: list[Edge]) -> list[DefinitionError]:
+    """A loop's body (everything reachable from its body port) must be closed: its nodes take
+    inputs only from the loop's body port or from each other (an input from outside, or from
+    the loop's `done`, would have no value per iteration), and none of them may wait."""
+    errors: list[DefinitionError] = []
+    graph = Graph(nodes={n: {} for n in ids}, edges=edges,
+                  incoming={n: [] for n in ids}, outgoing={n: [] for n in ids})
+    for edge in edges:
+        graph.incoming[edge.target].append(edge)
+        graph.outgoing[edge.source].append(edge)
+    for loop_id, node_type in types.items():
+        body_port = registry.get(node_type).body_port
+        if not body_port:
+            continue
+        body = graph.descendants(loop_id, body_port)
+        for member in sorted(body, key=ids.__getitem__):
+            at = f"nodes[{ids[member]}]"
+            for edge in graph.incoming[member]:
+                if edge.source == loop_id and edge.port == body_port:
+                    continue
+                if edge.source == loop_id:
+                    errors.append({"path": at, "message": (
+                        f"node {member!r} is in the body of loop {loop_id!r} (reachable from "
+                        f"its {body_port!r} output) and also connected to its {edge.port!r} "
+                        f"output; body nodes run once per item, nodes after {edge.port!r} "
+                        f"once")})
+                elif edge.source not in body:
+                    errors.append({"path": at, "message": (
+                        f"node {member!r} is in the body of loop {loop_id!r} but takes an "
+                        f"input from {edge.source!r}, which is outside the body; connect "
+                        f"outside nodes before the loop, or read them with nodes.<id>")})
+            member_type = types.get(member)
+            if member_type and registry.get(member_type).suspends:
+                errors.append({"path": f"{at}.type", "message": (
+                    f"node {member!r} ({member_type}) cannot be inside the body of loop "
+                    f"{loop_id!r}: a run can only wait at the top level")})
+    return errors

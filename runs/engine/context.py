@@ -31,6 +31,7 @@ class NodeContext:
         attempt: int = 1,
         expression_timeout: float = 2.0,
         services: Mapping[str, Any] | None = None,
+        scope: str = "",
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -41,6 +42,14 @@ class NodeContext:
         # Engine-provided callables for nodes that reach back into the engine (sub-workflows,
         # resume URLs); absent when a node is run on its own.
         self.services = dict(services or {})
+        self.scope = scope  # "" at the top level, "loop1[3]" inside a loop iteration
+
+    def service(self, name: str) -> Any:
+        """An engine service (respond, run_subworkflow, resume_token, ...) or a clear error."""
+        if name not in self.services:
+            raise NodeError(f"this node needs the engine's {name!r} service, which is not "
+                            f"available here (is it running outside a run?)")
+        return self.services[name]
 
     @property
     def input(self) -> Any:
@@ -67,6 +76,9 @@ class NodeContext:
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             raise NodeError("no API key: set the node's api_key or OPENAI_API_KEY")
+        refused = outbound.refusal_for(base_url) if base_url else None
+        if refused:  # checked here for a clear message; the transport checks again
+            raise NodeError(f"base_url {base_url}: {refused}")
         return openai.OpenAI(
             api_key=key,
             base_url=base_url,

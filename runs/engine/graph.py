@@ -65,6 +65,18 @@ class Graph:
                 stack.extend(e.target for e in self.outgoing[current])
         return seen
 
+    def loop_owners(self, bodies: dict[str, set[str]]) -> dict[str, str | None]:
+        """For each node, the innermost loop whose body holds it (None at the top level).
+
+        `bodies` maps each loop node id to its body (see `descendants(loop, body_port)`).
+        Validated bodies nest properly, so the innermost loop is the one with the smallest body.
+        """
+        owners: dict[str, str | None] = dict.fromkeys(self.nodes)
+        for loop_id, body in sorted(bodies.items(), key=lambda kv: -len(kv[1])):
+            for node_id in body:
+                owners[node_id] = loop_id
+        return owners
+
 
 def topological_order(node_ids: list[str], edges: list[Edge]) -> tuple[list[str], list[str]]:
     """Kahn's algorithm, stable in definition order. Returns (order, cycle); cycle is empty

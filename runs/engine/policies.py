@@ -1,0 +1,62 @@
+"""Per-node error-handling policies: retry delays (backoff with jitter) and node timeouts.
+
+    retry_delay(settings, attempt=2, rng=random.Random())   # seconds to wait before attempt 3
+    call_with_timeout(fn, 5.0, name="wfaib-node-x")         # fn() or NodeTimeout after 5 s
+
+A node that runs over its timeout is abandoned, not stopped: Python cannot kill a thread, so the
+worker thread keeps running until its own work ends (the http node passes its timeout to httpx,
+so its thread ends soon after). The run moves on at once and the thread's result is discarded.
+Nodes that run in the worker thread must therefore not write to the database.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from nodes.base import NodeError, NodeSettings
+
+
+class NodeTimeout(NodeError):
+    """The node ran longer than its timeout; its thread was abandoned."""
+
+
+def retry_delay(settings: NodeSettings, attempt: int, rng: random.Random) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1-based) before the next one.
+
+    Fixed: retry_delay each time; exponential: retry_delay * 2**(attempt-1). Capped at
+    max_retry_delay. Jitter ("equal jitter") keeps at least half the delay and randomises the
+    rest, so many runs failing together do not retry in lockstep."""
+    base = settings.retry_delay
+    if settings.backoff == "exponential":
+        base = settings.retry_delay * (2 ** min(attempt - 1, 30))
+    base = min(base, settings.max_retry_delay)
+    if settings.jitter and base > 0:
+        return base / 2 + rng.uniform(0, base / 2)
+    return base
+
+
+def call_with_timeout(fn: Callable[[], Any], timeout: float | None, *, name: str) -> Any:
+    """Call `fn` in a daemon thread and wait at most `timeout` seconds (None: call inline)."""
+    if timeout is None:
+        return fn()
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    if not done.wait(timeout):
+        raise NodeTimeout(f"timed out after {timeout:g}s (the node's work was abandoned)")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
