@@ -1,29 +1,26 @@
-"""Run admin: the runs list and a run page with every node's log."""
+"""Run admin: the runs list (status, trigger, duration, filters) and the run viewer, a page with
+the timeline of the run's nodes, each node's input/output, the error on the failing node, the
+pinned version, live refresh while it runs, and cancel / re-run buttons (through the API)."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .models import Run, RunLog
-
-
-class RunLogInline(admin.TabularInline):
-    model = RunLog
-    fields = ("node_id", "node_type", "status", "attempt", "duration_ms", "input", "output",
-              "error")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+from .admin_views import pretty_json, run_timeline
+from .models import Run
 
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ("id", "workflow", "status", "trigger", "created_at", "duration_ms")
-    list_filter = ("status", "trigger")
-    search_fields = ("workflow__name", "error")
-    readonly_fields = [f.name for f in Run._meta.fields]
-    inlines = [RunLogInline]
+    list_display = ("id", "workflow", "status_badge", "trigger", "version_number", "created_at",
+                    "duration")
+    list_filter = ("status", "trigger", ("workflow", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("workflow__name", "error", "error_node_id")
+    list_select_related = ("workflow", "version")
+    date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("workflow", "version")
@@ -34,3 +31,44 @@ class RunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return format_html('<span class="wf-status wf-status-{}">{}</span>', obj.status,
+                           obj.status)
+
+    @admin.display(description="version", ordering="version__number")
+    def version_number(self, obj):
+        return f"v{obj.version.number}"
+
+    @admin.display(description="duration")
+    def duration(self, obj):
+        ms = obj.duration_ms
+        if ms is None:
+            return "—"
+        return f"{ms} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The run viewer (replaces the read-only form)."""
+        run = self.get_object(request, unquote(object_id))  # owner-scoped queryset
+        if run is None:
+            raise Http404("No such run.")
+        if not self.has_view_permission(request, run):
+            raise Http404("No such run.")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": run,
+            "run": run,
+            "title": f"Run #{run.pk} of {run.workflow.name}",
+            "timeline": run_timeline(run),
+            "input_json": pretty_json(run.input),
+            "result_json": pretty_json(run.result),
+            "editor_url": reverse("admin:workflows_workflow_editor", args=[run.workflow_id]),
+            "runs_url": reverse("admin:runs_run_changelist")
+            + f"?workflow__id__exact={run.workflow_id}",
+            "has_view_permission": True,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/runs/run/viewer.html", context)
+

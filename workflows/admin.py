@@ -1,10 +1,24 @@
-"""Workflow admin: list, and edit the definition as JSON with the same validation as the API."""
+"""Workflow admin: the list (last run, filters, actions, import), the JSON change form with the
+same validation as the API, and the visual editor page (see `admin_views`)."""
 
+from __future__ import annotations
+
+import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import slugify
 
+from runs.models import Run
+from runs.services import run_start
+
+from . import admin_views
 from .models import Workflow, WorkflowVersion
 from .services import workflow_create, workflow_update
 from .validation import validate_definition
@@ -37,18 +51,51 @@ class WorkflowVersionInline(admin.TabularInline):
         return False
 
 
+class LastRunStatusFilter(admin.SimpleListFilter):
+    title = "last run status"
+    parameter_name = "last_status"
+
+    def lookups(self, request, model_admin):
+        return [*Run.Status.choices, ("never", "never run")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "never":
+            return queryset.filter(last_run_status__isnull=True)
+        if value:
+            return queryset.filter(last_run_status=value)
+        return queryset
+
+
+def _last_run(field: str) -> Subquery:
+    newest = Run.objects.filter(workflow=OuterRef("pk")).order_by("-created_at", "-id")
+    return Subquery(newest.values(field)[:1])
+
+
 @admin.register(Workflow)
 class WorkflowAdmin(admin.ModelAdmin):
     form = WorkflowForm
-    list_display = ("name", "owner", "is_active", "version", "updated_at")
-    list_filter = ("is_active",)
+    list_display = ("name", "owner", "is_active", "version", "last_run", "updated_at",
+                    "editor_link")
+    list_filter = ("is_active", LastRunStatusFilter, "owner")
     search_fields = ("name", "description", "owner__email")
     readonly_fields = ("version", "owner", "created_at", "updated_at")
     inlines = [WorkflowVersionInline]
+    actions = ["activate", "deactivate", "duplicate", "run_now", "export_json"]
+    change_list_template = "admin/workflows/workflow/change_list.html"
+    change_form_template = "admin/workflows/workflow/change_form.html"
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("owner")
+        qs = super().get_queryset(request).select_related("owner").annotate(
+            last_run_status=_last_run("status"), last_run_at=_last_run("created_at"),
+            last_run_id=_last_run("id"),
+        )
         return qs if request.user.is_superuser else qs.filter(owner=request.user)
+
+    def get_list_filter(self, request):
+        # Only a superuser sees other people's workflows, so only they filter by owner.
+        filters = super().get_list_filter(request)
+        return filters if request.user.is_superuser else [f for f in filters if f != "owner"]
 
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data[k] for k in ("name", "description", "is_active", "definition")}
@@ -65,4 +112,87 @@ class WorkflowAdmin(admin.ModelAdmin):
             field.widget.attrs["spellcheck"] = "false"
         return field
 
+    # ---- list columns ------------------------------------------------------------------
+    @admin.display(description="last run", ordering="last_run_at")
+    def last_run(self, obj):
+        if not getattr(obj, "last_run_id", None):
+            return "—"
+        url = reverse("admin:runs_run_change", args=[obj.last_run_id])
+        return format_html('<a href="{}" class="wf-status wf-status-{}">{}</a> {}', url,
+                           obj.last_run_status, obj.last_run_status,
+                           obj.last_run_at.strftime("%Y-%m-%d %H:%M"))
 
+    @admin.display(description="")
+    def editor_link(self, obj):
+        url = reverse("admin:workflows_workflow_editor", args=[obj.pk])
+        runs = reverse("admin:runs_run_changelist") + f"?workflow__id__exact={obj.pk}"
+        return format_html('<a href="{}">Open editor</a> · <a href="{}">Runs</a>', url, runs)
+
+    # ---- custom pages ------------------------------------------------------------------
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        custom = [
+            path("editor/", wrap(self.editor_view), name="workflows_workflow_editor_new"),
+            path("import/", wrap(self.import_view), name="workflows_workflow_import"),
+            path("<path:object_id>/editor/", wrap(self.editor_view),
+                 name="workflows_workflow_editor"),
+        ]
+        return custom + super().get_urls()
+
+    def editor_view(self, request, object_id=None):
+        return admin_views.editor_view(self, request,
+                                       unquote(object_id) if object_id is not None else None)
+
+    def import_view(self, request):
+        return admin_views.import_view(self, request)
+
+    # ---- actions -----------------------------------------------------------------------
+    def _set_active(self, request, queryset, active: bool) -> None:
+        changed = 0
+        for workflow in queryset:
+            if workflow.is_active != active:
+                workflow_update(workflow=workflow, user=request.user, is_active=active)
+                changed += 1
+        state = "activated" if active else "deactivated"
+        self.message_user(request, f"{changed} workflow(s) {state}.", messages.SUCCESS)
+
+    @admin.action(description="Activate selected workflows", permissions=["change"])
+    def activate(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+    @admin.action(description="Deactivate selected workflows", permissions=["change"])
+    def deactivate(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Duplicate selected workflows", permissions=["add"])
+    def duplicate(self, request, queryset):
+        for workflow in queryset:
+            copy = workflow_create(
+                owner=request.user, name=f"{workflow.name} (copy)"[:200],
+                definition=workflow.definition, description=workflow.description,
+                is_active=False,
+            )
+            self.message_user(request, format_html(
+                'Created <a href="{}">{}</a> (inactive).',
+                reverse("admin:workflows_workflow_editor", args=[copy.pk]), copy.name,
+            ), messages.SUCCESS)
+
+    @admin.action(description="Run selected workflows now", permissions=["change"])
+    def run_now(self, request, queryset):
+        for workflow in queryset:
+            run = run_start(workflow=workflow, input=None, trigger=Run.Trigger.MANUAL)
+            self.message_user(request, format_html(
+                'Started <a href="{}">run #{}</a> of {}.',
+                reverse("admin:runs_run_change", args=[run.pk]), run.pk, workflow.name,
+            ), messages.SUCCESS)
+
+    @admin.action(description="Export selected workflows as JSON", permissions=["view"])
+    def export_json(self, request, queryset):
+        items = [admin_views.export_payload(w) for w in queryset]
+        if len(items) == 1:
+            data, filename = items[0], f"{slugify(items[0]['name']) or 'workflow'}.json"
+        else:
+            data, filename = items, "workflows.json"
+        response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

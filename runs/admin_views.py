@@ -1,0 +1,124 @@
+"""Reads behind the admin's run pages and dashboard: the run viewer's timeline and the
+dashboard's figures (runs and failure rate over 24 h, runs per hour, recent failures).
+
+Both are scoped to what the user may see: superusers see every workflow, others their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncHour
+from django.urls import reverse
+from django.utils import timezone
+
+from workflows.models import Workflow
+
+from .models import Run, RunLog
+
+
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+def run_timeline(run: Run) -> dict[str, Any]:
+    """Every node log of `run` with its offset and width on a shared time axis (percentages),
+    pretty JSON for its input and output, and whether it is the node the run failed on."""
+    logs = list(run.logs.order_by("id"))
+    starts = [log.started_at for log in logs if log.started_at]
+    t0 = run.started_at or (min(starts) if starts else None)
+    ends = [log.finished_at or log.started_at for log in logs if log.started_at]
+    if run.finished_at:
+        ends.append(run.finished_at)
+    total_ms = max(((max(ends) - t0).total_seconds() * 1000) if t0 and ends else 0, 1)
+    rows = []
+    for log in logs:
+        offset = ((log.started_at - t0).total_seconds() * 1000) if t0 and log.started_at else 0
+        width = log.duration_ms or 0
+        rows.append({
+            "log": log,
+            "offset_pct": round(max(offset, 0) / total_ms * 100, 2),
+            "width_pct": round(max(min(width / total_ms * 100, 100), 0.8), 2),
+            "input_json": pretty_json(log.input),
+            "output_json": pretty_json(log.output),
+            "is_error_node": bool(run.error_node_id) and log.node_id == run.error_node_id
+            and log.status == RunLog.Status.FAILED,
+        })
+    return {"rows": rows, "total_ms": int(total_ms)}
+
+
+def visible_workflows(user: Any) -> QuerySet[Workflow]:
+    qs = Workflow.objects.all()
+    return qs if user.is_superuser else qs.filter(owner=user)
+
+
+def visible_runs(user: Any) -> QuerySet[Run]:
+    qs = Run.objects.all()
+    return qs if user.is_superuser else qs.filter(workflow__owner=user)
+
+
+def dashboard(user: Any, *, now: dt.datetime | None = None, hours: int = 24) -> dict[str, Any]:
+    """Figures for the admin index: the user's workflows with their last run, run counts and
+    failure rate over the last `hours`, runs per hour (for a small bar chart) and the most
+    recent failures."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(hours=hours)
+    runs = visible_runs(user)
+    recent = runs.filter(created_at__gte=since)
+    counts = recent.aggregate(
+        total=Count("id"),
+        failed=Count("id", filter=Q(status=Run.Status.FAILED)),
+        succeeded=Count("id", filter=Q(status=Run.Status.SUCCEEDED)),
+        active=Count("id", filter=Q(status__in=[Run.Status.QUEUED, Run.Status.RUNNING,
+                                               Run.Status.WAITING])),
+    )
+    finished = counts["failed"] + counts["succeeded"]
+    failure_rate = round(counts["failed"] / finished * 100, 1) if finished else None
+
+    per_hour = {
+        row["hour"]: row for row in recent.annotate(hour=TruncHour("created_at"))
+        .values("hour").annotate(n=Count("id"), failed=Count("id", filter=Q(status="failed")))
+    }
+    start_hour = now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=hours - 1)
+    bars = []
+    peak = max([r["n"] for r in per_hour.values()] or [0])
+    for i in range(hours):
+        hour = start_hour + dt.timedelta(hours=i)
+        row = next((r for h, r in per_hour.items() if h and abs((h - hour).total_seconds()) < 1),
+                   None)
+        n, failed = (row["n"], row["failed"]) if row else (0, 0)
+        bars.append({
+            "hour": hour, "n": n, "failed": failed,
+            "height_pct": round(n / peak * 100, 1) if peak else 0,
+            "failed_pct": round(failed / peak * 100, 1) if peak else 0,
+        })
+
+    newest = Run.objects.filter(workflow=OuterRef("pk")).order_by("-created_at", "-id")
+    workflows = visible_workflows(user).annotate(
+        last_run_id=Subquery(newest.values("id")[:1]),
+        last_run_status=Subquery(newest.values("status")[:1]),
+        last_run_at=Subquery(newest.values("created_at")[:1]),
+    ).order_by("-updated_at")[:15]
+    failures = (runs.filter(status=Run.Status.FAILED).select_related("workflow")
+                .order_by("-created_at", "-id")[:8])
+    return {
+        "counts": counts,
+        "failure_rate": failure_rate,
+        "bars": bars,
+        "peak": peak,
+        "hours": hours,
+        "workflows": [
+            {"workflow": w,
+             "editor_url": reverse("admin:workflows_workflow_editor", args=[w.pk]),
+             "run_url": reverse("admin:runs_run_change", args=[w.last_run_id])
+             if w.last_run_id else None,
+             "last_run_status": w.last_run_status, "last_run_at": w.last_run_at}
+            for w in workflows
+        ],
+        "failures": [
+            {"run": r, "url": reverse("admin:runs_run_change", args=[r.pk])} for r in failures
+        ],
+    }

@@ -1,0 +1,160 @@
+"""The builder in a real browser: sign in, build a workflow by dragging nodes from the palette,
+connect and configure them, see a validation error on its field, undo/redo, save, run with a
+payload, watch every node turn green, and read a node's output in the run viewer."""
+
+import json
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.factories import make_workflow
+from workflows.models import Workflow
+from workflows.services import workflow_update
+
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def drop(page, node_type: str, fx: float, fy: float) -> None:
+    """Drag a palette item onto the canvas at fractions (fx, fy) of its size."""
+    canvas = page.get_by_test_id("canvas")
+    box = canvas.bounding_box()
+    page.get_by_test_id(f"palette-{node_type}").drag_to(
+        canvas, target_position={"x": box["width"] * fx, "y": box["height"] * fy})
+
+
+def connect(page, source: str, target: str, port: str = "main") -> None:
+    """Drag from `source`'s output port to `target`'s input handle."""
+    out = page.locator(
+        f'[data-testid="node-{source}"] .react-flow__handle.source[data-port="{port}"]')
+    inp = page.locator(f'[data-testid="node-{target}"] .react-flow__handle.target')
+    a, b = out.bounding_box(), inp.bounding_box()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=12)
+    page.mouse.up()
+
+
+def select_node(page, node_id: str) -> None:
+    page.locator(f'[data-testid="node-{node_id}"] .wf-node-id').click()
+    expect(page.locator("#node-id")).to_have_value(node_id)
+
+
+def test_build_save_run_and_inspect(page, live_server, e2e_user, api_server, loopback_allowed):
+    api_server.json("GET", "/hello", {"greeting": "hello from the loopback"})
+    sign_in(page, live_server.url, e2e_user.email)
+    page.goto(live_server.url + reverse("admin:workflows_workflow_editor_new"))
+
+    # The palette comes from /api/node-types, grouped by category, searchable.
+    expect(page.get_by_test_id("palette-webhook")).to_be_visible()
+    page.get_by_label("Search nodes").fill("transf")
+    expect(page.get_by_test_id("palette-http")).to_have_count(0)
+    page.get_by_label("Search nodes").fill("")
+
+    page.get_by_label("Workflow name").fill("Browser-built")
+    drop(page, "webhook", 0.2, 0.25)
+    drop(page, "transform", 0.5, 0.45)
+    drop(page, "http", 0.8, 0.25)
+    for node_id in ("webhook", "transform", "http"):
+        expect(page.get_by_test_id(f"node-{node_id}")).to_be_visible()
+    connect(page, "webhook", "transform")
+    connect(page, "transform", "http")
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+
+    # Forms generated from each type's JSON Schema.
+    select_node(page, "transform")
+    expression = page.locator('[data-field="expression"] textarea')
+    expect(page.locator('[data-field="expression"] .wf-badge-expr')).to_be_visible()
+    expression.fill("{'who': input.name}")
+    select_node(page, "http")
+    expect(page.locator('[data-field="method"] select')).to_have_value("GET")
+    url = page.locator('[data-field="url"] input')
+    url.fill("not a url")
+
+    # A validation error from the server appears on the node and on the field.
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("field-error-url")).to_contain_text("not a valid URL")
+    expect(page.get_by_test_id("node-http")).to_have_attribute("data-errors", "1")
+    assert not Workflow.objects.filter(name="Browser-built").exists()
+
+    url.fill(f"{api_server.url}/hello")
+    page.get_by_label("query key 1").fill("who")
+    page.get_by_label("query value 1").fill("{{ input.who }}")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("version")).to_have_text("v1")
+    expect(page.get_by_test_id("field-error-url")).to_have_count(0)
+    workflow = Workflow.objects.get(name="Browser-built")
+    assert [n["id"] for n in workflow.definition["nodes"]] == ["webhook", "transform", "http"]
+    assert {(e["from"], e["to"]) for e in workflow.definition["edges"]} == {
+        ("webhook", "transform"), ("transform", "http")}
+    assert workflow.definition["nodes"][2]["config"] == {
+        "url": f"{api_server.url}/hello", "query": {"who": "{{ input.who }}"}}
+    assert page.url.endswith(reverse("admin:workflows_workflow_editor", args=[workflow.pk]))
+
+    # Undo / redo of a deletion (Delete, Ctrl+Z, Shift+Ctrl+Z).
+    select_node(page, "http")
+    page.get_by_test_id("node-http").press("Delete")
+    expect(page.get_by_test_id("node-http")).to_have_count(0)
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    page.keyboard.press("Control+z")
+    expect(page.get_by_test_id("node-http")).to_have_count(1)
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+    page.keyboard.press("Control+Shift+z")
+    expect(page.get_by_test_id("node-http")).to_have_count(0)
+    page.get_by_test_id("undo").click()
+    expect(page.get_by_test_id("node-http")).to_have_count(1)
+    select_node(page, "http")
+    expect(page.locator('[data-field="url"] input')).to_have_value(f"{api_server.url}/hello")
+
+    # Run with a payload; every node turns green.
+    page.get_by_test_id("run").click()
+    page.locator("#run-input").fill(json.dumps({"name": "Ada"}))
+    page.get_by_test_id("start-run").click()
+    expect(page.get_by_test_id("run-bar")).to_have_attribute("data-run-status", "succeeded",
+                                                             timeout=30_000)
+    for node_id in ("webhook", "transform", "http"):
+        expect(page.get_by_test_id(f"node-{node_id}")).to_have_attribute(
+            "data-status", "succeeded")
+    paths = [r.path for r in api_server.requests]
+    assert any("who=Ada" in p for p in paths), paths
+
+    # Clicking a node shows its input and output from that run.
+    select_node(page, "http")
+    expect(page.get_by_test_id("run-output")).to_contain_text("hello from the loopback")
+
+    # The run viewer shows the node's output.
+    page.get_by_test_id("run-link").click()
+    expect(page.get_by_test_id("run-viewer")).to_be_visible()
+    expect(page.get_by_test_id("run-status")).to_have_text("succeeded")
+    expect(page.get_by_test_id("log-http")).to_have_attribute("data-status", "succeeded")
+    page.locator('[data-testid="log-http"] summary', has_text="Output").click()
+    expect(page.get_by_test_id("output-http")).to_contain_text("hello from the loopback")
+    assert page.js_errors == []
+
+
+def test_concurrent_save_is_a_conflict_with_reload(page, live_server, e2e_user):
+    workflow = make_workflow(owner=e2e_user, name="Shared")
+    sign_in(page, live_server.url, e2e_user.email)
+    page.goto(live_server.url + reverse("admin:workflows_workflow_editor", args=[workflow.pk]))
+    expect(page.get_by_test_id("version")).to_have_text("v1")
+
+    # Someone else saves version 2 meanwhile.
+    changed = {**workflow.definition, "nodes": [
+        {**workflow.definition["nodes"][0], "config": {"description": "theirs"}}]}
+    workflow_update(workflow=workflow, user=e2e_user, definition=changed)
+
+    page.get_by_label("Workflow name").fill("Mine")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("conflict")).to_be_visible()
+    workflow.refresh_from_db()
+    assert workflow.name == "Shared"
+    assert workflow.version == 2
+
+    page.get_by_test_id("reload").click()
+    expect(page.get_by_test_id("conflict")).to_have_count(0)
+    expect(page.get_by_test_id("version")).to_have_text("v2")
+    expect(page.get_by_label("Workflow name")).to_have_value("Shared")
+    select_node(page, "trigger")
+    expect(page.locator('[data-field="description"] input')).to_have_value("theirs")

@@ -1,0 +1,192 @@
+"""Custom admin pages for workflows: the visual editor, JSON import, and the editor's templates.
+
+The views are methods' bodies for `WorkflowAdmin.get_urls()` (wrapped in `admin_site.admin_view`
+there); each re-checks the model permission and ownership (a workflow that is not yours is a
+404, as in the API), and renders with `admin_site.each_context(request)` so the admin's header,
+theme and sidebar stay in place.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from nodes.registry import registry
+
+from .models import Workflow
+from .services import workflow_create
+from .validation import validate_definition
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+EXPORT_FORMAT = "wfaib-workflow/1"
+
+# Built-in starting points for a new workflow. Only those whose node types are all registered
+# are offered (a deployment may lack e.g. `schedule`).
+TEMPLATES: list[dict[str, Any]] = [
+    {
+        "key": "webhook-llm-http",
+        "name": "Summarise a webhook with an LLM and post it on",
+        "definition": {
+            "nodes": [
+                {"id": "webhook", "type": "webhook",
+                 "config": {"description": "POST {\"text\": \"...\"}"},
+                 "position": {"x": 0, "y": 80}},
+                {"id": "summary", "type": "llm",
+                 "config": {"prompt": "Summarise in two sentences:\n{{ input.text }}",
+                            "system_prompt": "You write short, factual summaries."},
+                 "position": {"x": 280, "y": 80}},
+                {"id": "post", "type": "http",
+                 "config": {"method": "POST", "url": "https://example.com/hook",
+                            "json_body": {"summary": "{{ nodes.summary.content }}"}},
+                 "position": {"x": 560, "y": 80}},
+            ],
+            "edges": [{"from": "webhook", "to": "summary"}, {"from": "summary", "to": "post"}],
+        },
+    },
+    {
+        "key": "scheduled-http-check",
+        "name": "Scheduled HTTP check",
+        "definition": {
+            "nodes": [
+                {"id": "every_5_min", "type": "schedule", "config": {"cron": "*/5 * * * *"},
+                 "position": {"x": 0, "y": 80}},
+                {"id": "check", "type": "http",
+                 "config": {"method": "GET", "url": "https://example.com/health",
+                            "fail_on_error_status": True},
+                 "position": {"x": 280, "y": 80}},
+                {"id": "report", "type": "transform",
+                 "config": {"mapping": {"status": "input.status", "checked_at": "str(now)"}},
+                 "position": {"x": 560, "y": 80}},
+            ],
+            "edges": [{"from": "every_5_min", "to": "check"}, {"from": "check", "to": "report"}],
+        },
+    },
+]
+
+
+def available_templates() -> list[dict[str, Any]]:
+    """The templates whose node types are registered and whose definition validates here."""
+    result = []
+    for template in TEMPLATES:
+        definition = {"name": template["name"], **template["definition"]}
+        if all(n["type"] in registry for n in definition["nodes"]) and not validate_definition(
+            definition
+        ):
+            result.append({**template, "definition": definition})
+    return result
+
+
+def _url_template(name: str, *, query: str = "") -> str:
+    """An admin URL with `{id}` where the object id goes (filled in by the editor's JS)."""
+    return reverse(name, args=["0000"]).replace("0000", "{id}") + query
+
+
+def editor_view(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: str | None = None
+) -> HttpResponse:
+    """The visual node editor for one workflow (or a new one when `object_id` is None)."""
+    workflow = None
+    if object_id is not None:
+        workflow = model_admin.get_object(request, object_id)  # owner-scoped queryset
+        if workflow is None:
+            raise Http404("No such workflow.")
+        if not model_admin.has_change_permission(request, workflow):
+            raise PermissionDenied
+    elif not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    opts = model_admin.opts
+    config = {
+        "workflowId": workflow.pk if workflow else None,
+        "apiBase": "/api",
+        "csrfToken": get_token(request),
+        "editorUrlTemplate": _url_template("admin:workflows_workflow_editor"),
+        "runUrlTemplate": _url_template("admin:runs_run_change"),
+        "runsUrlTemplate": reverse("admin:runs_run_changelist") + "?workflow__id__exact={id}",
+        "templates": [] if workflow else available_templates(),
+        "user": request.user.get_username(),
+    }
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "original": workflow,
+        "title": f"Edit {workflow.name}" if workflow else "New workflow",
+        "editor_config": config,
+        "has_view_permission": True,
+        "is_nav_sidebar_enabled": False,  # the canvas needs the width
+    }
+    return TemplateResponse(request, "admin/workflows/workflow/editor.html", context)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="A workflow exported from WFAIB (JSON), or a definition "
+                                     "with nodes and edges.")
+    name = forms.CharField(required=False, max_length=200,
+                           help_text="Overrides the name in the file.")
+
+    def clean_file(self) -> dict[str, Any]:
+        upload = self.cleaned_data["file"]
+        if upload.size > 2 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 2 MB.")
+        try:
+            data = json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise forms.ValidationError(f"Not a JSON file: {exc}") from exc
+        if not isinstance(data, dict):
+            raise forms.ValidationError("The file must hold one JSON object.")
+        definition = data.get("definition", data if "nodes" in data else None)
+        if not isinstance(definition, dict):
+            raise forms.ValidationError("No workflow definition (nodes and edges) in the file.")
+        errors = validate_definition(definition)
+        if errors:
+            raise forms.ValidationError(
+                [f"{e['path'] or 'definition'}: {e['message']}" for e in errors]
+            )
+        return {
+            "definition": definition,
+            "name": data.get("name") or definition.get("name") or "Imported workflow",
+            "description": data.get("description") or "",
+        }
+
+
+def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+    """Create a workflow from an uploaded JSON file, validated like every other save."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["file"]
+        name = form.cleaned_data["name"] or str(data["name"])[:200]
+        workflow = workflow_create(owner=request.user, name=name, definition=data["definition"],
+                                   description=str(data["description"]))
+        messages.success(request, f"Imported “{workflow.name}” (version {workflow.version}).")
+        return HttpResponseRedirect(reverse("admin:workflows_workflow_editor",
+                                            args=[workflow.pk]))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": "Import a workflow",
+        "form": form,
+        "has_view_permission": True,
+    }
+    return TemplateResponse(request, "admin/workflows/workflow/import.html", context)
+
+
+def export_payload(workflow: Workflow) -> dict[str, Any]:
+    """What "export JSON" writes and import reads back."""
+    return {
+        "format": EXPORT_FORMAT,
+        "name": workflow.name,
+        "description": workflow.description,
+        "version": workflow.version,
+        "definition": workflow.definition,
+    }
