@@ -19,12 +19,13 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from . import dispatch
 from .heartbeat import heartbeat
-from .models import Run
+from .models import Run, RunLog
 
 logger = logging.getLogger("wfaib.recovery")
 
@@ -52,24 +53,40 @@ def run_recover_stale(*, now: dt.datetime | None = None) -> list[int]:
                  .values("id", "recoveries", "cancel_requested", "heartbeat_at")[:BATCH])
     requeued: list[int] = []
     for row in stale:
-        still_stale = Run.objects.filter(stale_q, pk=row["id"])
-        last = row["heartbeat_at"].isoformat() if row["heartbeat_at"] else "never"
-        if row["cancel_requested"]:
-            still_stale.update(status=Run.Status.CANCELLED, error="cancelled by request",
-                               finished_at=now, heartbeat_at=None)
-        elif row["recoveries"] >= max_recoveries:
-            if still_stale.update(
-                status=Run.Status.FAILED, finished_at=now, heartbeat_at=None,
-                error=(f"the process executing this run stopped (last heartbeat {last}); it was "
-                       f"recovered {row['recoveries']} times, the limit is {max_recoveries}"),
-            ):
-                logger.error("run %s: executor lost again; failed after %s recoveries",
-                             row["id"], row["recoveries"])
-        elif still_stale.update(status=Run.Status.QUEUED, heartbeat_at=now,
-                                recoveries=row["recoveries"] + 1):
-            logger.warning("run %s: no heartbeat since %s; re-queued", row["id"], last)
-            requeued.append(row["id"])
+        with transaction.atomic():
+            if _recover_one(row, stale_q, now, max_recoveries):
+                requeued.append(row["id"])
     dispatch.dispatch_runs(requeued)
+    return requeued
+
+
+def _recover_one(row: dict, stale_q: Q, now: dt.datetime, max_recoveries: int) -> bool:
+    """Re-queue (True), fail or cancel one stale run, in the caller's transaction."""
+    still_stale = Run.objects.filter(stale_q, pk=row["id"])
+    last = row["heartbeat_at"].isoformat() if row["heartbeat_at"] else "never"
+    changed = requeued = False
+    if row["cancel_requested"]:
+        changed = bool(still_stale.update(status=Run.Status.CANCELLED, heartbeat_at=None,
+                                          error="cancelled by request", finished_at=now))
+    elif row["recoveries"] >= max_recoveries:
+        changed = bool(still_stale.update(
+            status=Run.Status.FAILED, finished_at=now, heartbeat_at=None,
+            error=(f"the process executing this run stopped (last heartbeat {last}); it was "
+                   f"recovered {row['recoveries']} times, the limit is {max_recoveries}"),
+        ))
+        if changed:
+            logger.error("run %s: executor lost again; failed after %s recoveries",
+                         row["id"], row["recoveries"])
+    elif still_stale.update(status=Run.Status.QUEUED, heartbeat_at=now,
+                            recoveries=row["recoveries"] + 1):
+        logger.warning("run %s: no heartbeat since %s; re-queued", row["id"], last)
+        requeued = True
+    if changed or requeued:
+        # Nodes cut off mid-way show as failed attempts (the next execution runs them again).
+        RunLog.objects.filter(run_id=row["id"], status=RunLog.Status.STARTED).update(
+            status=RunLog.Status.FAILED, finished_at=now,
+            error="interrupted: the process executing this node stopped",
+        )
     return requeued
 
 
@@ -112,8 +129,8 @@ def run_recover_on_startup(*, now: dt.datetime | None = None) -> list[int]:
     the pool of a process that stopped, or never handed out)."""
     now = now or timezone.now()
     ids: list[int] = []
-    while batch := _mark_and_dispatch(
-        Run.objects.filter(status=Run.Status.QUEUED).filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now)), now
-    ):
+    left = Run.objects.filter(status=Run.Status.QUEUED).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now))
+    while batch := _mark_and_dispatch(left, now):
         ids.extend(batch)
     return ids

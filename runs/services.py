@@ -164,6 +164,7 @@ def _mark_resumed(run: Run, log: Any, changes: dict[str, Any]) -> None:
                                                     "resumed": True})
     if run.status == Run.Status.WAITING:
         Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, resume_at=None)
+        run.status, run.resume_at = Run.Status.QUEUED, None
         transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
 
 
@@ -186,8 +187,7 @@ def run_resume_webhook(*, token: str, payload: Any = None) -> Run:
             raise ResumeNotFound("no run is waiting for this resume URL (unknown, already "
                                  "resumed, timed out or finished)")
         _mark_resumed(run, log, {"output": payload})
-    run.refresh_from_db()
-    return run
+    return run  # as of the resume (the executor may already be running it)
 
 
 def run_resume_parent(*, child: Run) -> bool:

@@ -1,0 +1,141 @@
+"""Real processes: Celery workers on Redis, a web server running the inline executor, two
+schedulers. Crash tests SIGKILL the process executing a run in the middle of a node and check
+that the run still ends `succeeded`, with the nodes before the crash executed once.
+
+Marked slow: each starts Python processes (a few seconds)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from runs import dispatch
+from runs.models import Run
+from runs.services import run_cancel, run_start
+from tests.factories import make_workflow
+
+from .conftest import BIN, FAST, free_port, redis_available, subprocess_env, wait_until
+
+pytestmark = pytest.mark.slow
+needs_redis = pytest.mark.skipif(not redis_available(),
+                                 reason="Redis is not answering at 127.0.0.1:6379")
+
+
+def celery_worker(processes, db_url: str, name: str):
+    return processes.start(name, [str(BIN / "celery"), "-A", "wfaib", "worker", "--pool", "solo",
+                                  "--without-gossip", "--without-mingle", "--without-heartbeat",
+                                  "--loglevel", "WARNING"],
+                           subprocess_env(db_url, WFAIB_EXECUTOR="celery"))
+
+
+def manage(processes, db_url: str, name: str, *args: str, **env: str):
+    return processes.start(name, [sys.executable, "manage.py", *args],
+                           subprocess_env(db_url, **env))
+
+
+def status(run: Run) -> str:
+    run.refresh_from_db()
+    return run.status
+
+
+def assert_resumed_after_crash(run: Run, slow_server) -> None:
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    server = slow_server.server
+    # The nodes before the crash ran once; the node cut off ran again; the rest once.
+    assert (server.count("/first"), server.count("/slow"), server.count("/last")) == (1, 2, 1)
+    assert (run.executions, run.recoveries) == (2, 1)
+    logs = {(log.node_id, log.attempt): log.status for log in run.logs.all()}
+    assert logs == {("trigger", 1): "succeeded", ("first", 1): "succeeded",
+                    ("slow", 1): "failed", ("slow", 2): "succeeded", ("last", 1): "succeeded"}
+    assert "interrupted" in run.logs.get(node_id="slow", attempt=1).error
+    assert run.result["body"] == {"step": "last"}
+
+
+@needs_redis
+def test_celery_worker_executes_runs(shared_db, processes, settings, api_server):
+    settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}
+    api_server.json("GET", "/hello", {"hello": "world"})
+    from tests.factories import simple_definition
+
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "call", "type": "http", "config": {"url": f"{api_server.url}/hello"}}))
+    celery_worker(processes, shared_db, "worker")
+    runs = [run_start(workflow=workflow, input={"n": i}) for i in range(3)]  # via Redis
+    for run in runs:
+        wait_until(lambda run=run: dispatch.wait_for_run(run.pk, 0.5), f"run {run.pk}",
+                   procs=processes)
+        run.refresh_from_db()
+        assert run.status == Run.Status.SUCCEEDED
+        assert run.result["body"] == {"hello": "world"}
+    assert api_server.count("/hello") == 3
+
+
+@needs_redis
+def test_celery_worker_killed_mid_node_run_resumes_on_another(
+        shared_db, processes, settings, slow_server):
+    settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}
+    workflow = make_workflow(definition=slow_server.definition())
+    first = celery_worker(processes, shared_db, "worker-1")
+    run = run_start(workflow=workflow, input={"go": True})
+    wait_until(slow_server.entered.is_set, "the run to reach the slow node", procs=processes)
+
+    processes.kill(first)  # SIGKILL, in the middle of the `slow` node
+    slow_server.release()
+    assert status(run) == Run.Status.RUNNING  # nobody finished it
+    manage(processes, shared_db, "worker-2", "run_worker", "--pool", "solo",
+           "--loglevel", "WARNING", WFAIB_EXECUTOR="celery")
+    manage(processes, shared_db, "scheduler", "run_scheduler", WFAIB_EXECUTOR="celery")
+    wait_until(lambda: status(run) in Run.FINISHED, "the run to finish", procs=processes)
+    assert_resumed_after_crash(run, slow_server)
+
+
+@needs_redis
+def test_cancel_a_run_executing_on_a_worker(shared_db, processes, settings, slow_server):
+    settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}
+    workflow = make_workflow(definition=slow_server.definition())
+    celery_worker(processes, shared_db, "worker")
+    run = run_start(workflow=workflow)
+    wait_until(slow_server.entered.is_set, "the run to reach the slow node", procs=processes)
+    run_cancel(run=run)
+    slow_server.release()
+    wait_until(lambda: status(run) in Run.FINISHED, "the run to stop", procs=processes)
+    assert run.status == Run.Status.CANCELLED
+    assert slow_server.server.count("/last") == 0  # stopped before its next node
+
+
+def test_web_process_killed_mid_node_run_resumes_after_restart(
+        shared_db, processes, slow_server):
+    """Embedded set-up: runserver with the inline executor; its start-up recovery takes the
+    queued run, the process dies mid-node, a new one's watchdog resumes the run."""
+    workflow = make_workflow(definition=slow_server.definition())
+    run = run_start(workflow=workflow, input={"go": True}, execute=False)  # left queued
+
+    def web(name: str):
+        return manage(processes, shared_db, name, "runserver", "--noreload",
+                      f"127.0.0.1:{free_port()}", WFAIB_EXECUTOR="inline", DEBUG="1")
+
+    first = web("web-1")
+    wait_until(slow_server.entered.is_set, "the run to reach the slow node", procs=processes)
+    processes.kill(first)
+    slow_server.release()
+    assert status(run) == Run.Status.RUNNING
+    web("web-2")
+    wait_until(lambda: status(run) in Run.FINISHED, "the run to finish", procs=processes)
+    assert_resumed_after_crash(run, slow_server)
+
+
+def test_two_schedulers_fire_each_due_time_once(shared_db, processes):
+    from .test_schedule import schedule_definition
+
+    workflow = make_workflow(definition=schedule_definition(cron="* * * * * *"))  # every second
+    for name in ("scheduler-1", "scheduler-2"):
+        manage(processes, shared_db, name, "run_scheduler", WFAIB_EXECUTOR="inline")
+    wait_until(lambda: Run.objects.filter(workflow=workflow).count() >= 4,
+               "four scheduled runs", procs=processes)
+    processes.cleanup()
+
+    due = [r.input["scheduled_at"] for r in Run.objects.filter(workflow=workflow)]
+    assert len(due) == len(set(due)), "a due time fired twice"
+    assert FAST  # the schedulers ran with the fast test timings
