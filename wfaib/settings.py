@@ -188,6 +188,10 @@ WFAIB = {
     # Where this server is reachable (the demo workflow calls its own health endpoint).
     "BASE_URL": env.str("WFAIB_BASE_URL", default="http://127.0.0.1:8000"),
     "EXPRESSION_TIMEOUT": env.float("WFAIB_EXPRESSION_TIMEOUT", default=2.0),
+    # The code node: seconds per run, address-space limit and number of worker processes.
+    "CODE_TIMEOUT": env.float("WFAIB_CODE_TIMEOUT", default=5.0),
+    "CODE_MEMORY_MB": env.int("WFAIB_CODE_MEMORY_MB", default=256),
+    "CODE_WORKERS": env.int("WFAIB_CODE_WORKERS", default=2),
     # Outputs bigger than this (bytes of JSON) are truncated in RunLogs.
     "LOG_MAX_BYTES": env.int("WFAIB_LOG_MAX_BYTES", default=256 * 1024),
     # Durable execution (runs/heartbeat.py, runs/scheduler.py). A running run's executor writes

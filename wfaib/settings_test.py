@@ -4,5 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("WFAIB_FAST_PASSWORD_HASHER", "1")
+# Tests talk to real servers on loopback; production's default allowlist is empty (see
+# tests/security/test_ssrf.py, which proves the default refuses them).
+os.environ.setdefault("WFAIB_HTTP_ALLOW", "127.0.0.1,::1,localhost")
 
 from .settings import *  # noqa: E402,F403

@@ -1,7 +1,11 @@
-"""Outbound HTTP for nodes: one pooled httpx client per process (connection reuse).
+"""Outbound HTTP for nodes: one pooled httpx client per process, under the address policy.
 
-Every request a node makes goes through `request()`, so the outbound-address policy (refusing
-internal addresses unless allowed by WFAIB_HTTP_ALLOW) applies in one place.
+Every request a node makes goes through `request()` (the `http` node and any URL-taking node,
+via `ctx.http_request`), and the openai SDK gets `llm_http_client()`. Both use a transport
+whose network backend is `ssrf.GuardedBackend`, so internal addresses are refused on every
+connection, redirect hops included, unless WFAIB_HTTP_ALLOW opens them. Proxy variables from
+the environment are ignored (`trust_env=False`): a proxy would connect on our behalf and
+bypass the check.
 """
 
 from __future__ import annotations
@@ -9,10 +13,26 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import httpcore
 import httpx
+from django.core.signals import setting_changed
+
+from .ssrf import GuardedBackend, OutboundRefused, check_scheme, check_url
+
+__all__ = ["OutboundRefused", "check_url", "client", "guarded_transport", "llm_http_client",
+           "refusal_for", "request"]
 
 _client: httpx.Client | None = None
 _lock = threading.Lock()
+
+
+def guarded_transport(**kwargs: Any) -> httpx.HTTPTransport:
+    """An httpx transport that connects only to addresses the policy allows."""
+    transport = httpx.HTTPTransport(**kwargs)
+    # httpx has no public option for httpcore's network backend; the pool reads this
+    # attribute for every new connection (tests/security/test_ssrf.py proves it is honoured).
+    transport._pool._network_backend = GuardedBackend()
+    return transport
 
 
 def client() -> httpx.Client:
@@ -20,20 +40,56 @@ def client() -> httpx.Client:
     if _client is None:
         with _lock:
             if _client is None:
+                limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
                 _client = httpx.Client(
-                    limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                    transport=guarded_transport(limits=limits),
                     headers={"User-Agent": "WFAIB/0.1"},
+                    trust_env=False,
                 )
     return _client
 
 
+def _drop_client(*, setting: str, **kwargs: Any) -> None:
+    """Pooled keep-alive connections were checked under the old policy: start afresh when
+    the WFAIB settings change (tests; production settings do not change at run time)."""
+    global _client
+    if setting == "WFAIB" and _client is not None:
+        with _lock:
+            old, _client = _client, None
+        if old is not None:
+            old.close()
+
+
+setting_changed.connect(_drop_client, dispatch_uid="wfaib-outbound-client")
+
+
 def request(method: str, url: str, *, timeout: float, follow_redirects: bool = True,
             **kwargs: Any) -> httpx.Response:
-    return client().request(
-        method, url, timeout=timeout, follow_redirects=follow_redirects, **kwargs
-    )
+    try:
+        check_scheme(url)
+        return client().request(
+            method, url, timeout=timeout, follow_redirects=follow_redirects, **kwargs
+        )
+    except OutboundRefused as exc:
+        raise httpx.UnsupportedProtocol(str(exc)) from None
+    except httpx.InvalidURL as exc:  # e.g. 0177.0.0.1, which httpx will not parse
+        raise httpx.UnsupportedProtocol(f"refused: not a valid URL ({exc})") from None
+
+
+def refusal_for(url: str) -> str | None:
+    """The refusal message for `url` ("refused: ... is a private address; ..."), or None.
+
+    A pre-flight for callers whose library hides transport errors (the openai SDK turns them
+    into "Connection error."); a host that does not resolve is left to the request itself."""
+    try:
+        check_url(url)
+    except OutboundRefused as exc:
+        return str(exc)
+    except httpcore.ConnectError:
+        return None
+    return None
 
 
 def llm_http_client(timeout: float) -> httpx.Client:
     """The httpx client the openai SDK uses, under the same outbound policy."""
-    return httpx.Client(timeout=timeout)
+    return httpx.Client(timeout=timeout, transport=guarded_transport(), trust_env=False)

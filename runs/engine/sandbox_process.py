@@ -1,0 +1,332 @@
+"""Run `code`-node Python in separate worker processes with operating-system limits.
+
+    run_code("result = sum(input)", {"input": [1, 2]}, timeout=5)   -> 3
+
+The sandbox itself (`runs.engine.expressions.execute`) bounds time and sizes, but some single
+operations allocate in C before any check can run, and a bug in a sandbox is always possible.
+So user code runs in a small pool of long-lived worker processes, each:
+- started with `python -I` (no user site, PYTHON* variables ignored) from a clean environment
+  (no SECRET_KEY, DATABASE_URL or API keys to read even after an escape), cwd `/`, its own
+  session, no inherited file descriptors;
+- limited by `setrlimit`: address space (WFAIB_CODE_MEMORY_MB), CPU seconds (raised per job to
+  the time used so far plus the job's timeout), no core files, no file writes, no new
+  processes;
+- given input as JSON on stdin and answering JSON on stdout, one line per job.
+The parent enforces the wall-clock timeout by killing the worker; a worker that dies (killed,
+CPU or memory limit, crash) is replaced by a fresh one on the next job. Workers are started
+lazily and per process (a forked server process builds its own pool).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import math
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 30.0  # seconds a new worker may take to import and report ready
+KILL_GRACE = 1.0  # seconds past the job's timeout before the parent kills the worker
+MAX_REPLY = 128 * 1024 * 1024  # bytes of one answer
+SLOT_WAIT = 300.0  # seconds a job waits for a free worker
+
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from runs.engine.sandbox_process import worker_main; "
+    "worker_main(int(sys.argv[2]), int(sys.argv[3]))"
+)
+
+
+class CodeError(Exception):
+    """The code failed or hit a limit; `reason` (and `lineno` when known) say why."""
+
+    def __init__(self, reason: str, lineno: int | None = None):
+        super().__init__(f"line {lineno}: {reason}" if lineno else reason)
+        self.reason = reason
+        self.lineno = lineno
+
+
+# --- the worker side -------------------------------------------------------------------------
+
+def _apply_limits(memory_mb: int) -> None:
+    import resource
+
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    try:
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    except (ValueError, OSError):  # not permitted on every platform
+        pass
+
+
+def _set_cpu_budget(seconds: float) -> None:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    soft = int(math.ceil(used + seconds)) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    raise TypeError(f"the result holds a {type(value).__name__}, which is not JSON")
+
+
+def worker_main(memory_mb: int, budget_mb: int) -> None:
+    """Entry point of a worker process: read jobs from stdin, answer on stdout.
+
+    `budget_mb` is the sandbox's own allocation estimate limit; the address-space limit
+    (`memory_mb`) catches whatever the estimate misses."""
+    from runs.engine.expressions import ExpressionError, code_limits, execute
+
+    sys.setrecursionlimit(5000)  # room for the sandbox's own call-depth limit
+    protocol = os.fdopen(os.dup(1), "wb")
+    sys.stdout = sys.stderr  # nothing but answers goes to the protocol stream
+    limits = code_limits(budget_mb * 1024 * 1024)
+    _apply_limits(memory_mb)
+    protocol.write(b'{"ready": true}\n')
+    protocol.flush()
+    for line in sys.stdin.buffer:
+        recycle = False
+        try:
+            job = json.loads(line)
+            _set_cpu_budget(float(job["timeout"]))
+            result = execute(job["code"], job["names"], timeout=float(job["timeout"]),
+                             limits=limits)
+            answer = json.dumps({"ok": True, "result": result}, default=_json_default)
+        except ExpressionError as exc:
+            recycle = "MemoryError" in exc.reason
+            answer = json.dumps({"ok": False, "error": exc.reason, "line": exc.lineno})
+        except MemoryError:
+            recycle = True
+            answer = json.dumps({"ok": False, "error": "memory limit exceeded"})
+        except Exception as exc:  # a result that is not JSON, a malformed job
+            answer = json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
+        if recycle:  # tell the parent not to reuse this process
+            answer = answer[:-1] + ', "recycle": true}'
+        protocol.write(answer.encode() + b"\n")
+        protocol.flush()
+        if recycle:  # after a MemoryError the process may be in a poor state: start afresh
+            break
+
+
+# --- the parent side -------------------------------------------------------------------------
+
+class _WorkerDied(Exception):
+    pass
+
+
+def _death_reason(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        sig = -returncode
+        if sig == signal.SIGXCPU:
+            return "CPU time limit exceeded"
+        if sig == signal.SIGKILL:
+            return "killed (memory or time limit)"
+        if sig == signal.SIGSEGV:
+            return "the worker crashed"
+        return f"the worker was stopped by signal {sig}"
+    return "the worker stopped unexpectedly (memory limit?)"
+
+
+class _Worker:
+    def __init__(self, memory_mb: int, budget_mb: int):
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and boot line
+            [sys.executable, "-I", "-c", _BOOT, str(ROOT), str(memory_mb), str(budget_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"},
+            cwd="/",
+            close_fds=True,
+            start_new_session=True,
+        )
+        self.buffer = b""
+        reply = self.receive(time.monotonic() + STARTUP_TIMEOUT)
+        if not reply.get("ready"):
+            self.kill()
+            raise _WorkerDied("the code worker did not start")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, job: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(job, default=str).encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise _WorkerDied(_death_reason(self.proc.wait())) from None
+
+    def receive(self, deadline: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise _WorkerDied(_death_reason(self.proc.wait()))
+            self.buffer += chunk
+            if len(self.buffer) > MAX_REPLY:
+                self.kill()
+                raise CodeError("result too large")
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+class WorkerPool:
+    """Up to `size` workers; a job waits for a free one."""
+
+    def __init__(self, *, size: int, memory_mb: int, budget_mb: int | None = None):
+        self.size = max(1, size)
+        self.memory_mb = memory_mb
+        self.budget_mb = budget_mb if budget_mb is not None else max(memory_mb // 2, 1)
+        self.pid = os.getpid()
+        self._slots = threading.BoundedSemaphore(self.size)
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._all: set[_Worker] = set()
+
+    def _take(self, fresh: bool = False) -> tuple[_Worker, bool]:
+        with self._lock:
+            while self._idle and not fresh:
+                worker = self._idle.pop()
+                if worker.alive:
+                    return worker, True
+                self._all.discard(worker)
+        worker = _Worker(self.memory_mb, self.budget_mb)
+        with self._lock:
+            self._all.add(worker)
+        return worker, False
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker.alive:
+                self._idle.append(worker)
+            else:
+                self._all.discard(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+
+    def run(self, code: str, names: dict[str, Any], *, timeout: float) -> Any:
+        if not self._slots.acquire(timeout=SLOT_WAIT):
+            raise CodeError("all code workers are busy; try again later")
+        try:
+            reply = self._attempt(code, names, timeout, fresh=False)
+        finally:
+            self._slots.release()
+        if not reply.get("ok"):
+            raise CodeError(reply.get("error") or "the code failed", reply.get("line"))
+        return reply.get("result")
+
+    def _attempt(self, code: str, names: dict[str, Any], timeout: float, *,
+                 fresh: bool) -> dict[str, Any]:
+        try:
+            worker, reused = self._take(fresh)
+        except _WorkerDied as exc:
+            raise CodeError(str(exc)) from None
+        try:
+            worker.send({"code": code, "names": names, "timeout": timeout})
+            reply = worker.receive(time.monotonic() + timeout + KILL_GRACE)
+        except TimeoutError:
+            self._discard(worker)
+            raise CodeError(f"timed out after {timeout:g}s") from None
+        except _WorkerDied as exc:
+            self._discard(worker)
+            if reused:  # it may have died while idle: the code is pure, run it once more
+                return self._attempt(code, names, timeout, fresh=True)
+            raise CodeError(str(exc)) from None
+        except BaseException:
+            self._discard(worker)
+            raise
+        if reply.get("recycle"):
+            self._discard(worker)
+        else:
+            self._give_back(worker)
+        return reply
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._all, self._idle = list(self._all), set(), []
+        for worker in workers:
+            worker.kill()
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.proc.pid for w in self._all if w.alive]
+
+
+_pool: WorkerPool | None = None
+_pool_lock = threading.Lock()
+
+
+def code_setting(name: str, default: Any) -> Any:
+    from django.conf import settings
+
+    return getattr(settings, "WFAIB", {}).get(name, default)
+
+
+def pool() -> WorkerPool:
+    """This process's pool, built from the current settings (rebuilt when they change)."""
+    global _pool
+    size = int(code_setting("CODE_WORKERS", 2))
+    memory = int(code_setting("CODE_MEMORY_MB", 256))
+    with _pool_lock:
+        current = _pool
+        if current is None or current.pid != os.getpid() or \
+                (current.size, current.memory_mb) != (size, memory):
+            if current is not None and current.pid == os.getpid():
+                current.close()
+            _pool = current = WorkerPool(size=size, memory_mb=memory)
+    return current
+
+
+def run_code(code: str, names: dict[str, Any], *, timeout: float | None = None) -> Any:
+    """Run code-node source in a worker; return its JSON result or raise CodeError."""
+    if timeout is None:
+        timeout = float(code_setting("CODE_TIMEOUT", 5.0))
+    return pool().run(code, names, timeout=timeout)
+
+
+@atexit.register
+def _shutdown() -> None:
+    if _pool is not None and _pool.pid == os.getpid():
+        _pool.close()
