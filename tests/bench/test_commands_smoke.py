@@ -41,7 +41,7 @@ def test_throughput_floor_webhook_and_async_agree_with_the_database():
 
 def test_memory_benchmark_runs_big_data_to_the_right_result():
     out = bench("memory", "--mb", "1", "--hops", "1")
-    assert "memory: 1 MB of JSON through 4 nodes on sqlite: succeeded" in out
+    assert "memory: 1 MB of JSON through 3 nodes on sqlite: succeeded" in out
     assert out.rstrip().endswith(": ok")
 
 
