@@ -52,16 +52,23 @@ def run_recover_stale(*, now: dt.datetime | None = None) -> list[int]:
     stale = list(Run.objects.filter(stale_q).exclude(pk__in=mine)
                  .values("id", "recoveries", "cancel_requested", "heartbeat_at")[:BATCH])
     requeued: list[int] = []
+    ended: list[int] = []
     for row in stale:
         with transaction.atomic():
-            if _recover_one(row, stale_q, now, max_recoveries):
-                requeued.append(row["id"])
+            outcome = _recover_one(row, stale_q, now, max_recoveries)
+        if outcome == "requeued":
+            requeued.append(row["id"])
+        elif outcome == "ended":
+            ended.append(row["id"])
     dispatch.dispatch_runs(requeued)
+    for run_id in ended:  # their slots under max_concurrency are free now
+        dispatch.release_slots(run_id)
     return requeued
 
 
-def _recover_one(row: dict, stale_q: Q, now: dt.datetime, max_recoveries: int) -> bool:
-    """Re-queue (True), fail or cancel one stale run, in the caller's transaction."""
+def _recover_one(row: dict, stale_q: Q, now: dt.datetime, max_recoveries: int) -> str:
+    """Re-queue, fail or cancel one stale run, in the caller's transaction. Returns
+    "requeued", "ended" (failed or cancelled) or "" (someone else changed it first)."""
     still_stale = Run.objects.filter(stale_q, pk=row["id"])
     last = row["heartbeat_at"].isoformat() if row["heartbeat_at"] else "never"
     changed = requeued = False
@@ -87,7 +94,7 @@ def _recover_one(row: dict, stale_q: Q, now: dt.datetime, max_recoveries: int) -
             status=RunLog.Status.FAILED, finished_at=now,
             error="interrupted: the process executing this node stopped",
         )
-    return requeued
+    return "requeued" if requeued else "ended" if changed else ""
 
 
 def run_resume_due(*, now: dt.datetime | None = None) -> list[int]:

@@ -57,16 +57,22 @@ def test_watchdog_leaves_runs_with_a_fresh_heartbeat_alone(shared_db):
 
 def test_watchdog_fails_a_run_after_max_recoveries_with_the_reason(shared_db, settings):
     settings.WFAIB = {**settings.WFAIB, "MAX_RECOVERIES": 2}
-    run = run_start(workflow=make_workflow(), execute=False)
+    workflow = make_workflow()
+    workflow.max_concurrency = 1
+    workflow.save(update_fields=["max_concurrency"])
+    run = run_start(workflow=workflow, execute=False)
     claim(run.pk)
     Run.objects.filter(pk=run.pk).update(
         recoveries=2, heartbeat_at=timezone.now() - dt.timedelta(minutes=10))
+    behind = run_start(workflow=workflow, execute=False)
+    assert claim(behind.pk) is None  # the lost run holds the only slot
 
     assert recovery.run_recover_stale() == []
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED
     assert "recovered 2 times, the limit is 2" in run.error
     assert run.finished_at is not None
+    assert settle(behind).status == Run.Status.SUCCEEDED  # the freed slot was handed on
 
 
 def test_watchdog_finishes_a_lost_run_whose_cancellation_was_requested(shared_db):
