@@ -134,6 +134,7 @@ class WorkflowAdmin(admin.ModelAdmin):
         custom = [
             path("editor/", wrap(self.editor_view), name="workflows_workflow_editor_new"),
             path("import/", wrap(self.import_view), name="workflows_workflow_import"),
+            path("ports/", wrap(self.ports_view), name="workflows_workflow_ports"),
             path("<path:object_id>/editor/", wrap(self.editor_view),
                  name="workflows_workflow_editor"),
         ]
@@ -145,6 +146,9 @@ class WorkflowAdmin(admin.ModelAdmin):
 
     def import_view(self, request):
         return admin_views.import_view(self, request)
+
+    def ports_view(self, request):
+        return admin_views.ports_view(self, request)
 
     # ---- actions -----------------------------------------------------------------------
     def _set_active(self, request, queryset, active: bool) -> None:

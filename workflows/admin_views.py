@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -112,6 +118,7 @@ def editor_view(
         "editorUrlTemplate": _url_template("admin:workflows_workflow_editor"),
         "runUrlTemplate": _url_template("admin:runs_run_change"),
         "runsUrlTemplate": reverse("admin:runs_run_changelist") + "?workflow__id__exact={id}",
+        "portsUrl": reverse("admin:workflows_workflow_ports"),
         "templates": [] if workflow else available_templates(),
         "user": request.user.get_username(),
     }
@@ -190,3 +197,28 @@ def export_payload(workflow: Workflow) -> dict[str, Any]:
         "version": workflow.version,
         "definition": workflow.definition,
     }
+
+
+def ports_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+    """POST {"nodes": [{"id", "type", "config"}]} -> {"ports": {id: [port, ...]}}: the output
+    ports of nodes whose ports depend on their config (a switch's cases), so the editor draws
+    them without knowing any node type."""
+    if request.method != "POST":
+        return JsonResponse({"code": "method_not_allowed", "message": "POST only"}, status=405)
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    try:
+        nodes = json.loads(request.body or b"{}").get("nodes", [])
+    except (ValueError, AttributeError):
+        return JsonResponse({"code": "invalid_json", "message": "the body must be JSON"},
+                            status=400)
+    ports: dict[str, list[str]] = {}
+    for node in nodes[:500] if isinstance(nodes, list) else []:
+        if not isinstance(node, dict) or node.get("type") not in registry:
+            continue
+        try:
+            ports[str(node.get("id"))] = list(
+                registry.get(node["type"]).output_ports(node.get("config") or {}))
+        except Exception:  # noqa: BLE001 - a half-typed config must not break the editor
+            continue
+    return JsonResponse({"ports": ports})

@@ -215,6 +215,41 @@ function EditorInner({ config }) {
     setDirty(true)
   }, [snapshot])
 
+  const setSettingValue = useCallback((nodeId, field, value) => {
+    snapshot(`${nodeId}.settings.${field}`)
+    setNodes((ns) => ns.map((n) => {
+      if (n.id !== nodeId) return n
+      const { settings = {}, ...rest } = n.data.extra || {}
+      const next = { ...settings }
+      if (value === undefined) delete next[field]
+      else next[field] = value
+      const extra = Object.keys(next).length ? { ...rest, settings: next } : rest
+      return { ...n, data: { ...n.data, extra } }
+    }))
+    setDirty(true)
+  }, [snapshot])
+
+  // Types whose ports depend on the config (a switch's cases): ask the server, which knows.
+  const [dynamicPorts, setDynamicPorts] = useState({})
+  const portsKey = useMemo(() => JSON.stringify(nodes
+    .filter((n) => typeMap[n.data.nodeType]?.dynamic_outputs)
+    .map((n) => [n.id, n.data.nodeType, n.data.config])), [nodes, typeMap])
+  useEffect(() => {
+    const wanted = JSON.parse(portsKey)
+    if (!wanted.length || !config.portsUrl) return undefined
+    const timer = setTimeout(async () => {
+      try {
+        const response = await fetch(config.portsUrl, {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-CSRFToken': config.csrfToken },
+          body: JSON.stringify({ nodes: wanted.map(([id, type, cfg]) => ({ id, type, config: cfg })) }),
+        })
+        if (response.ok) setDynamicPorts((await response.json()).ports || {})
+      } catch { /* keep the ports we had */ }
+    }, 300)
+    return () => clearTimeout(timer)
+  }, [portsKey, config.portsUrl, config.csrfToken])
+
   const renameNode = useCallback((oldId, newIdRaw) => {
     const newId = newIdRaw.trim()
     if (!newId || newId === oldId) return
@@ -416,10 +451,11 @@ function EditorInner({ config }) {
         ...n.data,
         typeInfo: typeMap[n.data.nodeType],
         runStatus: log ? LOG_STATUS[log.status] || log.status : '',
-        errorCount: e ? Object.values(e.fields).flat().length + e.other.length : 0,
+        errorCount: e ? Object.values(e.fields).flat().length + Object.values(e.settings).flat().length + e.other.length : 0,
+        ports: dynamicPorts[n.id],
       },
     }
-  }), [nodes, errors, nodeRunStatus, typeMap])
+  }), [nodes, errors, nodeRunStatus, typeMap, dynamicPorts])
 
   const selected = nodes.find((n) => n.id === selectedId)
   const selectedInfo = selected && typeMap[selected.data.nodeType]
@@ -535,6 +571,16 @@ function EditorInner({ config }) {
                   config={selected.data.config || {}} errors={selectedErrors}
                   onChange={(field, value) => setConfigValue(selected.id, field, value)} />
               ) : <p className="errornote">Unknown node type {selected.data.nodeType}.</p>}
+              {selectedInfo?.settings_schema && (
+                <details className="wf-settings" open={!!(selectedErrors && Object.keys(selectedErrors.settings || {}).length)}>
+                  <summary>Retries and error handling</summary>
+                  <ConfigForm key={`${selected.id}-settings`} nodeId={`${selected.id}-settings`}
+                    typeInfo={{ config_schema: selectedInfo.settings_schema, secret_fields: [] }}
+                    config={selected.data.extra?.settings || {}}
+                    errors={selectedErrors ? { fields: selectedErrors.settings } : undefined}
+                    onChange={(field, value) => setSettingValue(selected.id, field, value)} />
+                </details>
+              )}
               {run && (
                 <section className="wf-run-data" data-testid="run-data">
                   <h3>Last run: {selectedLog ? LOG_STATUS[selectedLog.status] || selectedLog.status : 'not reached'}</h3>

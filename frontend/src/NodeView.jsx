@@ -13,7 +13,9 @@ export const iconFor = (name) => ICONS[name] || '◆'
 
 function NodeView({ id, data, selected }) {
   const info = data.typeInfo
-  const outputs = info ? info.outputs : ['main']
+  let outputs = data.ports || (info ? info.outputs : ['main'])
+  // on_error "route" gives every node an `error` output.
+  if (data.extra?.settings?.on_error === 'route' && !outputs.includes('error')) outputs = [...outputs, 'error']
   const inputs = info ? info.inputs : ['main']
   const status = data.runStatus || ''
   const errorCount = data.errorCount || 0

@@ -68,11 +68,12 @@ export function mapErrors(errors, sentDefinition) {
       result.general.push(error)
       continue
     }
-    const entry = (result.nodes[node.id] ||= { fields: {}, other: [] })
+    const entry = (result.nodes[node.id] ||= { fields: {}, settings: {}, other: [] })
     const rest = m[2] || ''
-    const cm = /^config(?:[.[]([^.[\]]+)\]?)?/.exec(rest)
-    if (cm && cm[1]) {
-      (entry.fields[cm[1]] ||= []).push(error.message)
+    const cm = /^(config|settings)(?:[.[]([^.[\]]+)\]?)?/.exec(rest)
+    if (cm && cm[2]) {
+      const bucket = cm[1] === 'config' ? entry.fields : entry.settings
+      ;(bucket[cm[2]] ||= []).push(error.message)
     } else {
       entry.other.push(rest ? `${rest}: ${error.message}` : error.message)
     }

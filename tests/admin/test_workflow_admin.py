@@ -172,3 +172,23 @@ def test_change_form_keeps_json_editing_with_validation(staff_client, staff):
     })
     assert response.status_code == 200
     assert "give an expression or a mapping" in response.content.decode()
+
+
+def test_ports_endpoint_names_a_switchs_ports_from_its_config(staff_client):
+    body = {"nodes": [
+        {"id": "route", "type": "switch",
+         "config": {"cases": [{"name": "big", "expression": "input > 10"}]}},
+        {"id": "call", "type": "http", "config": {}},
+        {"id": "ghost", "type": "no-such-type", "config": {}},
+    ]}
+    response = staff_client.post(reverse("admin:workflows_workflow_ports"), json.dumps(body),
+                                 content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["ports"] == {"route": ["big", "default"], "call": ["main"]}
+
+
+def test_ports_endpoint_refuses_bad_json(staff_client):
+    response = staff_client.post(reverse("admin:workflows_workflow_ports"), "{",
+                                 content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_json"

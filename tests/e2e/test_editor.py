@@ -3,6 +3,7 @@ connect and configure them, see a validation error on its field, undo/redo, save
 payload, watch every node turn green, and read a node's output in the run viewer."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -158,3 +159,66 @@ def test_concurrent_save_is_a_conflict_with_reload(page, live_server, e2e_user):
     expect(page.get_by_label("Workflow name")).to_have_value("Shared")
     select_node(page, "trigger")
     expect(page.locator('[data-field="description"] input')).to_have_value("theirs")
+
+
+def test_templates_layout_settings_secrets_clipboard_and_history(page, live_server, e2e_user):
+    sign_in(page, live_server.url, e2e_user.email)
+
+    # A new workflow from a built-in template, then auto-layout.
+    page.goto(live_server.url + reverse("admin:workflows_workflow_editor_new"))
+    page.get_by_test_id("templates").get_by_role("button", name="Summarise a webhook").click()
+    for node_id in ("webhook", "summary", "post"):
+        expect(page.get_by_test_id(f"node-{node_id}")).to_be_visible()
+    before = page.get_by_test_id("node-post").bounding_box()
+    page.get_by_test_id("auto-layout").click()
+    expect(page.locator(".react-flow__edge")).to_have_count(2)
+    page.wait_for_function(
+        "([x, y]) => { const b = document.querySelector('[data-testid=node-post]')"
+        ".getBoundingClientRect(); return Math.abs(b.x - x) > 1 || Math.abs(b.y - y) > 1 }",
+        arg=[before["x"], before["y"]])
+
+    # Secrets are write-only in the form.
+    select_node(page, "summary")
+    secret = page.locator('[data-field="api_key"] input[type=password]')
+    secret.fill("sk-very-secret")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("version")).to_have_text("v1")
+    workflow = Workflow.objects.get()
+    assert workflow.definition["nodes"][1]["config"]["api_key"] == "sk-very-secret"
+    page.reload()
+    select_node(page, "summary")
+    expect(page.locator('[data-field="api_key"] input[type=password]')).to_have_value("")
+    expect(page.locator('[data-field="api_key"] input[type=password]')).to_have_attribute(
+        "placeholder", re.compile("set"))
+
+    # Node settings: on_error "route" adds an `error` output port.
+    page.locator(".wf-settings summary").click()
+    page.locator('.wf-settings [data-field="on_error"] select').select_option("route")
+    expect(page.locator('[data-testid="node-summary"] [data-port="error"]')).to_have_count(1)
+
+    # Copy and paste a node as JSON.
+    page.get_by_test_id("node-post").click()
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(page.get_by_test_id("node-post_2")).to_be_visible()
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("version")).to_have_text("v2")
+    workflow.refresh_from_db()
+    pasted = next(n for n in workflow.definition["nodes"] if n["id"] == "post_2")
+    assert pasted["type"] == "http" and pasted["config"]["url"] == "https://example.com/hook"
+    summary = next(n for n in workflow.definition["nodes"] if n["id"] == "summary")
+    assert summary["settings"] == {"on_error": "route"}
+
+    # Version history: diff v1 -> v2, restore v1 and save it as v3.
+    page.get_by_test_id("history").click()
+    page.get_by_label("From version").select_option("1")
+    page.get_by_label("To version").select_option("2")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_test_id("diff")).to_contain_text("node post_2 (http)")
+    page.get_by_test_id("version-history").get_by_role("button", name="restore").click()
+    expect(page.get_by_test_id("node-post_2")).to_have_count(0)
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("version")).to_have_text("v3")
+    workflow.refresh_from_db()
+    assert [n["id"] for n in workflow.definition["nodes"]] == ["webhook", "summary", "post"]
+    assert page.js_errors == []
