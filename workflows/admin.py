@@ -20,7 +20,7 @@ from runs.services import run_start
 
 from . import admin_views
 from .models import Workflow, WorkflowVersion
-from .services import workflow_create, workflow_update
+from .services import workflow_create, workflow_delete, workflow_update
 from .validation import validate_definition
 
 
@@ -105,6 +105,13 @@ class WorkflowAdmin(admin.ModelAdmin):
             saved = workflow_create(owner=request.user, **data)
         obj.pk, obj.version = saved.pk, saved.version
 
+    def delete_model(self, request, obj):
+        workflow_delete(workflow=obj, actor=request.user)  # with its runs, audited
+
+    def delete_queryset(self, request, queryset):
+        for workflow in queryset:
+            workflow_delete(workflow=workflow, actor=request.user)
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "definition" and field is not None:
@@ -137,6 +144,8 @@ class WorkflowAdmin(admin.ModelAdmin):
             path("ports/", wrap(self.ports_view), name="workflows_workflow_ports"),
             path("<path:object_id>/editor/", wrap(self.editor_view),
                  name="workflows_workflow_editor"),
+            path("<path:object_id>/presence/", wrap(self.presence_view),
+                 name="workflows_workflow_presence"),
         ]
         return custom + super().get_urls()
 
@@ -146,6 +155,9 @@ class WorkflowAdmin(admin.ModelAdmin):
 
     def import_view(self, request):
         return admin_views.import_view(self, request)
+
+    def presence_view(self, request, object_id):
+        return admin_views.presence_view(self, request, unquote(object_id))
 
     def ports_view(self, request):
         return admin_views.ports_view(self, request)

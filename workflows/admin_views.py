@@ -9,10 +9,12 @@ theme and sidebar stay in place.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
@@ -27,7 +29,7 @@ from django.urls import reverse
 
 from nodes.registry import registry
 
-from .models import Workflow
+from .models import Workflow, WorkflowVersion
 from .services import workflow_create
 from .validation import validate_definition
 
@@ -119,6 +121,7 @@ def editor_view(
         "runUrlTemplate": _url_template("admin:runs_run_change"),
         "runsUrlTemplate": reverse("admin:runs_run_changelist") + "?workflow__id__exact={id}",
         "portsUrl": reverse("admin:workflows_workflow_ports"),
+        "presenceUrlTemplate": _url_template("admin:workflows_workflow_presence"),
         "templates": [] if workflow else available_templates(),
         "user": request.user.get_username(),
     }
@@ -222,3 +225,37 @@ def ports_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         except Exception:  # noqa: BLE001 - a half-typed config must not break the editor
             continue
     return JsonResponse({"ports": ports})
+
+
+PRESENCE_TTL = 30  # seconds an open editor counts as present without a new heartbeat
+
+
+def presence_view(model_admin: ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """Heartbeat of an open editor: POST records that this user has the workflow open and
+    answers who else does, and the workflow's latest version with its author, so the editor
+    can offer another person's save as soon as it lands.
+
+    Presence lives in the cache (per workflow, a small dict of user -> last seen); it is
+    advisory, so the unlocked read-modify-write is acceptable. Several web processes need a
+    shared cache (CACHE_URL=redis://...) to see each other."""
+    if request.method != "POST":
+        return JsonResponse({"code": "method_not_allowed", "message": "POST only"}, status=405)
+    workflow = model_admin.get_object(request, object_id)
+    if workflow is None:
+        raise Http404("No such workflow.")
+    key = f"wfaib:presence:{workflow.pk}"
+    now = time.time()
+    seen = {uid: entry for uid, entry in (cache.get(key) or {}).items()
+            if now - entry["at"] < PRESENCE_TTL}
+    me = str(request.user.pk)
+    seen[me] = {"email": request.user.get_username(), "at": now}
+    cache.set(key, seen, PRESENCE_TTL * 2)
+    latest = (WorkflowVersion.objects.filter(workflow=workflow, number=workflow.version)
+              .select_related("created_by").first())
+    author = latest.created_by if latest else None
+    return JsonResponse({
+        "others": sorted(e["email"] for uid, e in seen.items() if uid != me),
+        "version": workflow.version,
+        "version_by": author.get_username() if author else None,
+        "version_by_me": bool(author and author.pk == request.user.pk),
+    })

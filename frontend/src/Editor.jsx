@@ -327,6 +327,29 @@ function EditorInner({ config }) {
     }
   }, [load])
 
+  // ---- presence: who else has this workflow open, and their saves ------------------------
+  const [presence, setPresence] = useState({ others: [], version: null, by: null, mine: true })
+  useEffect(() => {
+    if (!workflowId || !config.presenceUrlTemplate) return undefined
+    let timer
+    let stopped = false
+    const beat = async () => {
+      try {
+        const response = await fetch(config.presenceUrlTemplate.replace('{id}', workflowId), {
+          method: 'POST', credentials: 'same-origin', headers: { 'X-CSRFToken': config.csrfToken },
+        })
+        if (response.ok) {
+          const data = await response.json()
+          setPresence({ others: data.others, version: data.version, by: data.version_by, mine: data.version_by_me })
+        }
+      } catch { /* try again at the next beat */ }
+      if (!stopped) timer = setTimeout(beat, config.presenceInterval || 5000)
+    }
+    beat()
+    return () => { stopped = true; clearTimeout(timer) }
+  }, [workflowId, config.presenceUrlTemplate, config.presenceInterval, config.csrfToken])
+  const theirSave = presence.version && version && presence.version > version && !presence.mine
+
   // ---- running -------------------------------------------------------------------------
   const pollRef = useRef(null)
   useEffect(() => () => clearTimeout(pollRef.current), [])
@@ -487,6 +510,19 @@ function EditorInner({ config }) {
         )}
       </div>
 
+      {(presence.others.length > 0 || theirSave) && (
+        <div className="wf-banner wf-presence" data-testid="presence">
+          {presence.others.length > 0 && <span>Also editing: {presence.others.map((e) => <span key={e} className="wf-badge">{e}</span>)}</span>}
+          {theirSave && !conflict && (
+            <span data-testid="their-save">
+              {presence.by || 'Someone'} saved version {presence.version}.
+              <button type="button" className="button" onClick={() => {
+                if (!state.current.dirty || window.confirm('Discard your unsaved changes and load their version?')) reload()
+              }} data-testid="load-their-save">Load their version</button>
+            </span>
+          )}
+        </div>
+      )}
       {conflict && (
         <div className="wf-banner wf-banner-error" role="alert" data-testid="conflict">
           Someone else saved this workflow (now version {conflict.current ?? '?'}) since you loaded

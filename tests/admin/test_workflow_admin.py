@@ -192,3 +192,39 @@ def test_ports_endpoint_refuses_bad_json(staff_client):
                                  content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_json"
+
+
+def test_presence_names_the_other_editors_and_their_saves(client, staff, db):
+    from django.core.cache import cache
+
+    from tests.factories import UserFactory
+    from workflows.services import workflow_update
+
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    wf = make_workflow(owner=staff)
+    url = reverse("admin:workflows_workflow_presence", args=[wf.pk])
+    cache.delete(f"wfaib:presence:{wf.pk}")
+
+    client.force_login(staff)
+    first = client.post(url).json()
+    assert first == {"others": [], "version": 1, "version_by": staff.email,
+                     "version_by_me": True}
+
+    client.force_login(admin_user)
+    seen = client.post(url).json()
+    assert seen["others"] == [staff.email]
+    workflow_update(workflow=wf, user=admin_user,
+                    definition={**wf.definition, "name": "renamed by admin"})
+
+    client.force_login(staff)
+    after = client.post(url).json()
+    assert after["others"] == [admin_user.email]
+    assert after["version"] == 2
+    assert after["version_by"] == admin_user.email
+    assert after["version_by_me"] is False
+
+
+def test_presence_of_someone_elses_workflow_is_404(staff_client, other_staff):
+    wf = make_workflow(owner=other_staff)
+    response = staff_client.post(reverse("admin:workflows_workflow_presence", args=[wf.pk]))
+    assert response.status_code == 404

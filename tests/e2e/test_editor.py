@@ -205,7 +205,8 @@ def test_templates_layout_settings_secrets_clipboard_and_history(page, live_serv
     expect(page.get_by_test_id("version")).to_have_text("v2")
     workflow.refresh_from_db()
     pasted = next(n for n in workflow.definition["nodes"] if n["id"] == "post_2")
-    assert pasted["type"] == "http" and pasted["config"]["url"] == "https://example.com/hook"
+    assert pasted["type"] == "http"
+    assert pasted["config"]["url"] == "https://example.com/hook"
     summary = next(n for n in workflow.definition["nodes"] if n["id"] == "summary")
     assert summary["settings"] == {"on_error": "route"}
 
@@ -222,3 +223,67 @@ def test_templates_layout_settings_secrets_clipboard_and_history(page, live_serv
     workflow.refresh_from_db()
     assert [n["id"] for n in workflow.definition["nodes"]] == ["webhook", "summary", "post"]
     assert page.js_errors == []
+
+
+def test_presence_shows_the_other_editor_and_offers_their_save(browser, page, live_server,
+                                                               e2e_user):
+    from tests.factories import UserFactory
+
+    workflow = make_workflow(owner=e2e_user, name="Together")
+    colleague = UserFactory(is_staff=True, is_superuser=True)
+    editor_url = live_server.url + reverse("admin:workflows_workflow_editor", args=[workflow.pk])
+    sign_in(page, live_server.url, e2e_user.email)
+    page.goto(editor_url)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        other = context.new_page()
+        other.set_default_timeout(15_000)
+        sign_in(other, live_server.url, colleague.email)
+        other.goto(editor_url)
+        expect(other.get_by_test_id("presence")).to_contain_text(e2e_user.email)
+        expect(page.get_by_test_id("presence")).to_contain_text(colleague.email)
+
+        select_node(other, "trigger")
+        other.locator('[data-field="description"] input').fill("from the colleague")
+        other.get_by_test_id("save").click()
+        expect(other.get_by_test_id("version")).to_have_text("v2")
+    finally:
+        context.close()
+
+    expect(page.get_by_test_id("their-save")).to_contain_text(f"{colleague.email} saved version 2")
+    page.get_by_test_id("load-their-save").click()
+    expect(page.get_by_test_id("version")).to_have_text("v2")
+    select_node(page, "trigger")
+    expect(page.locator('[data-field="description"] input')).to_have_value("from the colleague")
+
+
+def test_run_viewer_live_cancel_and_rerun(page, live_server, e2e_user):
+    from runs.models import Run
+    from runs.services import run_start
+    from tests.factories import simple_definition
+
+    workflow = make_workflow(owner=e2e_user, name="Slow", definition=simple_definition(
+        {"id": "pause", "type": "delay", "config": {"seconds": 3600}}))
+    run = run_start(workflow=workflow, input={"n": 7})
+    sign_in(page, live_server.url, e2e_user.email)
+    page.goto(live_server.url + reverse("admin:runs_run_change", args=[run.pk]))
+    expect(page.get_by_test_id("run-version")).to_have_text("version 1")
+
+    # Live: the page follows the run until it waits on the delay.
+    expect(page.get_by_test_id("run-status")).to_have_text("waiting", timeout=20_000)
+    expect(page.get_by_test_id("log-pause")).to_have_attribute("data-status", "waiting")
+
+    page.get_by_test_id("cancel-run").click()
+    expect(page.get_by_test_id("run-status")).to_have_text("cancelled")
+    run.refresh_from_db()
+    assert run.status == Run.Status.CANCELLED
+
+    page.get_by_test_id("rerun").click()
+    page.wait_for_url(lambda url: f"/runs/run/{run.pk}/" not in url)
+    rerun = Run.objects.exclude(pk=run.pk).get(workflow=workflow)
+    assert rerun.input == {"n": 7}
+    assert page.url.endswith(reverse("admin:runs_run_change", args=[rerun.pk]))
+    expect(page.get_by_test_id("run-input")).to_contain_text('"n": 7')
+    page.get_by_test_id("cancel-run").click()  # leave nothing waiting behind
+    expect(page.get_by_test_id("run-status")).to_have_text("cancelled")
