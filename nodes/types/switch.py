@@ -71,4 +71,4 @@ class SwitchNode(NodeType):
                 matched.append(case.name)
                 if config.mode == "first":
                     break
-        return Outputs({name: input for name in matched or [DEFAULT]})
+        return Outputs(dict.fromkeys(matched or [DEFAULT], input))

@@ -59,7 +59,8 @@ def test_nested_loops_see_both_items_and_log_nested_scopes():
     assert run.status == "succeeded", run.error
     assert run.result == ["0:a@['a', 'b'],1:b@['a', 'b']", "0:c@['c']"]
     scopes = list(run.logs.filter(node_id="cell").order_by("id").values_list("scope", "output"))
-    assert scopes == [("rows[0]/cells[0]", "0:a@['a', 'b']"), ("rows[0]/cells[1]", "1:b@['a', 'b']"),
+    assert scopes == [("rows[0]/cells[0]", "0:a@['a', 'b']"),
+                      ("rows[0]/cells[1]", "1:b@['a', 'b']"),
                       ("rows[1]/cells[0]", "0:c@['c']")]
     assert set(run.logs.filter(node_id="row_done").values_list("scope", flat=True)) == {
         "rows[0]", "rows[1]"}
