@@ -62,7 +62,9 @@ class HttpNode(NodeType):
     timeout = 60.0
 
     def run(self, ctx: Any, config: HttpConfig, input: Any) -> Any:  # noqa: A002
-        kwargs: dict[str, Any] = {"headers": config.headers, "params": config.query}
+        kwargs: dict[str, Any] = {"headers": config.headers}
+        if config.query:  # httpx drops the URL's own query string when given params={}
+            kwargs["params"] = config.query
         if config.json_body is not None:
             kwargs["json"] = config.json_body
         elif config.text_body is not None:

@@ -78,3 +78,9 @@ def test_redirects_followed_or_not(api_server):
 def test_connection_refused_is_a_clear_failure():
     run = run_now(make_workflow(definition=simple_definition(http_node("http://127.0.0.1:9/"))))
     assert run.status == "failed" and "failed" in run.error and "127.0.0.1:9" in run.error
+
+
+def test_query_string_in_url_is_kept(api_server):
+    api_server.json("GET", "/q", {})
+    run_now(make_workflow(definition=simple_definition(http_node(api_server.url + "/q?v=1"))))
+    assert api_server.requests[-1].path == "/q?v=1"
