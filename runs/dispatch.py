@@ -47,10 +47,16 @@ def execute(run_id: int) -> str | None:
     its workflow that its end let in under `max_concurrency`."""
     from .engine.executor import execute_run
 
-    status = execute_run(run_id)
-    if status is not None:
-        release_slots(run_id)
-    return status
+    return execute_run(run_id, on_stop=_release_if_limited)
+
+
+def _release_if_limited(run) -> None:
+    if run.workflow.max_concurrency is None:  # as claimed; no query for unlimited workflows
+        return
+    try:
+        release_slots(run.pk)
+    except Exception:  # the scheduler's re-dispatch of queued runs catches up later
+        logger.exception("run %s: handing on its concurrency slot failed", run.pk)
 
 
 def _execute_in_thread(run_id: int) -> str | None:

@@ -716,16 +716,20 @@ def claim(run_id: int) -> Run | None:
     return Run.objects.select_related("version", "workflow").get(pk=run_id)
 
 
-def execute_run(run_id: int, listener: Listener | None = None) -> str | None:
-    """Claim and advance a run. Returns its status afterwards, or None if it was not queued."""
+def execute_run(run_id: int, listener: Listener | None = None, *,
+                on_stop: Callable[[Run], None] | None = None) -> str | None:
+    """Claim and advance a run. Returns its status afterwards, or None if it was not queued.
+
+    `on_stop(run)` (the run as claimed) is called once a claimed run stopped running (finished
+    or waiting); runs.dispatch uses it to hand freed concurrency slots on."""
     from ..heartbeat import beating
 
     run = claim(run_id)
     if run is None:
         return None
-    if run.cancel_requested:
-        return RunExecution(run)._finish(Run.Status.CANCELLED, error="cancelled by request")
     try:
+        if run.cancel_requested:
+            return RunExecution(run)._finish(Run.Status.CANCELLED, error="cancelled by request")
         with beating(run.pk):  # keeps heartbeat_at fresh, even while one node runs for long
             return RunExecution(run, listener).execute()
     except Exception as exc:  # an engine bug must not leave the run hanging in `running`
@@ -735,3 +739,6 @@ def execute_run(run_id: int, listener: Listener | None = None) -> str | None:
             finished_at=timezone.now(), heartbeat_at=None,
         )
         return Run.Status.FAILED
+    finally:
+        if on_stop is not None:
+            on_stop(run)

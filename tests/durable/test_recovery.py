@@ -210,3 +210,24 @@ def test_concurrent_claims_respect_the_limit(shared_db):
             t.join()
         assert claimed == [a.pk]  # the older run, and only it
         Run.objects.filter(pk__in=[a.pk, b.pk]).update(status=Run.Status.SUCCEEDED)
+
+
+def test_a_long_node_keeps_heartbeating_and_is_never_taken_from_its_process(
+        shared_db, slow_server):
+    workflow = make_workflow(definition=slow_server.definition())
+    run = run_start(workflow=workflow)  # executed by this process's pool
+    wait_until(slow_server.entered.is_set, "the run to reach the slow node")
+    run.refresh_from_db()
+    first_beat = run.heartbeat_at
+    wait_until(lambda: Run.objects.get(pk=run.pk).heartbeat_at > first_beat,
+               "a heartbeat while the slow node is still running")
+    assert not slow_server.gate.is_set()
+
+    # Even when its heartbeat looks stale (say the machine slept), the watchdog of the process
+    # executing the run leaves it alone.
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+    assert recovery.run_recover_stale() == []
+    slow_server.release()
+    run = settle(run)
+    assert run.status == Run.Status.SUCCEEDED
+    assert (run.executions, run.recoveries) == (1, 0)
