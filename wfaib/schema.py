@@ -2,8 +2,8 @@
 
 Each operation gets the shared Error component for the statuses it can produce: 400 and 415
 where it takes a body, 401/403 where it needs authentication, 404 where the path names an
-object, 429 where it is throttled. Operation-specific errors (409 and friends) are declared
-with @extend_schema next to the view.
+object (or a list is paged), 429 where it is throttled. Operation-specific errors (409 and
+friends) are declared with @extend_schema next to the view.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ class AutoSchema(BaseAutoSchema):
         permissions = getattr(self.view, "permission_classes", ())
         if not all(p is AllowAny for p in permissions):
             codes += ["401", "403"]
-        if "{" in self.path:
+        paged = self.method == "GET" and self._is_list_view() and self._get_paginator()
+        if "{" in self.path or paged:  # an object id in the path, or a page past the end
             codes.append("404")
         if getattr(self.view, "throttle_classes", ()):
             codes.append("429")

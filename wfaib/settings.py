@@ -140,6 +140,7 @@ REST_FRAMEWORK = {
     # Client address for throttles: X-Forwarded-For only when a trusted proxy sets it.
     "NUM_PROXIES": 1 if env.bool("WFAIB_TRUST_X_FORWARDED_FOR", default=False) else 0,
     "URL_FORMAT_OVERRIDE": None,  # no ?format=: one JSON shape per endpoint
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # JSON in, JSON out
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "WFAIB API",

@@ -1,13 +1,15 @@
 """Login (email + password -> token), logout (revokes the token in use), me, and tokens."""
 
 from django.contrib.auth import authenticate, logout
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from wfaib.exceptions import ErrorSerializer
 
 from ..models import ApiToken
 from ..tokens import token_create, token_revoke
@@ -31,8 +33,9 @@ class LoginView(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return "Token"  # so wrong credentials answer 401, not 403
 
-    @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer},
-                   operation_id="auth_login", tags=["auth"])
+    @extend_schema(request=LoginSerializer, operation_id="auth_login", tags=["auth"],
+                   responses={200: LoginResponseSerializer, 401: OpenApiResponse(
+                       ErrorSerializer, description="invalid_credentials")})
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)

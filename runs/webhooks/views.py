@@ -14,8 +14,9 @@ Checks, cheapest first, each answering the API's JSON error shape:
 
 Then the run is created (committed before any 2xx) and answered:
     sync  (default, or ?wait=true): waits up to WFAIB_WEBHOOK_SYNC_TIMEOUT seconds;
+          a `respond` node's Run.response {"status", "headers", "body"} -> exactly that, as
+                soon as the node set it (the run may go on)
           succeeded -> 200 {"run", "status", "result"}
-          a `respond` node's Run.response {"status", "headers", "body"} -> exactly that
           failed -> 500 {"code": "run_failed", "message", "run", "status", "error",
                          "error_node_id", "url"}
           cancelled -> 409 {"code": "run_cancelled", ...}
@@ -26,11 +27,15 @@ A repeated webhook-id or Idempotency-Key returns the first run (Idempotent-Repla
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -43,11 +48,12 @@ from rest_framework.views import APIView
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.models import Workflow
 
-from .. import dispatch
 from ..models import Run
 from ..services import run_start
 from . import ratelimit
 from .signatures import TOKEN_HEADER, AuthFailure, check_signature, check_token, valid_secrets
+
+logger = logging.getLogger("wfaib.webhooks")
 
 # Not passed on from a `respond` node: the server sets these itself.
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
@@ -104,6 +110,32 @@ def _respond_node_answer(run_id: int, response: Any) -> HttpResponse:
             answer[key] = str(value)
     answer["X-Run-Id"] = str(run_id)
     return answer
+
+
+def wait_for_answer(run_id: int, timeout: float) -> Run | None:
+    """Wait up to `timeout` seconds until the run has an answer for its caller (a response a
+    `respond` node set, while the run may go on; or its end) or waits (delay, wait for a
+    webhook). Returns the run's row as it is then, or None if it could not be read.
+
+    The run is already committed, so a failing read (a locked table, a dropped connection)
+    must not turn the accepted request into an error: it is retried, and at worst the caller
+    gets 202 with the run's URL."""
+    settled = Q(response__isnull=False) | Q(status__in=(*Run.FINISHED, Run.Status.WAITING))
+    rows = Run.objects.filter(pk=run_id).only("id", "status", "result", "error",
+                                               "error_node_id", "response")
+    deadline = time.monotonic() + timeout
+    interval = 0.002  # grows to 0.1 s: quick runs answer fast, long ones poll gently
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            run = rows.filter(settled).first() if remaining > 0 else rows.first()
+        except DatabaseError:
+            logger.warning("run %s: could not read it while waiting", run_id, exc_info=True)
+            run = None
+        if run is not None or remaining <= 0:
+            return run
+        time.sleep(min(interval, remaining))
+        interval = min(interval * 2, 0.1)
 
 
 class WebhookResultSerializer(serializers.Serializer):
@@ -239,13 +271,15 @@ class WebhookView(APIView):
                         idempotency_key=key)
         replayed = {"Idempotent_Replayed": "true"} if not getattr(run, "created", True) else {}
         sync = wait in _TRUE or (not wait and workflow.webhook_mode == Workflow.WebhookMode.SYNC)
-        if sync and dispatch.wait_for_run(run.pk, conf.get("WEBHOOK_SYNC_TIMEOUT", 30.0)):
-            run = Run.objects.only("id", "status", "result", "error", "error_node_id",
-                                   "response").get(pk=run.pk)
-            if run.status != Run.Status.WAITING:
-                return self._finished(request, run, replayed)
+        run_status = run.status
+        if sync:
+            current = wait_for_answer(run.pk, conf.get("WEBHOOK_SYNC_TIMEOUT", 30.0))
+            if current is not None:
+                if current.response is not None or current.status in Run.FINISHED:
+                    return self._finished(request, current, replayed)
+                run_status = current.status
         url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
-        return _json({"run": run.pk, "status": run.status, "url": url}, 202,
+        return _json({"run": run.pk, "status": run_status, "url": url}, 202,
                      Location=url, **replayed)
 
     @staticmethod

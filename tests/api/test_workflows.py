@@ -118,7 +118,8 @@ def test_stale_version_is_409_and_nothing_is_overwritten(api, other_api):
     assert response.json()["code"] == "version_conflict"
     assert response.json()["current_version"] == 2
     stored = Workflow.objects.get(pk=wf["id"])
-    assert stored.version == 2 and stored.name == "greeter"
+    assert stored.version == 2
+    assert stored.name == "greeter"
     assert stored.definition["nodes"][1]["id"] == "first"
     assert WorkflowVersion.objects.filter(workflow=stored).count() == 2
 
@@ -186,7 +187,8 @@ def test_error_workflow_must_be_one_of_yours_and_not_itself(api, other_user):
     foreign = make_workflow(owner=other_user)
     ok = api.patch(f"/api/workflows/{own['id']}", {"error_workflow": handler["id"]},
                    format="json")
-    assert ok.status_code == 200 and ok.json()["error_workflow"] == handler["id"]
+    assert ok.status_code == 200
+    assert ok.json()["error_workflow"] == handler["id"]
     for target in (foreign.pk, own["id"]):
         bad = api.patch(f"/api/workflows/{own['id']}", {"error_workflow": target},
                         format="json")

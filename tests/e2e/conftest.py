@@ -35,8 +35,10 @@ def pytest_runtest_makereport(item, call):
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); .ci/run installs it")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions retry until true; give a busy 2-core CI machine room (not a timing check).
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -66,9 +68,18 @@ def page(browser, request):
 
 @pytest.fixture
 def e2e_user(transactional_db):
+    from django.db import connections
+
     from tests.factories import UserFactory
 
-    return UserFactory(is_staff=True, is_superuser=True)
+    yield UserFactory(is_staff=True, is_superuser=True)
+    conn = connections["default"]
+    if conn.vendor == "postgresql":
+        # The run executor's threads and the live server keep connections open; end them so
+        # the test database can be flushed and dropped (threads reconnect on next use).
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture
