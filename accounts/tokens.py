@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from audit.services import audit_record
+
 from .models import ApiToken, User
 
 KEY_PREFIX = "wfaib_"
@@ -33,10 +35,15 @@ def token_create(*, user: User, name: str = "login") -> tuple[ApiToken, str]:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, key_digest=_digest(key),
                                     prefix=key[: len(KEY_PREFIX) + 6])
+    audit_record(action="token.create", obj=token, actor=user,
+                 extra={"user": user.pk, "name": name})
     return token, key
 
 
+@transaction.atomic
 def token_revoke(*, token: ApiToken) -> None:
+    audit_record(action="token.revoke", obj=token, actor=None,
+                 extra={"user": token.user_id, "name": token.name})
     token.delete()
 
 

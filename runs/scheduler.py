@@ -162,6 +162,12 @@ class Ticker:
             self.scheduler.tick(now)
         except Exception:
             logger.exception("firing schedules failed")
+        try:  # the audit trail's retention: at most once a day per process
+            from audit.services import audit_prune_if_due
+
+            audit_prune_if_due(now=now)
+        except Exception:
+            logger.exception("pruning the audit trail failed")
 
     def run_forever(self) -> None:
         try:

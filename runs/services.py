@@ -6,11 +6,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from audit.services import audit_record
 from workflows.models import Workflow, WorkflowVersion
 from workflows.services import current_version
 
 from . import dispatch
 from .models import Run
+
+# Runs a person starts by hand; these are audited (webhooks, schedules and sub-runs are not).
+MANUAL_TRIGGERS = (Run.Trigger.MANUAL, Run.Trigger.API, Run.Trigger.CLI)
 
 
 def run_start(
@@ -37,6 +41,10 @@ def run_start(
                 depth=(parent_run.depth + 1) if parent_run else 0,
             )
             run.created = True
+            if trigger in MANUAL_TRIGGERS:
+                audit_record(action="run.start", obj=run, object_repr=f"run #{run.pk} of "
+                             f"{workflow.name}", via="cli" if trigger == Run.Trigger.CLI else None,
+                             extra={"trigger": trigger, "workflow": workflow.pk})
             if execute:
                 transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
     except IntegrityError:
@@ -58,6 +66,8 @@ def run_cancel(*, run: Run) -> Run:
              error="cancelled by request")
     Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(cancel_requested=True)
     run.refresh_from_db()
+    audit_record(action="run.cancel", obj=run, object_repr=f"run #{run.pk}",
+                 extra={"status": run.status, "workflow": run.workflow_id})
     return run
 
 
@@ -132,6 +142,9 @@ def run_retry(
                 or (log.status == RunLog.Status.FAILED and log.ports is not None)
             ]
             RunLog.objects.bulk_create(copies)
+        audit_record(action="run.retry", obj=new, object_repr=f"run #{new.pk} (retry of "
+                     f"#{run.pk})", extra={"retry_of": run.pk, "mode": mode, "version": version,
+                                           "edited_input": edited, "workflow": workflow.pk})
         if execute:
             transaction.on_commit(lambda: dispatch.dispatch_run(new.pk))
     return new

@@ -39,20 +39,27 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets for /api/docs/, served locally
+    "corsheaders",
+    "axes",  # login lockout (accounts/lockout.py)
     "accounts",
     "nodes",
     "workflows",
     "runs",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before anything that may answer
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "audit.context.AuditContextMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes requires
 ]
 
 ROOT_URLCONF = "wfaib.urls"
@@ -69,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",  # {{ csp_nonce }}
             ],
         },
     },
@@ -163,6 +171,114 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Security: lockout, rate limits, body limits, HTTPS, CSP, CORS, OAuth ---------------------
+# Login lockout (django-axes, see accounts/lockout.py): N failures for one email from one client
+# address lock that pair out for M minutes; a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("WFAIB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("WFAIB_LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.ip_address"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# API rate limits (wfaib/throttles.py), per signed-in user and per client address; "" = off.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "wfaib.throttles.UserRateThrottle",
+    "wfaib.throttles.ClientAddressRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+    "user": env.str("WFAIB_API_RATE_USER", default="1200/min") or None,
+    "ip": env.str("WFAIB_API_RATE_IP", default="3000/min") or None,
+}
+# Request bodies: size (413) and JSON nesting depth (400), wfaib/parsers.py.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["wfaib.parsers.LimitedJSONParser"]
+_API_MAX_BODY = env.int("WFAIB_API_MAX_BODY", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = _API_MAX_BODY  # the same limit for admin forms and pages
+
+# Served over HTTPS (directly or behind a TLS-terminating proxy that sets X-Forwarded-Proto):
+# HSTS, cookies only over HTTPS, redirect plain HTTP (except the health check, for probes).
+HTTPS = env.bool("WFAIB_HTTPS", default=False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+    SECURE_HSTS_SECONDS = env.int("WFAIB_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("WFAIB_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# OAuth sign-in (django-allauth), only for the providers whose client id and secret are set.
+_OAUTH = {
+    "google": (env.str("WFAIB_OAUTH_GOOGLE_CLIENT_ID", default=""),
+               env.str("WFAIB_OAUTH_GOOGLE_SECRET", default=""), "https://accounts.google.com"),
+    "github": (env.str("WFAIB_OAUTH_GITHUB_CLIENT_ID", default=""),
+               env.str("WFAIB_OAUTH_GITHUB_SECRET", default=""), "https://github.com"),
+}
+OAUTH_PROVIDERS = [name for name, (client_id, secret, _) in _OAUTH.items()
+                   if client_id and secret]
+if OAUTH_PROVIDERS:
+    INSTALLED_APPS += ["allauth", "allauth.account", "allauth.socialaccount",
+                       *(f"allauth.socialaccount.providers.{name}" for name in OAUTH_PROVIDERS)]
+    MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+                      "allauth.account.middleware.AccountMiddleware")
+    AUTHENTICATION_BACKENDS.append("allauth.account.auth_backends.AuthenticationBackend")
+    SOCIALACCOUNT_PROVIDERS = {
+        name: {"APPS": [{"client_id": _OAUTH[name][0], "secret": _OAUTH[name][1]}],
+               **({"SCOPE": ["user:email"]} if name == "github" else {})}
+        for name in OAUTH_PROVIDERS
+    }
+    ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+    ACCOUNT_LOGIN_METHODS = {"email"}
+    ACCOUNT_SIGNUP_FIELDS = ["email*"]
+    ACCOUNT_EMAIL_VERIFICATION = "none"
+    # A provider-verified email signs in the existing user with that email; new accounts are
+    # made only when WFAIB_OAUTH_SIGNUP=1 (accounts/oauth.py).
+    SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+    SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+    SOCIALACCOUNT_ONLY = True  # no allauth password login or signup: ours has the lockout
+    SOCIALACCOUNT_LOGIN_ON_GET = False
+    ACCOUNT_ADAPTER = "accounts.oauth.AccountAdapter"
+    SOCIALACCOUNT_ADAPTER = "accounts.oauth.SocialAccountAdapter"
+    OAUTH_SIGNUP = env.bool("WFAIB_OAUTH_SIGNUP", default=False)
+    LOGIN_REDIRECT_URL = "/admin/"
+
+# Content-Security-Policy on every response (Django's CSP middleware). Scripts only from this
+# origin (or with the per-request nonce, {{ csp_nonce }}); styles from this origin plus inline
+# style attributes (charts and the node editor set sizes inline).
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF, *(_OAUTH[name][2] for name in OAUTH_PROVIDERS)],
+}
+
+# CORS: closed unless origins are listed (e.g. https://app.example.com); API paths only,
+# token auth (no cookies cross-origin).
+CORS_ALLOWED_ORIGINS = env.list("WFAIB_CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-match", "idempotency-key",
+                      "x-csrftoken", "x-requested-with"]
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "Idempotent-Replayed"]
+
 # --- WFAIB ----------------------------------------------------------------------------------
 WFAIB = {
     # inline: a bounded thread pool in the web process; celery: Celery workers on a broker.
@@ -207,6 +323,11 @@ WFAIB = {
     # process), "off" (a separate `manage.py run_scheduler`), "" = embedded iff EXECUTOR=inline.
     "SCHEDULER": env.str("WFAIB_SCHEDULER", default=""),
     "TICK_INTERVAL": env.float("WFAIB_TICK_INTERVAL", default=1.0),
+    # API request bodies: bytes and JSON nesting depth (wfaib/parsers.py).
+    "API_MAX_BODY": _API_MAX_BODY,
+    "JSON_MAX_DEPTH": env.int("WFAIB_JSON_MAX_DEPTH", default=64),
+    # Audit events older than this many days are pruned (prune_audit, daily); 0 keeps all.
+    "AUDIT_RETENTION_DAYS": env.int("WFAIB_AUDIT_RETENTION_DAYS", default=365),
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")

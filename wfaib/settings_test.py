@@ -7,5 +7,8 @@ os.environ.setdefault("WFAIB_FAST_PASSWORD_HASHER", "1")
 # Tests talk to real servers on loopback; production's default allowlist is empty (see
 # tests/security/test_ssrf.py, which proves the default refuses them).
 os.environ.setdefault("WFAIB_HTTP_ALLOW", "127.0.0.1,::1,localhost")
+# The whole suite calls the API from 127.0.0.1; the throttle tests set their own rates.
+os.environ.setdefault("WFAIB_API_RATE_USER", "100000/min")
+os.environ.setdefault("WFAIB_API_RATE_IP", "100000/min")
 
 from .settings import *  # noqa: E402,F403

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import transaction
 
+from audit.services import audit_record, json_diff
+
 from .models import Credential, Workflow, WorkflowVersion
 from .validation import ensure_valid
 
@@ -40,7 +42,18 @@ def workflow_create(
     )
     _snapshot(workflow, owner)
     workflow.save(update_fields=["version"])
+    audit_record(action="workflow.create", obj=workflow, actor=owner,
+                 diff=json_diff({}, _audited_fields(workflow)))
     return workflow
+
+
+# Workflow fields whose changes the audit trail records (secrets only as "changed").
+_AUDITED = ("name", "description", "is_active", "definition", "webhook_auth", "webhook_mode",
+            "webhook_secret", "max_concurrency", "error_workflow_id")
+
+
+def _audited_fields(workflow: Workflow) -> dict[str, Any]:
+    return {f: getattr(workflow, f) for f in _AUDITED if hasattr(workflow, f)}
 
 
 @transaction.atomic
@@ -52,6 +65,7 @@ def workflow_update(
     locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
     if base_version is not None and base_version != locked.version:
         raise VersionConflict(locked.version)
+    before = _audited_fields(locked)
     definition = changes.pop("definition", None)
     for key, value in changes.items():
         setattr(locked, key, value)
@@ -60,6 +74,10 @@ def workflow_update(
         locked.definition = definition
         _snapshot(locked, user)
     locked.save()
+    diff = json_diff(before, _audited_fields(locked))
+    if diff:
+        audit_record(action="workflow.update", obj=locked, actor=user, diff=diff,
+                     extra={"version": locked.version})
     workflow.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
     return locked
 
@@ -69,9 +87,12 @@ def current_version(workflow: Workflow) -> WorkflowVersion:
 
 
 @transaction.atomic
-def workflow_delete(*, workflow: Workflow) -> None:
+def workflow_delete(*, workflow: Workflow, actor: Any = None) -> None:
     """Delete a workflow with its runs and versions (runs protect the versions they pinned,
     so they go first)."""
+    audit_record(action="workflow.delete", obj=workflow, actor=actor,
+                 diff=json_diff(_audited_fields(workflow), {}),
+                 extra={"version": workflow.version})
     workflow.runs.all().delete()
     workflow.delete()
 
@@ -105,13 +126,24 @@ def credential_create(*, owner: Any, name: str, kind: str, data: dict[str, Any])
     credential = Credential(owner=owner, name=name, kind=kind)
     credential.data = data
     credential.save()
+    audit_record(action="credential.create", obj=credential, extra={"kind": kind})
     return credential
 
 
 @transaction.atomic
 def credential_update(*, credential: Credential, **changes: Any) -> Credential:
     """Change name, kind and/or data (data replaces the stored secret entirely)."""
+    # The audit trail names the changed fields; the secret data never leaves the model.
+    changed = sorted(key for key, value in changes.items()
+                     if key == "data" or getattr(credential, key, None) != value)
     for key, value in changes.items():
         setattr(credential, key, value)
     credential.save()
+    audit_record(action="credential.update", obj=credential, extra={"fields": changed})
     return credential
+
+
+@transaction.atomic
+def credential_delete(*, credential: Credential) -> None:
+    audit_record(action="credential.delete", obj=credential, extra={"kind": credential.kind})
+    credential.delete()

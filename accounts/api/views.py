@@ -1,6 +1,7 @@
 """Login (email + password -> token), logout (revokes the token in use), me, and tokens."""
 
 from django.contrib.auth import authenticate, logout
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.exceptions import AuthenticationFailed
@@ -43,6 +44,8 @@ class LoginView(APIView):
                             password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed("Wrong email or password.", code="invalid_credentials")
+        # A login like the admin's: updates last_login and resets the lockout count (axes).
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         _, key = token_create(user=user, name=data.validated_data["name"])
         return Response({"token": key, "user": UserSerializer(user).data})
 

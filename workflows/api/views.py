@@ -155,7 +155,7 @@ class CredentialViewSet(viewsets.ModelViewSet):
                                                          **serializer.validated_data)
 
     def perform_destroy(self, instance: Credential) -> None:
-        instance.delete()
+        services.credential_delete(credential=instance)
 
 
 class NodeTypesView(APIView):

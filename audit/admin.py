@@ -1,0 +1,39 @@
+"""The audit trail in the admin: searchable and filterable, never editable. No one may add,
+change or delete an event here (not even a superuser); only `prune_audit` removes old ones."""
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from .models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor_repr", "action", "object_type", "object_id",
+                    "object_repr", "ip", "via")
+    list_filter = ("action", "object_type", "via")
+    search_fields = ("actor_repr", "object_repr", "object_id", "ip")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "actor", "actor_repr", "action", "object_type", "object_id",
+              "object_repr", "ip", "via", "pretty_diff", "pretty_extra")
+    readonly_fields = fields
+    list_select_related = ("actor",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="diff")
+    def pretty_diff(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.diff, indent=2, default=str))
+
+    @admin.display(description="extra")
+    def pretty_extra(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.extra, indent=2, default=str))

@@ -1,0 +1,138 @@
+"""Writing and pruning the audit trail.
+
+    audit_record(action="workflow.update", obj=workflow, actor=user,
+                 diff=json_diff(before, after))
+    audit_prune()            # deletes events older than WFAIB_AUDIT_RETENTION_DAYS
+
+Call `audit_record` from the service that makes the change, inside its transaction, so an
+event exists exactly when the change was committed. The actor, client address and door default
+to the current request's (see `audit.context`); pass them to override.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from .context import current_actor
+from .models import AuditEvent
+
+# Keys whose values never reach the audit trail, at any depth (only that they changed).
+_SECRET_KEY = re.compile(r"secret|passw(or)?d|api_?key|private_?key|token$", re.IGNORECASE)
+
+
+def _is_secret(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key))
+
+
+def audit_record(
+    *, action: str, obj: models.Model | None = None, object_type: str = "",
+    object_id: Any = "", object_repr: str = "", actor: Any = None, ip: str | None = None,
+    via: str | None = None, diff: Any = None, extra: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Write one AuditEvent. `obj` fills object type/id/repr (they may also be given, e.g.
+    for an object already deleted)."""
+    context = current_actor()
+    actor = actor if actor is not None else context.user
+    if actor is not None and not getattr(actor, "pk", None):
+        actor = None  # AnonymousUser, or a user object not saved
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        object_repr = object_repr or str(obj)
+    return AuditEvent.objects.create(
+        actor=actor, actor_repr=str(actor)[:254] if actor is not None else "",
+        action=action, object_type=object_type, object_id=str(object_id or ""),
+        object_repr=object_repr[:200], ip=ip if ip is not None else context.ip,
+        via=via if via is not None else context.via, diff=diff, extra=extra or {},
+    )
+
+
+def _key_of(item: Any) -> Any:
+    return item.get("id") if isinstance(item, dict) else None
+
+
+def json_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
+    """The changes from `old` to `new` as [{"op": "add"|"remove"|"replace", "path", "old"?,
+    "new"?}]. Dicts are compared key by key; lists of objects with an "id" (workflow nodes) are
+    matched by id (path `nodes[id=fetch].config.url`); other lists change as a whole, or, when
+    both are lists of equal length, item by item. Values under secret-looking keys are masked."""
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes: list[dict[str, Any]] = []
+        for key in [*old.keys(), *(k for k in new if k not in old)]:
+            sub = f"{path}.{key}" if path else str(key)
+            if _is_secret(str(key)):
+                if old.get(key) != new.get(key):
+                    op = "add" if key not in old else "remove" if key not in new else "replace"
+                    changes.append({"op": op, "path": sub, "masked": True})
+                continue
+            if key not in new:
+                changes.append({"op": "remove", "path": sub, "old": old[key]})
+            elif key not in old:
+                changes.append({"op": "add", "path": sub, "new": new[key]})
+            else:
+                changes.extend(json_diff(old[key], new[key], sub))
+        return changes
+    if isinstance(old, list) and isinstance(new, list):
+        old_ids, new_ids = [_key_of(i) for i in old], [_key_of(i) for i in new]
+        if all(k is not None for k in old_ids + new_ids) and len(set(old_ids)) == len(old) \
+                and len(set(new_ids)) == len(new):
+            before, after = dict(zip(old_ids, old, strict=True)), dict(zip(new_ids, new,
+                                                                           strict=True))
+            changes = []
+            for key in [*old_ids, *(k for k in new_ids if k not in before)]:
+                sub = f"{path}[id={key}]"
+                if key not in after:
+                    changes.append({"op": "remove", "path": sub, "old": before[key]})
+                elif key not in before:
+                    changes.append({"op": "add", "path": sub, "new": after[key]})
+                else:
+                    changes.extend(json_diff(before[key], after[key], sub))
+            return changes
+        if len(old) == len(new):
+            changes = []
+            for i, (a, b) in enumerate(zip(old, new, strict=True)):
+                changes.extend(json_diff(a, b, f"{path}[{i}]"))
+            return changes
+    return [{"op": "replace", "path": path, "old": old, "new": new}]
+
+
+def retention_days() -> int:
+    return int(settings.WFAIB.get("AUDIT_RETENTION_DAYS", 365))
+
+
+@transaction.atomic
+def audit_prune(*, days: int | None = None, now: dt.datetime | None = None) -> int:
+    """Delete events older than `days` (default: the retention setting; 0 keeps everything).
+    Returns how many were deleted."""
+    days = retention_days() if days is None else days
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    deleted, _ = AuditEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+_last_prune: dt.datetime | None = None
+_prune_lock = threading.Lock()
+PRUNE_EVERY = dt.timedelta(days=1)
+
+
+def audit_prune_if_due(*, now: dt.datetime | None = None) -> int | None:
+    """For the scheduler loop: prune at most once a day per process (a second scheduler
+    pruning the same rows is harmless). Returns the count, or None when not due."""
+    global _last_prune
+    now = now or timezone.now()
+    with _prune_lock:
+        if _last_prune is not None and now - _last_prune < PRUNE_EVERY:
+            return None
+        _last_prune = now
+    return audit_prune(now=now)
