@@ -58,7 +58,21 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
 
 @pytest.fixture
-def schema_user(db, settings):
+def _keep_test_connection():
+    """Like Django's test client: the WSGI app must not close the test's database connection
+    at the end of each request (it holds the test's transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def schema_user(db, settings, _keep_test_connection):
     # Sync webhooks would wait for runs that this (transactional) test never dispatches.
     settings.WFAIB = {**settings.WFAIB, "WEBHOOK_SYNC_TIMEOUT": 0}
     user = UserFactory()
