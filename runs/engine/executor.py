@@ -84,13 +84,41 @@ class NodeState:
         return next(iter(self.outputs.values()))
 
 
+class StateTable(dict):
+    """Node states by id that also keeps `values`: the outputs of the succeeded nodes, which
+    expressions read as `nodes`. Kept up to date on every change, so building the expression
+    names costs nothing per node (rebuilding it made long runs quadratic)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.values = NodeValues(
+            (nid, state.value) for nid, state in self.items() if state.status == "succeeded"
+        )
+
+    def __setitem__(self, node_id: str, state: NodeState) -> None:
+        super().__setitem__(node_id, state)
+        if state.status == "succeeded":
+            self.values[node_id] = state.value
+        else:
+            self.values.pop(node_id, None)
+
+    def pop(self, node_id: str, *default: Any) -> Any:
+        self.values.pop(node_id, None)
+        return super().pop(node_id, *default)
+
+
+class NodeValues(dict):
+    """The `nodes` name of expressions. A dict subclass, so the sandbox reads its keys but
+    neither copies it per evaluation nor offers its mutating methods."""
+
+
 @dataclass
 class Frame:
     """Where nodes run: the top level (scope "", owner None) or one loop iteration."""
 
     scope: str
     owner: str | None  # the loop whose body this frame runs
-    states: dict[str, NodeState]
+    states: StateTable
     extra: dict[str, Any] = field(default_factory=dict)  # item, index
     threaded: bool = False  # in a worker thread: no database access, no cancel checks
     logs: list[RunLog] = field(default_factory=list)  # buffered (loop frames only)
@@ -146,7 +174,7 @@ class RunExecution:
         self.members: dict[str | None, list[str]] = defaultdict(list)
         for node_id in self.graph.order:
             self.members[owners[node_id]].append(node_id)
-        self.states: dict[str, NodeState] = {}
+        self.states = StateTable()
         self.top = Frame(scope="", owner=None, states=self.states)
         self.attempts: dict[tuple[str, str], int] = {}
         self.attempts_lock = threading.Lock()
@@ -228,7 +256,7 @@ class RunExecution:
         names = {
             "input": input_value,
             "trigger": self.run.input,
-            "nodes": {nid: s.value for nid, s in frame.states.items() if s.status == "succeeded"},
+            "nodes": frame.states.values,
             "run": self.run_names,
             "now": timezone.now().isoformat(),
         }
@@ -501,7 +529,7 @@ class RunExecution:
     def _iteration(self, frame: Frame, loop_id: str, index: int, item: Any, *,
                    threaded: bool) -> tuple[int, Any, Frame, BaseException | None]:
         scope = f"{frame.scope}/{loop_id}[{index}]" if frame.scope else f"{loop_id}[{index}]"
-        states = dict(frame.states)
+        states = StateTable(frame.states)
         states[loop_id] = NodeState("succeeded", {self.types[loop_id].body_port: item})
         iteration = Frame(scope=scope, owner=loop_id, states=states,
                           extra={**frame.extra, "item": item, "index": index}, threaded=threaded)

@@ -8,6 +8,7 @@ Edges are `{from, to}` with an optional `port` (the source's output port, defaul
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,16 +89,18 @@ def topological_order(node_ids: list[str], edges: list[Edge]) -> tuple[list[str]
         if e.source in indegree and e.target in indegree:
             indegree[e.target] += 1
             children[e.source].append(e.target)
-    ready = [n for n in node_ids if indegree[n] == 0]
+    # A heap keyed by definition position: stable order in O(n log n) (sorting the ready list
+    # on every pop made wide fan-outs quadratic).
+    ready = [(position[n], n) for n in node_ids if indegree[n] == 0]
+    heapq.heapify(ready)
     order: list[str] = []
     while ready:
-        ready.sort(key=position.__getitem__, reverse=True)
-        current = ready.pop()
+        _, current = heapq.heappop(ready)
         order.append(current)
         for child in children[current]:
             indegree[child] -= 1
             if indegree[child] == 0:
-                ready.append(child)
+                heapq.heappush(ready, (position[child], child))
     if len(order) == len(node_ids):
         return order, []
     return order, _find_cycle([n for n in node_ids if indegree[n] > 0], children)
