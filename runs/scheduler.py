@@ -149,7 +149,6 @@ class Ticker:
         self._stop = threading.Event()
 
     def tick(self, now: dt.datetime | None = None) -> None:
-        close_old_connections()
         now = now or timezone.now()
         # One failing step (say a database hiccup) must not starve the others.
         for step in (recovery.run_recover_stale, recovery.run_resume_due,
@@ -176,6 +175,9 @@ class Ticker:
         except Exception:
             logger.exception("start-up recovery failed")
         while not self._stop.wait(self.interval):
+            # This thread's connection may have gone stale since the last tick (not in tick():
+            # a caller inside a transaction would lose it).
+            close_old_connections()
             self.tick()
         close_old_connections()
 
