@@ -62,60 +62,6 @@ def in_memory_execution_class():
     return InMemoryExecution
 
 
-class _TrackedStates(dict):
-    """Node states that keep the `nodes` expression name (outputs of succeeded nodes by id)
-    up to date as states are set, instead of rebuilding it for every node."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.succeeded: dict[str, Any] = {}
-
-    def __setitem__(self, node_id: str, state: Any) -> None:
-        super().__setitem__(node_id, state)
-        if state.status == "succeeded":
-            self.succeeded[node_id] = state.value
-        else:
-            self.succeeded.pop(node_id, None)
-
-    def pop(self, node_id: str, *default: Any) -> Any:
-        self.succeeded.pop(node_id, None)
-        return super().pop(node_id, *default)
-
-
-def proposed_execution_class():
-    """The in-memory execution with the change proposed for runs/engine/executor.py (see
-    RESULTS.md): `_names` hands out an incrementally kept `nodes` dict. Measured here so the
-    proposal comes with its figure; the engine itself is not changed by the benchmarks."""
-    from django.utils import timezone
-
-    base = in_memory_execution_class()
-
-    class ProposedExecution(base):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.states = _TrackedStates()
-            if hasattr(self, "top"):  # the top-level frame shares the run's states
-                self.top.states = self.states
-
-        def _names(self, *args: Any) -> dict[str, Any]:
-            # (input_value) or (frame, input_value), whichever the engine's signature is.
-            frame = args[0] if len(args) > 1 else None
-            states = frame.states if frame is not None else self.states
-            nodes = (states.succeeded if isinstance(states, _TrackedStates) else
-                     {nid: s.value for nid, s in states.items() if s.status == "succeeded"})
-            names = {
-                "input": args[-1],
-                "trigger": self.run.input,
-                "nodes": nodes,
-                "run": self.run_names,
-                "now": timezone.now().isoformat(),
-            }
-            names.update(getattr(frame, "extra", {}))
-            return names
-
-    return ProposedExecution
-
-
 def unsaved_run(definition: dict[str, Any], payload: Any):
     """A Run with its workflow and version as unsaved objects (nothing touches the DB)."""
     from django.utils import timezone
@@ -129,10 +75,9 @@ def unsaved_run(definition: dict[str, Any], payload: Any):
                status="running", started_at=timezone.now())
 
 
-def run_in_memory(definition: dict[str, Any], payload: Any = 0,
-                  proposed: bool = False) -> tuple[float, Any, int, str]:
+def run_in_memory(definition: dict[str, Any], payload: Any = 0) -> tuple[float, Any, int, str]:
     """Execute once without a database; (seconds, result, logs written, status)."""
-    cls = proposed_execution_class() if proposed else in_memory_execution_class()
+    cls = in_memory_execution_class()
     run = unsaved_run(definition, payload)
     gc.collect()
     t0 = time.perf_counter()
@@ -161,7 +106,7 @@ def run_persisted(workflow, payload: Any = 0) -> tuple[float, Any, int, str]:
     return elapsed, run.result, run.logs.count(), status
 
 
-MODES = ("in-memory", "in-memory+proposed", "persisted")
+MODES = ("in-memory", "persisted")
 
 
 def measure(shapes: list[str], sizes: list[int], repeat: int, mode: str) -> list[dict]:
@@ -186,8 +131,7 @@ def measure(shapes: list[str], sizes: list[int], repeat: int, mode: str) -> list
                 if persisted:
                     elapsed, result, logs, _status = run_persisted(workflow)
                 else:
-                    elapsed, result, logs, _status = run_in_memory(
-                        definition, proposed=mode == "in-memory+proposed")
+                    elapsed, result, logs, _status = run_in_memory(definition)
                 if result != expected(n) or logs != n:
                     raise RuntimeError(f"{shape}-{n}: result {result!r} (want {expected(n)}), "
                                        f"{logs} logs (want {n})")

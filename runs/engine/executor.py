@@ -50,7 +50,7 @@ from nodes.registry import registry
 
 from ..models import Run, RunLog
 from .context import NodeContext
-from .expressions import ExpressionError, evaluate, render_value
+from .expressions import ExpressionError, ReadOnlyDict, evaluate, render_value
 from .graph import DEFAULT_PORT, Graph
 from .policies import call_with_timeout, retry_delay
 from .resume_tokens import resume_token, resume_url
@@ -107,9 +107,8 @@ class StateTable(dict):
         return super().pop(node_id, *default)
 
 
-class NodeValues(dict):
-    """The `nodes` name of expressions. A dict subclass, so the sandbox reads its keys but
-    neither copies it per evaluation nor offers its mutating methods."""
+class NodeValues(ReadOnlyDict):
+    """The `nodes` name of expressions: read without a copy per evaluation, never mutated."""
 
 
 @dataclass

@@ -95,6 +95,14 @@ class SandboxLimit(BaseException):  # noqa: N818 - a BaseException so sandboxed 
         self.reason = reason
 
 
+class ReadOnlyDict(dict):
+    """A dict the engine hands to expressions without a copy (e.g. `nodes`): its keys read as
+    attributes and only its non-mutating methods are available."""
+
+
+READ_ONLY_DICT_METHODS = frozenset({"keys", "values", "items", "get"})
+
+
 def wrap(value: Any) -> Any:
     """A top-level name as the sandbox sees it: dicts are shallow-copied so that assigning a
     key inside an expression does not change the engine's data. (Dict keys read as
@@ -516,6 +524,10 @@ class Sandbox(Interpreter):
             return wrap(dict.__getitem__(obj, attr))  # data, whatever its key looks like
         if attr.startswith("_") or attr in DENIED_ATTRIBUTES:
             raise AttributeError(f"access to attribute {attr!r} is not allowed")
+        if isinstance(obj, ReadOnlyDict):
+            if attr in READ_ONLY_DICT_METHODS:
+                return getattr(obj, attr)
+            raise AttributeError(f"no key {attr!r}")
         if isinstance(obj, type) and obj in SAFE_TYPES:
             owner, bound = SAFE_TYPES[obj], False
         else:

@@ -47,6 +47,6 @@ def test_memory_benchmark_runs_big_data_to_the_right_result():
 
 def test_engine_command_prints_figures_and_targets():
     out = bench("engine", "--sizes", "20,40", "--repeat", "1")
-    for mode in ("in-memory ", "in-memory+proposed", "persisted"):
+    for mode in ("in-memory ", "persisted"):
         assert f"engine {mode}" in out
-    assert out.count(" us/node") == 12
+    assert out.count(" us/node") == 8

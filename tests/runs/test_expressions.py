@@ -42,3 +42,16 @@ def test_interpreter_is_reused_without_leaking_names():
     evaluate("x", {"x": 1})
     with pytest.raises(ExpressionError):
         evaluate("x", {})
+
+
+def test_read_only_dict_is_not_copied_and_not_mutable():
+    from runs.engine.expressions import ReadOnlyDict
+
+    nodes = ReadOnlyDict(a={"x": 1}, b=2)
+    assert evaluate("nodes.a.x + nodes.b", {"nodes": nodes}) == 3
+    assert evaluate("sorted(nodes.keys())", {"nodes": nodes}) == ["a", "b"]
+    assert evaluate("nodes.get('b')", {"nodes": nodes}) == 2
+    for mutate in ("nodes.update({'c': 1})", "nodes.pop('a')", "nodes.clear()"):
+        with pytest.raises(ExpressionError):
+            evaluate(mutate, {"nodes": nodes})
+    assert nodes == {"a": {"x": 1}, "b": 2}
