@@ -86,6 +86,21 @@ def dispatch_run(run_id: int) -> Future | None:
     return _inline_pool().submit(_execute_in_thread, run_id)
 
 
+def submit_claimed(run) -> Future:
+    """Execute a run created already claimed (runs.services.run_start(claimed=True)) on the
+    inline pool; the caller may wait on the Future (the synchronous webhook does)."""
+    from .engine.executor import execute_run
+
+    def work() -> str | None:
+        close_old_connections()
+        try:
+            return execute_run(run.pk, claimed=run, on_stop=_release_if_limited)
+        finally:
+            close_old_connections()
+
+    return _inline_pool().submit(work)
+
+
 def dispatch_runs(run_ids: Iterable[int]) -> None:
     for run_id in run_ids:
         dispatch_run(run_id)

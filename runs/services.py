@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from audit.services import audit_record
 from workflows.models import Workflow, WorkflowVersion
@@ -21,12 +22,17 @@ def run_start(
     *, workflow: Workflow, input: Any = None, trigger: str = Run.Trigger.MANUAL,  # noqa: A002
     execute: bool = True, idempotency_key: str = "", parent_run: Run | None = None,
     version: WorkflowVersion | None = None, retry_of: Run | None = None,
+    claimed: bool = False,
 ) -> Run:
     """Create a queued Run pinned to the workflow's current version and hand it to the executor
     once the transaction commits. With `execute=False` the caller executes it itself (CLI).
 
     With an `idempotency_key` already used for this workflow, the first run is returned and
-    nothing new starts (check `run.created` to tell which happened)."""
+    nothing new starts (check `run.created` to tell which happened).
+
+    `claimed=True` (with execute=False) creates the run already `running`, for a caller that
+    executes it in this process at once (runs.dispatch.submit_claimed): one write fewer. If
+    the process dies, its stopped heartbeat lets the watchdog recover the run."""
     if idempotency_key:
         existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
         if existing:
@@ -34,11 +40,16 @@ def run_start(
             return existing
     try:
         with transaction.atomic():
+            running = {}
+            if claimed:
+                now = timezone.now()
+                running = {"status": Run.Status.RUNNING, "started_at": now,
+                           "heartbeat_at": now, "executions": 1}
             run = Run.objects.create(
                 workflow=workflow, version=version or current_version(workflow),
                 trigger=trigger, input=input, idempotency_key=idempotency_key,
                 parent_run=parent_run, retry_of=retry_of,
-                depth=(parent_run.depth + 1) if parent_run else 0,
+                depth=(parent_run.depth + 1) if parent_run else 0, **running,
             )
             run.created = True
             if trigger in MANUAL_TRIGGERS:

@@ -82,8 +82,22 @@ def workflow_update(
     return locked
 
 
+_VERSIONS: dict[tuple[Any, ...], WorkflowVersion] = {}
+_VERSIONS_MAX = 512
+
+
 def current_version(workflow: Workflow) -> WorkflowVersion:
-    return WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+    """The workflow's current version. Versions never change once saved, so each is read from
+    the database once per process (the webhook hot path saves a query per run). The key holds
+    the creation time too, so a reused primary key (SQLite test rollbacks) never matches."""
+    key = (workflow.pk, workflow.version, workflow.created_at)
+    found = _VERSIONS.get(key)
+    if found is None:
+        found = WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+        if len(_VERSIONS) >= _VERSIONS_MAX:
+            _VERSIONS.clear()
+        _VERSIONS[key] = found
+    return found
 
 
 @transaction.atomic

@@ -161,9 +161,11 @@ def first_port(cls: type[NodeType], node: dict[str, Any]) -> str:
 class RunExecution:
     """One pass over a run. Create with a claimed Run; call `execute()`."""
 
-    def __init__(self, run: Run, listener: Listener | None = None):
+    def __init__(self, run: Run, listener: Listener | None = None, *, fresh: bool = False):
         self.run = run
         self.listener = listener
+        # A run created already claimed by this process has no checkpoints to load.
+        self.fresh = fresh
         self.definition = run.version.definition
         self.graph = Graph.from_definition(self.definition)
         self.types = {nid: registry.get(n["type"]) for nid, n in self.graph.nodes.items()}
@@ -204,6 +206,8 @@ class RunExecution:
 
     # -- checkpoints -----------------------------------------------------------------------
     def load_checkpoints(self) -> None:
+        if self.fresh:
+            return
         for log in self.run.logs.filter(scope="").order_by("id"):
             if log.node_id not in self.graph.nodes:  # a retry on a newer version
                 continue
@@ -662,10 +666,12 @@ class RunExecution:
                 node_id: str = "") -> str:
         with transaction.atomic():
             self._flush()
-            Run.objects.filter(pk=self.run.pk).update(
-                status=status, result=jsonable(result), error=error, error_node_id=node_id,
-                finished_at=timezone.now(), heartbeat_at=None, resume_at=None,
-            )
+            changes = {"status": status, "result": jsonable(result), "error": error,
+                       "error_node_id": node_id, "finished_at": timezone.now(),
+                       "heartbeat_at": None, "resume_at": None}
+            Run.objects.filter(pk=self.run.pk).update(**changes)
+        for key, value in changes.items():  # callers holding this Run see how it ended
+            setattr(self.run, key, value)
         self._after_finish(status)
         return status
 
@@ -744,21 +750,24 @@ def claim(run_id: int) -> Run | None:
 
 
 def execute_run(run_id: int, listener: Listener | None = None, *,
-                on_stop: Callable[[Run], None] | None = None) -> str | None:
+                on_stop: Callable[[Run], None] | None = None,
+                claimed: Run | None = None) -> str | None:
     """Claim and advance a run. Returns its status afterwards, or None if it was not queued.
 
     `on_stop(run)` (the run as claimed) is called once a claimed run stopped running (finished
     or waiting); runs.dispatch uses it to hand freed concurrency slots on."""
     from ..heartbeat import beating
 
-    run = claim(run_id)
+    # `claimed`: a Run this process created already running (runs.services.run_start with
+    # claimed=True), with its workflow and version loaded: no claim, no re-read.
+    run = claimed if claimed is not None else claim(run_id)
     if run is None:
         return None
     try:
         if run.cancel_requested:
             return RunExecution(run)._finish(Run.Status.CANCELLED, error="cancelled by request")
         with beating(run.pk):  # keeps heartbeat_at fresh, even while one node runs for long
-            return RunExecution(run, listener).execute()
+            return RunExecution(run, listener, fresh=claimed is not None).execute()
     except Exception as exc:  # an engine bug must not leave the run hanging in `running`
         logger.exception("run %s: engine error", run_id)
         Run.objects.filter(pk=run_id).update(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import orjson
@@ -48,6 +49,9 @@ from rest_framework.views import APIView
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.models import Workflow
 
+from workflows.services import current_version
+
+from .. import dispatch
 from ..models import Run
 from ..services import run_start
 from . import ratelimit
@@ -59,8 +63,9 @@ logger = logging.getLogger("wfaib.webhooks")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
                "content-length", "proxy-authenticate", "proxy-authorization"}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-_WORKFLOW_FIELDS = ("id", "is_active", "version", "webhook_auth", "webhook_mode",
-                    "webhook_secret", "webhook_previous_secret", "webhook_secret_rotated_at")
+_WORKFLOW_FIELDS = ("id", "name", "created_at", "is_active", "version", "max_concurrency",
+                    "webhook_auth", "webhook_mode", "webhook_secret", "webhook_previous_secret",
+                    "webhook_secret_rotated_at")
 
 
 def _json(data: Any, status: int, **headers: str) -> HttpResponse:
@@ -136,6 +141,15 @@ def wait_for_answer(run_id: int, timeout: float) -> Run | None:
             return run
         time.sleep(min(interval, remaining))
         interval = min(interval * 2, 0.1)
+
+
+def _can_run_here(workflow: Workflow) -> bool:
+    """Whether a synchronous call may take the fast path: the inline executor, no concurrency
+    limit to queue behind, and no `respond` node (whose early answer needs the polling path)."""
+    if dispatch.executor_name() != "inline" or workflow.max_concurrency is not None:
+        return False
+    definition = current_version(workflow).definition
+    return not any(node.get("type") == "respond" for node in definition.get("nodes", ()))
 
 
 class WebhookResultSerializer(serializers.Serializer):
@@ -266,11 +280,15 @@ class WebhookView(APIView):
         if wait and wait not in _TRUE | _FALSE:
             return _error(400, "invalid_parameter", "wait: expected true or false")
 
+        sync = wait in _TRUE or (not wait and workflow.webhook_mode == Workflow.WebhookMode.SYNC)
+        timeout = conf.get("WEBHOOK_SYNC_TIMEOUT", 30.0)
+        if sync and not key and _can_run_here(workflow):
+            return self._run_here(request, workflow, payload, timeout)
+
         # Committed when run_start returns (autocommit), so no 2xx can lose the run.
         run = run_start(workflow=workflow, input=payload, trigger=Run.Trigger.WEBHOOK,
                         idempotency_key=key)
         replayed = {"Idempotent_Replayed": "true"} if not getattr(run, "created", True) else {}
-        sync = wait in _TRUE or (not wait and workflow.webhook_mode == Workflow.WebhookMode.SYNC)
         run_status = run.status
         if sync:
             current = wait_for_answer(run.pk, conf.get("WEBHOOK_SYNC_TIMEOUT", 30.0))
@@ -281,6 +299,26 @@ class WebhookView(APIView):
         url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
         return _json({"run": run.pk, "status": run_status, "url": url}, 202,
                      Location=url, **replayed)
+
+    def _run_here(self, request: HttpRequest, workflow: Workflow, payload: Any,
+                  timeout: float) -> HttpResponse:
+        """The fast path: a run created already claimed (committed before any answer) and
+        executed on this process's pool while the request waits on its Future, not on the
+        database. Past the timeout the run goes on and the caller gets 202."""
+        run = run_start(workflow=workflow, input=payload, trigger=Run.Trigger.WEBHOOK,
+                        execute=False, claimed=True)
+        future = dispatch.submit_claimed(run)
+        try:
+            status = future.result(timeout=timeout) or Run.Status.RUNNING
+        except FutureTimeout:
+            status = Run.Status.RUNNING
+        except Exception:  # the engine records its own failures; read what it left
+            run.refresh_from_db()
+            status = run.status
+        if status in Run.FINISHED:
+            return self._finished(request, run, {})
+        url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
+        return _json({"run": run.pk, "status": status, "url": url}, 202, Location=url)
 
     @staticmethod
     def _read_body(request: HttpRequest, max_body: int) -> bytes | HttpResponse:
