@@ -21,6 +21,7 @@ class RunAdmin(admin.ModelAdmin):
     search_fields = ("workflow__name", "error", "error_node_id")
     list_select_related = ("workflow", "version")
     date_hierarchy = "created_at"
+    actions = ["retry_from_failed", "retry_from_start"]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("workflow", "version")
@@ -28,6 +29,27 @@ class RunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def _retry(self, request, queryset, mode: str) -> None:
+        from django.contrib import messages
+
+        from .services import run_retry_bulk
+
+        result = run_retry_bulk(runs=list(queryset.order_by("id")), mode=mode)
+        if result["retried"]:
+            self.message_user(request, f"Retried {len(result['retried'])} run(s): "
+                              + ", ".join(f"#{r['run']} → #{r['retry']}" for r in result["retried"]))
+        for skipped in result["skipped"]:
+            self.message_user(request, f"Run #{skipped['run']} not retried: {skipped['reason']}",
+                              level=messages.WARNING)
+
+    @admin.action(description="Retry selected runs from the failed node")
+    def retry_from_failed(self, request, queryset):
+        self._retry(request, queryset, "from_failed")
+
+    @admin.action(description="Retry selected runs from the start")
+    def retry_from_start(self, request, queryset):
+        self._retry(request, queryset, "from_start")
 
     def has_change_permission(self, request, obj=None):
         return False

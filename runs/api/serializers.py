@@ -67,3 +67,29 @@ class RunFilterSerializer(serializers.Serializer):
 class RunStartSerializer(serializers.Serializer):
     input = serializers.JSONField(required=False, allow_null=True, default=None,
                                   help_text="The trigger payload the run starts with.")
+
+
+class RunRetrySerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=["from_failed", "from_start"], default="from_failed",
+        help_text="from_failed: reuse the recorded outputs of the nodes before the failed one; "
+                  "from_start: run everything again.")
+    version = serializers.ChoiceField(
+        choices=["pinned", "current"], default="pinned",
+        help_text="pinned: the version the run ran; current: the workflow's latest.")
+    input = serializers.JSONField(
+        required=False, help_text="An edited trigger payload (implies mode from_start).")
+
+
+class RunBulkRetrySerializer(serializers.Serializer):
+    runs = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                 min_length=1,
+                                 max_length=500)
+    mode = serializers.ChoiceField(choices=["from_failed", "from_start"],
+                                   default="from_failed")
+    version = serializers.ChoiceField(choices=["pinned", "current"], default="pinned")
+
+
+class RunBulkRetryResultSerializer(serializers.Serializer):
+    retried = serializers.ListField(child=serializers.DictField())
+    skipped = serializers.ListField(child=serializers.DictField())

@@ -9,6 +9,8 @@ urlpatterns = [
     path("runs/<int:pk>", RunViewSet.as_view({"get": "retrieve", "post": "queue"}),
          name="run-detail"),
     path("runs/<int:pk>/cancel", RunViewSet.as_view({"post": "cancel"}), name="run-cancel"),
+    path("runs/<int:pk>/retry", RunViewSet.as_view({"post": "retry"}), name="run-retry"),
+    path("runs/retry", RunViewSet.as_view({"post": "bulk_retry"}), name="run-bulk-retry"),
     path("workflows/<int:pk>/runs", WorkflowRunsViewSet.as_view({"post": "create"}),
          name="workflow-runs"),
 ]

@@ -16,9 +16,14 @@ from rest_framework.response import Response
 from workflows.api.scoping import workflows_visible_to
 
 from ..models import Run
-from ..services import run_cancel, run_start
+from wfaib.exceptions import error_body
+
+from ..services import RetryNotAllowed, run_cancel, run_retry, run_retry_bulk, run_start
 from .serializers import (
+    RunBulkRetryResultSerializer,
+    RunBulkRetrySerializer,
     RunFilterSerializer,
+    RunRetrySerializer,
     RunSerializer,
     RunStartSerializer,
     RunSummarySerializer,
@@ -87,6 +92,42 @@ class RunViewSet(viewsets.GenericViewSet):
         """Cancel a queued or waiting run now; a running one stops before its next node."""
         run = run_cancel(run=self.get_object())
         return Response(run_payload(run, request))
+
+    @extend_schema(request=RunRetrySerializer, responses={202: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        """Retry a failed or cancelled run as a new run: from the failed node (earlier nodes'
+        recorded outputs are reused, not run again), from the start, or with edited input;
+        on the pinned version or the current one. 409 when the run cannot be retried so."""
+        run = self.get_object()
+        body = RunRetrySerializer(data=request.data if request.data is not None else {})
+        body.is_valid(raise_exception=True)
+        options = dict(body.validated_data)
+        if "input" in options and "mode" not in (request.data or {}):
+            options["mode"] = "from_start"  # edited input means running from the start
+        try:
+            new = run_retry(run=run, **options)
+        except RetryNotAllowed as exc:
+            return Response(error_body("retry_not_allowed", str(exc)),
+                            status=status.HTTP_409_CONFLICT)
+        response = Response(run_payload(new, request), status=status.HTTP_202_ACCEPTED)
+        response["Location"] = run_payload(new, request, with_logs=False)["url"]
+        return response
+
+    @extend_schema(request=RunBulkRetrySerializer, responses=RunBulkRetryResultSerializer)
+    def bulk_retry(self, request: Request) -> Response:
+        """Retry many runs; each that cannot be retried (or is not yours) is reported in
+        `skipped` with the reason."""
+        body = RunBulkRetrySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = list(dict.fromkeys(body.validated_data["runs"]))
+        visible = {run.pk: run for run in self.get_queryset().filter(pk__in=ids)}
+        result = run_retry_bulk(runs=[visible[i] for i in ids if i in visible],
+                                mode=body.validated_data["mode"],
+                                version=body.validated_data["version"])
+        result["skipped"] += [{"run": i, "reason": f"no run {i}"} for i in ids
+                              if i not in visible]
+        return Response(result)
 
     @extend_schema(
         request=RunStartSerializer, responses={202: RunSerializer},
