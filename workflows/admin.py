@@ -21,6 +21,7 @@ from runs.services import run_start
 from . import admin_views
 from .models import Workflow, WorkflowVersion
 from .services import workflow_create, workflow_delete, workflow_update
+from .secrets import keep_secrets, mask_definition
 from .validation import validate_definition
 
 
@@ -31,8 +32,15 @@ class WorkflowForm(forms.ModelForm):
         widgets = {"definition": forms.Textarea(attrs={"rows": 24, "cols": 100,
                                                       "class": "vLargeTextField"})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # node secrets are never shown back; saving keeps them
+            self.initial["definition"] = mask_definition(self.instance.definition)
+
     def clean_definition(self):
         definition = self.cleaned_data["definition"]
+        if self.instance.pk:
+            definition = keep_secrets(definition, self.instance.definition)
         errors = validate_definition(definition)
         if errors:
             raise ValidationError([f"{e['path']}: {e['message']}" for e in errors])

@@ -9,6 +9,7 @@ from django.db import transaction
 from audit.services import audit_record, json_diff
 
 from .models import Credential, Workflow, WorkflowVersion
+from .secrets import keep_secrets
 from .validation import ensure_valid
 
 
@@ -67,6 +68,8 @@ def workflow_update(
         raise VersionConflict(locked.version)
     before = _audited_fields(locked)
     definition = changes.pop("definition", None)
+    if definition is not None:  # a definition shown masked comes back masked
+        definition = keep_secrets(definition, locked.definition)
     for key, value in changes.items():
         setattr(locked, key, value)
     if definition is not None and definition != locked.definition:

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Credential, Workflow, WorkflowVersion
+from ..secrets import mask_definition
 from .scoping import workflows_visible_to
 
 
@@ -55,6 +56,12 @@ class WorkflowSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 
+    def to_representation(self, instance: Workflow) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if "definition" in data:
+            data["definition"] = mask_definition(data["definition"])
+        return data
+
     def validate_error_workflow(self, value: Workflow | None) -> Workflow | None:
         if value is not None and self.instance is not None and value.pk == self.instance.pk:
             raise serializers.ValidationError("a workflow cannot be its own error workflow")
@@ -73,6 +80,12 @@ class WorkflowVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkflowVersion
         fields = ["number", "definition", "created_by", "created_at"]
+
+    def to_representation(self, instance: WorkflowVersion) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if "definition" in data:
+            data["definition"] = mask_definition(data["definition"])
+        return data
 
 
 class WorkflowVersionSummarySerializer(WorkflowVersionSerializer):
