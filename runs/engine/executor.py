@@ -128,15 +128,53 @@ class Frame:
         self.last_value, self.has_value = state.value, True
 
 
+_STRICT = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+           | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def _refuse(obj: Any) -> Any:
+    raise TypeError
+
+
 def jsonable(value: Any) -> Any:
-    """A JSON-safe copy of `value` (sets become lists, unknown objects strings)."""
+    """`value` itself when it is plain JSON data (no copy: outputs of big data are passed on,
+    not duplicated per node), else a JSON-safe copy (sets become lists, other objects
+    strings)."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    try:
+        orjson.dumps(value, default=_refuse, option=_STRICT)
+        return value
+    except (TypeError, orjson.JSONEncodeError):
+        pass
     try:
         return orjson.loads(orjson.dumps(value, default=_json_default,
                                          option=orjson.OPT_NON_STR_KEYS))
     except (TypeError, orjson.JSONEncodeError):
         return str(value)
+
+
+TRUNCATED = "__wfaib_truncated__"
+
+
+def log_copy(value: Any, limit: int) -> Any:
+    """What a RunLog stores of a value: a JSON-safe copy, or past `limit` bytes of JSON a
+    marker with its size and a preview (big data is passed along in memory, not copied into
+    every log)."""
+    if value is None or isinstance(value, (int, float, bool)):
+        return value
+    try:
+        data = orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return str(value)[:limit]
+    if len(data) <= limit:
+        return value if isinstance(value, str) else orjson.loads(data)
+    return {TRUNCATED: True, "bytes": len(data),
+            "preview": data[:2000].decode("utf-8", errors="ignore")}
+
+
+def is_truncated(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(TRUNCATED) is True
 
 
 def _json_default(obj: Any) -> Any:
@@ -182,6 +220,7 @@ class RunExecution:
         self.node_settings: dict[str, NodeSettings] = {}
         self.pending_logs: list[RunLog] = []
         self.expression_timeout = float(engine_setting("EXPRESSION_TIMEOUT", 2.0))
+        self.log_max = int(engine_setting("LOG_MAX_BYTES", 256 * 1024))
         self.max_depth = int(engine_setting("MAX_SUBWORKFLOW_DEPTH", 10))
         self.max_loop_items = int(engine_setting("MAX_LOOP_ITEMS", 100_000))
         self.rng = random.Random()
@@ -214,7 +253,9 @@ class RunExecution:
             key = ("", log.node_id)
             self.attempts[key] = max(self.attempts.get(key, 0), log.attempt)
             continued = log.status == RunLog.Status.FAILED and log.ports is not None
-            if log.status == RunLog.Status.SUCCEEDED or continued:
+            if is_truncated(log.output):  # a pure node's big output: compute it again
+                self.states.pop(log.node_id, None)
+            elif log.status == RunLog.Status.SUCCEEDED or continued:
                 outputs = log.output if log.ports is not None else {DEFAULT_PORT: log.output}
                 self.states[log.node_id] = NodeState("succeeded", outputs)
             elif log.status == RunLog.Status.SKIPPED:
@@ -314,7 +355,7 @@ class RunExecution:
             t0 = time.perf_counter()
             log = RunLog(run=self.run, node_id=node_id, node_type=node["type"], attempt=attempt,
                          scope=frame.scope, started_at=timezone.now(),
-                         input=jsonable(input_value))
+                         input=log_copy(input_value, self.log_max))
             if durable:
                 self._flush()
                 log.status = RunLog.Status.STARTED
@@ -354,6 +395,8 @@ class RunExecution:
                 log.output = outputs[port]
             else:
                 log.ports, log.output = list(outputs), outputs
+            if cls.pure:  # recomputed on resume, so a big output need not be stored whole
+                log.output = log_copy(log.output, self.log_max)
             log.status = RunLog.Status.SUCCEEDED
             self._complete_log(frame, log, t0, cls)
             frame.states[node_id] = NodeState("succeeded", outputs)

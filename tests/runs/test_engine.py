@@ -162,3 +162,36 @@ def test_disconnected_non_trigger_node_is_skipped():
     run = run_now(make_workflow(definition=d))
     assert run.status == "succeeded" and run.result == 1
     assert run.logs.get(node_id="orphan").status == "skipped"
+
+
+def test_big_values_are_truncated_in_logs_of_pure_nodes_and_recomputed_on_resume(
+        settings, api_server):
+    from runs.engine.executor import TRUNCATED, execute_run
+
+    settings.WFAIB = {**settings.WFAIB, "LOG_MAX_BYTES": 200}
+    api_server.json("GET", "/big", {"rows": ["x" * 50] * 10})
+    d = simple_definition(
+        t("expand", "[input.n] * 100"),
+        {"id": "call", "type": "http", "config": {"url": api_server.url + "/big"}},
+        t("count", "len(nodes.expand) + len(input.body.rows)"))
+    run = run_now(make_workflow(definition=d), input={"n": 7})
+    assert run.status == "succeeded" and run.result == 110
+    logs = {log.node_id: log for log in run.logs.all()}
+    assert logs["expand"].output[TRUNCATED] is True and logs["expand"].output["bytes"] > 200
+    assert logs["call"].input[TRUNCATED] is True  # the big input is not stored again
+    assert len(logs["call"].output["body"]["rows"]) == 10  # side effects keep whole outputs
+    # Resume after `call`: the truncated pure checkpoint is computed again, `call` is not.
+    run.logs.filter(node_id="count").delete()
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED)
+    assert execute_run(run.pk) == Run.Status.SUCCEEDED
+    run.refresh_from_db()
+    assert run.result == 110 and api_server.count("/big") == 1
+
+
+def test_outputs_are_made_json_safe_only_when_needed():
+    from runs.engine.executor import jsonable
+
+    plain = {"a": [1, {"b": "c"}]}
+    assert jsonable(plain) is plain
+    assert jsonable({"s": {1}}) == {"s": [1]}
+    assert jsonable({1: "x"}) == {"1": "x"}
