@@ -46,6 +46,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from wfaib.client_address import client_address
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.models import Workflow
 
@@ -77,14 +78,6 @@ def _json(data: Any, status: int, **headers: str) -> HttpResponse:
 
 def _error(status: int, code: str, message: str, **headers: str) -> HttpResponse:
     return _json(error_body(code, message), status, **headers)
-
-
-def client_address(request: HttpRequest) -> str:
-    if settings.WFAIB.get("TRUST_X_FORWARDED_FOR"):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _is_json(content_type: str) -> bool:
@@ -223,7 +216,7 @@ class WebhookView(APIView):
         conf = settings.WFAIB
         window = conf.get("WEBHOOK_RATE_WINDOW", 60)
         allowed, retry_after = ratelimit.hit(
-            f"ip:{client_address(request)}", limit=conf.get("WEBHOOK_RATE_PER_CLIENT", 0),
+            f"ip:{client_address(request) or 'unknown'}", limit=conf.get("WEBHOOK_RATE_PER_CLIENT", 0),
             window=window)
         if not allowed:
             return _error(429, "rate_limited", "too many webhook requests from this address; "

@@ -265,6 +265,11 @@ def test_rate_limit_per_client_address(greeter, user, settings):
     settings.WFAIB = {**settings.WFAIB, "TRUST_X_FORWARDED_FOR": True}
     proxied = post(first, greeter, query="?wait=false", **{"X-Forwarded-For": "10.9.9.9"})
     assert proxied.status_code == 202
+    # Only the hop our proxy appended (the last) counts: a client-written first hop does not
+    # buy a fresh allowance.
+    forged = post(first, greeter, query="?wait=false",
+                  **{"X-Forwarded-For": "1.2.3.4, 10.9.9.9"})
+    assert forged.status_code == 429
 
 
 # --- authentication --------------------------------------------------------------------------
