@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import re
 import threading
 import time
 from collections import defaultdict
@@ -199,11 +200,15 @@ def first_port(cls: type[NodeType], node: dict[str, Any]) -> str:
 class RunExecution:
     """One pass over a run. Create with a claimed Run; call `execute()`."""
 
-    def __init__(self, run: Run, listener: Listener | None = None, *, fresh: bool = False):
+    def __init__(self, run: Run, listener: Listener | None = None, *, fresh: bool = False,
+                 deferred: bool = False):
         self.run = run
         self.listener = listener
         # A run created already claimed by this process has no checkpoints to load.
-        self.fresh = fresh
+        self.fresh = fresh or deferred
+        # Deferred: an unsaved run of pure nodes, written with its logs in one transaction at
+        # its end (see execute_deferred).
+        self.deferred = deferred
         self.definition = run.version.definition
         self.graph = Graph.from_definition(self.definition)
         self.types = {nid: registry.get(n["type"]) for nid, n in self.graph.nodes.items()}
@@ -692,7 +697,7 @@ class RunExecution:
             self._flush()
 
     def _flush(self) -> None:
-        if self.pending_logs:
+        if self.pending_logs and not self.deferred:
             RunLog.objects.bulk_create(self.pending_logs)
             self.pending_logs = []
 
@@ -701,12 +706,16 @@ class RunExecution:
         if not force and now - self.last_check < CANCEL_CHECK_INTERVAL:
             return
         self.last_check = now
+        if self.deferred:  # not in the database yet: nobody can have cancelled it
+            return
         # The heartbeat itself is written by runs.heartbeat's thread (execute_run's `beating`).
         if Run.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
             raise RunCancelled
 
     def _finish(self, status: str, *, result: Any = None, error: str = "",
                 node_id: str = "") -> str:
+        if self.deferred:
+            return self._finish_deferred(status, result=result, error=error, node_id=node_id)
         with transaction.atomic():
             self._flush()
             changes = {"status": status, "result": jsonable(result), "error": error,
@@ -715,6 +724,22 @@ class RunExecution:
             Run.objects.filter(pk=self.run.pk).update(**changes)
         for key, value in changes.items():  # callers holding this Run see how it ended
             setattr(self.run, key, value)
+        self._after_finish(status)
+        return status
+
+    def _finish_deferred(self, status: str, *, result: Any, error: str, node_id: str) -> str:
+        """Write the run as it ended and all its logs: one transaction, one commit."""
+        run = self.run
+        run.status, run.result, run.error, run.error_node_id = (
+            status, jsonable(result), error, node_id)
+        run.finished_at, run.heartbeat_at = timezone.now(), None
+        with transaction.atomic():
+            run.save(force_insert=True)
+            for log in self.pending_logs:
+                log.run = run
+            RunLog.objects.bulk_create(self.pending_logs)
+            self.pending_logs = []
+        self.deferred = False
         self._after_finish(status)
         return status
 
@@ -790,6 +815,38 @@ def claim(run_id: int) -> Run | None:
             if not claimed:
                 return None
     return Run.objects.select_related("version", "workflow").get(pk=run_id)
+
+
+def can_defer(definition: dict[str, Any]) -> bool:
+    """Whether a run of `definition` may be executed before it is stored (execute_deferred):
+    every node is pure and never waits, and no config mentions `run` (whose id does not exist
+    before the run is written)."""
+    for node in definition.get("nodes", ()):
+        cls = registry.get(node.get("type")) if node.get("type") in registry else None
+        if cls is None or not cls.pure or cls.suspends or cls.inline_only:
+            return False
+    return not _RUN_NAME.search(orjson.dumps([n.get("config") for n in definition["nodes"]])
+                                .decode())
+
+
+_RUN_NAME = re.compile(r"\brun\b")
+
+
+def execute_deferred(run: Run) -> str:
+    """Execute an unsaved run of pure nodes (can_defer) in this thread, then store it and its
+    logs in one transaction. Nothing outside the process happened before that commit, so a
+    crash before it loses nothing that was accepted: the caller answers only afterwards."""
+    now = timezone.now()
+    run.status, run.started_at, run.executions = Run.Status.RUNNING, now, 1
+    execution = RunExecution(run, deferred=True)
+    try:
+        return execution.execute()
+    except Exception as exc:  # an engine bug: store the run failed, never drop it
+        logger.exception("run of workflow %s: engine error", run.workflow_id)
+        execution.pending_logs = []
+        return execution._finish_deferred(
+            Run.Status.FAILED, result=None, error=f"internal error: {type(exc).__name__}: {exc}",
+            node_id="")
 
 
 def execute_run(run_id: int, listener: Listener | None = None, *,
