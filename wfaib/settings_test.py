@@ -12,3 +12,14 @@ os.environ.setdefault("WFAIB_API_RATE_USER", "100000/min")
 os.environ.setdefault("WFAIB_API_RATE_IP", "100000/min")
 
 from .settings import *  # noqa: E402,F403
+
+# SQLite: a file database (WAL) rather than Django's shared-cache in-memory one, where a read
+# in one thread fails at once with "database table is locked" while an executor thread writes.
+# One file per test process (pytest-xdist workers add their own suffix).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.environ.get("SQLITE_TEST_NAME")
+        or os.path.join(tempfile.gettempdir(), f"wfaib-test-{os.getpid()}.sqlite3"),
+    }
