@@ -69,6 +69,13 @@ class RunCancelled(Exception):
     pass
 
 
+class RunSuperseded(Exception):  # noqa: N818
+    """Another execution claimed this run (the watchdog took this one for dead): stop writing."""
+
+
+SUPERSEDED = "superseded"  # what execute() returns then; the run's row is the other's now
+
+
 class BodyFailure(NodeError):
     """A node inside a loop body failed (and its on_error was `stop`): the loop fails with it."""
 
@@ -287,11 +294,19 @@ class RunExecution:
                 state = self.states[node_id]
                 if state.status == "succeeded":
                     self.top.succeeded(state)
+        except RunSuperseded:
+            return self._superseded()
         except RunCancelled:
             return self._finish(Run.Status.CANCELLED, error="cancelled by request")
         except NodeError as exc:
             return self._finish(Run.Status.FAILED, error=exc.message, node_id=exc.node_id or "")
         return self._finish(Run.Status.SUCCEEDED, result=self.last_value)
+
+    def _superseded(self) -> str:
+        logger.warning("run %s: execution %s was superseded by another; it stops here",
+                       self.run.pk, self.run.executions)
+        self.pending_logs = []
+        return SUPERSEDED
 
     def _live_inputs(self, frame: Frame, node_id: str) -> dict[str, Any]:
         live: dict[str, Any] = {}
@@ -709,19 +724,26 @@ class RunExecution:
         if self.deferred:  # not in the database yet: nobody can have cancelled it
             return
         # The heartbeat itself is written by runs.heartbeat's thread (execute_run's `beating`).
-        if Run.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
+        row = Run.objects.filter(pk=self.run.pk).values_list("cancel_requested", "executions",
+                                                             "status").first()
+        if row is None or row[1] != self.run.executions or row[2] != Run.Status.RUNNING:
+            raise RunSuperseded  # executions is the fencing token: a re-claim bumped it
+        if row[0]:
             raise RunCancelled
 
     def _finish(self, status: str, *, result: Any = None, error: str = "",
                 node_id: str = "") -> str:
         if self.deferred:
             return self._finish_deferred(status, result=result, error=error, node_id=node_id)
+        changes = {"status": status, "result": jsonable(result), "error": error,
+                   "error_node_id": node_id, "finished_at": timezone.now(),
+                   "heartbeat_at": None, "resume_at": None}
         with transaction.atomic():
+            # Only the execution that holds the run (same claim count) may end it.
+            if not Run.objects.filter(pk=self.run.pk, executions=self.run.executions,
+                                      status=Run.Status.RUNNING).update(**changes):
+                return self._superseded()
             self._flush()
-            changes = {"status": status, "result": jsonable(result), "error": error,
-                       "error_node_id": node_id, "finished_at": timezone.now(),
-                       "heartbeat_at": None, "resume_at": None}
-            Run.objects.filter(pk=self.run.pk).update(**changes)
         for key, value in changes.items():  # callers holding this Run see how it ended
             setattr(self.run, key, value)
         self._after_finish(status)

@@ -195,3 +195,24 @@ def test_outputs_are_made_json_safe_only_when_needed():
     assert jsonable(plain) is plain
     assert jsonable({"s": {1}}) == {"s": [1]}
     assert jsonable({1: "x"}) == {"1": "x"}
+
+
+def test_a_superseded_execution_stops_and_never_overwrites_the_run(api_server):
+    """The watchdog took this execution for dead and another claimed the run: the first one
+    stops at its next check and does not end the run (the claim count is a fencing token)."""
+    from django.db.models import F
+
+    from runs.engine.executor import SUPERSEDED, RunExecution, claim
+    from runs.services import run_start
+
+    api_server.json("GET", "/side", {"ok": True})
+    d = simple_definition(t("a", "1"),
+                          {"id": "call", "type": "http", "config": {"url": api_server.url + "/side"}})
+    run = run_start(workflow=make_workflow(definition=d), execute=False)
+    mine = claim(run.pk)
+    Run.objects.filter(pk=run.pk).update(executions=F("executions") + 1)  # another claim
+    assert RunExecution(mine).execute() == SUPERSEDED
+    assert api_server.count("/side") == 0  # stopped before the side effect
+    run.refresh_from_db()
+    assert (run.status, run.finished_at) == (Run.Status.RUNNING, None)
+    assert not run.logs.filter(node_id="call").exists()
