@@ -26,6 +26,7 @@ from django.utils import timezone
 from . import dispatch
 from .heartbeat import heartbeat
 from .models import Run, RunLog
+from .services import run_start_error_workflow
 
 logger = logging.getLogger("wfaib.recovery")
 
@@ -53,25 +54,33 @@ def run_recover_stale(*, now: dt.datetime | None = None) -> list[int]:
                  .values("id", "recoveries", "cancel_requested", "heartbeat_at")[:BATCH])
     requeued: list[int] = []
     ended: list[int] = []
+    failed: list[int] = []
     for row in stale:
         with transaction.atomic():
             outcome = _recover_one(row, stale_q, now, max_recoveries)
         if outcome == "requeued":
             requeued.append(row["id"])
-        elif outcome == "ended":
+        elif outcome in ("ended", "failed"):
             ended.append(row["id"])
+            if outcome == "failed":
+                failed.append(row["id"])
     dispatch.dispatch_runs(requeued)
     for run_id in ended:  # their slots under max_concurrency are free now
         dispatch.release_slots(run_id)
+    for run in Run.objects.filter(pk__in=failed):  # as for any failed run
+        try:
+            run_start_error_workflow(run=run)
+        except Exception:
+            logger.exception("run %s: starting its error workflow failed", run.pk)
     return requeued
 
 
 def _recover_one(row: dict, stale_q: Q, now: dt.datetime, max_recoveries: int) -> str:
     """Re-queue, fail or cancel one stale run, in the caller's transaction. Returns
-    "requeued", "ended" (failed or cancelled) or "" (someone else changed it first)."""
+    "requeued", "failed", "ended" (cancelled) or "" (someone else changed it first)."""
     still_stale = Run.objects.filter(stale_q, pk=row["id"])
     last = row["heartbeat_at"].isoformat() if row["heartbeat_at"] else "never"
-    changed = requeued = False
+    changed = requeued = failed = False
     if row["cancel_requested"]:
         changed = bool(still_stale.update(status=Run.Status.CANCELLED, heartbeat_at=None,
                                           error="cancelled by request", finished_at=now))
@@ -82,6 +91,7 @@ def _recover_one(row: dict, stale_q: Q, now: dt.datetime, max_recoveries: int) -
                    f"recovered {row['recoveries']} times, the limit is {max_recoveries}"),
         ))
         if changed:
+            failed = True
             logger.error("run %s: executor lost again; failed after %s recoveries",
                          row["id"], row["recoveries"])
     elif still_stale.update(status=Run.Status.QUEUED, heartbeat_at=now,
@@ -94,7 +104,7 @@ def _recover_one(row: dict, stale_q: Q, now: dt.datetime, max_recoveries: int) -
             status=RunLog.Status.FAILED, finished_at=now,
             error="interrupted: the process executing this node stopped",
         )
-    return "requeued" if requeued else "ended" if changed else ""
+    return "requeued" if requeued else "failed" if failed else "ended" if changed else ""
 
 
 def run_resume_due(*, now: dt.datetime | None = None) -> list[int]:

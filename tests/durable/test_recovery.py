@@ -75,6 +75,21 @@ def test_watchdog_fails_a_run_after_max_recoveries_with_the_reason(shared_db, se
     assert settle(behind).status == Run.Status.SUCCEEDED  # the freed slot was handed on
 
 
+def test_a_run_the_watchdog_fails_starts_its_error_workflow(shared_db, settings):
+    settings.WFAIB = {**settings.WFAIB, "MAX_RECOVERIES": 0}
+    workflow = make_workflow()
+    handler = make_workflow(owner=workflow.owner, name="on-error")
+    workflow.error_workflow = handler
+    workflow.save(update_fields=["error_workflow"])
+    run = run_start(workflow=workflow, execute=False)
+    claim(run.pk)
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=10))
+    recovery.run_recover_stale()
+    started = Run.objects.get(workflow=handler)
+    assert started.trigger == Run.Trigger.ERROR
+    assert started.input["run_id"] == run.pk and "process executing" in started.input["error"]
+
+
 def test_watchdog_finishes_a_lost_run_whose_cancellation_was_requested(shared_db):
     run = run_start(workflow=make_workflow(), execute=False)
     claim(run.pk)
