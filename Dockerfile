@@ -12,6 +12,7 @@ COPY accounts ./accounts
 COPY workflows ./workflows
 COPY runs ./runs
 COPY nodes ./nodes
+COPY audit ./audit
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./
