@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -84,6 +85,52 @@ def dispatch_run(run_id: int) -> Future | None:
             logger.exception("run %s: could not reach the Celery broker; it stays queued", run_id)
         return None
     return _inline_pool().submit(_execute_in_thread, run_id)
+
+
+def run_synchronously(*, workflow, input, trigger: str,  # noqa: A002
+                      timeout: float) -> tuple[object, str] | None:
+    """Start a run for a caller that waits for its end (the synchronous webhook) the fastest
+    way this executor allows; return (run, status) once it finished or waits, or with status
+    `running` past `timeout` (it goes on). None when there is no direct path (another executor,
+    a concurrency limit to queue behind, a `respond` node whose early answer needs polling):
+    the caller then queues the run with run_start and polls.
+
+    inline, pure nodes only: executed in this thread before it is stored, then the run and its
+        logs are written in one transaction (nothing happened outside the process before that
+        commit, so a crash before it loses nothing that was answered).
+    inline, otherwise: created already claimed and executed on the pool; waited on its Future.
+    """
+    from workflows.services import current_version
+
+    from .engine.executor import can_defer, execute_deferred
+    from .models import Run
+    from .services import run_start
+
+    if executor_name() != "inline" or workflow.max_concurrency is not None:
+        return None
+    version = current_version(workflow)
+    shape = getattr(version, "_sync_shape", None)  # versions are immutable and cached
+    if shape is None:
+        nodes = version.definition.get("nodes", ())
+        shape = version._sync_shape = (
+            "polled" if any(n.get("type") == "respond" for n in nodes)
+            else "deferred" if can_defer(version.definition) else "claimed")
+    if shape == "polled":
+        return None
+    if shape == "deferred":
+        run = Run(workflow=workflow, version=version, trigger=trigger, input=input)
+        return run, execute_deferred(run)
+    run = run_start(workflow=workflow, input=input, trigger=trigger, execute=False,
+                    claimed=True)
+    future = submit_claimed(run)
+    try:
+        status = future.result(timeout=timeout) or Run.Status.RUNNING
+    except FutureTimeout:
+        status = Run.Status.RUNNING
+    except Exception:  # the engine records its own failures; read what it left
+        run.refresh_from_db()
+        status = run.status
+    return run, status
 
 
 def submit_claimed(run) -> Future:

@@ -20,8 +20,8 @@ from runs.services import run_start
 
 from . import admin_views
 from .models import Workflow, WorkflowVersion
-from .services import workflow_create, workflow_delete, workflow_update
 from .secrets import keep_secrets, mask_definition
+from .services import workflow_create, workflow_delete, workflow_update
 from .validation import validate_definition
 
 

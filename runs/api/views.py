@@ -13,11 +13,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from wfaib.exceptions import error_body
 from workflows.api.scoping import workflows_visible_to
 
 from ..models import Run
-from wfaib.exceptions import error_body
-
 from ..services import RetryNotAllowed, run_cancel, run_retry, run_retry_bulk, run_start
 from .serializers import (
     RunBulkRetryResultSerializer,

@@ -693,7 +693,7 @@ class Sandbox(Interpreter):
                     self.error, self.error_msg = [], None  # so the handler type evaluates
                     wanted = self.run(handler.type) if handler.type is not None else Exception
                     if self.error:  # the handler's type expression itself failed
-                        return None
+                        return
                     self.error, self.error_msg = errors, error_msg
                     if _handles(wanted, exc_type):
                         self.error = []

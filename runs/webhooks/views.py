@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import orjson
@@ -50,10 +49,7 @@ from wfaib.client_address import client_address
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.models import Workflow
 
-from workflows.services import current_version
-
 from .. import dispatch
-from ..engine.executor import can_defer, execute_deferred
 from ..models import Run
 from ..services import run_start
 from . import ratelimit
@@ -137,23 +133,6 @@ def wait_for_answer(run_id: int, timeout: float) -> Run | None:
         interval = min(interval * 2, 0.1)
 
 
-def _deferrable(version: Any) -> bool:
-    """can_defer, computed once per (immutable, cached) version."""
-    known = getattr(version, "_deferrable", None)
-    if known is None:
-        known = version._deferrable = can_defer(version.definition)
-    return known
-
-
-def _can_run_here(workflow: Workflow) -> bool:
-    """Whether a synchronous call may take the fast path: the inline executor, no concurrency
-    limit to queue behind, and no `respond` node (whose early answer needs the polling path)."""
-    if dispatch.executor_name() != "inline" or workflow.max_concurrency is not None:
-        return False
-    definition = current_version(workflow).definition
-    return not any(node.get("type") == "respond" for node in definition.get("nodes", ()))
-
-
 class WebhookResultSerializer(serializers.Serializer):
     run = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Run.Status.choices)
@@ -225,8 +204,8 @@ class WebhookView(APIView):
         conf = settings.WFAIB
         window = conf.get("WEBHOOK_RATE_WINDOW", 60)
         allowed, retry_after = ratelimit.hit(
-            f"ip:{client_address(request) or 'unknown'}", limit=conf.get("WEBHOOK_RATE_PER_CLIENT", 0),
-            window=window)
+            f"ip:{client_address(request) or 'unknown'}",
+            limit=conf.get("WEBHOOK_RATE_PER_CLIENT", 0), window=window)
         if not allowed:
             return _error(429, "rate_limited", "too many webhook requests from this address; "
                           f"retry in {retry_after}s", Retry_After=str(retry_after))
@@ -284,11 +263,15 @@ class WebhookView(APIView):
 
         sync = wait in _TRUE or (not wait and workflow.webhook_mode == Workflow.WebhookMode.SYNC)
         timeout = conf.get("WEBHOOK_SYNC_TIMEOUT", 30.0)
-        if sync and not key and _can_run_here(workflow):
-            version = current_version(workflow)
-            if _deferrable(version):
-                return self._run_deferred(request, workflow, version, payload)
-            return self._run_here(request, workflow, payload, timeout)
+        if sync and not key:  # a direct path when the executor has one (runs.dispatch)
+            outcome = dispatch.run_synchronously(workflow=workflow, input=payload,
+                                                 trigger=Run.Trigger.WEBHOOK, timeout=timeout)
+            if outcome is not None:
+                run, status = outcome
+                if status in Run.FINISHED:
+                    return self._finished(request, run, {})
+                url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
+                return _json({"run": run.pk, "status": status, "url": url}, 202, Location=url)
 
         # Committed when run_start returns (autocommit), so no 2xx can lose the run.
         run = run_start(workflow=workflow, input=payload, trigger=Run.Trigger.WEBHOOK,
@@ -304,36 +287,6 @@ class WebhookView(APIView):
         url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
         return _json({"run": run.pk, "status": run_status, "url": url}, 202,
                      Location=url, **replayed)
-
-    def _run_deferred(self, request: HttpRequest, workflow: Workflow, version: Any,
-                      payload: Any) -> HttpResponse:
-        """The fastest path, for workflows of pure nodes only: the run executes in this thread
-        before it is stored, then the run and its logs are written in one transaction; the
-        answer comes after that commit (a crash before it leaves nothing done and nothing
-        answered, so the caller's retry is safe)."""
-        run = Run(workflow=workflow, version=version, trigger=Run.Trigger.WEBHOOK, input=payload)
-        execute_deferred(run)
-        return self._finished(request, run, {})
-
-    def _run_here(self, request: HttpRequest, workflow: Workflow, payload: Any,
-                  timeout: float) -> HttpResponse:
-        """The fast path: a run created already claimed (committed before any answer) and
-        executed on this process's pool while the request waits on its Future, not on the
-        database. Past the timeout the run goes on and the caller gets 202."""
-        run = run_start(workflow=workflow, input=payload, trigger=Run.Trigger.WEBHOOK,
-                        execute=False, claimed=True)
-        future = dispatch.submit_claimed(run)
-        try:
-            status = future.result(timeout=timeout) or Run.Status.RUNNING
-        except FutureTimeout:
-            status = Run.Status.RUNNING
-        except Exception:  # the engine records its own failures; read what it left
-            run.refresh_from_db()
-            status = run.status
-        if status in Run.FINISHED:
-            return self._finished(request, run, {})
-        url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
-        return _json({"run": run.pk, "status": status, "url": url}, 202, Location=url)
 
     @staticmethod
     def _read_body(request: HttpRequest, max_body: int) -> bytes | HttpResponse:
