@@ -311,6 +311,9 @@ WFAIB = {
     "CODE_WORKERS": env.int("WFAIB_CODE_WORKERS", default=2),
     # Outputs bigger than this (bytes of JSON) are truncated in RunLogs.
     "LOG_MAX_BYTES": env.int("WFAIB_LOG_MAX_BYTES", default=256 * 1024),
+    # A node's retry delay of at least this many seconds parks its run (waiting, no thread
+    # held) instead of sleeping in the executor.
+    "RETRY_PARK_AFTER": env.float("WFAIB_RETRY_PARK_AFTER", default=10.0),
     # Durable execution (runs/heartbeat.py, runs/scheduler.py). A running run's executor writes
     # a heartbeat every HEARTBEAT_INTERVAL s; a run silent for HEARTBEAT_TIMEOUT s is taken to
     # have lost its process and is re-queued, at most MAX_RECOVERIES times, then failed.

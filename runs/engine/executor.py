@@ -69,6 +69,15 @@ class RunCancelled(Exception):
     pass
 
 
+class ParkForRetry(Exception):  # noqa: N818
+    """A node's retry is due in `delay` seconds: park the run (waiting) instead of holding
+    this thread; when it resumes, the failed node runs again with its next attempt number."""
+
+    def __init__(self, delay: float):
+        super().__init__(delay)
+        self.delay = delay
+
+
 class RunSuperseded(Exception):  # noqa: N818
     """Another execution claimed this run (the watchdog took this one for dead): stop writing."""
 
@@ -233,6 +242,8 @@ class RunExecution:
         self.pending_logs: list[RunLog] = []
         self.expression_timeout = float(engine_setting("EXPRESSION_TIMEOUT", 2.0))
         self.log_max = int(engine_setting("LOG_MAX_BYTES", 256 * 1024))
+        # Retry delays this long or longer park the run instead of sleeping in a worker.
+        self.park_after = float(engine_setting("RETRY_PARK_AFTER", 10.0))
         self.max_depth = int(engine_setting("MAX_SUBWORKFLOW_DEPTH", 10))
         self.max_loop_items = int(engine_setting("MAX_LOOP_ITEMS", 100_000))
         self.rng = random.Random()
@@ -296,11 +307,29 @@ class RunExecution:
                     self.top.succeeded(state)
         except RunSuperseded:
             return self._superseded()
+        except ParkForRetry as park:
+            return self._park(park.delay)
         except RunCancelled:
             return self._finish(Run.Status.CANCELLED, error="cancelled by request")
         except NodeError as exc:
             return self._finish(Run.Status.FAILED, error=exc.message, node_id=exc.node_id or "")
         return self._finish(Run.Status.SUCCEEDED, result=self.last_value)
+
+    def _can_park(self, frame: Frame) -> bool:
+        """Only a stored run's top-level node can wait without a thread (a loop body is re-run
+        as a whole; a deferred run is not in the database yet)."""
+        return frame.owner is None and not frame.threaded and not self.deferred
+
+    def _park(self, delay: float) -> str:
+        resume_at = timezone.now() + dt.timedelta(seconds=delay)
+        with transaction.atomic():
+            if not Run.objects.filter(pk=self.run.pk, executions=self.run.executions,
+                                      status=Run.Status.RUNNING).update(
+                    status=Run.Status.WAITING, resume_at=resume_at, heartbeat_at=None):
+                return self._superseded()
+            self._flush()
+        self.run.status, self.run.resume_at = Run.Status.WAITING, resume_at
+        return Run.Status.WAITING
 
     def _superseded(self) -> str:
         logger.warning("run %s: execution %s was superseded by another; it stops here",
@@ -394,7 +423,10 @@ class RunExecution:
                 if retry:
                     log.output = details
                     self._complete_log(frame, log, t0, cls)
-                    self._sleep(frame, retry_delay(node_settings, attempt, self.rng))
+                    delay = retry_delay(node_settings, attempt, self.rng)
+                    if delay >= self.park_after and self._can_park(frame):
+                        raise ParkForRetry(delay)
+                    self._sleep(frame, delay)
                     continue
                 self._fail(frame, node_id, node, cls, node_settings, log, t0, exc, message,
                            details)

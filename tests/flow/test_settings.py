@@ -188,3 +188,36 @@ def test_validation_of_switch_ports():
               edges=[e("trigger", "s"), e("s", "a", "big"), e("s", "b", "small")])
     (err,) = validate_definition(d)
     assert err["path"] == "edges[2].port" and "outputs: big, default" in err["message"]
+
+
+def test_a_long_retry_delay_parks_the_run_instead_of_holding_a_thread(api_server, settings):
+    """Delays of at least WFAIB_RETRY_PARK_AFTER make the run `waiting` until the retry is due;
+    the scheduler's resume re-runs the failed node with its next attempt number."""
+    from django.utils import timezone
+
+    from runs import recovery
+    from runs.engine.executor import execute_run
+
+    settings.WFAIB = {**settings.WFAIB, "RETRY_PARK_AFTER": 30}
+    flaky(api_server, "/later", failures=2)
+    d = graph(n("first", "transform", expression="'before'"),
+              n("call", "http", {"max_attempts": 3, "retry_delay": 60, "jitter": False},
+                url=api_server.url + "/later"),
+              edges=[e("trigger", "first"), e("first", "call")])
+    run = run_now(make_workflow(definition=d))
+    assert run.status == Run.Status.WAITING
+    assert 55 <= (run.resume_at - timezone.now()).total_seconds() <= 61
+    assert api_server.count("/later") == 1
+    assert recovery.run_resume_due() == []  # not due yet
+    for expected_calls in (2, 3):
+        # What the scheduler does when resume_at has come (run_resume_due), then the executor.
+        Run.objects.filter(pk=run.pk, status=Run.Status.WAITING).update(
+            status=Run.Status.QUEUED, resume_at=None)
+        execute_run(run.pk)
+        run.refresh_from_db()
+        assert api_server.count("/later") == expected_calls
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    attempts = list(run.logs.filter(node_id="call").order_by("id")
+                    .values_list("attempt", "status"))
+    assert attempts == [(1, "failed"), (2, "failed"), (3, "succeeded")]
+    assert run.logs.filter(node_id="first").count() == 1  # not re-run on resume
