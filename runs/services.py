@@ -110,7 +110,8 @@ def run_retry(
     (an edited input always means from the start). `version`: "pinned" (the version the run
     ran) or "current" (the workflow's latest; checkpoints of nodes it no longer has are ignored).
     """
-    from .engine.graph import Graph
+    from workflows.graph import Graph
+
     from .models import RunLog
 
     if mode not in RETRY_MODES:

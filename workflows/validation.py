@@ -13,13 +13,15 @@ wait (delay, wait for webhook), since a run waits only at the top level.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, NodeSettings
 from nodes.registry import registry
-from runs.engine.graph import DEFAULT_PORT, Edge, Graph, topological_order
+
+from .graph import DEFAULT_PORT, Edge, Graph, topological_order
 
 
 class DefinitionError(TypedDict):
@@ -53,116 +55,142 @@ def validate_config(node_type: str, config: Any, prefix: str = "config") -> list
     return []
 
 
+@dataclass
+class _Pass:
+    """What the node pass learns and the edge and graph passes read: node ids by position,
+    their types, which nodes have an `error` port, and the edges that name real nodes."""
+
+    nodes: list[Any]
+    errors: list[DefinitionError] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    routed: set[str] = field(default_factory=set)  # on_error "route": they have an error port
+    edges: list[Edge] = field(default_factory=list)
+
+    def err(self, path: str, message: str) -> None:
+        self.errors.append({"path": path, "message": message})
+
+
 def validate_definition(definition: Any) -> list[DefinitionError]:
-    errors: list[DefinitionError] = []
-
-    def err(path: str, message: str) -> None:
-        errors.append({"path": path, "message": message})
-
     if not isinstance(definition, dict):
-        err("", "the definition must be a JSON object with nodes and edges")
-        return errors
+        return [{"path": "",
+                 "message": "the definition must be a JSON object with nodes and edges"}]
+    nodes, edges = definition.get("nodes"), definition.get("edges", [])
+    state = _Pass(nodes=nodes if isinstance(nodes, list) else [])
     if "name" in definition and not isinstance(definition["name"], str):
-        err("name", "must be a string")
-    nodes = definition.get("nodes")
-    edges = definition.get("edges", [])
+        state.err("name", "must be a string")
     if not isinstance(nodes, list):
-        err("nodes", "must be a list of nodes")
-        return errors
+        state.err("nodes", "must be a list of nodes")
+        return state.errors
     if not isinstance(edges, list):
-        err("edges", "must be a list of edges")
+        state.err("edges", "must be a list of edges")
         edges = []
-
-    ids: dict[str, int] = {}
-    types: dict[str, str] = {}
-    routed: set[str] = set()  # nodes with on_error "route": they have an `error` port
     for i, node in enumerate(nodes):
-        at = f"nodes[{i}]"
-        if not isinstance(node, dict):
-            err(at, "must be an object with id, type and config")
-            continue
-        node_id, node_type = node.get("id"), node.get("type")
-        if not isinstance(node_id, str) or not node_id.strip():
-            err(f"{at}.id", "must be a non-empty string")
-        elif len(node_id) > 100:
-            err(f"{at}.id", "must be at most 100 characters")
-        elif node_id in ids:
-            err(f"{at}.id", f"duplicate node id {node_id!r} (also nodes[{ids[node_id]}])")
-        else:
-            ids[node_id] = i
-        if not isinstance(node_type, str) or node_type not in registry:
-            err(f"{at}.type", f"unknown node type {node_type!r}; known: {', '.join(registry.names())}")
-        elif isinstance(node_id, str):
-            types[node_id] = node_type
-        config = node.get("config", {})
-        if not isinstance(config, dict):
-            err(f"{at}.config", "must be an object")
-        elif isinstance(node_type, str) and node_type in registry:
-            errors.extend(validate_config(node_type, config, f"{at}.config"))
-        position = node.get("position")
-        if position is not None and not (
-            isinstance(position, dict)
-            and all(isinstance(position.get(k), (int, float)) for k in ("x", "y"))
-        ):
-            err(f"{at}.position", "must be an object with numeric x and y")
-        settings = node.get("settings")
-        if settings is not None and not isinstance(settings, dict):
-            err(f"{at}.settings", "must be an object")
-        elif settings:
-            try:
-                parsed = NodeSettings.model_validate(settings)
-            except PydanticValidationError as exc:
-                for item in exc.errors(include_url=False):
-                    err(_loc_to_path(f"{at}.settings", item["loc"]),
-                        item["msg"].removeprefix("Value error, "))
-            else:
-                if parsed.on_error == "route" and isinstance(node_id, str):
-                    routed.add(node_id)
-
-    graph_edges: list[Edge] = []
+        _check_node(state, i, node)
     for i, edge in enumerate(edges):
-        at = f"edges[{i}]"
-        if not isinstance(edge, dict):
-            err(at, "must be an object with from and to")
-            continue
-        src, dst, port = edge.get("from"), edge.get("to"), edge.get("port") or DEFAULT_PORT
-        ok = True
-        for key, value in (("from", src), ("to", dst)):
-            if not isinstance(value, str) or value not in ids:
-                err(f"{at}.{key}", f"no node with id {value!r}")
-                ok = False
-        if not ok:
-            continue
-        if src == dst:
-            err(at, f"a node cannot connect to itself (cycle: {src} -> {src})")
-            continue
-        if src in types:
-            src_config = nodes[ids[src]].get("config")
-            outputs = registry.get(types[src]).output_ports(
-                src_config if isinstance(src_config, dict) else {})
-            if src in routed:
-                outputs = [*outputs, ERROR_PORT]
-            if port not in outputs:
-                hint = (" (an `error` output needs settings.on_error \"route\")"
-                        if port == ERROR_PORT else "")
-                err(f"{at}.port", f"node {src!r} ({types[src]}) has no output {port!r}; "
-                    f"outputs: {', '.join(outputs)}{hint}")
-        if dst in types and registry.get(types[dst]).is_trigger:
-            err(f"{at}.to", f"{dst!r} is a trigger node and takes no inputs")
-        graph_edges.append(Edge(src, dst, port))
+        _check_edge(state, i, edge)
+    _check_graph(state)
+    return state.errors
 
-    _, cycle = topological_order(list(ids), graph_edges)
-    if cycle:
-        err("edges", f"the graph has a cycle: {' -> '.join(cycle)}")
+
+def _check_node(state: _Pass, i: int, node: Any) -> None:
+    at = f"nodes[{i}]"
+    if not isinstance(node, dict):
+        state.err(at, "must be an object with id, type and config")
+        return
+    node_id, node_type = node.get("id"), node.get("type")
+    if not isinstance(node_id, str) or not node_id.strip():
+        state.err(f"{at}.id", "must be a non-empty string")
+    elif len(node_id) > 100:
+        state.err(f"{at}.id", "must be at most 100 characters")
+    elif node_id in state.ids:
+        state.err(f"{at}.id", f"duplicate node id {node_id!r} (also nodes[{state.ids[node_id]}])")
     else:
-        errors.extend(_check_loop_bodies(ids, types, graph_edges))
+        state.ids[node_id] = i
+    known = isinstance(node_type, str) and node_type in registry
+    if not known:
+        state.err(f"{at}.type",
+                  f"unknown node type {node_type!r}; known: {', '.join(registry.names())}")
+    elif isinstance(node_id, str):
+        state.types[node_id] = node_type
+    config = node.get("config", {})
+    if not isinstance(config, dict):
+        state.err(f"{at}.config", "must be an object")
+    elif known:
+        state.errors.extend(validate_config(node_type, config, f"{at}.config"))
+    position = node.get("position")
+    if position is not None and not (
+        isinstance(position, dict)
+        and all(isinstance(position.get(k), (int, float)) for k in ("x", "y"))
+    ):
+        state.err(f"{at}.position", "must be an object with numeric x and y")
+    _check_settings(state, at, node_id, node.get("settings"))
 
-    if ids and not any(registry.get(t).is_trigger for t in types.values()):
+
+def _check_settings(state: _Pass, at: str, node_id: Any, settings: Any) -> None:
+    if settings is not None and not isinstance(settings, dict):
+        state.err(f"{at}.settings", "must be an object")
+        return
+    if not settings:
+        return
+    try:
+        parsed = NodeSettings.model_validate(settings)
+    except PydanticValidationError as exc:
+        for item in exc.errors(include_url=False):
+            state.err(_loc_to_path(f"{at}.settings", item["loc"]),
+                      item["msg"].removeprefix("Value error, "))
+        return
+    if parsed.on_error == "route" and isinstance(node_id, str):
+        state.routed.add(node_id)
+
+
+def _check_edge(state: _Pass, i: int, edge: Any) -> None:
+    at = f"edges[{i}]"
+    if not isinstance(edge, dict):
+        state.err(at, "must be an object with from and to")
+        return
+    src, dst, port = edge.get("from"), edge.get("to"), edge.get("port") or DEFAULT_PORT
+    missing = [(key, value) for key, value in (("from", src), ("to", dst))
+               if not isinstance(value, str) or value not in state.ids]
+    for key, value in missing:
+        state.err(f"{at}.{key}", f"no node with id {value!r}")
+    if missing:
+        return
+    if src == dst:
+        state.err(at, f"a node cannot connect to itself (cycle: {src} -> {src})")
+        return
+    if src in state.types:
+        _check_port(state, at, src, port)
+    if dst in state.types and registry.get(state.types[dst]).is_trigger:
+        state.err(f"{at}.to", f"{dst!r} is a trigger node and takes no inputs")
+    state.edges.append(Edge(src, dst, port))
+
+
+def _check_port(state: _Pass, at: str, src: str, port: str) -> None:
+    src_config = state.nodes[state.ids[src]].get("config")
+    outputs = registry.get(state.types[src]).output_ports(
+        src_config if isinstance(src_config, dict) else {})
+    if src in state.routed:
+        outputs = [*outputs, ERROR_PORT]
+    if port not in outputs:
+        hint = (" (an `error` output needs settings.on_error \"route\")"
+                if port == ERROR_PORT else "")
+        state.err(f"{at}.port", f"node {src!r} ({state.types[src]}) has no output {port!r}; "
+                  f"outputs: {', '.join(outputs)}{hint}")
+
+
+def _check_graph(state: _Pass) -> None:
+    """The whole graph: no cycle, closed loop bodies, a trigger to start from."""
+    _, cycle = topological_order(list(state.ids), state.edges)
+    if cycle:
+        state.err("edges", f"the graph has a cycle: {' -> '.join(cycle)}")
+    else:
+        state.errors.extend(_check_loop_bodies(state.ids, state.types, state.edges))
+    if state.ids and not any(registry.get(t).is_trigger for t in state.types.values()):
         trigger_types = [c.type for c in registry if c.is_trigger]
-        err("nodes", f"needs a trigger node to start from ({', '.join(trigger_types)})")
-    if not nodes:
-        err("nodes", "needs at least one node")
-    return errors
+        state.err("nodes", f"needs a trigger node to start from ({', '.join(trigger_types)})")
+    if not state.nodes:
+        state.err("nodes", "needs at least one node")
 
 
 def ensure_valid(definition: Any) -> None:
@@ -177,11 +205,7 @@ def _check_loop_bodies(ids: dict[str, int], types: dict[str, str],
     inputs only from the loop's body port or from each other (an input from outside, or from
     the loop's `done`, would have no value per iteration), and none of them may wait."""
     errors: list[DefinitionError] = []
-    graph = Graph(nodes={n: {} for n in ids}, edges=edges,
-                  incoming={n: [] for n in ids}, outgoing={n: [] for n in ids})
-    for edge in edges:
-        graph.incoming[edge.target].append(edge)
-        graph.outgoing[edge.source].append(edge)
+    graph = Graph.from_edges(list(ids), edges)
     for loop_id, node_type in types.items():
         body_port = registry.get(node_type).body_port
         if not body_port:

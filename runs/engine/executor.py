@@ -48,11 +48,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, Outputs, Wait
 from nodes.registry import registry
+from workflows.graph import DEFAULT_PORT, Graph
 
 from ..models import Run, RunLog
 from .context import NodeContext
 from .expressions import ExpressionError, ReadOnlyDict, evaluate, render_value
-from .graph import DEFAULT_PORT, Graph
 from .policies import call_with_timeout, retry_delay
 from .resume_tokens import resume_token, resume_url
 

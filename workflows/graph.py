@@ -52,8 +52,15 @@ class Graph:
         graph.order = order
         return graph
 
-    def upstream(self, node_id: str) -> list[str]:
-        return list(dict.fromkeys(e.source for e in self.incoming[node_id]))
+    @classmethod
+    def from_edges(cls, node_ids: list[str], edges: list[Edge]) -> Graph:
+        """A graph of bare ids (no configs, no order): what validation walks."""
+        graph = cls(nodes={n: {} for n in node_ids}, edges=edges,
+                    incoming={n: [] for n in node_ids}, outgoing={n: [] for n in node_ids})
+        for edge in edges:
+            graph.incoming[edge.target].append(edge)
+            graph.outgoing[edge.source].append(edge)
+        return graph
 
     def descendants(self, node_id: str, port: str | None = None) -> set[str]:
         """Nodes reachable from `node_id` (only through `port` on the first hop, if given)."""
