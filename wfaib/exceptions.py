@@ -14,12 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from workflows.services import VersionConflict
-from workflows.validation import InvalidDefinition
+from .errors import DomainError
 
 
 class DefinitionErrorSerializer(serializers.Serializer):
@@ -63,16 +62,8 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, InvalidDefinition):
-        return Response(error_body("invalid_definition", "the workflow definition is invalid: "
-                                   + str(exc), errors=exc.errors),
-                        status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, VersionConflict):
-        return Response(error_body(
-            "version_conflict",
-            f"the workflow was saved by someone else since; it is at version {exc.current}. "
-            "Reload it, reapply your change and save again.",
-            current_version=exc.current), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, **exc.extra()), status=exc.status)
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -7,18 +7,29 @@ from typing import Any
 from django.db import transaction
 
 from audit.services import audit_record, json_diff
+from wfaib.errors import DomainError
 
 from .models import Credential, Workflow, WorkflowVersion
 from .secrets import keep_secrets
 from .validation import ensure_valid
 
 
-class VersionConflict(Exception):
+class VersionConflict(DomainError):
     """The workflow was saved by someone else since the version the update was based on."""
+
+    code, status = "version_conflict", 409
 
     def __init__(self, current: int):
         super().__init__(f"the workflow is at version {current}")
         self.current = current
+
+    @property
+    def message(self) -> str:
+        return (f"the workflow was saved by someone else since; it is at version "
+                f"{self.current}. Reload it, reapply your change and save again.")
+
+    def extra(self) -> dict[str, Any]:
+        return {"current_version": self.current}
 
 
 def _snapshot(workflow: Workflow, user: Any) -> WorkflowVersion:

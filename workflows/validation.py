@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, NodeSettings
 from nodes.registry import registry
+from wfaib.errors import DomainError
 
 from .graph import DEFAULT_PORT, Edge, Graph, topological_order
 
@@ -29,10 +30,19 @@ class DefinitionError(TypedDict):
     message: str
 
 
-class InvalidDefinition(Exception):
+class InvalidDefinition(DomainError):
+    code = "invalid_definition"
+
     def __init__(self, errors: list[DefinitionError]):
         super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
         self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return "the workflow definition is invalid: " + str(self)
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": self.errors}
 
 
 def _loc_to_path(prefix: str, loc: tuple[Any, ...]) -> str:
