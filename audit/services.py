@@ -16,9 +16,10 @@ import re
 import threading
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+
+from wfaib.conf import wfaib_settings
 
 from .context import current_actor
 from .models import AuditEvent
@@ -106,7 +107,7 @@ def json_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
 
 
 def retention_days() -> int:
-    return int(settings.WFAIB.get("AUDIT_RETENTION_DAYS", 365))
+    return int(wfaib_settings.AUDIT_RETENTION_DAYS)
 
 
 @transaction.atomic

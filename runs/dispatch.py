@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from django.conf import settings
 from django.db import close_old_connections
+
+from wfaib.conf import wfaib_settings
 
 logger = logging.getLogger("wfaib.dispatch")
 
@@ -28,7 +29,7 @@ _pool_lock = threading.Lock()
 
 
 def executor_name() -> str:
-    return settings.WFAIB.get("EXECUTOR", "inline")
+    return wfaib_settings.EXECUTOR
 
 
 def _inline_pool() -> ThreadPoolExecutor:
@@ -37,7 +38,7 @@ def _inline_pool() -> ThreadPoolExecutor:
         with _pool_lock:
             if _pool is None:
                 _pool = ThreadPoolExecutor(
-                    max_workers=settings.WFAIB.get("INLINE_WORKERS", 8),
+                    max_workers=wfaib_settings.INLINE_WORKERS,
                     thread_name_prefix="wfaib-run",
                 )
     return _pool

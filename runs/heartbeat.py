@@ -19,15 +19,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
+
+from wfaib.conf import wfaib_settings
 
 logger = logging.getLogger("wfaib.heartbeat")
 
 
 def interval() -> float:
-    return float(settings.WFAIB.get("HEARTBEAT_INTERVAL", 5.0))
+    return float(wfaib_settings.HEARTBEAT_INTERVAL)
 
 
 class Heartbeat:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from wfaib.conf import wfaib_settings
 
 from . import dispatch
 from .heartbeat import heartbeat
@@ -33,17 +34,14 @@ logger = logging.getLogger("wfaib.recovery")
 BATCH = 500  # runs handled per call; the next tick takes the rest
 
 
-def _setting(name: str, default: float) -> float:
-    return settings.WFAIB.get(name, default)
-
 
 def run_recover_stale(*, now: dt.datetime | None = None) -> list[int]:
     """Re-queue and re-dispatch `running` runs whose heartbeat is older than HEARTBEAT_TIMEOUT;
     fail those already recovered MAX_RECOVERIES times (with the reason), and finish those whose
     cancellation was requested. Returns the ids re-queued."""
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=_setting("HEARTBEAT_TIMEOUT", 60.0))
-    max_recoveries = int(_setting("MAX_RECOVERIES", 3))
+    cutoff = now - dt.timedelta(seconds=wfaib_settings.HEARTBEAT_TIMEOUT)
+    max_recoveries = int(wfaib_settings.MAX_RECOVERIES)
     stale_q = Q(status=Run.Status.RUNNING) & (
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
@@ -134,7 +132,7 @@ def run_redispatch_queued(*, now: dt.datetime | None = None) -> list[int]:
     message, a process that died with runs in its pool, a slot freed by a run whose executor
     died)."""
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=_setting("REDISPATCH_AFTER", 300.0))
+    cutoff = now - dt.timedelta(seconds=wfaib_settings.REDISPATCH_AFTER)
     old = Run.objects.filter(status=Run.Status.QUEUED).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
@@ -24,6 +23,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer, error_body
 
 from .models import Run
@@ -66,7 +66,7 @@ class ResumeView(APIView):
         summary="Resume a run waiting for a webhook",
     )
     def post(self, request: HttpRequest, token: str) -> HttpResponse:  # type: ignore[override]
-        limit = int(settings.WFAIB.get("WEBHOOK_MAX_BODY", 1024 * 1024))
+        limit = int(wfaib_settings.WEBHOOK_MAX_BODY)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -23,13 +23,13 @@ import os
 import threading
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
 
 from nodes.types.schedule import ScheduleConfig
+from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
 from . import recovery
@@ -144,7 +144,7 @@ class Ticker:
     recovery, then ticks until `stop()`."""
 
     def __init__(self, interval: float | None = None) -> None:
-        self.interval = interval or float(settings.WFAIB.get("TICK_INTERVAL", 1.0))
+        self.interval = interval or float(wfaib_settings.TICK_INTERVAL)
         self.scheduler = Scheduler()
         self._stop = threading.Event()
 
@@ -187,10 +187,10 @@ class Ticker:
 
 def mode() -> str:
     """"embedded" when web processes run the scheduler loop themselves, else "off"."""
-    configured = settings.WFAIB.get("SCHEDULER", "")
+    configured = wfaib_settings.SCHEDULER
     if configured:
         return configured
-    return "embedded" if settings.WFAIB.get("EXECUTOR", "inline") == "inline" else "off"
+    return "embedded" if wfaib_settings.EXECUTOR == "inline" else "off"
 
 
 _embedded: tuple[int, Ticker] | None = None

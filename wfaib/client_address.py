@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from wfaib.conf import wfaib_settings
 
 
 def client_address(request: HttpRequest) -> str | None:
     address = request.META.get("REMOTE_ADDR", "")
-    if settings.WFAIB.get("TRUST_X_FORWARDED_FOR"):
+    if wfaib_settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [h.strip() for h in forwarded.split(",") if h.strip()]
         if hops:

@@ -18,6 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from wfaib.conf import wfaib_settings
+
 BROKER_TIMEOUT = 2.0  # seconds: a health check must answer quickly even when the broker hangs
 
 
@@ -46,7 +48,7 @@ def check_broker() -> bool:
 
 def health_checks() -> dict[str, str]:
     checks = {"database": "up" if check_database() else "down"}
-    if settings.WFAIB.get("EXECUTOR") == "celery":
+    if wfaib_settings.EXECUTOR == "celery":
         checks["broker"] = "up" if check_broker() else "down"
     return checks
 

@@ -18,6 +18,8 @@ from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
 
+from wfaib.conf import wfaib_settings
+
 
 class BodyTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -31,11 +33,11 @@ class JsonTooDeep(exceptions.ParseError):
 
 
 def max_body() -> int:
-    return int(settings.WFAIB.get("API_MAX_BODY", 2 * 1024 * 1024))
+    return int(wfaib_settings.API_MAX_BODY)
 
 
 def max_depth() -> int:
-    return int(settings.WFAIB.get("JSON_MAX_DEPTH", 64))
+    return int(wfaib_settings.JSON_MAX_DEPTH)
 
 
 def _step(path: str, key: Any) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from . import conf as wfaib_conf
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -200,7 +202,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 }
 # Request bodies: size (413) and JSON nesting depth (400), wfaib/parsers.py.
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["wfaib.parsers.LimitedJSONParser"]
-_API_MAX_BODY = env.int("WFAIB_API_MAX_BODY", default=2 * 1024 * 1024)
+_API_MAX_BODY = env.int("WFAIB_API_MAX_BODY", default=wfaib_conf.DEFAULTS["API_MAX_BODY"])
 DATA_UPLOAD_MAX_MEMORY_SIZE = _API_MAX_BODY  # the same limit for admin forms and pages
 
 # Served over HTTPS (directly or behind a TLS-terminating proxy that sets X-Forwarded-Proto):
@@ -280,58 +282,8 @@ CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-match", "id
 CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "Idempotent-Replayed"]
 
 # --- WFAIB ----------------------------------------------------------------------------------
-WFAIB = {
-    # inline: a bounded thread pool in the web process; celery: Celery workers on a broker.
-    "EXECUTOR": env.str("WFAIB_EXECUTOR", default="inline"),
-    "INLINE_WORKERS": env.int("WFAIB_INLINE_WORKERS", default=8),
-    # Seconds a synchronous webhook waits for its run before answering 202.
-    "WEBHOOK_SYNC_TIMEOUT": env.float("WFAIB_WEBHOOK_SYNC_TIMEOUT", default=30.0),
-    "WEBHOOK_MAX_BODY": env.int("WFAIB_WEBHOOK_MAX_BODY", default=1024 * 1024),
-    # Webhook rate limits: requests per window (seconds) per workflow and per client address;
-    # 0 turns a limit off. Counted in the cache (CACHE_URL), so shared by all web processes
-    # when the cache is Redis.
-    "WEBHOOK_RATE_WINDOW": env.int("WFAIB_WEBHOOK_RATE_WINDOW", default=60),
-    "WEBHOOK_RATE_PER_WORKFLOW": env.int("WFAIB_WEBHOOK_RATE_PER_WORKFLOW", default=6000),
-    "WEBHOOK_RATE_PER_CLIENT": env.int("WFAIB_WEBHOOK_RATE_PER_CLIENT", default=3000),
-    # Client address for the per-client limit: REMOTE_ADDR, or the first X-Forwarded-For hop
-    # when WFAIB_TRUST_X_FORWARDED_FOR=1 (only behind a proxy that sets it).
-    "TRUST_X_FORWARDED_FOR": env.bool("WFAIB_TRUST_X_FORWARDED_FOR", default=False),
-    # Seconds the previous webhook secret keeps working after a rotation.
-    "WEBHOOK_SECRET_GRACE": env.int("WFAIB_WEBHOOK_SECRET_GRACE", default=24 * 3600),
-    # Fernet keys for credentials at rest, newest first; empty: derived from SECRET_KEY.
-    "CREDENTIAL_KEYS": env.list("WFAIB_CREDENTIAL_KEYS", default=[]),
-    # Hosts or CIDRs that outbound HTTP may reach although they are internal.
-    "HTTP_ALLOW": env.list("WFAIB_HTTP_ALLOW", default=[]),
-    # Where this server is reachable (the demo workflow calls its own health endpoint).
-    "BASE_URL": env.str("WFAIB_BASE_URL", default="http://127.0.0.1:8000"),
-    "EXPRESSION_TIMEOUT": env.float("WFAIB_EXPRESSION_TIMEOUT", default=2.0),
-    # The code node: seconds per run, address-space limit and number of worker processes.
-    "CODE_TIMEOUT": env.float("WFAIB_CODE_TIMEOUT", default=5.0),
-    "CODE_MEMORY_MB": env.int("WFAIB_CODE_MEMORY_MB", default=256),
-    "CODE_WORKERS": env.int("WFAIB_CODE_WORKERS", default=2),
-    # Outputs bigger than this (bytes of JSON) are truncated in RunLogs.
-    "LOG_MAX_BYTES": env.int("WFAIB_LOG_MAX_BYTES", default=256 * 1024),
-    # A node's retry delay of at least this many seconds parks its run (waiting, no thread
-    # held) instead of sleeping in the executor.
-    "RETRY_PARK_AFTER": env.float("WFAIB_RETRY_PARK_AFTER", default=10.0),
-    # Durable execution (runs/heartbeat.py, runs/scheduler.py). A running run's executor writes
-    # a heartbeat every HEARTBEAT_INTERVAL s; a run silent for HEARTBEAT_TIMEOUT s is taken to
-    # have lost its process and is re-queued, at most MAX_RECOVERIES times, then failed.
-    "HEARTBEAT_INTERVAL": env.float("WFAIB_HEARTBEAT_INTERVAL", default=5.0),
-    "HEARTBEAT_TIMEOUT": env.float("WFAIB_HEARTBEAT_TIMEOUT", default=60.0),
-    "MAX_RECOVERIES": env.int("WFAIB_MAX_RECOVERIES", default=3),
-    # Queued runs no executor took within this many seconds are handed to it again.
-    "REDISPATCH_AFTER": env.float("WFAIB_REDISPATCH_AFTER", default=300.0),
-    # Who runs the watchdog, due waits and schedules: "embedded" (a thread in each web
-    # process), "off" (a separate `manage.py run_scheduler`), "" = embedded iff EXECUTOR=inline.
-    "SCHEDULER": env.str("WFAIB_SCHEDULER", default=""),
-    "TICK_INTERVAL": env.float("WFAIB_TICK_INTERVAL", default=1.0),
-    # API request bodies: bytes and JSON nesting depth (wfaib/parsers.py).
-    "API_MAX_BODY": _API_MAX_BODY,
-    "JSON_MAX_DEPTH": env.int("WFAIB_JSON_MAX_DEPTH", default=64),
-    # Audit events older than this many days are pruned (prune_audit, daily); 0 keeps all.
-    "AUDIT_RETENTION_DAYS": env.int("WFAIB_AUDIT_RETENTION_DAYS", default=365),
-}
+# Every WFAIB_* key, its type, default and meaning: wfaib/conf.py.
+WFAIB = wfaib_conf.from_env(env)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = None

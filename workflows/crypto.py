@@ -19,6 +19,8 @@ from typing import Any
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 
+from wfaib.conf import wfaib_settings
+
 
 @cache
 def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
@@ -29,7 +31,7 @@ def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
 
 
 def _current() -> MultiFernet:
-    keys = tuple(k for k in settings.WFAIB.get("CREDENTIAL_KEYS", []) if k)
+    keys = tuple(k for k in wfaib_settings.CREDENTIAL_KEYS if k)
     return _fernet(keys, settings.SECRET_KEY)
 
 

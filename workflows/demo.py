@@ -5,11 +5,11 @@ It calls this server's own health endpoint on loopback, so it works without any 
 
 from __future__ import annotations
 
-from django.conf import settings
+from wfaib.conf import wfaib_settings
 
 
 def demo_definition() -> dict:
-    base = settings.WFAIB.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    base = wfaib_settings.BASE_URL.rstrip("/")
     return {
         "name": "demo",
         "nodes": [

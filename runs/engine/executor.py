@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
@@ -48,6 +47,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, Outputs, Wait
 from nodes.registry import registry
+from wfaib.conf import wfaib_settings
 from workflows.graph import DEFAULT_PORT, Graph
 
 from ..models import Run, RunLog
@@ -204,9 +204,6 @@ def _ms(seconds: float) -> int:
     return max(0, int(seconds * 1000))
 
 
-def engine_setting(name: str, default: Any) -> Any:
-    return getattr(settings, "WFAIB", {}).get(name, default)
-
 
 def first_port(cls: type[NodeType], node: dict[str, Any]) -> str:
     ports = cls.output_ports(node.get("config") or {})
@@ -240,12 +237,12 @@ class RunExecution:
         self.attempts_lock = threading.Lock()
         self.node_settings: dict[str, NodeSettings] = {}
         self.pending_logs: list[RunLog] = []
-        self.expression_timeout = float(engine_setting("EXPRESSION_TIMEOUT", 2.0))
-        self.log_max = int(engine_setting("LOG_MAX_BYTES", 256 * 1024))
+        self.expression_timeout = float(wfaib_settings.EXPRESSION_TIMEOUT)
+        self.log_max = int(wfaib_settings.LOG_MAX_BYTES)
         # Retry delays this long or longer park the run instead of sleeping in a worker.
-        self.park_after = float(engine_setting("RETRY_PARK_AFTER", 10.0))
-        self.max_depth = int(engine_setting("MAX_SUBWORKFLOW_DEPTH", 10))
-        self.max_loop_items = int(engine_setting("MAX_LOOP_ITEMS", 100_000))
+        self.park_after = float(wfaib_settings.RETRY_PARK_AFTER)
+        self.max_depth = int(wfaib_settings.MAX_SUBWORKFLOW_DEPTH)
+        self.max_loop_items = int(wfaib_settings.MAX_LOOP_ITEMS)
         self.rng = random.Random()
         self.last_check = time.monotonic()
         self.run_names = {

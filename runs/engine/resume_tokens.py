@@ -10,8 +10,9 @@ run id) gets new tokens.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.crypto import salted_hmac
+
+from wfaib.conf import wfaib_settings
 
 
 def resume_token(run_id: int, node_id: str) -> str:
@@ -20,5 +21,5 @@ def resume_token(run_id: int, node_id: str) -> str:
 
 
 def resume_url(token: str) -> str:
-    base = str(getattr(settings, "WFAIB", {}).get("BASE_URL", "")).rstrip("/")
+    base = str(wfaib_settings.BASE_URL).rstrip("/")
     return f"{base}/api/resume/{token}"

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wfaib.conf import wfaib_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0  # seconds a new worker may take to import and report ready
 KILL_GRACE = 1.0  # seconds past the job's timeout before the parent kills the worker
@@ -298,17 +300,12 @@ _pool: WorkerPool | None = None
 _pool_lock = threading.Lock()
 
 
-def code_setting(name: str, default: Any) -> Any:
-    from django.conf import settings
-
-    return getattr(settings, "WFAIB", {}).get(name, default)
-
 
 def pool() -> WorkerPool:
     """This process's pool, built from the current settings (rebuilt when they change)."""
     global _pool
-    size = int(code_setting("CODE_WORKERS", 2))
-    memory = int(code_setting("CODE_MEMORY_MB", 256))
+    size = int(wfaib_settings.CODE_WORKERS)
+    memory = int(wfaib_settings.CODE_MEMORY_MB)
     with _pool_lock:
         current = _pool
         if current is None or current.pid != os.getpid() or \
@@ -322,7 +319,7 @@ def pool() -> WorkerPool:
 def run_code(code: str, names: dict[str, Any], *, timeout: float | None = None) -> Any:
     """Run code-node source in a worker; return its JSON result or raise CodeError."""
     if timeout is None:
-        timeout = float(code_setting("CODE_TIMEOUT", 5.0))
+        timeout = float(wfaib_settings.CODE_TIMEOUT)
     return pool().run(code, names, timeout=timeout)
 
 

@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 import httpcore
 from httpcore._backends.sync import SyncBackend
 
+from wfaib.conf import wfaib_settings
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -52,9 +54,7 @@ class OutboundRefused(httpcore.ConnectError):
 
 
 def allow_setting() -> list[str]:
-    from django.conf import settings
-
-    return list(getattr(settings, "WFAIB", {}).get("HTTP_ALLOW", []) or [])
+    return list(wfaib_settings.HTTP_ALLOW or [])
 
 
 @lru_cache(maxsize=32)

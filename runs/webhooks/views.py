@@ -32,7 +32,6 @@ import time
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.db.models import Q
@@ -46,6 +45,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from wfaib.client_address import client_address
+from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.models import Workflow
 
@@ -201,11 +201,11 @@ class WebhookView(APIView):
         },
     )
     def post(self, request: HttpRequest, workflow_id: int) -> HttpResponse:
-        conf = settings.WFAIB
-        window = conf.get("WEBHOOK_RATE_WINDOW", 60)
+        conf = wfaib_settings
+        window = conf.WEBHOOK_RATE_WINDOW
         allowed, retry_after = ratelimit.hit(
             f"ip:{client_address(request) or 'unknown'}",
-            limit=conf.get("WEBHOOK_RATE_PER_CLIENT", 0), window=window)
+            limit=conf.WEBHOOK_RATE_PER_CLIENT, window=window)
         if not allowed:
             return _error(429, "rate_limited", "too many webhook requests from this address; "
                           f"retry in {retry_after}s", Retry_After=str(retry_after))
@@ -215,19 +215,19 @@ class WebhookView(APIView):
             return _error(404, "workflow_not_found",
                           f"no active workflow {workflow_id} takes webhooks")
         allowed, retry_after = ratelimit.hit(
-            f"wf:{workflow.pk}", limit=conf.get("WEBHOOK_RATE_PER_WORKFLOW", 0), window=window)
+            f"wf:{workflow.pk}", limit=conf.WEBHOOK_RATE_PER_WORKFLOW, window=window)
         if not allowed:
             return _error(429, "rate_limited", "too many webhook requests for this workflow; "
                           f"retry in {retry_after}s", Retry_After=str(retry_after))
 
-        body = self._read_body(request, conf.get("WEBHOOK_MAX_BODY", 1024 * 1024))
+        body = self._read_body(request, conf.WEBHOOK_MAX_BODY)
         if isinstance(body, HttpResponse):
             return body
         key = ""
         if workflow.webhook_auth != Workflow.WebhookAuth.NONE:
             secrets = valid_secrets(
                 workflow.webhook_secret, workflow.webhook_previous_secret,
-                workflow.webhook_secret_rotated_at, conf.get("WEBHOOK_SECRET_GRACE", 0),
+                workflow.webhook_secret_rotated_at, conf.WEBHOOK_SECRET_GRACE,
                 timezone.now())
             try:
                 if not secrets:
@@ -262,7 +262,7 @@ class WebhookView(APIView):
             return _error(400, "invalid_parameter", "wait: expected true or false")
 
         sync = wait in _TRUE or (not wait and workflow.webhook_mode == Workflow.WebhookMode.SYNC)
-        timeout = conf.get("WEBHOOK_SYNC_TIMEOUT", 30.0)
+        timeout = conf.WEBHOOK_SYNC_TIMEOUT
         if sync and not key:  # a direct path when the executor has one (runs.dispatch)
             outcome = dispatch.run_synchronously(workflow=workflow, input=payload,
                                                  trigger=Run.Trigger.WEBHOOK, timeout=timeout)
@@ -279,7 +279,7 @@ class WebhookView(APIView):
         replayed = {"Idempotent_Replayed": "true"} if not getattr(run, "created", True) else {}
         run_status = run.status
         if sync:
-            current = wait_for_answer(run.pk, conf.get("WEBHOOK_SYNC_TIMEOUT", 30.0))
+            current = wait_for_answer(run.pk, conf.WEBHOOK_SYNC_TIMEOUT)
             if current is not None:
                 if current.response is not None or current.status in Run.FINISHED:
                     return self._finished(request, current, replayed)

@@ -1,9 +1,13 @@
+import os
 import sqlite3  # noqa: F401
 
+import environ
 import pytest
 from django.conf import settings
 from django.db import connections
 from django.test.utils import override_settings  # noqa: F401
+
+from wfaib import conf as wfaib_conf
 
 
 @pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
@@ -32,6 +36,56 @@ def test_env_example_lists_every_variable_read_by_settings():
     root = Path(settings.BASE_DIR)
     source = (root / "wfaib" / "settings.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', source))
+    read |= {s.env_var for s in wfaib_conf.DECLARED}
     listed = {line.split("=", 1)[0] for line in (root / ".env.example").read_text().splitlines()
               if line and not line.startswith("#")}
     assert read - listed == set()
+
+
+def test_env_example_gives_each_wfaib_setting_its_declared_default():
+    from pathlib import Path
+
+    root = Path(settings.BASE_DIR)
+    listed = dict(line.split("=", 1) for line in (root / ".env.example").read_text().splitlines()
+                  if line and not line.startswith("#"))
+    env = environ.Env()
+    for declared in wfaib_conf.DECLARED:
+        text = listed[declared.env_var]
+        os.environ[declared.env_var] = text
+        try:
+            parsed = getattr(env, declared.cast)(declared.env_var)
+        finally:
+            del os.environ[declared.env_var]
+        default = declared.default
+        assert parsed == default or (text == "" and not default), declared.name
+
+
+def test_every_wfaib_setting_can_be_set_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WFAIB_MAX_LOOP_ITEMS", "7")
+    monkeypatch.setenv("WFAIB_HTTP_ALLOW", "a.example,b.example:8080")
+    values = wfaib_conf.from_env(environ.Env())
+    assert values["MAX_LOOP_ITEMS"] == 7
+    assert values["HTTP_ALLOW"] == ["a.example", "b.example:8080"]
+    assert set(values) == set(wfaib_conf.DEFAULTS)
+
+
+def test_wfaib_settings_read_the_current_settings_and_refuse_unknown_keys(settings):
+    settings.WFAIB = {**settings.WFAIB, "TICK_INTERVAL": 0.5}
+    assert wfaib_conf.wfaib_settings.TICK_INTERVAL == 0.5
+    settings.WFAIB = {}
+    assert wfaib_conf.wfaib_settings.TICK_INTERVAL == wfaib_conf.DEFAULTS["TICK_INTERVAL"]
+    with pytest.raises(AttributeError, match="NO_SUCH"):
+        _ = wfaib_conf.wfaib_settings.NO_SUCH
+
+
+def test_no_module_reads_wfaib_settings_with_a_call_site_default():
+    import re
+    from pathlib import Path
+
+    root = Path(settings.BASE_DIR)
+    offenders = []
+    for app in ("accounts", "audit", "nodes", "runs", "wfaib", "workflows"):
+        for path in (root / app).rglob("*.py"):
+            if path.name != "conf.py" and re.search(r'WFAIB(", \{\}\))?\.get\(', path.read_text()):
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []

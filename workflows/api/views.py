@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nodes.registry import registry
+from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer
 
 from .. import services
@@ -127,7 +127,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         grace period (WFAIB_WEBHOOK_SECRET_GRACE seconds)."""
         workflow = self.get_object()
         secret = services.workflow_rotate_secret(workflow=workflow)
-        grace = settings.WFAIB.get("WEBHOOK_SECRET_GRACE", 0)
+        grace = wfaib_settings.WEBHOOK_SECRET_GRACE
         until = (workflow.webhook_secret_rotated_at + dt.timedelta(seconds=grace)
                  if workflow.webhook_previous_secret else None)
         return Response({"webhook_secret": secret, "previous_secret_valid_until": until})

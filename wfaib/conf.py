@@ -1,0 +1,97 @@
+"""WFAIB's own settings: every key declared once here, with its type, default and meaning.
+
+DRF's `api_settings` is the model. `wfaib/settings.py` fills `settings.WFAIB` from the
+environment (`WFAIB_<KEY>`) through `from_env`, and code reads a value as an attribute:
+
+    from wfaib.conf import wfaib_settings
+    wfaib_settings.HTTP_ALLOW          # the configured value, or the one default below
+
+Reads go through `settings.WFAIB` each time, so `override_settings` / pytest-django's
+`settings` fixture take effect at once. `.env.example` lists every key (a test checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    cast: str  # the django-environ reader: str, int, float, bool, list
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return f"WFAIB_{self.name}"
+
+
+DECLARED: tuple[Setting, ...] = (
+    Setting("EXECUTOR", "str", "inline",
+            "inline: a bounded thread pool in the web process; celery: Celery workers"),
+    Setting("INLINE_WORKERS", "int", 8, "threads of the inline executor"),
+    Setting("WEBHOOK_SYNC_TIMEOUT", "float", 30.0,
+            "seconds a synchronous webhook waits for its run before answering 202"),
+    Setting("WEBHOOK_MAX_BODY", "int", 1024 * 1024, "bytes a webhook or resume body may have"),
+    Setting("WEBHOOK_RATE_WINDOW", "int", 60, "seconds of the webhook rate-limit window"),
+    Setting("WEBHOOK_RATE_PER_WORKFLOW", "int", 6000,
+            "webhook requests per window per workflow; 0 = no limit"),
+    Setting("WEBHOOK_RATE_PER_CLIENT", "int", 3000,
+            "webhook requests per window per client address; 0 = no limit"),
+    Setting("TRUST_X_FORWARDED_FOR", "bool", False,
+            "1 only behind a proxy that sets X-Forwarded-For (client address = its last hop)"),
+    Setting("WEBHOOK_SECRET_GRACE", "int", 24 * 3600,
+            "seconds the previous webhook secret keeps working after a rotation"),
+    Setting("CREDENTIAL_KEYS", "list", [],
+            "Fernet keys for credentials at rest, newest first; empty: derived from SECRET_KEY"),
+    Setting("HTTP_ALLOW", "list", [],
+            "hosts or CIDRs outbound HTTP may reach although they are internal"),
+    Setting("BASE_URL", "str", "http://127.0.0.1:8000",
+            "where this server is reachable (resume URLs, the demo workflow)"),
+    Setting("EXPRESSION_TIMEOUT", "float", 2.0, "seconds one expression may evaluate"),
+    Setting("CODE_TIMEOUT", "float", 5.0, "seconds a code node may run"),
+    Setting("CODE_MEMORY_MB", "int", 256, "address-space limit of a code worker process"),
+    Setting("CODE_WORKERS", "int", 2, "code worker processes"),
+    Setting("LOG_MAX_BYTES", "int", 256 * 1024,
+            "node inputs/outputs bigger than this (bytes of JSON) are truncated in run logs"),
+    Setting("RETRY_PARK_AFTER", "float", 10.0,
+            "a retry delay of at least this many seconds parks the run instead of sleeping"),
+    Setting("MAX_SUBWORKFLOW_DEPTH", "int", 10, "how deep sub-workflows may nest"),
+    Setting("MAX_LOOP_ITEMS", "int", 100_000, "items one loop node may iterate over"),
+    Setting("HEARTBEAT_INTERVAL", "float", 5.0, "seconds between a running run's heartbeats"),
+    Setting("HEARTBEAT_TIMEOUT", "float", 60.0,
+            "a running run silent this long lost its process and is re-queued"),
+    Setting("MAX_RECOVERIES", "int", 3, "re-queues of one run before it is failed"),
+    Setting("REDISPATCH_AFTER", "float", 300.0,
+            "queued runs no executor took within this many seconds are handed out again"),
+    Setting("SCHEDULER", "str", "",
+            "embedded (a thread per web process), off (manage.py run_scheduler), "
+            "empty = embedded iff EXECUTOR=inline"),
+    Setting("TICK_INTERVAL", "float", 1.0, "seconds between scheduler ticks"),
+    Setting("API_MAX_BODY", "int", 2 * 1024 * 1024, "bytes an API request body may have"),
+    Setting("JSON_MAX_DEPTH", "int", 64, "nesting depth a JSON body may have"),
+    Setting("AUDIT_RETENTION_DAYS", "int", 365,
+            "audit events older than this are pruned daily; 0 keeps all"),
+)
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in DECLARED}
+
+
+def from_env(env: Any) -> dict[str, Any]:
+    """Every declared key read from the environment (a django-environ `Env`)."""
+    return {s.name: getattr(env, s.cast)(s.env_var, default=s.default) for s in DECLARED}
+
+
+class WfaibSettings:
+    """Attribute access to `settings.WFAIB` with the declared defaults; unknown keys raise."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"no WFAIB setting {name!r} (declared in wfaib/conf.py)")
+        return getattr(settings, "WFAIB", {}).get(name, DEFAULTS[name])
+
+
+wfaib_settings = WfaibSettings()
