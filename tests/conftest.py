@@ -1,7 +1,16 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import UserFactory
 from tests.servers import LoopbackServer, openai_compatible
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Rate limits, lockouts and throttles count in the cache: every test starts from none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

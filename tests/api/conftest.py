@@ -1,18 +1,10 @@
 """Fixtures for API tests: token-authenticated clients per user, a clean cache (rate limits)."""
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tokens import token_create
 from tests.factories import UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

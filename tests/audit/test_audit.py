@@ -5,7 +5,6 @@ import datetime as dt
 import io
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
@@ -24,18 +23,6 @@ from workflows.models import Credential
 pytestmark = pytest.mark.django_db
 
 IP = "203.0.113.9"
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def user():
-    return UserFactory()
 
 
 @pytest.fixture

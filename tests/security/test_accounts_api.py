@@ -3,25 +3,12 @@ depth limits, CORS."""
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from accounts.tokens import token_create
 from tests.factories import UserFactory, make_workflow
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()  # rate limits count in the cache
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def user(db):
-    return UserFactory()
 
 
 def client_with_token(user, ip="10.0.0.1"):
