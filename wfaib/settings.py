@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets for /api/docs/, served locally
     "corsheaders",
     "axes",  # login lockout (accounts/lockout.py)
+    # Two-factor sign-in (accounts/mfa.py) keeps its authenticators in allauth.mfa's table.
+    "allauth",
+    "allauth.mfa",
     "accounts",
     "nodes",
     "workflows",
@@ -227,7 +230,7 @@ _OAUTH = {
 OAUTH_PROVIDERS = [name for name, (client_id, secret, _) in _OAUTH.items()
                    if client_id and secret]
 if OAUTH_PROVIDERS:
-    INSTALLED_APPS += ["allauth", "allauth.account", "allauth.socialaccount",
+    INSTALLED_APPS += ["allauth.account", "allauth.socialaccount",
                        *(f"allauth.socialaccount.providers.{name}" for name in OAUTH_PROVIDERS)]
     MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
                       "allauth.account.middleware.AccountMiddleware")
@@ -251,6 +254,28 @@ if OAUTH_PROVIDERS:
     SOCIALACCOUNT_ADAPTER = "accounts.oauth.SocialAccountAdapter"
     OAUTH_SIGNUP = env.bool("WFAIB_OAUTH_SIGNUP", default=False)
     LOGIN_REDIRECT_URL = "/admin/"
+
+# Two-factor sign-in (accounts/mfa.py): TOTP secrets and recovery-code seeds are encrypted at
+# rest with the credential keys; a code of the previous or next 30-second step is accepted
+# (clock drift), and each step's code signs in once.
+MFA_ADAPTER = "accounts.mfa.MfaAdapter"
+MFA_TOTP_ISSUER = env.str("WFAIB_TOTP_ISSUER", default="WFAIB")
+MFA_TOTP_TOLERANCE = 1
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+
+# Email (password reset links): EMAIL_URL such as smtp+tls://user:password@host:587; the
+# console backend (mails printed to stdout) when DEBUG and no EMAIL_URL is set.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"]}}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": _email.get("EMAIL_HOST") or "localhost", "port": _email.get("EMAIL_PORT") or 25,
+        "username": _email.get("EMAIL_HOST_USER", ""),
+        "password": _email.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")), "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+    }
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WFAIB <wfaib@localhost>")
+PASSWORD_RESET_TIMEOUT = env.int("WFAIB_PASSWORD_RESET_TIMEOUT", default=3 * 3600)  # seconds
 
 # Content-Security-Policy on every response (Django's CSP middleware). Scripts only from this
 # origin (or with the per-request nonce, {{ csp_nonce }}); styles from this origin plus inline
