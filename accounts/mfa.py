@@ -1,4 +1,4 @@
-"""Two-factor sign-in: a TOTP authenticator app plus one-time recovery codes.
+"""Two-factor sign-in: a TOTP authenticator app plus one-time recovery codes (django-otp).
 
     enrolment = totp_enrol_start(user=user)          # secret, otpauth:// URI, QR code (SVG)
     codes = totp_enrol_confirm(user=user, code="123456")   # on; the recovery codes, shown once
@@ -6,50 +6,45 @@
     mfa_disable(user=user, code=...) / mfa_disable(user=user, password=...)
     recovery_codes_regenerate(user=user, code=...)   # the old codes stop working
     user_has_mfa(user)                               # for a project that requires 2FA
+    login_second_factor(request=..., user=..., code=...)   # every login door, after the password
 
-The authenticators live in django-allauth's MFA table (`allauth.mfa.Authenticator`), and the
-code arithmetic (RFC 6238 TOTP, seeded recovery codes marked used in the row) is allauth's.
-What is ours: the TOTP secret and recovery seed are encrypted at rest with the credential keys
-(`MfaAdapter`); an enrolment is a TOTP row marked `pending` until its first code is confirmed,
-so a half-done enrolment never turns 2FA on; and a TOTP code is refused once its time step (or
-an earlier one) has signed in, recorded in the row under a row lock, so a replay is refused by
-every web process (allauth's own replay guard is kept in the cache, which is per process in the
-embedded mode).
+Devices are django-otp's: a TOTPDevice (RFC 6238; unconfirmed while enrolling, so a half-done
+enrolment never turns 2FA on; a code is refused once its time step, or an earlier one, has been
+used: `last_t` in the row, locked while checked, so a replay fails on every web process) and a
+StaticDevice holding ten 8-digit recovery codes, each deleted when used. django-otp's own
+per-device throttle is off (settings): wrong codes are failed logins for django-axes, which
+locks out by email and client address like wrong passwords do.
 
-Wrong codes on sign-in are counted by the login lockout (the callers send `user_login_failed`).
+Why not allauth.mfa: allauth refuses to run its MFA app with SOCIALACCOUNT_ONLY (a system check
+error), and SOCIALACCOUNT_ONLY is what keeps password logins on our locked-out doors when OAuth
+sign-in is configured (accounts/oauth.py).
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
+import secrets
+from io import BytesIO
 from typing import Any
 
-from allauth.core.internal.cryptokit import compare_user_code
-from allauth.mfa import app_settings as mfa_settings
-from allauth.mfa.adapter import DefaultMFAAdapter, get_adapter
-from allauth.mfa.models import Authenticator
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import (
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
+import qrcode
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from qrcode.image.svg import SvgPathImage
 
 from audit.services import audit_record
-from workflows.crypto import decrypt_json, encrypt_json
 
-TOTP = Authenticator.Type.TOTP
-RECOVERY = Authenticator.Type.RECOVERY_CODES
 _CODE = re.compile(r"^([0-9]{6}|[0-9]{8})$")
 # Longest input looked at: 8 digits with a few separators ("1234 5678", "1234-5678").
 MAX_CODE_LENGTH = 16
+RECOVERY_CODE_COUNT = 10
+DEVICE_NAME = "authenticator"
 
 
 class MfaError(Exception):
@@ -60,20 +55,6 @@ class MfaError(Exception):
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code or self.code
-
-
-class MfaAdapter(DefaultMFAAdapter):
-    """allauth's MFA adapter with secrets encrypted at rest (workflows.crypto, Fernet) and a
-    pending enrolment not counting as 2FA being on."""
-
-    def encrypt(self, text: str) -> str:
-        return encrypt_json(text)
-
-    def decrypt(self, encrypted_text: str) -> str:
-        return str(decrypt_json(encrypted_text))
-
-    def is_mfa_enabled(self, user: AbstractBaseUser, types: Any = None) -> bool:
-        return user_has_mfa(user)
 
 
 def normalize_code(code: str) -> str:
@@ -87,35 +68,32 @@ def normalize_code(code: str) -> str:
     return digits
 
 
-def _confirmed(user: AbstractBaseUser, *, lock: bool = False) -> Authenticator | None:
-    """The user's confirmed TOTP row (a user has at most one TOTP row; rows made by allauth's
-    own pages carry no `pending` key and count as confirmed)."""
-    rows = Authenticator.objects.filter(user_id=user.pk, type=TOTP)
-    row = (rows.select_for_update() if lock else rows).first()
-    return row if row is not None and not row.data.get("pending") else None
+def _totp(user: AbstractBaseUser, *, confirmed: bool = True, lock: bool = False):
+    devices = TOTPDevice.objects.filter(user_id=user.pk, confirmed=confirmed)
+    return (devices.select_for_update() if lock else devices).order_by("id").first()
+
+
+def _recovery(user: AbstractBaseUser, *, lock: bool = False) -> StaticDevice | None:
+    devices = StaticDevice.objects.filter(user_id=user.pk)
+    return (devices.select_for_update() if lock else devices).order_by("id").first()
 
 
 def user_has_mfa(user: AbstractBaseUser) -> bool:
     """True when the user signs in with a second factor (a confirmed authenticator app)."""
     if not getattr(user, "pk", None):
         return False
-    return _confirmed(user) is not None
-
-
-def _recovery(user: AbstractBaseUser) -> Authenticator | None:
-    return Authenticator.objects.filter(user_id=user.pk, type=RECOVERY).first()
+    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
 
 
 def mfa_status(user: AbstractBaseUser) -> dict[str, Any]:
     """What a user may see about their 2FA: never a secret or a code."""
-    totp = _confirmed(user)
+    totp = _totp(user)
     recovery = _recovery(user) if totp else None
     return {
         "enabled": totp is not None,
         "enabled_at": totp.created_at if totp else None,
         "last_used_at": totp.last_used_at if totp else None,
-        "recovery_codes_left": len(RecoveryCodes(recovery).get_unused_codes())
-        if recovery else 0,
+        "recovery_codes_left": recovery.token_set.count() if recovery else 0,
     }
 
 
@@ -126,75 +104,58 @@ class Enrolment:
     qr_svg: str
 
 
-def _enrolment(user: AbstractBaseUser, secret: str) -> Enrolment:
-    adapter = get_adapter()
-    uri = adapter.build_totp_url(user, secret)
-    return Enrolment(secret=secret, uri=uri, qr_svg=adapter.build_totp_svg(uri))
+def _enrolment(device: TOTPDevice) -> Enrolment:
+    uri = device.config_url
+    buffer = BytesIO()
+    qrcode.make(uri, image_factory=SvgPathImage).save(buffer)
+    return Enrolment(secret=base64.b32encode(device.bin_key).decode(), uri=uri,
+                     qr_svg=buffer.getvalue().decode())
 
 
 @transaction.atomic
 def totp_enrol_start(*, user: AbstractBaseUser) -> Enrolment:
-    """Start (or restart) enrolment: a new secret, kept pending until a code confirms it."""
+    """Start (or restart) enrolment: a new secret, unconfirmed until a code confirms it."""
     if user_has_mfa(user):
         raise MfaError("Two-factor sign-in is already on; turn it off first to change the "
                        "authenticator.", code="mfa_already_enabled")
-    secret = generate_totp_secret()
-    Authenticator.objects.update_or_create(
-        user_id=user.pk, type=TOTP,
-        defaults={"data": {"secret": get_adapter().encrypt(secret), "pending": True},
-                  "created_at": timezone.now(), "last_used_at": None})
-    return _enrolment(user, secret)
+    TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).delete()
+    device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    return _enrolment(device)
 
 
 def totp_pending_enrolment(*, user: AbstractBaseUser) -> Enrolment | None:
     """The enrolment started and not yet confirmed (for the admin page to show it again)."""
-    row = Authenticator.objects.filter(user_id=user.pk, type=TOTP).first()
-    if row is None or not row.data.get("pending"):
-        return None
-    return _enrolment(user, get_adapter().decrypt(row.data["secret"]))
-
-
-def _match_step(secret: str, code: str) -> int | None:
-    """The time step whose code `code` is (within the tolerance window), or None."""
-    for counter in yield_hotp_counters_from_time():
-        if compare_user_code(actual=code, expected=format_hotp_value(hotp_value(secret,
-                                                                               counter))):
-            return counter
-    return None
-
-
-def _use_totp(row: Authenticator, code: str) -> bool:
-    """Check `code` against a locked TOTP row; a step at or before the last one used is a
-    replay. Records the step and the time of use."""
-    step = _match_step(get_adapter().decrypt(row.data["secret"]), code)
-    if step is None or step <= row.data.get("last_step", -1):
-        return False
-    row.data["last_step"] = step
-    row.last_used_at = timezone.now()
-    return True
+    device = _totp(user, confirmed=False)
+    return _enrolment(device) if device is not None else None
 
 
 def _new_recovery_codes(user: AbstractBaseUser) -> list[str]:
-    Authenticator.objects.filter(user_id=user.pk, type=RECOVERY).delete()
-    return RecoveryCodes.activate(user).generate_codes()
+    StaticDevice.objects.filter(user_id=user.pk).delete()
+    device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    codes: list[str] = []
+    while len(codes) < RECOVERY_CODE_COUNT:
+        code = f"{secrets.randbelow(10**8):08d}"
+        if code not in codes:
+            codes.append(code)
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    return codes
 
 
 @transaction.atomic
 def totp_enrol_confirm(*, user: AbstractBaseUser, code: str) -> list[str]:
     """Turn 2FA on with the first code from the app; returns the new recovery codes (the only
     time they are shown, besides a regeneration)."""
-    row = Authenticator.objects.select_for_update().filter(
-        user_id=user.pk, type=TOTP).first()
-    if row is None or not row.data.get("pending"):
-        raise MfaError("Start the enrolment first." if row is None else
-                       "Two-factor sign-in is already on.",
-                       code="mfa_not_pending" if row is None else "mfa_already_enabled")
-    if not _use_totp(row, normalize_code(code)):
+    if user_has_mfa(user):
+        raise MfaError("Two-factor sign-in is already on.", code="mfa_already_enabled")
+    device = _totp(user, confirmed=False, lock=True)
+    if device is None:
+        raise MfaError("Start the enrolment first.", code="mfa_not_pending")
+    digits = normalize_code(code)
+    if len(digits) != device.digits or not device.verify_token(digits):
         raise MfaError("Wrong code: enter the 6-digit code your authenticator app shows now.",
                        code="invalid_code")
-    row.data["pending"] = False
-    row.created_at = timezone.now()
-    row.save()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(user)
     audit_record(action="mfa.enable", obj=user, extra={"method": "totp"})
     return codes
@@ -208,19 +169,14 @@ def mfa_verify(*, user: AbstractBaseUser, code: str) -> str | None:
         digits = normalize_code(code)
     except ValueError:
         return None
-    row = _confirmed(user, lock=True)
-    if row is None:
+    totp = _totp(user, lock=True)
+    if totp is None:
         return None
-    if len(digits) == mfa_settings.TOTP_DIGITS:
-        if _use_totp(row, digits):
-            row.save(update_fields=["data", "last_used_at"])
-            return "totp"
-        return None
-    recovery = _recovery(user)
-    codes = RecoveryCodes(recovery) if recovery is not None else None
-    if codes is not None and codes.validate_code(digits):
-        codes.instance.record_usage()
-        left = len(codes.get_unused_codes())
+    if len(digits) == totp.digits:
+        return "totp" if totp.verify_token(digits) else None
+    recovery = _recovery(user, lock=True)
+    if recovery is not None and recovery.verify_token(digits):
+        left = recovery.token_set.count()
         audit_record(action="mfa.recovery_code_used", obj=user, actor=user,
                      extra={"recovery_codes_left": left})
         return "recovery_code"
@@ -246,9 +202,15 @@ def mfa_disable(*, user: AbstractBaseUser, code: str | None = None,
     if not user_has_mfa(user):
         raise MfaError("Two-factor sign-in is not on.", code="mfa_not_enabled")
     _check_proof(user, code, password)
-    Authenticator.objects.filter(user_id=user.pk, type__in=[TOTP, RECOVERY]).delete()
+    mfa_remove(user=user)
     audit_record(action="mfa.disable", obj=user, extra={"proof": "code" if code else
                                                          "password"})
+
+
+def mfa_remove(*, user: AbstractBaseUser) -> None:
+    """Delete every 2FA device of the user (no proof asked: callers check who may)."""
+    TOTPDevice.objects.filter(user_id=user.pk).delete()
+    StaticDevice.objects.filter(user_id=user.pk).delete()
 
 
 @transaction.atomic
@@ -261,7 +223,6 @@ def recovery_codes_regenerate(*, user: AbstractBaseUser, code: str | None = None
     codes = _new_recovery_codes(user)
     audit_record(action="mfa.recovery_codes_regenerate", obj=user)
     return codes
-
 
 
 def login_second_factor(*, request: HttpRequest, user: AbstractBaseUser, code: str) -> None:

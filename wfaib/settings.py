@@ -41,9 +41,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets for /api/docs/, served locally
     "corsheaders",
     "axes",  # login lockout (accounts/lockout.py)
-    # Two-factor sign-in (accounts/mfa.py) keeps its authenticators in allauth.mfa's table.
-    "allauth",
-    "allauth.mfa",
+    # Two-factor sign-in (accounts/mfa.py): TOTP apps and recovery codes
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "nodes",
     "workflows",
@@ -230,7 +231,7 @@ _OAUTH = {
 OAUTH_PROVIDERS = [name for name, (client_id, secret, _) in _OAUTH.items()
                    if client_id and secret]
 if OAUTH_PROVIDERS:
-    INSTALLED_APPS += ["allauth.account", "allauth.socialaccount",
+    INSTALLED_APPS += ["allauth", "allauth.account", "allauth.socialaccount",
                        *(f"allauth.socialaccount.providers.{name}" for name in OAUTH_PROVIDERS)]
     MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
                       "allauth.account.middleware.AccountMiddleware")
@@ -255,13 +256,12 @@ if OAUTH_PROVIDERS:
     OAUTH_SIGNUP = env.bool("WFAIB_OAUTH_SIGNUP", default=False)
     LOGIN_REDIRECT_URL = "/admin/"
 
-# Two-factor sign-in (accounts/mfa.py): TOTP secrets and recovery-code seeds are encrypted at
-# rest with the credential keys; a code of the previous or next 30-second step is accepted
-# (clock drift), and each step's code signs in once.
-MFA_ADAPTER = "accounts.mfa.MfaAdapter"
-MFA_TOTP_ISSUER = env.str("WFAIB_TOTP_ISSUER", default="WFAIB")
-MFA_TOTP_TOLERANCE = 1
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Two-factor sign-in (accounts/mfa.py, django-otp): a code of the previous or next 30-second
+# step is accepted (clock drift); each step's code signs in once. django-otp's per-device
+# throttle is off: wrong codes count towards the login lockout (django-axes) instead.
+OTP_TOTP_ISSUER = env.str("WFAIB_TOTP_ISSUER", default="WFAIB")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 # Email (password reset links): EMAIL_URL such as smtp+tls://user:password@host:587; the
 # console backend (mails printed to stdout) when DEBUG and no EMAIL_URL is set.
