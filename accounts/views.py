@@ -102,11 +102,17 @@ class AdminLoginView(AdminContextMixin, auth_views.LoginView):
     def form_valid(self, form: AdminAuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if user_has_mfa(user):
-            self.request.session[PENDING] = {"user": user.pk, "backend": user.backend,
-                                             "at": time.time()}
-            query = urlencode({REDIRECT_FIELD_NAME: self.get_success_url()})
-            return HttpResponseRedirect(f"{reverse('admin_login_code')}?{query}")
+            return code_step(self.request, user, backend=user.backend,
+                             next_url=self.get_success_url())
         return super().form_valid(form)
+
+
+def code_step(request: HttpRequest, user: User, *, backend: str, next_url: str) -> HttpResponse:
+    """Hold a sign-in whose first factor passed (password, or OAuth: accounts/oauth.py) until
+    the code step; the session stays signed out until then."""
+    request.session[PENDING] = {"user": user.pk, "backend": backend, "at": time.time()}
+    query = urlencode({REDIRECT_FIELD_NAME: next_url})
+    return HttpResponseRedirect(f"{reverse('admin_login_code')}?{query}")
 
 
 class CodeForm(forms.Form):

@@ -214,3 +214,59 @@ def test_an_administrator_can_only_turn_2fa_off_and_never_sees_the_keys(client, 
     event = AuditEvent.objects.filter(action="mfa.disable").get()
     assert event.actor_id == root.pk
     assert event.extra == {"proof": "administrator"}
+
+
+OAUTH_MFA_PROBE = """
+import json
+import pyotp
+from django.core.management import call_command
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory
+call_command("migrate", verbosity=0)
+from accounts.mfa import totp_enrol_confirm, totp_enrol_start
+from accounts.models import User
+from accounts.oauth import AccountAdapter
+from accounts.views import PENDING
+
+def pre_login(user):
+    request = RequestFactory().get("/accounts/github/login/callback/")
+    request.session = SessionStore()
+    response = AccountAdapter().pre_login(request, user, email_verification="none",
+                                          signal_kwargs=None, email=user.email, signup=False,
+                                          redirect_url="/admin/runs/run/")
+    return request, response
+
+plain = User.objects.create_user(email="plain@example.com", password="x")
+secured = User.objects.create_user(email="secured@example.com", password="x")
+secret = totp_enrol_start(user=secured).secret
+totp_enrol_confirm(user=secured, code=pyotp.TOTP(secret).now())
+_, untouched = pre_login(plain)
+request, held = pre_login(secured)
+print(json.dumps({
+    "plain": untouched is None,
+    "status": held.status_code, "location": held["Location"],
+    "pending_user": request.session[PENDING]["user"] == secured.pk,
+    "signed_in": "_auth_user_id" in request.session,
+}))
+"""
+
+
+@pytest.mark.slow
+def test_oauth_sign_in_of_a_2fa_user_goes_to_the_code_step():
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WFAIB_OAUTH")}
+    env.update(DJANGO_SETTINGS_MODULE="wfaib.settings_test", DATABASE_URL="sqlite://:memory:",
+               WFAIB_OAUTH_GITHUB_CLIENT_ID="id", WFAIB_OAUTH_GITHUB_SECRET="secret")
+    done = subprocess.run([sys.executable, "-c", "import django\ndjango.setup()\n"
+                           + OAUTH_MFA_PROBE], cwd=Path(__file__).resolve().parents[2],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"plain": True, "status": 302,
+                      "location": "/admin/login/code/?next=%2Fadmin%2Fruns%2Frun%2F",
+                      "pending_user": True, "signed_in": False}
