@@ -2,10 +2,19 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpResponseRedirect
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.services import audit_record
 
+from .mfa import mfa_remove, user_has_mfa
 from .models import User
+
+# django-otp's device admins show the TOTP keys and recovery codes: 2FA is managed by each user
+# (Two-factor sign-in page), and an administrator can only turn it off (the action below).
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -36,6 +45,20 @@ class UserAdmin(BaseUserAdmin):
         ),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
+    actions = ["turn_off_two_factor"]
+
+    @admin.action(description="Turn off two-factor sign-in (lost phone and recovery codes)",
+                  permissions=["change"])
+    def turn_off_two_factor(self, request, queryset):
+        done = 0
+        for user in queryset:
+            if user_has_mfa(user):
+                mfa_remove(user=user)
+                audit_record(action="mfa.disable", obj=user, actor=request.user,
+                             extra={"proof": "administrator"})
+                done += 1
+        self.message_user(request, f"Two-factor sign-in turned off for {done} user(s).")
+
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )

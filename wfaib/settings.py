@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets for /api/docs/, served locally
     "corsheaders",
     "axes",  # login lockout (accounts/lockout.py)
+    # Two-factor sign-in (accounts/mfa.py): TOTP apps and recovery codes
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "nodes",
     "workflows",
@@ -253,6 +257,27 @@ if OAUTH_PROVIDERS:
     SOCIALACCOUNT_ADAPTER = "accounts.oauth.SocialAccountAdapter"
     OAUTH_SIGNUP = env.bool("WFAIB_OAUTH_SIGNUP", default=False)
     LOGIN_REDIRECT_URL = "/admin/"
+
+# Two-factor sign-in (accounts/mfa.py, django-otp): a code of the previous or next 30-second
+# step is accepted (clock drift); each step's code signs in once. django-otp's per-device
+# throttle is off: wrong codes count towards the login lockout (django-axes) instead.
+OTP_TOTP_ISSUER = env.str("WFAIB_TOTP_ISSUER", default="WFAIB")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+
+# Email (password reset links): EMAIL_URL such as smtp+tls://user:password@host:587; the
+# console backend (mails printed to stdout) when DEBUG and no EMAIL_URL is set.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"]}}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": _email.get("EMAIL_HOST") or "localhost", "port": _email.get("EMAIL_PORT") or 25,
+        "username": _email.get("EMAIL_HOST_USER", ""),
+        "password": _email.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")), "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+    }
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WFAIB <wfaib@localhost>")
+PASSWORD_RESET_TIMEOUT = env.int("WFAIB_PASSWORD_RESET_TIMEOUT", default=3 * 3600)  # seconds
 
 # Content-Security-Policy on every response (Django's CSP middleware). Scripts only from this
 # origin (or with the per-request nonce, {{ csp_nonce }}); styles from this origin plus inline

@@ -28,6 +28,8 @@ api = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Account pages (sign-in with 2FA, password change and reset) ahead of the admin's own.
+    path("admin/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
 ]

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from ..models import ApiToken, User
+from .mfa import CodeField
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -16,6 +17,7 @@ class LoginSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     name = serializers.CharField(max_length=100, required=False, default="login",
                                  help_text="A name for the token, shown in the token list.")
+    code = CodeField(required=False, allow_blank=True)
 
 
 class LoginResponseSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from wfaib.exceptions import ErrorSerializer
 
+from ..mfa import MfaError, login_second_factor
 from ..models import ApiToken
 from ..tokens import token_create, token_revoke
 from .serializers import (
@@ -24,7 +25,8 @@ from .serializers import (
 
 
 class LoginView(APIView):
-    """Exchange email and password for a new API token."""
+    """Exchange email and password (and the 2FA code, when the account has 2FA) for a new API
+    token."""
 
     authentication_classes = ()  # public; and no session, so no CSRF token needed
     permission_classes = (permissions.AllowAny,)
@@ -36,7 +38,8 @@ class LoginView(APIView):
 
     @extend_schema(request=LoginSerializer, operation_id="auth_login", tags=["auth"],
                    responses={200: LoginResponseSerializer, 401: OpenApiResponse(
-                       ErrorSerializer, description="invalid_credentials")})
+                       ErrorSerializer, description="invalid_credentials; mfa_required (the "
+                       "account has two-factor sign-in: send `code` too); invalid_code")})
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -44,6 +47,11 @@ class LoginView(APIView):
                             password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed("Wrong email or password.", code="invalid_credentials")
+        try:
+            login_second_factor(request=request._request, user=user,
+                                code=data.validated_data.get("code", ""))
+        except MfaError as exc:
+            raise AuthenticationFailed(str(exc), code=exc.code) from exc
         # A login like the admin's: updates last_login and resets the lockout count (axes).
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         _, key = token_create(user=user, name=data.validated_data["name"])
