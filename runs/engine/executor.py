@@ -51,7 +51,7 @@ from nodes.registry import registry
 
 from ..models import Run, RunLog
 from .context import NodeContext
-from .expressions import ExpressionError, ReadOnlyDict, evaluate, render_value
+from .expressions import ExpressionError, ReadOnlyDict, evaluate, render_value, safe_str
 from .graph import DEFAULT_PORT, Graph
 from .policies import call_with_timeout, retry_delay
 from .resume_tokens import resume_token, resume_url
@@ -197,7 +197,7 @@ def is_truncated(value: Any) -> bool:
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, (set, frozenset, tuple)):
         return list(obj)
-    return str(obj)
+    return safe_str(obj)  # a function's text without its heap address
 
 
 def _ms(seconds: float) -> int:

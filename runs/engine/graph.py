@@ -52,9 +52,6 @@ class Graph:
         graph.order = order
         return graph
 
-    def upstream(self, node_id: str) -> list[str]:
-        return list(dict.fromkeys(e.source for e in self.incoming[node_id]))
-
     def descendants(self, node_id: str, port: str | None = None) -> set[str]:
         """Nodes reachable from `node_id` (only through `port` on the first hop, if given)."""
         seen: set[str] = set()
