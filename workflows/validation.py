@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, NodeSettings
 from nodes.registry import registry
+from nodes.versions import node_config, version_problem
 from runs.engine.graph import DEFAULT_PORT, Edge, Graph, topological_order
 
 
@@ -51,6 +52,21 @@ def validate_config(node_type: str, config: Any, prefix: str = "config") -> list
             errors.append({"path": _loc_to_path(prefix, item["loc"]), "message": msg})
         return errors
     return []
+
+
+def _validate_node_config(node: dict[str, Any], node_type: Any,
+                          at: str) -> list[DefinitionError]:
+    """The node's config against its type's schema, after upgrading it from the version it
+    was saved with (nodes.versions)."""
+    if not isinstance(node.get("config", {}), dict):
+        return [{"path": f"{at}.config", "message": "must be an object"}]
+    if not isinstance(node_type, str) or node_type not in registry:
+        return []
+    cls = registry.get(node_type)
+    problem = version_problem(cls, node)
+    if problem:
+        return [{"path": f"{at}.version", "message": problem}]
+    return validate_config(node_type, node_config(cls, node), f"{at}.config")
 
 
 def validate_definition(definition: Any) -> list[DefinitionError]:
@@ -91,14 +107,11 @@ def validate_definition(definition: Any) -> list[DefinitionError]:
         else:
             ids[node_id] = i
         if not isinstance(node_type, str) or node_type not in registry:
-            err(f"{at}.type", f"unknown node type {node_type!r}; known: {', '.join(registry.names())}")
+            err(f"{at}.type",
+                f"unknown node type {node_type!r}; known: {', '.join(registry.names())}")
         elif isinstance(node_id, str):
             types[node_id] = node_type
-        config = node.get("config", {})
-        if not isinstance(config, dict):
-            err(f"{at}.config", "must be an object")
-        elif isinstance(node_type, str) and node_type in registry:
-            errors.extend(validate_config(node_type, config, f"{at}.config"))
+        errors.extend(_validate_node_config(node, node_type, at))
         position = node.get("position")
         if position is not None and not (
             isinstance(position, dict)

@@ -20,6 +20,7 @@ from croniter import croniter
 from pydantic import Field, field_validator, model_validator
 
 from ..base import NodeConfig, NodeType
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -87,5 +88,5 @@ class ScheduleNode(NodeType):
     pure = True
     is_trigger = True
 
-    def run(self, ctx: Any, config: ScheduleConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: ScheduleConfig, input: Any) -> Any:  # noqa: A002
         return input

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import Field
 
 from ..base import NodeConfig, NodeType
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -25,5 +26,5 @@ class WebhookNode(NodeType):
     pure = True
     is_trigger = True
 
-    def run(self, ctx: Any, config: WebhookConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: WebhookConfig, input: Any) -> Any:  # noqa: A002
         return input
