@@ -35,6 +35,7 @@ Nodes act only through `ctx`; they import no models and no engine modules.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -153,7 +154,7 @@ class NodeType:
     icon: ClassVar[str] = "box"
     inputs: ClassVar[list[str]] = ["main"]
     outputs: ClassVar[list[str]] = ["main"]
-    Config: ClassVar[type[NodeConfig]] = EmptyConfig
+    Config: ClassVar[builtins.type[NodeConfig]] = EmptyConfig
     secret_fields: ClassVar[tuple[str, ...]] = ()
     timeout: ClassVar[float] = 30.0
     pure: ClassVar[bool] = False

@@ -82,7 +82,7 @@ class ScheduleNode(NodeType):
     category = "trigger"
     description = "Starts the workflow on a cron expression or every N seconds, in a time zone."
     icon = "clock"
-    inputs: list[str] = []
+    inputs = []
     Config = ScheduleConfig
     timeout = 5.0
     pure = True

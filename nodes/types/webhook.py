@@ -20,7 +20,7 @@ class WebhookNode(NodeType):
     category = "trigger"
     description = "Starts the workflow when its URL receives a POST; passes the payload on."
     icon = "webhook"
-    inputs: list[str] = []
+    inputs = []
     Config = WebhookConfig
     timeout = 5.0
     pure = True

@@ -20,6 +20,7 @@ import httpx
 
 from nodes.base import NodeError
 from nodes.context import Credential, SubworkflowOutcome
+from nodes.context import NodeContext as NodeContract
 
 from . import outbound
 from .expressions import ExpressionError, evaluate
@@ -153,3 +154,6 @@ class EngineContext:
 
 # The name this class had before the contract moved to `nodes.context`.
 NodeContext = EngineContext
+
+if TYPE_CHECKING:  # mypy: the engine's context fulfils the node contract
+    _fulfils: NodeContract = EngineContext(node_id="", node_type="", names={})

@@ -19,7 +19,7 @@ from typing import Any
 from asteval.astutils import Procedure
 
 _REPR_PLAIN = (str, bytes, int, float, bool, type(None), complex, range, slice)
-_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
 _METHOD_TYPES = (types.BuiltinMethodType, types.MethodType, types.MethodWrapperType,
                  types.MethodDescriptorType, types.WrapperDescriptorType,
                  types.ClassMethodDescriptorType)

@@ -56,7 +56,7 @@ def describe(exc: BaseException) -> str:
     arguments)."""
     if isinstance(exc, SandboxLimit):
         return exc.reason
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     if len(args) == 1 and isinstance(args[0], str):
         text = args[0]
     elif not args:

@@ -53,6 +53,11 @@ _SEQUENCES = (str, bytes, list, tuple)
 class Sandbox(OperatorsMixin, Interpreter):
     """asteval with an allowlist of attributes, guarded builtins, a deadline and budgets."""
 
+    # asteval's state, as this class uses it
+    error: list[Any]
+    error_msg: str | None
+    code_text: list[str]
+
     def __init__(self, *, statements: bool = False, limits: Limits = EXPRESSION_LIMITS):
         super().__init__(
             symtable={}, use_numpy=False, minimal=False,
@@ -175,7 +180,7 @@ class Sandbox(OperatorsMixin, Interpreter):
                 keywords[key.arg] = value
         return keywords
 
-    def on_call(self, node):  # type: ignore[no-untyped-def]
+    def on_call(self, node):
         func = self.run(node.func)
         if not callable(func):
             self.raise_exception(node, exc=TypeError,
@@ -195,7 +200,7 @@ class Sandbox(OperatorsMixin, Interpreter):
             return None
 
     # -- names and attributes --------------------------------------------------------------
-    def on_attribute(self, node):  # type: ignore[no-untyped-def]
+    def on_attribute(self, node):
         if not isinstance(node.ctx, ast.Load):
             self.raise_exception(node, exc=AttributeError,
                                  msg="attributes cannot be assigned or deleted")
@@ -247,7 +252,7 @@ class Sandbox(OperatorsMixin, Interpreter):
         return call_unbound
 
     # -- assignment (code node) ------------------------------------------------------------
-    def node_assign(self, node, val):  # type: ignore[no-untyped-def]
+    def node_assign(self, node, val):
         if isinstance(node, ast.Attribute):
             self.raise_exception(node, exc=AttributeError,
                                  msg="attributes cannot be assigned")
@@ -278,7 +283,7 @@ class Sandbox(OperatorsMixin, Interpreter):
         for target, item in zip(node.elts[star + 1:], items[len(items) - after:], strict=True):
             self.node_assign(target, item)
 
-    def on_augassign(self, node):  # type: ignore[no-untyped-def]
+    def on_augassign(self, node):
         """`x += y`: mutable values (lists, dicts, sets) change in place, as in Python."""
         if isinstance(node.target, ast.Attribute):
             self.raise_exception(node, exc=AttributeError, msg="attributes cannot be assigned")
@@ -288,7 +293,7 @@ class Sandbox(OperatorsMixin, Interpreter):
         inplace = op in INPLACE and isinstance(current, (list, dict, set))
         self.node_assign(node.target, self.binary(op, current, right, inplace=inplace))
 
-    def on_delete(self, node):  # type: ignore[no-untyped-def]
+    def on_delete(self, node):
         for target in node.targets:
             if isinstance(target, ast.Name):
                 self.symtable.pop(target.id, None)
@@ -299,7 +304,7 @@ class Sandbox(OperatorsMixin, Interpreter):
                 self.raise_exception(node, exc=SyntaxError,
                                      msg="only names and items can be deleted")
 
-    def _comp_save_syms(self, node):  # type: ignore[no-untyped-def]
+    def _comp_save_syms(self, node):
         # asteval deep-copies shadowed names; a reference is enough (the comprehension
         # rebinds the name, it does not mutate the value) and deepcopy of big data is a DoS.
         saved, deleted = {}, set()
@@ -324,16 +329,16 @@ class Sandbox(OperatorsMixin, Interpreter):
                 out.append(self.run(elt))
         return self.charge(out)
 
-    def on_list(self, node):  # type: ignore[no-untyped-def]
+    def on_list(self, node):
         return self._elements(node.elts)
 
-    def on_tuple(self, node):  # type: ignore[no-untyped-def]
+    def on_tuple(self, node):
         return tuple(self._elements(node.elts))
 
-    def on_set(self, node):  # type: ignore[no-untyped-def]
+    def on_set(self, node):
         return set(self._elements(node.elts))
 
-    def on_dict(self, node):  # type: ignore[no-untyped-def]
+    def on_dict(self, node):
         out: dict[Any, Any] = {}
         for key, value in zip(node.keys, node.values, strict=True):
             if key is not None:
@@ -348,24 +353,24 @@ class Sandbox(OperatorsMixin, Interpreter):
         return self.charge(out)
 
     # -- comprehensions: charge what they build ----------------------------------------------
-    def on_listcomp(self, node):  # type: ignore[no-untyped-def]
+    def on_listcomp(self, node):
         return self.charge(super().on_listcomp(node))
 
-    def on_dictcomp(self, node):  # type: ignore[no-untyped-def]
+    def on_dictcomp(self, node):
         return self.charge(super().on_dictcomp(node))
 
-    def on_generatorexp(self, node):  # type: ignore[no-untyped-def]
+    def on_generatorexp(self, node):
         # Evaluated at once (the names a lazy generator binds would be shared with the code
         # around it); what it yields is what Python's generator yields.
         return iter(self.on_listcomp(node))
 
-    def do_generator(self, gnodes, node, out):  # type: ignore[no-untyped-def]
+    def do_generator(self, gnodes, node, out):
         if len(out) > self.limits.max_sequence:
             raise too_big("comprehension", len(out), self.limits.max_sequence)
         return super().do_generator(gnodes, node, out)
 
     # -- exceptions (code node) ------------------------------------------------------------
-    def on_try(self, node):  # type: ignore[no-untyped-def]
+    def on_try(self, node):
         # asteval's version binds the original exception (which may carry internal objects,
         # e.g. AttributeError.obj) and resolves handler names in real builtins; ours binds a
         # fresh exception with a bounded message and resolves handlers in the symbol table.
@@ -408,7 +413,7 @@ class Sandbox(OperatorsMixin, Interpreter):
         return True
 
     # -- the main loop ---------------------------------------------------------------------
-    def run(self, node, expr=None, lineno=None, with_raise=True):  # type: ignore[no-untyped-def]
+    def run(self, node, expr=None, lineno=None, with_raise=True):
         if time.monotonic() > self.deadline:
             raise SandboxLimit("timed out")
         if isinstance(node, str):

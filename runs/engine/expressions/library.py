@@ -49,7 +49,8 @@ def _bounded(sb: SandboxLike) -> dict[str, Any]:
             yield call(*args)
 
     def _filter(func: Any, iterable: Any) -> Iterator[Any]:
-        call = sb.checked_callable(func) if func is not None else bool
+        call = sb.checked_callable(func) if func is not None else None
+        call = call or bool
         for item in iterable:
             sb.tick()
             if call(item):

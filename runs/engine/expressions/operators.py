@@ -44,7 +44,7 @@ class OperatorsMixin(_Base):
         raise NotImplementedError
 
     # -- operators -------------------------------------------------------------------------
-    def on_binop(self, node):  # type: ignore[no-untyped-def]
+    def on_binop(self, node):
         left = self.run(node.left)
         right = self.run(node.right)
         return self.binary(type(node.op), left, right)
@@ -114,7 +114,7 @@ class OperatorsMixin(_Base):
         return right
 
     # -- strings ---------------------------------------------------------------------------
-    def on_formattedvalue(self, node):  # type: ignore[no-untyped-def]
+    def on_formattedvalue(self, node):
         value = self.run(node.value)
         if not isinstance(value, SCALARS):
             measure(value, self.limits.max_string, "formatted value")
@@ -135,7 +135,7 @@ class OperatorsMixin(_Base):
         # format(), not str.format: a spec cannot name fields or traverse attributes.
         return format(value, spec)
 
-    def on_joinedstr(self, node):  # type: ignore[no-untyped-def]
+    def on_joinedstr(self, node):
         parts = [self.run(part) for part in node.values]
         size = sum(len(p) for p in parts if isinstance(p, str))
         if size > self.limits.max_string:
