@@ -47,6 +47,19 @@ _LOOKUP_NODES = (ast.Module, ast.Expr, ast.Name, ast.Attribute, ast.Subscript, a
                  ast.Load, ast.Index if hasattr(ast, "Index") else ast.Constant)
 
 
+_ASYNC_NODES = (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)
+
+
+def _unsupported(tree: ast.AST) -> str | None:
+    """Syntax the interpreter would misread rather than refuse: refused up front."""
+    for node in ast.walk(tree):
+        if isinstance(node, _ASYNC_NODES) or getattr(node, "is_async", False):
+            return "async code is not supported"
+        if isinstance(node, ast.arguments) and (node.kwonlyargs or node.posonlyargs):
+            return "keyword-only and positional-only parameters are not supported"
+    return None
+
+
 @dataclass(frozen=True)
 class Parsed:
     tree: ast.Module
@@ -65,6 +78,9 @@ def _parse(expression: str, max_length: int = MAX_EXPRESSION_LENGTH,
         raise ValueError("nested too deeply") from None
     if _depth(tree) > max_depth:
         raise ValueError(f"nested more than {max_depth} levels deep")
+    problem = _unsupported(tree)
+    if problem:
+        raise ValueError(problem)
     lookup = all(isinstance(n, _LOOKUP_NODES) for n in ast.walk(tree))
     return Parsed(tree, lookup)
 

@@ -43,6 +43,7 @@ from .limits import (
     too_big,
 )
 from .operators import INPLACE, OperatorsMixin
+from .procedures import bind_arguments
 
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _BUILDERS = frozenset({list, tuple, set, frozenset, dict})
@@ -137,7 +138,8 @@ class Sandbox(OperatorsMixin, Interpreter):
                 raise SandboxLimit(
                     f"recursion deeper than {self.limits.max_call_depth} calls"
                 )
-            return func(*args, **kwargs)
+            positional, keywords = bind_arguments(func, args, kwargs)
+            return func(*positional, **keywords)
         out = func(*args, **kwargs)
         # A freshly built object is referenced only by `out` (and getrefcount's argument);
         # an existing one handed back (dict.get, max) costs nothing new.
