@@ -34,7 +34,7 @@ from .workflows import hook_payload
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("waiting for the run (sleep/poll)", ("sleep (", "wait_for_run", "_worker (concurrent")),
     ("database driver (sqlite3/psycopg)", ("sqlite3", "psycopg", "execute (sqlite3")),
-    ("expressions (asteval)", ("asteval", "runs/engine/expressions.py")),
+    ("expressions (asteval)", ("asteval", "runs/engine/expressions/")),
     ("node code", ("nodes/types/",)),
     ("engine (executor, graph, context)", ("runs/engine/",)),
     ("pydantic", ("pydantic",)),

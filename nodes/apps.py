@@ -6,5 +6,7 @@ class NodesConfig(AppConfig):
     verbose_name = "Node types"
 
     def ready(self) -> None:
-        # Importing the package registers every built-in node type.
-        from . import checks, types  # noqa: F401
+        from . import checks  # noqa: F401 - registers the system check
+        from .plugins import load_node_types
+
+        load_node_types()  # every built-in module, then installed node packages

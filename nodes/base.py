@@ -15,22 +15,33 @@ A node type is a class with these attributes:
                   so the engine may batch its log and recompute it on resume
     multi_input   True when the node always receives {source node id: value} of its live inputs
                   (merge), instead of the single value when only one input is live
-    inline_only   True when the node reaches back into the engine through ctx.services (it then
-                  runs in the engine's thread: no timeout thread, no parallel loop iterations)
+    inline_only   True when the node reaches back into the run (ctx.respond, run_subworkflow:
+                  it then runs in the engine's thread: no timeout thread, no parallel loop
+                  iterations)
     suspends      True when the node waits (returns `Wait`) as its job: delay, wait for webhook;
-                  such nodes are refused inside loop bodies
+                  such nodes are refused inside loop bodies (they get ctx.resume_token too)
+    external_resume  True when a call from outside resumes its wait; the engine lists its URL
+                  in `run.resume_urls`
     body_port     the output port whose downstream nodes form a body run once per item (loop)
-and one method, `run(ctx, config, input)`, returning the node's output (JSON-compatible) or an
-`Outputs` for a node that emits on chosen ports. Nodes act only through `ctx`; they import no
-models.
+    is_trigger    True for the node a run starts from (it has no inputs)
+    raw_fields    config fields that are expressions themselves (not rendered as templates)
+    version       the shape of Config (an int, 1 for a new type). Raise it when the config
+                  changes shape and implement `migrate_config(old_version, config)`: saved
+                  workflows keep their node's version and are upgraded when read
+and one method, `run(ctx, config, input)` with `ctx` a `nodes.context.NodeContext`, returning
+the node's output (JSON-compatible) or an `Outputs` for a node that emits on chosen ports.
+Nodes act only through `ctx`; they import no models and no engine modules.
 """
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .context import NodeContext
 
 
 class NodeConfig(BaseModel):
@@ -143,7 +154,7 @@ class NodeType:
     icon: ClassVar[str] = "box"
     inputs: ClassVar[list[str]] = ["main"]
     outputs: ClassVar[list[str]] = ["main"]
-    Config: ClassVar[type[NodeConfig]] = EmptyConfig
+    Config: ClassVar[builtins.type[NodeConfig]] = EmptyConfig
     secret_fields: ClassVar[tuple[str, ...]] = ()
     timeout: ClassVar[float] = 30.0
     pure: ClassVar[bool] = False
@@ -152,7 +163,9 @@ class NodeType:
     multi_input: ClassVar[bool] = False
     inline_only: ClassVar[bool] = False
     suspends: ClassVar[bool] = False
+    external_resume: ClassVar[bool] = False
     body_port: ClassVar[str | None] = None
+    version: ClassVar[int] = 1
 
     @classmethod
     def output_ports(cls, config: Any) -> list[str]:
@@ -160,8 +173,21 @@ class NodeType:
         fixed ports; a switch names one per case."""
         return list(cls.outputs)
 
-    def run(self, ctx: Any, config: Any, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: Any, input: Any) -> Any:  # noqa: A002
         raise NotImplementedError
+
+    @classmethod
+    def migrate_config(cls, old_version: int, config: dict[str, Any]) -> dict[str, Any]:
+        """The config of version `old_version` rewritten for version `old_version + 1`.
+        Types that changed shape override this; called once per step up to `version`."""
+        return config
+
+    @classmethod
+    def upgrade_config(cls, config: dict[str, Any], saved_version: int) -> dict[str, Any]:
+        """A config saved with `saved_version` brought to the current `version`."""
+        for old in range(saved_version, cls.version):
+            config = cls.migrate_config(old, dict(config))
+        return config
 
     @classmethod
     def config_json_schema(cls) -> dict[str, Any]:
@@ -181,6 +207,7 @@ class NodeType:
             "icon": cls.icon,
             "inputs": list(cls.inputs),
             "outputs": list(cls.outputs),
+            "version": cls.version,
             "is_trigger": cls.is_trigger,
             "secret_fields": list(cls.secret_fields),
             "timeout": cls.timeout,

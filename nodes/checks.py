@@ -3,7 +3,18 @@
 from django.core import checks
 
 from .base import NodeConfig, NodeType
+from .plugins import ENTRY_POINT_GROUP, failures
 from .registry import registry
+
+
+@checks.register()
+def check_node_packages(app_configs=None, **kwargs):
+    """A node package (`wfaib.nodes` entry point) that failed to load."""
+    return [checks.Error(f"node package {failure.name} failed to load: {failure.error}",
+                         hint=f"fix or uninstall the package that declares this "
+                              f"{ENTRY_POINT_GROUP!r} entry point",
+                         obj="nodes: plugins", id="wfaib.E009")
+            for failure in failures]
 
 
 @checks.register()
@@ -35,4 +46,6 @@ def check_node_types(app_configs=None, **kwargs):
             err("timeout must be positive", "E007")
         if cls.run is NodeType.run:
             err("must implement run()", "E008")
+        if not isinstance(cls.version, int) or isinstance(cls.version, bool) or cls.version < 1:
+            err("version must be a positive integer", "E010")
     return errors

@@ -90,7 +90,3 @@ def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonRe
 
         return page_not_found(request, exception)
     return JsonResponse(error_body("not_found", f"no such URL: {request.path}"), status=404)
-
-
-def json_500(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(error_body("server_error", "internal server error"), status=500)

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from audit.services import audit_record, json_diff
+from nodes.versions import stamp_versions
 from wfaib.errors import DomainError
 
 from .models import Credential, Workflow, WorkflowVersion
@@ -46,6 +47,7 @@ def workflow_create(
     is_active: bool = True, **options: Any,
 ) -> Workflow:
     """`options`: further Workflow fields (webhook_auth, webhook_mode, max_concurrency, ...)."""
+    definition = stamp_versions(definition)
     ensure_valid(definition)
     definition = {**definition, "name": definition.get("name") or name}
     workflow = Workflow.objects.create(
@@ -80,7 +82,7 @@ def workflow_update(
     before = _audited_fields(locked)
     definition = changes.pop("definition", None)
     if definition is not None:  # a definition shown masked comes back masked
-        definition = keep_secrets(definition, locked.definition)
+        definition = stamp_versions(keep_secrets(definition, locked.definition))
     for key, value in changes.items():
         setattr(locked, key, value)
     if definition is not None and definition != locked.definition:

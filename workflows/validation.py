@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, NodeSettings
 from nodes.registry import registry
+from nodes.versions import node_config, version_problem
 from wfaib.errors import DomainError
 
 from .graph import DEFAULT_PORT, Edge, Graph, topological_order
@@ -81,6 +82,21 @@ class _Pass:
         self.errors.append({"path": path, "message": message})
 
 
+def _validate_node_config(node: dict[str, Any], node_type: Any,
+                          at: str) -> list[DefinitionError]:
+    """The node's config against its type's schema, after upgrading it from the version it
+    was saved with (nodes.versions)."""
+    if not isinstance(node.get("config", {}), dict):
+        return [{"path": f"{at}.config", "message": "must be an object"}]
+    if not isinstance(node_type, str) or node_type not in registry:
+        return []
+    cls = registry.get(node_type)
+    problem = version_problem(cls, node)
+    if problem:
+        return [{"path": f"{at}.version", "message": problem}]
+    return validate_config(node_type, node_config(cls, node), f"{at}.config")
+
+
 def validate_definition(definition: Any) -> list[DefinitionError]:
     if not isinstance(definition, dict):
         return [{"path": "",
@@ -123,11 +139,7 @@ def _check_node(state: _Pass, i: int, node: Any) -> None:
                   f"unknown node type {node_type!r}; known: {', '.join(registry.names())}")
     elif isinstance(node_id, str):
         state.types[node_id] = node_type
-    config = node.get("config", {})
-    if not isinstance(config, dict):
-        state.err(f"{at}.config", "must be an object")
-    elif known:
-        state.errors.extend(validate_config(node_type, config, f"{at}.config"))
+    state.errors.extend(_validate_node_config(node, node_type, at))
     position = node.get("position")
     if position is not None and not (
         isinstance(position, dict)

@@ -1,18 +1,2 @@
-"""Built-in node types: one module per type; importing this package registers them all."""
-
-from . import (  # noqa: F401
-    code,
-    condition,
-    delay,
-    http,
-    llm,
-    loop,
-    merge,
-    respond,
-    schedule,
-    subworkflow,
-    switch,
-    transform,
-    wait_for_webhook,
-    webhook,
-)
+"""Built-in node types: one module per type, each registering its class with `@register`.
+Modules are found, not listed: `nodes.plugins.load_node_types` imports them all at start-up."""

@@ -8,34 +8,49 @@ time (`timeout`, default WFAIB_CODE_TIMEOUT), memory (WFAIB_CODE_MEMORY_MB) and 
 bounded; a failure names the line.
 """
 
+import ast
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from runs.engine.expressions import check_code
-from runs.engine.sandbox_process import CodeError, run_code
-
-from ..base import NodeConfig, NodeError, NodeType
+from ..base import NodeConfig, NodeType
+from ..context import NodeContext
 from ..registry import register
 
 NAMES = ("input", "nodes", "run", "trigger", "now")
+MAX_CODE_LENGTH = 200_000
+
+
+def syntax_problem(code: str) -> str | None:
+    """Why `code` is not Python ("line 3: syntax error: ..."), or None. The sandbox refuses
+    what it does not run (imports, too deep nesting) with a clear error when the node runs."""
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        return f"line {exc.lineno}: syntax error: {exc.msg}" if exc.lineno \
+            else f"syntax error: {exc.msg}"
+    except (RecursionError, MemoryError, ValueError):
+        return "syntax error: nested too deeply"
+    return None
 
 
 class CodeConfig(NodeConfig):
     code: str = Field(
         ...,
         min_length=1,
+        max_length=MAX_CODE_LENGTH,
         description="Python; set `result` (or end with an expression) to output a value.",
         json_schema_extra={"format": "code", "x-language": "python"},
     )
     timeout: float | None = Field(
-        None, gt=0, le=300, description="Seconds before the code is stopped (default: server setting)."
+        None, gt=0, le=300,
+        description="Seconds before the code is stopped (default: server setting).",
     )
 
     @field_validator("code")
     @classmethod
     def _parses(cls, value: str) -> str:
-        problem = check_code(value)
+        problem = syntax_problem(value)
         if problem:
             raise ValueError(problem)
         return value
@@ -53,10 +68,7 @@ class CodeNode(NodeType):
     timeout = 300.0
     pure = True
 
-    def run(self, ctx: Any, config: CodeConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: CodeConfig, input: Any) -> Any:  # noqa: A002
         names = {name: ctx.names.get(name) for name in NAMES}
         names["input"] = input
-        try:
-            return run_code(config.code, names, timeout=config.timeout)
-        except CodeError as exc:
-            raise NodeError(str(exc)) from None
+        return ctx.run_code(config.code, names, timeout=config.timeout)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from ..base import NodeConfig, NodeType, Outputs, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -34,6 +35,6 @@ class ConditionNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: Any, config: ConditionConfig, input: Any) -> Outputs:  # noqa: A002
+    def run(self, ctx: NodeContext, config: ConditionConfig, input: Any) -> Outputs:  # noqa: A002
         port = "true" if ctx.evaluate(config.expression) else "false"
         return Outputs({port: input})

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from ..base import NodeConfig, NodeError, NodeType, Wait, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -50,7 +51,7 @@ class DelayNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: Any, config: DelayConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: DelayConfig, input: Any) -> Any:  # noqa: A002
         now = dt.datetime.now(dt.UTC)
         try:
             when = _parse(config.until) if config.until else now + dt.timedelta(

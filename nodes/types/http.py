@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from ..base import NodeConfig, NodeError, NodeType, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -26,7 +27,8 @@ def check_url(value: str) -> str:
 
 class HttpConfig(NodeConfig):
     method: Method = "GET"
-    url: str = Field(..., description="The URL to call.", json_schema_extra=expression_field(format="uri"))
+    url: str = Field(..., description="The URL to call.",
+                     json_schema_extra=expression_field(format="uri"))
     headers: dict[str, str] = Field(default_factory=dict, json_schema_extra=expression_field())
     query: dict[str, str] = Field(default_factory=dict, json_schema_extra=expression_field())
     json_body: Any = Field(
@@ -61,7 +63,7 @@ class HttpNode(NodeType):
     Config = HttpConfig
     timeout = 60.0
 
-    def run(self, ctx: Any, config: HttpConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: HttpConfig, input: Any) -> Any:  # noqa: A002
         kwargs: dict[str, Any] = {"headers": config.headers}
         if config.query:  # httpx drops the URL's own query string when given params={}
             kwargs["params"] = config.query

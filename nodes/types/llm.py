@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from ..base import NodeConfig, NodeType, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -18,9 +19,11 @@ class LlmConfig(NodeConfig):
     temperature: float = Field(0.7, ge=0, le=2)
     max_tokens: int | None = Field(None, gt=0, le=200_000)
     base_url: str = Field(
-        "", description="An OpenAI-compatible server; empty for OpenAI.", json_schema_extra={"format": "uri"}
+        "", description="An OpenAI-compatible server; empty for OpenAI.",
+        json_schema_extra={"format": "uri"},
     )
-    api_key: str = Field("", description="Empty to use OPENAI_API_KEY.", json_schema_extra={"format": "password"})
+    api_key: str = Field("", description="Empty to use OPENAI_API_KEY.",
+                         json_schema_extra={"format": "password"})
     timeout: float = Field(120.0, gt=0, le=900)
 
 
@@ -35,7 +38,7 @@ class LlmNode(NodeType):
     secret_fields = ("api_key",)
     timeout = 180.0
 
-    def run(self, ctx: Any, config: LlmConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: LlmConfig, input: Any) -> Any:  # noqa: A002
         client = ctx.llm_client(base_url=config.base_url or None, api_key=config.api_key or None,
                                 timeout=config.timeout)
         messages = []

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from ..base import Iterate, NodeConfig, NodeError, NodeType, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -46,7 +47,7 @@ class LoopNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: Any, config: LoopConfig, input: Any) -> Iterate:  # noqa: A002
+    def run(self, ctx: NodeContext, config: LoopConfig, input: Any) -> Iterate:  # noqa: A002
         items = config.items
         if items is None:
             items = []

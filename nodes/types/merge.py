@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from ..base import NodeConfig, NodeError, NodeType
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -42,7 +43,7 @@ class MergeNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: Any, config: MergeConfig, input: dict[str, Any]) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: MergeConfig, input: dict[str, Any]) -> Any:  # noqa: A002
         if config.wait == "first":
             return next(iter(input.values()))
         if config.combine == "object":

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from ..base import NodeConfig, NodeError, NodeType, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -45,9 +46,8 @@ class RespondNode(NodeType):
     inline_only = True  # writes the run's response from the engine's thread
     timeout = 10.0
 
-    def run(self, ctx: Any, config: RespondConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: RespondConfig, input: Any) -> Any:  # noqa: A002
         if not isinstance(config.status, int):
             raise NodeError(f"status {config.status!r} is not an HTTP status")
-        ctx.service("respond")({"status": config.status, "headers": config.headers,
-                                "body": config.body})
+        ctx.respond(status=config.status, headers=config.headers, body=config.body)
         return input

@@ -20,6 +20,7 @@ from croniter import croniter
 from pydantic import Field, field_validator, model_validator
 
 from ..base import NodeConfig, NodeType
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -81,11 +82,11 @@ class ScheduleNode(NodeType):
     category = "trigger"
     description = "Starts the workflow on a cron expression or every N seconds, in a time zone."
     icon = "clock"
-    inputs: list[str] = []
+    inputs = []
     Config = ScheduleConfig
     timeout = 5.0
     pure = True
     is_trigger = True
 
-    def run(self, ctx: Any, config: ScheduleConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: ScheduleConfig, input: Any) -> Any:  # noqa: A002
         return input

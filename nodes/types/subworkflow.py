@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from ..base import NodeConfig, NodeError, NodeType, Wait, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -32,8 +33,8 @@ class SubworkflowNode(NodeType):
     inline_only = True  # may still return Wait (a waiting child); not inside a loop body
     timeout = 300.0
 
-    def run(self, ctx: Any, config: SubworkflowConfig, input: Any) -> Any:  # noqa: A002
-        outcome = ctx.service("run_subworkflow")(config.workflow, config.input)
+    def run(self, ctx: NodeContext, config: SubworkflowConfig, input: Any) -> Any:  # noqa: A002
+        outcome = ctx.run_subworkflow(config.workflow, config.input)
         status = outcome["status"]
         if status == "succeeded":
             return outcome["result"]

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from ..base import ERROR_PORT, NodeConfig, NodeType, Outputs, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 DEFAULT = "default"
@@ -64,7 +65,7 @@ class SwitchNode(NodeType):
                  and isinstance(c.get("name"), str)]
         return [*names, DEFAULT]
 
-    def run(self, ctx: Any, config: SwitchConfig, input: Any) -> Outputs:  # noqa: A002
+    def run(self, ctx: NodeContext, config: SwitchConfig, input: Any) -> Outputs:  # noqa: A002
         matched: list[str] = []
         for case in config.cases:
             if ctx.evaluate(case.expression):

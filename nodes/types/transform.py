@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from ..base import NodeConfig, NodeError, NodeType, expression_field
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -43,7 +44,7 @@ class TransformNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: Any, config: TransformConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: TransformConfig, input: Any) -> Any:  # noqa: A002
         value = input
         if config.expression:
             value = ctx.evaluate(config.expression)

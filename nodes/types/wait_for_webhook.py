@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from ..base import NodeConfig, NodeType, Wait
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -36,10 +37,10 @@ class WaitForWebhookNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: Any, config: WaitForWebhookConfig, input: Any) -> Wait:  # noqa: A002
+    def run(self, ctx: NodeContext, config: WaitForWebhookConfig, input: Any) -> Wait:  # noqa: A002
         resume_at = None
         if config.max_wait:
             resume_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=config.max_wait)
-        return Wait(resume_at=resume_at, token=ctx.service("resume_token"), output=input,
+        return Wait(resume_at=resume_at, token=ctx.resume_token(), output=input,
                     timeout_port="timeout" if config.max_wait else None,
-                    extra={"resume_url": ctx.service("resume_url")})
+                    extra={"resume_url": ctx.resume_url()})

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import Field
 
 from ..base import NodeConfig, NodeType
+from ..context import NodeContext
 from ..registry import register
 
 
@@ -19,11 +20,11 @@ class WebhookNode(NodeType):
     category = "trigger"
     description = "Starts the workflow when its URL receives a POST; passes the payload on."
     icon = "webhook"
-    inputs: list[str] = []
+    inputs = []
     Config = WebhookConfig
     timeout = 5.0
     pure = True
     is_trigger = True
 
-    def run(self, ctx: Any, config: WebhookConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: WebhookConfig, input: Any) -> Any:  # noqa: A002
         return input

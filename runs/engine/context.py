@@ -1,4 +1,9 @@
-"""What a node sees while it runs: expression evaluation, outbound HTTP, LLM clients, logging.
+"""The engine's side of the node contract (`nodes.context.NodeContext`): expression
+evaluation, outbound HTTP, LLM clients, the code sandbox, logging, and the run's services for
+nodes that reach back into the engine.
+
+    ctx = EngineContext(node_id="n", node_type="http", names={"input": ...},
+                        services=RunServices(...))   # services: the executor's, or None
 
 Nodes act only through this object, so they stay free of models and easy to test.
 """
@@ -7,20 +12,42 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from nodes.base import NodeError
+from nodes.context import Credential, SubworkflowOutcome
+from nodes.context import NodeContext as NodeContract
 
 from . import outbound
 from .expressions import ExpressionError, evaluate
+from .sandbox_process import CodeError, run_code
+
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger("wfaib.nodes")
 
 
-class NodeContext:
+@dataclass(frozen=True)
+class RunServices:
+    """What the executor hands to a node that reaches back into the run (inline_only or
+    suspends). `credential` stays None until credentials are wired into runs."""
+
+    respond: Callable[[dict[str, Any]], bool]
+    run_subworkflow: Callable[[int, Any], SubworkflowOutcome]
+    resume_token: str
+    resume_url: str
+    depth: int = 0
+    credential: Callable[[int | str], Credential] | None = None
+
+
+class EngineContext:
+    """Implements `nodes.context.NodeContext` for a node running inside a run (or alone)."""
+
     def __init__(
         self,
         *,
@@ -30,38 +57,50 @@ class NodeContext:
         run_id: int | None = None,
         attempt: int = 1,
         expression_timeout: float = 2.0,
-        services: Mapping[str, Any] | None = None,
+        services: RunServices | None = None,
         scope: str = "",
     ):
         self.node_id = node_id
         self.node_type = node_type
-        self.names = names
+        self._names = names
         self.run_id = run_id
         self.attempt = attempt
         self.expression_timeout = expression_timeout
-        # Engine-provided callables for nodes that reach back into the engine (sub-workflows,
-        # resume URLs); absent when a node is run on its own.
-        self.services = dict(services or {})
+        # Absent when a node is run on its own or does not declare that it reaches back.
+        self.services = services
         self.scope = scope  # "" at the top level, "loop1[3]" inside a loop iteration
 
-    def service(self, name: str) -> Any:
-        """An engine service (respond, run_subworkflow, resume_token, ...) or a clear error."""
-        if name not in self.services:
-            raise NodeError(f"this node needs the engine's {name!r} service, which is not "
-                            f"available here (is it running outside a run?)")
-        return self.services[name]
+    @property
+    def names(self) -> Mapping[str, Any]:
+        return self._names
 
     @property
     def input(self) -> Any:
-        return self.names.get("input")
+        return self._names.get("input")
 
+    def _services(self, what: str) -> RunServices:
+        if self.services is None:
+            raise NodeError(f"this node needs the engine's {what}, which is not available "
+                            f"here (is it running outside a run, or does its type not declare "
+                            f"inline_only?)")
+        return self.services
+
+    # -- evaluation and code ---------------------------------------------------------------
     def evaluate(self, expression: str, extra: Mapping[str, Any] | None = None) -> Any:
-        names = {**self.names, **extra} if extra else self.names
+        names = {**self._names, **extra} if extra else self._names
         try:
             return evaluate(expression, names, timeout=self.expression_timeout)
         except ExpressionError as exc:
             raise NodeError(str(exc)) from None
 
+    def run_code(self, code: str, names: Mapping[str, Any], *,
+                 timeout: float | None = None) -> Any:
+        try:
+            return run_code(code, dict(names), timeout=timeout)
+        except CodeError as exc:
+            raise NodeError(str(exc)) from None
+
+    # -- the outside world -----------------------------------------------------------------
     def http_request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             return outbound.request(method, url, **kwargs)
@@ -70,8 +109,9 @@ class NodeContext:
         except httpx.HTTPError as exc:
             raise NodeError(f"{method} {url} failed: {exc}") from None
 
-    def llm_client(self, *, base_url: str | None, api_key: str | None, timeout: float):
-        import openai
+    def llm_client(self, *, base_url: str | None, api_key: str | None,
+                   timeout: float) -> openai.OpenAI:
+        import openai  # noqa: PLC0415 - heavy; loaded by the first LLM node, not at start-up
 
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
@@ -87,5 +127,33 @@ class NodeContext:
             http_client=outbound.llm_http_client(timeout),
         )
 
+    def credential(self, credential_id: int | str) -> Credential:
+        services = self.services
+        if services is None or services.credential is None:
+            raise NodeError(f"credential {credential_id!r}: credentials are not available to "
+                            f"nodes yet; put the secret in the node's config")
+        return services.credential(credential_id)
+
+    # -- the run ---------------------------------------------------------------------------
+    def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:
+        return self._services("respond service").respond(
+            {"status": status, "headers": dict(headers), "body": body})
+
+    def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:  # noqa: A002
+        return self._services("sub-workflow service").run_subworkflow(workflow_id, input)
+
+    def resume_token(self) -> str:
+        return self._services("resume token").resume_token
+
+    def resume_url(self) -> str:
+        return self._services("resume URL").resume_url
+
     def log(self, message: str, *args: Any) -> None:
         logger.info("[run %s node %s] " + message, self.run_id, self.node_id, *args)
+
+
+# The name this class had before the contract moved to `nodes.context`.
+NodeContext = EngineContext
+
+if TYPE_CHECKING:  # mypy: the engine's context fulfils the node contract
+    _fulfils: NodeContract = EngineContext(node_id="", node_type="", names={})

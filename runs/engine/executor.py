@@ -46,13 +46,15 @@ from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, Outputs, Wait
+from nodes.context import SubworkflowOutcome
 from nodes.registry import registry
+from nodes.versions import node_config
 from wfaib.conf import wfaib_settings
 from workflows.graph import DEFAULT_PORT, Graph
 
 from ..models import Run, RunLog
-from .context import NodeContext
-from .expressions import ExpressionError, ReadOnlyDict, evaluate, render_value
+from .context import NodeContext, RunServices
+from .expressions import ExpressionError, ReadOnlyDict, evaluate, render_value, safe_str
 from .policies import call_with_timeout, retry_delay
 from .resume_tokens import resume_token, resume_url
 
@@ -197,7 +199,7 @@ def is_truncated(value: Any) -> bool:
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, (set, frozenset, tuple)):
         return list(obj)
-    return str(obj)
+    return safe_str(obj)  # a function's text without its heap address
 
 
 def _ms(seconds: float) -> int:
@@ -255,7 +257,7 @@ class RunExecution:
             # Earlier nodes can hand out a wait-for-webhook node's URL before it runs.
             "resume_urls": {
                 nid: resume_url(resume_token(run.pk, nid))
-                for nid, cls in self.types.items() if getattr(cls, "external_resume", False)
+                for nid, cls in self.types.items() if cls.external_resume
             },
         }
 
@@ -456,7 +458,7 @@ class RunExecution:
                  attempt: int) -> Wait | tuple[dict[str, Any], bool]:
         """One attempt: render the config, call run() (under the timeout), run a loop body.
         Returns a Wait, or (outputs by port, whether the node returned a plain value)."""
-        config = self._prepare_config(cls, node.get("config") or {}, names)
+        config = self._prepare_config(cls, node_config(cls, node), names)
         services = (self._services(frame, node_id)
                     if cls.inline_only or cls.suspends else None)
         ctx = NodeContext(node_id=node_id, node_type=node["type"], names=names,
@@ -546,16 +548,12 @@ class RunExecution:
             if not frame.threaded:
                 self._check_cancel(force=True)
 
-    # -- engine services for nodes (ctx.services) ------------------------------------------
-    def _services(self, frame: Frame, node_id: str) -> dict[str, Any]:
+    # -- engine services for nodes (ctx.respond, ...) ------------------------------------------
+    def _services(self, frame: Frame, node_id: str) -> RunServices:
         token = resume_token(self.run.pk, node_id)
-        return {
-            "respond": self._respond,
-            "run_subworkflow": self._run_subworkflow,
-            "resume_token": token,
-            "resume_url": resume_url(token),
-            "depth": self.run.depth,
-        }
+        return RunServices(respond=self._respond, run_subworkflow=self._run_subworkflow,
+                           resume_token=token, resume_url=resume_url(token),
+                           depth=self.run.depth)
 
     def _respond(self, response: dict[str, Any]) -> bool:
         """Store the webhook answer now, so a waiting synchronous caller can answer before the
@@ -563,7 +561,7 @@ class RunExecution:
         return bool(Run.objects.filter(pk=self.run.pk, response__isnull=True)
                     .update(response=jsonable(response)))
 
-    def _run_subworkflow(self, workflow_id: int, input_value: Any) -> dict[str, Any]:
+    def _run_subworkflow(self, workflow_id: int, input_value: Any) -> SubworkflowOutcome:
         """Run another workflow of the same owner inline, in this thread; return its outcome:
         {"run_id", "status", "result", "error", "error_node_id"}."""
         from workflows.models import Workflow
@@ -584,9 +582,9 @@ class RunExecution:
         if status is None and child.status == Run.Status.QUEUED:
             raise NodeError(f"sub-workflow run {child.pk} could not start (its workflow's "
                             f"concurrency limit is reached)", output={"run_id": child.pk})
-        return {"run_id": child.pk, "status": child.status, "result": child.result,
-                "error": child.error, "error_node_id": child.error_node_id,
-                "workflow": workflow.name}
+        return SubworkflowOutcome(run_id=child.pk, status=child.status, result=child.result,
+                                  error=child.error, error_node_id=child.error_node_id,
+                                  workflow=workflow.name)
 
     # -- loops -----------------------------------------------------------------------------
     def _run_loop(self, frame: Frame, loop_id: str, plan: Iterate,

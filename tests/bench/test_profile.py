@@ -6,7 +6,7 @@ STACKS = [
     ("WSGIHandler.__call__ (django/core/handlers/wsgi.py:124);"
      "post (runs/webhooks/views.py:200);wait_for_run (runs/dispatch.py:120);sleep (time)", 40),
     ("_worker (concurrent/futures/thread.py:90);execute_run (runs/engine/executor.py:720);"
-     "evaluate (runs/engine/expressions.py:170);run (asteval/asteval.py:288)", 25),
+     "evaluate (runs/engine/expressions/evaluation.py:100);run (asteval/asteval.py:288)", 25),
     ("_worker (concurrent/futures/thread.py:90);execute_run (runs/engine/executor.py:720);"
      "_flush (runs/engine/executor.py:620);execute (django/db/backends/sqlite3/base.py:359)", 30),
     ("WSGIHandler.__call__ (django/core/handlers/wsgi.py:124);"

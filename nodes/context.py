@@ -1,0 +1,104 @@
+"""The node contract's other half: what a node may ask of the engine while it runs.
+
+A node's `run(ctx, config, input)` receives an object satisfying `NodeContext`; the engine
+implements it (`runs.engine.context.EngineContext`), and a test may hand in its own. Nodes act
+only through it: they import no models and no engine modules.
+
+    def run(self, ctx: NodeContext, config: MyConfig, input: Any) -> Any:
+        response = ctx.http_request("GET", config.url, timeout=10)
+        return ctx.evaluate("input.total * 2", {"input": response.json()})
+
+Methods that reach back into the run (respond, run_subworkflow, resume_token, resume_url)
+are only available to node types that declare `inline_only` (or `suspends`); elsewhere they
+raise `NodeError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+
+if TYPE_CHECKING:
+    import httpx
+    import openai
+
+
+class SubworkflowOutcome(TypedDict):
+    """How a child run ended, as `NodeContext.run_subworkflow` reports it."""
+
+    run_id: int
+    workflow: str
+    status: str  # "succeeded", "failed", "cancelled", "waiting"
+    result: Any
+    error: str | None
+    error_node_id: str | None
+
+
+class Credential(TypedDict):
+    """A stored secret as a node receives it."""
+
+    id: int
+    name: str
+    kind: str
+    data: dict[str, Any]
+
+
+class NodeContext(Protocol):
+    """What a running node sees. Attributes describe where it runs; methods are services."""
+
+    node_id: str
+    node_type: str
+    run_id: int | None
+    attempt: int  # 1 for the first attempt, 2 for the first retry, ...
+    scope: str  # "" at the top level, "loop1[3]" inside a loop iteration
+
+    @property
+    def names(self) -> Mapping[str, Any]:
+        """The expression names: input, trigger, nodes, run, now."""
+        ...
+
+    @property
+    def input(self) -> Any: ...
+
+    def evaluate(self, expression: str, extra: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate an expression in the sandbox (with `extra` names); NodeError on failure."""
+        ...
+
+    def http_request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """An outbound HTTP call through the address guard (httpx keyword arguments)."""
+        ...
+
+    def llm_client(self, *, base_url: str | None, api_key: str | None,
+                   timeout: float) -> openai.OpenAI:
+        """An OpenAI-compatible client whose transport goes through the address guard."""
+        ...
+
+    def run_code(self, code: str, names: Mapping[str, Any], *,
+                 timeout: float | None = None) -> Any:
+        """Run multi-line sandboxed Python in a worker process; its `result`, or NodeError."""
+        ...
+
+    def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:
+        """Set the HTTP answer of the webhook call that started the run (the first respond
+        of a run wins; returns whether this one was stored)."""
+        ...
+
+    def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:  # noqa: A002
+        """Run another workflow of the same owner now, in this thread, and report how it
+        ended."""
+        ...
+
+    def resume_token(self) -> str:
+        """The token that resumes this node's wait (POST /api/resume/<token>)."""
+        ...
+
+    def resume_url(self) -> str:
+        """The full URL that resumes this node's wait."""
+        ...
+
+    def credential(self, credential_id: int | str) -> Credential:
+        """A stored credential of the workflow's owner, by id or name; NodeError when there
+        is none (or, until the integration work lands, always: not available yet)."""
+        ...
+
+    def log(self, message: str, *args: Any) -> None: ...
