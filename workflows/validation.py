@@ -27,9 +27,14 @@ class DefinitionError(TypedDict):
     message: str
 
 
+def error_text(error: DefinitionError) -> str:
+    """`path: message`, or the message alone for the definition as a whole (path "")."""
+    return f"{error['path']}: {error['message']}" if error["path"] else error["message"]
+
+
 class InvalidDefinition(Exception):
     def __init__(self, errors: list[DefinitionError]):
-        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
+        super().__init__("; ".join(error_text(e) for e in errors))
         self.errors = errors
 
 
@@ -91,7 +96,8 @@ def validate_definition(definition: Any) -> list[DefinitionError]:
         else:
             ids[node_id] = i
         if not isinstance(node_type, str) or node_type not in registry:
-            err(f"{at}.type", f"unknown node type {node_type!r}; known: {', '.join(registry.names())}")
+            err(f"{at}.type",
+                f"unknown node type {node_type!r}; known: {', '.join(registry.names())}")
         elif isinstance(node_id, str):
             types[node_id] = node_type
         config = node.get("config", {})

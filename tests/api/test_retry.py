@@ -94,3 +94,21 @@ def test_bulk_retry_reports_retried_and_skipped(client_for):
     assert set(skipped) == {ok.pk, foreign.pk}
     assert f"no run {foreign.pk}" == skipped[foreign.pk]
     assert Run.objects.filter(retry_of=foreign).count() == 0
+
+
+def test_retry_of_a_cancelled_run_from_failed_is_409_naming_mode_from_start(client_for):
+    from runs.services import run_cancel, run_start
+
+    owner = UserFactory()
+    run = run_start(workflow=make_workflow(owner=owner, definition=simple_definition(
+        {"id": "pause", "type": "delay", "config": {"seconds": 3600}})), input={})
+    run_cancel(run=run)
+    client = client_for(owner)
+    answer = client.post(f"/api/runs/{run.pk}/retry", {}, format="json")
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "retry_not_allowed"
+    assert '"mode": "from_start"' in answer.json()["message"]
+    # ... and doing what it says works.
+    again = client.post(f"/api/runs/{run.pk}/retry", {"mode": "from_start"}, format="json")
+    assert again.status_code == 202, again.content
+    client.post(f"/api/runs/{again.json()['id']}/cancel")
