@@ -349,4 +349,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    # Django's own "django" logger has a console handler under DEBUG and also propagates to
+    # the root one: every line twice. Here it only propagates.
+    "loggers": {"django": {"handlers": [], "propagate": True,
+                           "level": "INFO" if DEBUG else env.str("LOG_LEVEL", default="WARNING")}},
 }
