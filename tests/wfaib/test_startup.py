@@ -2,7 +2,6 @@
 database being used during app initialization, the scheduler loop started after set-up."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -13,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from runs.apps import start_when_ready
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_the_scheduler_starts_only_once_the_app_registry_is_ready():
