@@ -94,3 +94,19 @@ def test_patch_with_an_unknown_field_changes_nothing(api, user):
     workflow.refresh_from_db()
     assert workflow.is_active
     assert workflow.version == 1
+
+
+def test_the_readme_create_example_works_as_written(api):
+    import json
+    import re
+
+    from django.conf import settings
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    body = re.search(r"api/workflows -H .*?-d '(\{.*?\n  \})'", readme, re.DOTALL)
+    assert body, "the README's complete create request is missing"
+    created = api.post("/api/workflows", json.loads(body.group(1)), format="json")
+    assert created.status_code == 201, created.json()
+    who = re.search(r"-d '(\{\"who\".*?\})'", readme).group(1)
+    answer = api.post(f"/api/webhook/{created.json()['id']}", json.loads(who), format="json")
+    assert answer.json()["result"] == "hi Ada"
