@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpResponseRedirect
@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.services import audit_record
 
 from .mfa import mfa_remove, user_has_mfa
+from .lockout import lockout_reset
 from .models import User
 
 # django-otp's device admins show the TOTP keys and recovery codes: 2FA is managed by each user
@@ -62,6 +63,15 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
+    actions = ["unlock_logins"]
+
+    @admin.action(description="Unlock logins (clear failed attempts)",
+                  permissions=["change"])
+    def unlock_logins(self, request, queryset):
+        removed = sum(lockout_reset(user=user, actor=request.user) for user in queryset)
+        self.message_user(request, f"Cleared {removed} failed login(s) for "
+                          f"{queryset.count()} user(s); they can sign in again.",
+                          messages.SUCCESS)
 
     # The audit trail: which fields changed (names only; no password ever), by whom.
     def save_model(self, request, obj, form, change):

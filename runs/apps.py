@@ -1,4 +1,22 @@
-from django.apps import AppConfig
+import os
+import sys
+import threading
+from collections.abc import Callable
+
+from django.apps import AppConfig, apps
+
+
+def start_when_ready(start: Callable[[], object], ready: threading.Event | None = None) -> None:
+    """Call `start` in a thread once the app registry is fully populated: `ready()` runs while
+    it is not, and a loop that queried the database then would do so during app
+    initialization (Django warns)."""
+    ready = ready if ready is not None else apps.ready_event
+
+    def wait_then_start() -> None:
+        ready.wait()
+        start()
+
+    threading.Thread(target=wait_then_start, name="wfaib-scheduler-start", daemon=True).start()
 
 
 class RunsConfig(AppConfig):
@@ -9,12 +27,9 @@ class RunsConfig(AppConfig):
         # `manage.py runserver` runs the embedded scheduler loop (watchdog, waits, schedules) in
         # its serving process (with autoreload, the child); WSGI/ASGI servers start it from
         # wfaib/wsgi.py and asgi.py. Other commands (migrate, run_workflow, tests) never do.
-        import os
-        import sys
-
         if len(sys.argv) > 1 and sys.argv[1] == "runserver" and (
             os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv
         ):
-            from .scheduler import start_embedded
+            from .scheduler import start_embedded  # imports models: only once they are loaded
 
-            start_embedded()
+            start_when_ready(start_embedded)

@@ -67,16 +67,25 @@ def run_start(
     return run
 
 
+class RunFinished(ValueError):
+    """The run had already finished: there is nothing to cancel."""
+
+
 def run_cancel(*, run: Run) -> Run:
-    """Cancel a queued or waiting run at once; ask a running one to stop before its next node."""
+    """Cancel a queued or waiting run at once; ask a running one to stop before its next node.
+    Raises RunFinished when the run had already finished (nothing changes then)."""
     from django.utils import timezone
 
-    Run.objects.filter(
+    changed = Run.objects.filter(
         pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.WAITING]
     ).update(status=Run.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
              error="cancelled by request")
-    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(cancel_requested=True)
+    changed += Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+        cancel_requested=True)
     run.refresh_from_db()
+    if not changed:
+        raise RunFinished(f"run {run.pk} has already finished ({run.status}); there is nothing "
+                          "to cancel")
     audit_record(action="run.cancel", obj=run, object_repr=f"run #{run.pk}",
                  extra={"status": run.status, "workflow": run.workflow_id})
     return run
@@ -128,8 +137,8 @@ def run_retry(
             raise RetryNotAllowed("a retry with edited input runs from the start "
                                   "(mode from_start)")
         if run.status != Run.Status.FAILED or not run.error_node_id:
-            raise RetryNotAllowed(f"run {run.pk} has no failed node to retry from; "
-                                  f"retry it from the start")
+            raise RetryNotAllowed(f"run {run.pk} has no failed node to retry from; retry it "
+                                  'from the start: send {"mode": "from_start"}')
     workflow = run.workflow
     pinned = run.version if version == "pinned" else current_version(workflow)
     with transaction.atomic():

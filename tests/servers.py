@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -10,6 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Handler = Callable[["Request"], tuple[int, dict[str, str], bytes]]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (now): for a server a test starts, or one it needs
+    to be down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class Request:
@@ -101,8 +110,8 @@ def openai_compatible(server: LoopbackServer, *, api_key: str = "sk-test") -> No
 
     def completions(req: Request) -> tuple[int, dict[str, str], bytes]:
         if req.headers.get("Authorization") != f"Bearer {api_key}":
-            error = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
-                               "code": "invalid_api_key"}}
+            error = {"error": {"message": "Incorrect API key provided",
+                               "type": "invalid_request_error", "code": "invalid_api_key"}}
             return 401, {"Content-Type": "application/json"}, json.dumps(error).encode()
         body = req.json()
         messages = body["messages"]

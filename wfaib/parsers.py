@@ -2,6 +2,7 @@
 
     413 {"code": "body_too_large", "message": "the request body is larger than 2097152 bytes"}
     400 {"code": "json_too_deep", "message": "JSON nested deeper than 64 levels at input.a[0]"}
+    400 {"code": "invalid_json", "message": "the body is not valid JSON: ..."}
 
 Limits: WFAIB_API_MAX_BODY (bytes) and WFAIB_JSON_MAX_DEPTH. The body is read at most one byte
 past the limit, so an oversized body is never held in memory whole; the depth is checked after
@@ -88,7 +89,9 @@ class LimitedJSONParser(JSONParser):
         except RecursionError:
             raise JsonTooDeep(f"JSON nested deeper than {max_depth()} levels") from None
         except ValueError as exc:
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+            # The same code as the webhook and resume doors: one name for one mistake.
+            raise exceptions.ParseError(f"the body is not valid JSON: {exc}",
+                                        code="invalid_json") from None
         check_depth(data, max_depth())
         return data
 

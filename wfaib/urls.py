@@ -6,11 +6,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from runs.webhooks.views import WebhookView
 
 from .health import health
+from .schema_view import SchemaView
 
 handler404 = "wfaib.exceptions.json_404"
 
@@ -21,7 +22,7 @@ api = [
     path("", include("runs.api.urls")),
     path("webhook/<int:workflow_id>", WebhookView.as_view(), name="webhook"),
     path("resume/", include("runs.resume")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script, so the CSP holds.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
 ]

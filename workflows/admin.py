@@ -22,7 +22,7 @@ from . import admin_views
 from .models import Workflow, WorkflowVersion
 from .secrets import keep_secrets, mask_definition
 from .services import workflow_create, workflow_delete, workflow_update
-from .validation import validate_definition
+from .validation import error_text, validate_definition
 
 
 class WorkflowForm(forms.ModelForm):
@@ -43,7 +43,7 @@ class WorkflowForm(forms.ModelForm):
             definition = keep_secrets(definition, self.instance.definition)
         errors = validate_definition(definition)
         if errors:
-            raise ValidationError([f"{e['path']}: {e['message']}" for e in errors])
+            raise ValidationError([error_text(e) for e in errors])
         return definition
 
 

@@ -31,11 +31,16 @@ class DefinitionError(TypedDict):
     message: str
 
 
+def error_text(error: DefinitionError) -> str:
+    """`path: message`, or the message alone for the definition as a whole (path "")."""
+    return f"{error['path']}: {error['message']}" if error["path"] else error["message"]
+
+
 class InvalidDefinition(DomainError):
     code = "invalid_definition"
 
     def __init__(self, errors: list[DefinitionError]):
-        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
+        super().__init__("; ".join(error_text(e) for e in errors))
         self.errors = errors
 
     @property

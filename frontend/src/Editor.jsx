@@ -70,6 +70,9 @@ function EditorInner({ config }) {
   const [run, setRun] = useState(null)
   const [showHistory, setShowHistory] = useState(false)
   const [templates] = useState(config.templates || [])
+  // 'loading' until a workflow is loaded, 'fitting' while the view is being fitted to it,
+  // 'ready' after: shown as data-view on the canvas so tests (and tools) wait for the state.
+  const [viewState, setViewState] = useState(config.workflowId ? 'loading' : 'ready')
 
   // Current values for callbacks registered once (keyboard, clipboard).
   const state = useRef({})
@@ -103,6 +106,14 @@ function EditorInner({ config }) {
   const redo = useCallback(() => restore('redo', 'undo'), [restore])
 
   // ---- loading -------------------------------------------------------------------------
+  const fitLater = useCallback(() => {
+    setViewState('fitting')
+    setTimeout(() => {
+      Promise.resolve(flow.fitView({ padding: 0.2, maxZoom: 1.2 }))
+        .finally(() => setViewState('ready'))
+    }, 50)
+  }, [flow])
+
   const applyDefinition = useCallback((definition, layoutIfNeeded = true) => {
     const loaded = fromDefinition(definition)
     const laid = loaded.missingPositions && layoutIfNeeded ? autoLayout(loaded.nodes, loaded.edges) : loaded.nodes
@@ -110,8 +121,8 @@ function EditorInner({ config }) {
     setEdges(loaded.edges)
     setExtra(loaded.extra)
     history.current = { undo: [], redo: [], coalesce: null }
-    setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.2 }), 50)
-  }, [flow])
+    fitLater()
+  }, [fitLater])
 
   const load = useCallback(async (id) => {
     const wf = await api.getWorkflow(id)
@@ -271,8 +282,8 @@ function EditorInner({ config }) {
     snapshot()
     setNodes((ns) => autoLayout(ns, state.current.edges))
     setDirty(true)
-    setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1.2 }), 50)
-  }, [flow, snapshot])
+    fitLater()
+  }, [fitLater, snapshot])
 
   // ---- saving --------------------------------------------------------------------------
   const save = useCallback(async () => {
@@ -563,7 +574,7 @@ function EditorInner({ config }) {
 
       <div className="wf-body">
         <Palette types={types} onAdd={(t) => addNode(t)} />
-        <div className="wf-canvas" ref={wrapper} onDrop={onDrop} onDragOver={onDragOver} data-testid="canvas">
+        <div className="wf-canvas" ref={wrapper} onDrop={onDrop} onDragOver={onDragOver} data-testid="canvas" data-view={viewState}>
           <ReactFlow
             nodes={displayNodes} edges={edges} nodeTypes={NODE_TYPES}
             onNodesChange={onNodesChange} onEdgesChange={onEdgesChange}

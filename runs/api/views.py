@@ -7,17 +7,24 @@ POST queues a run of *workflow* `id` (same as `POST /api/workflows/{id}/runs`).
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from wfaib.exceptions import error_body
+from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.api.scoping import workflows_visible_to
 
 from ..models import Run
-from ..services import RetryNotAllowed, run_cancel, run_retry, run_retry_bulk, run_start
+from ..services import (
+    RetryNotAllowed,
+    RunFinished,
+    run_cancel,
+    run_retry,
+    run_retry_bulk,
+    run_start,
+)
 from .serializers import (
     RunBulkRetryResultSerializer,
     RunBulkRetrySerializer,
@@ -85,14 +92,21 @@ class RunViewSet(viewsets.GenericViewSet):
         """One run with its node-by-node logs."""
         return Response(run_payload(self.get_object(), request))
 
-    @extend_schema(request=None, responses=RunSerializer)
+    @extend_schema(request=None, responses={200: RunSerializer, 409: OpenApiResponse(
+        ErrorSerializer, description="run_finished: the run had already finished")})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        """Cancel a queued or waiting run now; a running one stops before its next node."""
-        run = run_cancel(run=self.get_object())
+        """Cancel a queued or waiting run now; a running one stops before its next node.
+        409 run_finished when it had already finished."""
+        try:
+            run = run_cancel(run=self.get_object())
+        except RunFinished as exc:
+            return Response(error_body("run_finished", str(exc)), status=status.HTTP_409_CONFLICT)
         return Response(run_payload(run, request))
 
-    @extend_schema(request=RunRetrySerializer, responses={202: RunSerializer})
+    @extend_schema(request=RunRetrySerializer, responses={202: RunSerializer, 409: OpenApiResponse(
+        ErrorSerializer, description="retry_not_allowed: the message says why and what to send "
+                                     'instead (e.g. {"mode": "from_start"})')})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
         """Retry a failed or cancelled run as a new run: from the failed node (earlier nodes'
@@ -113,7 +127,8 @@ class RunViewSet(viewsets.GenericViewSet):
         response["Location"] = run_payload(new, request, with_logs=False)["url"]
         return response
 
-    @extend_schema(request=RunBulkRetrySerializer, responses=RunBulkRetryResultSerializer)
+    @extend_schema(request=RunBulkRetrySerializer, responses=RunBulkRetryResultSerializer,
+                   operation_id="runs_bulk_retry")
     def bulk_retry(self, request: Request) -> Response:
         """Retry many runs; each that cannot be retried (or is not yours) is reported in
         `skipped` with the reason."""

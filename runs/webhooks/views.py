@@ -11,6 +11,7 @@ Checks, cheapest first, each answering the API's JSON error shape:
         invalid_timestamp / timestamp_out_of_window        per the workflow's webhook_auth
     415 unsupported_media_type  a body that is not JSON (application/json or */*+json)
     400 invalid_json / invalid_parameter
+An empty body starts the run with `{}` as its input.
 
 Then the run is created (committed before any 2xx) and answered:
     sync  (default, or ?wait=true): waits up to WFAIB_WEBHOOK_SYNC_TIMEOUT seconds;
@@ -250,7 +251,7 @@ class WebhookView(APIView):
             except orjson.JSONDecodeError as exc:
                 return _error(400, "invalid_json", f"the body is not valid JSON: {exc}")
         else:
-            payload = None
+            payload = {}  # an empty body: an empty object, so `input.x` reads as missing
 
         key = key or request.headers.get("webhook-id", "") or \
             request.headers.get("Idempotency-Key", "")

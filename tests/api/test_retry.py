@@ -28,7 +28,8 @@ def test_retry_from_failed_node_reuses_earlier_outputs(client_for, api_server):
     owner = UserFactory()
     wf = flaky_workflow(owner, api_server)
     failed = run_now(wf, input={"ok": 0})
-    assert failed.status == Run.Status.FAILED and api_server.count("/count") == 1
+    assert failed.status == Run.Status.FAILED
+    assert api_server.count("/count") == 1
     answer = client_for(owner).post(f"/api/runs/{failed.pk}/retry", {}, format="json")
     assert answer.status_code == 202, answer.content
     new = Run.objects.get(pk=answer.json()["id"])
@@ -57,7 +58,8 @@ def test_retry_of_a_succeeded_run_is_a_409_with_reason(client_for):
     ok = run_now(make_workflow(owner=owner))
     answer = client_for(owner).post(f"/api/runs/{ok.pk}/retry", {}, format="json")
     assert answer.status_code == 409
-    assert answer.json()["code"] == "retry_not_allowed" and "succeeded" in answer.json()["message"]
+    assert answer.json()["code"] == "retry_not_allowed"
+    assert "succeeded" in answer.json()["message"]
 
 
 def test_retry_bad_mode_is_a_400_naming_the_field(client_for):
@@ -66,7 +68,8 @@ def test_retry_bad_mode_is_a_400_naming_the_field(client_for):
         {"id": "x", "type": "transform", "config": {"expression": "1/0"}})))
     answer = client_for(owner).post(f"/api/runs/{run.pk}/retry", {"mode": "sideways"},
                                     format="json")
-    assert answer.status_code == 400 and "mode" in answer.content.decode()
+    assert answer.status_code == 400
+    assert "mode" in answer.content.decode()
 
 
 def test_retry_of_another_users_run_is_404(client_for):
@@ -94,3 +97,21 @@ def test_bulk_retry_reports_retried_and_skipped(client_for):
     assert set(skipped) == {ok.pk, foreign.pk}
     assert f"no run {foreign.pk}" == skipped[foreign.pk]
     assert Run.objects.filter(retry_of=foreign).count() == 0
+
+
+def test_retry_of_a_cancelled_run_from_failed_is_409_naming_mode_from_start(client_for):
+    from runs.services import run_cancel, run_start
+
+    owner = UserFactory()
+    run = run_start(workflow=make_workflow(owner=owner, definition=simple_definition(
+        {"id": "pause", "type": "delay", "config": {"seconds": 3600}})), input={})
+    run_cancel(run=run)
+    client = client_for(owner)
+    answer = client.post(f"/api/runs/{run.pk}/retry", {}, format="json")
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "retry_not_allowed"
+    assert '"mode": "from_start"' in answer.json()["message"]
+    # ... and doing what it says works.
+    again = client.post(f"/api/runs/{run.pk}/retry", {"mode": "from_start"}, format="json")
+    assert again.status_code == 202, again.content
+    client.post(f"/api/runs/{again.json()['id']}/cancel")

@@ -130,11 +130,23 @@ def test_cancel_a_queued_run(api, workflow):
     assert Run.objects.get(pk=run["id"]).status == Run.Status.CANCELLED
 
 
-def test_cancel_a_finished_run_leaves_it(api, workflow):
+def test_cancel_a_finished_run_is_409_run_finished_and_leaves_it(api, workflow):
     run = run_now(workflow, 1)
     response = api.post(f"/api/runs/{run.pk}/cancel")
-    assert response.status_code == 200
-    assert response.json()["status"] == "succeeded"
+    assert response.status_code == 409
+    assert response.json()["code"] == "run_finished"
+    assert "succeeded" in response.json()["message"]
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED
+    assert not run.cancel_requested
+
+
+def test_cancel_twice_is_409_the_second_time(api, workflow):
+    run = api.post(f"/api/workflows/{workflow.pk}/runs", {}, format="json").json()
+    assert api.post(f"/api/runs/{run['id']}/cancel").status_code == 200
+    again = api.post(f"/api/runs/{run['id']}/cancel")
+    assert again.status_code == 409
+    assert again.json()["code"] == "run_finished"
 
 
 def test_unknown_run_is_404(api):

@@ -166,10 +166,19 @@ def test_async_answers_202_at_once_with_the_recorded_run(client, greeter, query,
 
 
 @pytest.mark.django_db
-def test_empty_body_starts_a_run_with_null_input(client, greeter):
+def test_empty_body_starts_a_run_with_an_empty_object_as_input(client, greeter):
     response = post(client, greeter, body=b"", query="?wait=false", content_type="")
     assert response.status_code == 202
-    assert Run.objects.get(pk=response.json()["run"]).input is None
+    assert Run.objects.get(pk=response.json()["run"]).input == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_empty_body_reads_as_missing_keys_in_expressions(client, user):
+    workflow = make_workflow(owner=user, definition=simple_definition(
+        transform("greet", "'Hello ' + input.get('name', 'world')")))
+    response = post(client, workflow, body=b"", content_type="")
+    assert response.status_code == 200, response.content
+    assert response.json()["result"] == "Hello world"
 
 
 @pytest.mark.django_db

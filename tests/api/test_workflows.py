@@ -62,7 +62,7 @@ def test_non_json_body_is_415_and_malformed_json_400(api):
     assert response.json()["code"] == "unsupported_media_type"
     response = api.post("/api/workflows", "{bad", content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["code"] == "parse_error"
+    assert response.json()["code"] == "invalid_json"
 
 
 def test_list_and_retrieve(api):

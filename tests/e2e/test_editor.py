@@ -38,7 +38,15 @@ def connect(page, source: str, target: str, port: str = "main") -> None:
     page.mouse.up()
 
 
+def view_ready(page) -> None:
+    """Wait until the editor has loaded its workflow and fitted the view to it: a node
+    clicked before then can move under the pointer (the fit runs just after the nodes
+    appear), and the click selects nothing."""
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-view", "ready")
+
+
 def select_node(page, node_id: str) -> None:
+    view_ready(page)
     page.locator(f'[data-testid="node-{node_id}"] .wf-node-id').click()
     expect(page.locator("#node-id")).to_have_value(node_id)
 

@@ -150,7 +150,7 @@ def test_invalid_json_and_wrong_types_are_400_with_json(user):
     api = client_with_token(user)
     broken = api.post("/api/workflows", "{not json", content_type="application/json")
     assert broken.status_code == 400
-    assert broken.json()["code"] == "parse_error"
+    assert broken.json()["code"] == "invalid_json"
     nan = api.post("/api/workflows", '{"name": NaN}', content_type="application/json")
     assert nan.status_code == 400
     wrong = api.post("/api/workflows", {"name": ["a"], "max_concurrency": "many"}, format="json")

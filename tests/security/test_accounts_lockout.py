@@ -1,5 +1,7 @@
 """Login lockout (django-axes, accounts/lockout.py) on the API login and the admin login."""
 
+import io
+
 import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -98,3 +100,46 @@ def test_passwords_are_hashed_with_argon2_and_validated(db, settings):
     for weak in ["12345678", "password", "short"]:
         with pytest.raises(ValidationError):
             validate_password(weak)
+
+
+def lock_out(client, user):
+    for _ in range(LIMIT):
+        api_login(client, user.email, "wrong")
+    return api_login(client, user.email, PASSWORD)
+
+
+def test_the_429_says_when_the_lockout_ends_and_how_out(user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    before = timezone.now()
+    refused = lock_out(APIClient(), user)
+    body = refused.json()
+    until = dt.datetime.fromisoformat(body["locked_until"])
+    assert before + dt.timedelta(minutes=15) <= until <= timezone.now() + dt.timedelta(minutes=15)
+    assert f"after {until:%H:%M} UTC" in body["message"]
+    assert "15 minute(s)" in body["message"]
+    assert "administrator" in body["message"]
+
+
+def test_the_admin_unlock_action_ends_a_lockout_at_once(user, admin_client):
+    from audit.models import AuditEvent
+
+    client = APIClient()
+    assert lock_out(client, user).status_code == 429
+    response = admin_client.post("/admin/accounts/user/", {
+        "action": "unlock_logins", "_selected_action": [user.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "they can sign in again" in response.content.decode()
+    assert api_login(client, user.email, PASSWORD).status_code == 200
+    assert AuditEvent.objects.filter(action="user.unlock", object_id=str(user.pk)).exists()
+
+
+def test_manage_py_axes_reset_username_ends_a_lockout(user):
+    from django.core.management import call_command
+
+    client = APIClient()
+    assert lock_out(client, user).status_code == 429
+    call_command("axes_reset_username", user.email, stdout=io.StringIO())
+    assert api_login(client, user.email, PASSWORD).status_code == 200

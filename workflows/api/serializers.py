@@ -13,11 +13,16 @@ from ..models import Credential, Workflow, WorkflowVersion
 from ..secrets import mask_definition
 from .scoping import workflows_visible_to
 
+# The WorkflowDefinition keys a create or update may send at the top level.
+DEFINITION_KEYS = ("nodes", "edges")
+
 
 class WorkflowSerializer(serializers.ModelSerializer):
-    """A workflow. `webhook_secret` is write-only: set it here or generate one with
-    `POST /api/workflows/{id}/rotate-secret`; it is never returned. On update, `version`
-    (or an `If-Match` header) is the version the change was based on."""
+    """A workflow. The definition goes under `definition` or, in the spec's shape, as
+    top-level `nodes` and `edges` beside `name`; unknown fields answer 400. `webhook_secret`
+    is write-only: set it here or generate one with `POST /api/workflows/{id}/rotate-secret`;
+    it is never returned. On update, `version` (or an `If-Match` header) is the version the
+    change was based on."""
 
     owner = serializers.EmailField(source="owner.email", read_only=True)
     version = serializers.IntegerField(
@@ -27,7 +32,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
     definition = serializers.JSONField(
         required=False,
         help_text="The WorkflowDefinition {name, nodes, edges}; validated on every save. "
-                  "Defaults to a single webhook trigger on create.")
+                  "Defaults to a single webhook trigger on create. `nodes` and `edges` may "
+                  "also be sent at the top level instead.")
     webhook_secret = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=200,
         style={"input_type": "password"})
@@ -60,6 +66,35 @@ class WorkflowSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         if "definition" in data:
             data["definition"] = mask_definition(data["definition"])
+        return data
+
+    def to_internal_value(self, data: Any) -> Any:
+        """Accept the WorkflowDefinition shape at the top level ({name, nodes, edges}) as well
+        as under `definition`; refuse fields this resource does not have (400, named) rather
+        than drop them."""
+        if isinstance(data, dict):
+            data = self._lift_definition(data)
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["unknown field; see the Workflow schema at /api/schema/"]
+                     for name in unknown})
+        return super().to_internal_value(data)
+
+    def _lift_definition(self, data: dict[str, Any]) -> dict[str, Any]:
+        top = {key: data[key] for key in DEFINITION_KEYS if key in data}
+        if not top:
+            return data
+        if "definition" in data:
+            raise serializers.ValidationError(
+                {key: ["send the nodes and edges either at the top level or under "
+                       "`definition`, not both"] for key in top})
+        data = {key: value for key, value in data.items() if key not in DEFINITION_KEYS}
+        current = self.instance.definition if self.instance is not None else {}
+        name = data.get("name") or (self.instance.name if self.instance is not None else "")
+        data["definition"] = {**current, "name": name,
+                              "nodes": top.get("nodes", current.get("nodes", [])),
+                              "edges": top.get("edges", current.get("edges", []))}
         return data
 
     def validate_error_workflow(self, value: Workflow | None) -> Workflow | None:
