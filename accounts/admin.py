@@ -46,7 +46,7 @@ class UserAdmin(BaseUserAdmin):
         ),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
-    actions = ["turn_off_two_factor"]
+    actions = ["turn_off_two_factor", "unlock_logins"]
 
     @admin.action(description="Turn off two-factor sign-in (lost phone and recovery codes)",
                   permissions=["change"])
@@ -63,7 +63,6 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
-    actions = ["unlock_logins"]
 
     @admin.action(description="Unlock logins (clear failed attempts)",
                   permissions=["change"])
