@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from .models import Run
+
 logger = logging.getLogger("wfaib.heartbeat")
 
 
@@ -83,8 +85,6 @@ class Heartbeat:
 
     @staticmethod
     def beat(run_ids: list[int]) -> int:
-        from .models import Run
-
         close_old_connections()
         return Run.objects.filter(pk__in=run_ids, status=Run.Status.RUNNING).update(
             heartbeat_at=timezone.now()
