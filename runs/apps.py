@@ -1,3 +1,6 @@
+import os
+import sys
+
 from django.apps import AppConfig
 
 
@@ -8,9 +11,6 @@ class RunsConfig(AppConfig):
     def ready(self) -> None:
         # Django's place for start-up wiring (models are loaded by now). The engine reports to
         # services through the hooks installed here; it never imports them.
-        import os
-        import sys
-
         from .engine import hooks
         from .services import ENGINE_HOOKS
 
