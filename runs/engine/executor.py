@@ -186,9 +186,11 @@ class RunExecution:
             node_id: str = "") -> str:
         """Finish the run through the journal, then tell the caller (hooks.after_finish)."""
         try:
-            ended = self.journal.finish(status, result=result, error=error, node_id=node_id)
-        except RunCancelled:  # asked to cancel while the last node ran: not a success
-            ended = self.journal.finish(Run.Status.CANCELLED, error="cancelled by request")
+            try:
+                ended = self.journal.finish(status, result=result, error=error,
+                                            node_id=node_id)
+            except RunCancelled:  # asked to cancel while the last node ran: not a success
+                ended = self.journal.finish(Run.Status.CANCELLED, error="cancelled by request")
         except RunSuperseded:
             return self._superseded()
         if ended == SUPERSEDED:
