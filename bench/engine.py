@@ -7,13 +7,11 @@ transforms that all feed one join). Two modes:
 
 - persisted: the real path, `run_start` + `execute_run` on a real database; every node's RunLog
   is written (pure nodes' logs in one transaction with the run's final update).
-- in memory: the same `RunExecution` class with its four database touch points
-  (`load_checkpoints`, `_check_cancel`, `_flush`, `_finish`) replaced by in-memory
-  bookkeeping, on unsaved Run/Workflow objects. Everything else is the engine's own code:
+- in memory: the same `RunExecution` with the engine's in-memory journal
+  (runs.engine.journal.MemoryJournal: every write the database journal would make is kept in
+  RAM instead), on unsaved Run/Workflow objects. Everything else is the engine's own code:
   graph planning, expression names, config rendering, pydantic validation, the node's `run`,
-  JSON-safe copies of inputs and outputs and building the RunLog objects. The executor offers
-  no switch to run without writing logs, so this subclass is how "without persistence" is
-  measured.
+  JSON-safe copies of inputs and outputs and building the RunLog objects.
 
 Prints one line per measurement and a summary with the targets (< 50 us/node in memory;
 10,000 nodes cost at most 12x 1,000).
@@ -33,35 +31,6 @@ from .workflows import chain, chain_result, fan, fan_result
 SHAPES = {"chain": (chain, chain_result), "fan": (fan, fan_result)}
 
 
-def in_memory_execution_class():
-    from runs.engine.executor import RunExecution, jsonable
-
-    class InMemoryExecution(RunExecution):
-        """RunExecution with no database: checkpoints none, cancel never, logs kept in RAM."""
-
-        written: list[Any]
-        result: Any = None
-
-        def load_checkpoints(self) -> None:
-            self.written = []
-
-        def _check_cancel(self, force: bool = False) -> None:
-            return None
-
-        def _flush(self) -> None:
-            self.written.extend(self.pending_logs)
-            self.pending_logs = []
-
-        def _finish(self, status: str, *, result: Any = None, error: str = "",
-                    node_id: str = "") -> str:
-            self._flush()
-            self.result = jsonable(result)
-            self.error = error
-            return status
-
-    return InMemoryExecution
-
-
 def unsaved_run(definition: dict[str, Any], payload: Any):
     """A Run with its workflow and version as unsaved objects (nothing touches the DB)."""
     from django.utils import timezone
@@ -77,16 +46,19 @@ def unsaved_run(definition: dict[str, Any], payload: Any):
 
 def run_in_memory(definition: dict[str, Any], payload: Any = 0) -> tuple[float, Any, int, str]:
     """Execute once without a database; (seconds, result, logs written, status)."""
-    cls = in_memory_execution_class()
+    from runs.engine.executor import RunExecution
+    from runs.engine.hooks import NO_HOOKS
+    from runs.engine.journal import MemoryJournal
+
     run = unsaved_run(definition, payload)
     gc.collect()
     t0 = time.perf_counter()
-    execution = cls(run)
-    status = execution.execute()
+    journal = MemoryJournal(run)
+    status = RunExecution(run, journal=journal, hooks=NO_HOOKS).execute()
     elapsed = time.perf_counter() - t0
     if status != "succeeded":
-        raise RuntimeError(f"in-memory run ended {status}: {execution.error}")
-    return elapsed, execution.result, len(execution.written), status
+        raise RuntimeError(f"in-memory run ended {status}: {run.error}")
+    return elapsed, run.result, len(journal.written), status
 
 
 def run_persisted(workflow, payload: Any = 0) -> tuple[float, Any, int, str]:

@@ -24,6 +24,13 @@ class RunsConfig(AppConfig):
     verbose_name = "Runs"
 
     def ready(self) -> None:
+        # Django's place for start-up wiring (models are loaded by now). The engine reports to
+        # services through the hooks installed here; it never imports them.
+        from .engine import hooks
+        from .services import ENGINE_HOOKS
+
+        hooks.install(ENGINE_HOOKS)
+
         # `manage.py runserver` runs the embedded scheduler loop (watchdog, waits, schedules) in
         # its serving process (with autoreload, the child); WSGI/ASGI servers start it from
         # wfaib/wsgi.py and asgi.py. Other commands (migrate, run_workflow, tests) never do.

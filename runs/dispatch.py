@@ -1,9 +1,14 @@
-"""Hand runs to the configured executor. The only module that knows which executor runs them.
+"""Hand runs to the configured executor. The only module that knows how runs execute.
 
-    WFAIB_EXECUTOR=inline   a bounded thread pool in this process (embedded default)
-    WFAIB_EXECUTOR=celery   a Celery task carrying only the run id (runs/tasks.py)
+    WFAIB_EXECUTOR=inline   InlineExecutor: a bounded thread pool in this process (embedded)
+    WFAIB_EXECUTOR=celery   CeleryExecutor: a Celery task carrying only the run id (runs/tasks.py)
 
     dispatch_run(run.pk)    # after the Run (queued) is committed
+    executor().health()     # what /api/health adds for this executor
+
+An executor is chosen once from settings (one instance per name and process) and offers
+`submit` (queue a run), `run_synchronously` (a caller waits for the end), `health`, `drain`
+(wait for the work this process handed out) and its default `scheduler_mode`.
 
 Handing a run out twice is harmless: `execute_run` claims a run atomically (queued -> running),
 so the second hand-out finds nothing to do. That is what makes recovery simple: the watchdog,
@@ -14,45 +19,39 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import close_old_connections
+from kombu import Connection
 
+from wfaib.celery import app as celery_app
 from wfaib.conf import wfaib_settings
+from workflows.models import Workflow, WorkflowVersion
+
+from .engine.executor import can_defer, execute_deferred, execute_run
+from .models import Run
 
 logger = logging.getLogger("wfaib.dispatch")
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+TASK_NAME = "runs.execute_run"  # runs/tasks.py
+BROKER_TIMEOUT = 2.0  # seconds: a health check must answer quickly even when the broker hangs
 
-
-def executor_name() -> str:
-    return wfaib_settings.EXECUTOR
-
-
-def _inline_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(
-                    max_workers=wfaib_settings.INLINE_WORKERS,
-                    thread_name_prefix="wfaib-run",
-                )
-    return _pool
+SyncOutcome = tuple[Run, str] | None
 
 
 def execute(run_id: int) -> str | None:
     """Execute a run here and now (what every executor calls), then hand out the queued runs of
     its workflow that its end let in under `max_concurrency`."""
-    from .engine.executor import execute_run
-
     return execute_run(run_id, on_stop=_release_if_limited)
 
 
-def _release_if_limited(run) -> None:
+def _release_if_limited(run: Run) -> None:
     if run.workflow.max_concurrency is None:  # as claimed; no query for unlimited workflows
         return
     try:
@@ -61,10 +60,164 @@ def _release_if_limited(run) -> None:
         logger.exception("run %s: handing on its concurrency slot failed", run.pk)
 
 
-def _execute_in_thread(run_id: int) -> str | None:
+class Executor:
+    """Contract attributes: `name` (the WFAIB_EXECUTOR value) and `scheduler_mode` (where the
+    scheduler loop runs by default: "embedded" in web processes, or "off")."""
+
+    name: ClassVar[str] = ""
+    scheduler_mode: ClassVar[str] = "off"
+
+    def submit(self, run_id: int) -> Future | None:
+        raise NotImplementedError
+
+    def run_synchronously(self, *, workflow: Workflow, version: WorkflowVersion,
+                          input: Any, trigger: str, timeout: float,  # noqa: A002
+                          start: Callable[[], Run]) -> SyncOutcome:
+        """Execute a run for a caller that waits for its end, the fastest way this executor
+        allows; (run, status) once it finished or waits, or status `running` past `timeout`.
+        None when there is no direct path: the caller queues the run and polls."""
+        return None
+
+    def health(self) -> dict[str, str]:
+        """Checks of what this executor depends on, beside the database: {name: up|down}."""
+        return {}
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until the runs this process handed out are done; False past `timeout`."""
+        return True
+
+
+class InlineExecutor(Executor):
+    """Runs execute on a bounded thread pool in this process (WFAIB_INLINE_WORKERS)."""
+
+    name = "inline"
+    scheduler_mode = "embedded"
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._futures: set[Future] = set()
+
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(
+                        max_workers=wfaib_settings.INLINE_WORKERS,
+                        thread_name_prefix="wfaib-run")
+        return self._pool
+
+    def _track(self, future: Future) -> Future:
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._untrack)
+        return future
+
+    def _untrack(self, future: Future) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def submit(self, run_id: int) -> Future:
+        return self._track(self.pool().submit(_in_thread, execute, run_id))
+
+    def submit_claimed(self, run: Run) -> Future:
+        """Execute a run created already claimed (run_start(claimed=True)) on the pool."""
+        return self._track(self.pool().submit(
+            _in_thread, lambda _pk: execute_run(run.pk, claimed=run, on_stop=_release_if_limited),
+            run.pk))
+
+    def run_synchronously(self, *, workflow: Workflow, version: WorkflowVersion,
+                          input: Any, trigger: str, timeout: float,  # noqa: A002
+                          start: Callable[[], Run]) -> SyncOutcome:
+        """Pure nodes only: executed in this thread before it is stored, then the run and its
+        logs are written in one transaction (nothing happened outside the process before that
+        commit, so a crash before it loses nothing that was answered). Otherwise: created
+        already claimed (`start`) and executed on the pool; its Future is awaited. A `respond`
+        node's early answer needs polling: no direct path."""
+        shape = sync_shape(version)
+        if shape == "polled":
+            return None
+        if shape == "deferred":
+            run = Run(workflow=workflow, version=version, trigger=trigger, input=input)
+            return run, execute_deferred(run)
+        run = start()
+        future = self.submit_claimed(run)
+        try:
+            status = future.result(timeout=timeout) or Run.Status.RUNNING
+        except FutureTimeout:
+            status = Run.Status.RUNNING
+        except Exception:  # the engine records its own failures; read what it left
+            run.refresh_from_db()
+            status = run.status
+        return run, status
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait for the pool's runs, and for the runs they hand out meanwhile (an error
+        workflow started when a run failed)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = set(self._futures)
+            if not pending:
+                return True
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            _done, not_done = wait(pending, timeout=left)
+            if not_done and deadline is not None and time.monotonic() >= deadline:
+                return False
+
+
+class CeleryExecutor(Executor):
+    """A Celery task per run, carrying only its id, on the configured broker."""
+
+    name = "celery"
+    scheduler_mode = "off"
+
+    def submit(self, run_id: int) -> None:
+        """A broker that cannot be reached is logged, not raised: the run is committed as
+        `queued` and the scheduler hands it out again (WFAIB["REDISPATCH_AFTER"])."""
+        try:
+            celery_app.send_task(TASK_NAME, args=[run_id])
+        except Exception:
+            logger.exception("run %s: could not reach the Celery broker; it stays queued", run_id)
+
+    def health(self) -> dict[str, str]:
+        return {"broker": "up" if _broker_up() else "down"}
+
+
+def _broker_up() -> bool:
+    try:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT,
+                        transport_options={"socket_timeout": BROKER_TIMEOUT,
+                                           "socket_connect_timeout": BROKER_TIMEOUT}) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
+                                   timeout=BROKER_TIMEOUT)
+        return True
+    except Exception:
+        return False
+
+
+EXECUTORS: dict[str, type[Executor]] = {cls.name: cls for cls in (InlineExecutor, CeleryExecutor)}
+_instances: dict[str, Executor] = {}
+_instances_lock = threading.Lock()
+
+
+def executor() -> Executor:
+    """The executor WFAIB_EXECUTOR names, created once per process (and per name, so a test
+    that changes the setting gets the other one)."""
+    name = wfaib_settings.EXECUTOR
+    found = _instances.get(name)
+    if found is None:
+        if name not in EXECUTORS:
+            raise ValueError(f"WFAIB_EXECUTOR={name!r}: choose one of {', '.join(EXECUTORS)}")
+        with _instances_lock:
+            found = _instances.setdefault(name, EXECUTORS[name]())
+    return found
+
+
+def _in_thread(fn: Callable[[int], str | None], run_id: int) -> str | None:
     close_old_connections()
     try:
-        return execute(run_id)
+        return fn(run_id)
     except Exception:
         logger.exception("run %s: executor error", run_id)
         raise
@@ -72,81 +225,28 @@ def _execute_in_thread(run_id: int) -> str | None:
         close_old_connections()
 
 
-def dispatch_run(run_id: int) -> Future | None:
-    """Queue a run for execution. Inline returns the Future of its execution.
-
-    A broker that cannot be reached is logged, not raised: the run is committed as `queued`
-    and the scheduler hands it out again (WFAIB["REDISPATCH_AFTER"]), so it is never lost."""
-    if executor_name() == "celery":
-        from .tasks import execute_run_task
-
-        try:
-            execute_run_task.delay(run_id)
-        except Exception:
-            logger.exception("run %s: could not reach the Celery broker; it stays queued", run_id)
-        return None
-    return _inline_pool().submit(_execute_in_thread, run_id)
+_SHAPES: OrderedDict[int, str] = OrderedDict()  # version id -> shape (versions are immutable)
+_SHAPES_MAX = 1024
 
 
-def run_synchronously(*, workflow, input, trigger: str,  # noqa: A002
-                      timeout: float) -> tuple[object, str] | None:
-    """Start a run for a caller that waits for its end (the synchronous webhook) the fastest
-    way this executor allows; return (run, status) once it finished or waits, or with status
-    `running` past `timeout` (it goes on). None when there is no direct path (another executor,
-    a concurrency limit to queue behind, a `respond` node whose early answer needs polling):
-    the caller then queues the run with run_start and polls.
-
-    inline, pure nodes only: executed in this thread before it is stored, then the run and its
-        logs are written in one transaction (nothing happened outside the process before that
-        commit, so a crash before it loses nothing that was answered).
-    inline, otherwise: created already claimed and executed on the pool; waited on its Future.
-    """
-    from workflows.services import current_version
-
-    from .engine.executor import can_defer, execute_deferred
-    from .models import Run
-    from .services import run_start
-
-    if executor_name() != "inline" or workflow.max_concurrency is not None:
-        return None
-    version = current_version(workflow)
-    shape = getattr(version, "_sync_shape", None)  # versions are immutable and cached
+def sync_shape(version: WorkflowVersion) -> str:
+    """How a synchronous run of `version` executes inline: "deferred" (pure nodes, stored at
+    the end), "claimed" (stored first, awaited) or "polled" (a respond node answers early)."""
+    shape = _SHAPES.get(version.pk) if version.pk else None
     if shape is None:
         nodes = version.definition.get("nodes", ())
-        shape = version._sync_shape = (
-            "polled" if any(n.get("type") == "respond" for n in nodes)
-            else "deferred" if can_defer(version.definition) else "claimed")
-    if shape == "polled":
-        return None
-    if shape == "deferred":
-        run = Run(workflow=workflow, version=version, trigger=trigger, input=input)
-        return run, execute_deferred(run)
-    run = run_start(workflow=workflow, input=input, trigger=trigger, execute=False,
-                    claimed=True)
-    future = submit_claimed(run)
-    try:
-        status = future.result(timeout=timeout) or Run.Status.RUNNING
-    except FutureTimeout:
-        status = Run.Status.RUNNING
-    except Exception:  # the engine records its own failures; read what it left
-        run.refresh_from_db()
-        status = run.status
-    return run, status
+        shape = ("polled" if any(n.get("type") == "respond" for n in nodes)
+                 else "deferred" if can_defer(version.definition) else "claimed")
+        if version.pk:
+            _SHAPES[version.pk] = shape
+            if len(_SHAPES) > _SHAPES_MAX:
+                _SHAPES.popitem(last=False)
+    return shape
 
 
-def submit_claimed(run) -> Future:
-    """Execute a run created already claimed (runs.services.run_start(claimed=True)) on the
-    inline pool; the caller may wait on the Future (the synchronous webhook does)."""
-    from .engine.executor import execute_run
-
-    def work() -> str | None:
-        close_old_connections()
-        try:
-            return execute_run(run.pk, claimed=run, on_stop=_release_if_limited)
-        finally:
-            close_old_connections()
-
-    return _inline_pool().submit(work)
+def dispatch_run(run_id: int) -> Future | None:
+    """Queue a run for execution. Inline returns the Future of its execution."""
+    return executor().submit(run_id)
 
 
 def dispatch_runs(run_ids: Iterable[int]) -> None:
@@ -157,8 +257,6 @@ def dispatch_runs(run_ids: Iterable[int]) -> None:
 def release_slots(run_id: int) -> list[int]:
     """After `run_id` stopped running: dispatch the oldest queued runs of its workflow that now
     fit under the workflow's `max_concurrency` (nothing when it has no limit)."""
-    from .models import Run
-
     row = (Run.objects.filter(pk=run_id)
            .values("workflow_id", "workflow__max_concurrency").first())
     if row is None or row["workflow__max_concurrency"] is None:
@@ -177,10 +275,6 @@ def wait_for_run(run_id: int, timeout: float) -> bool:
     """Block until the run is finished or waiting, up to `timeout` seconds. True if it is.
 
     Works for every executor (it polls the database with a growing interval)."""
-    import time
-
-    from .models import Run
-
     settled = (*Run.FINISHED, Run.Status.WAITING)
     deadline = time.monotonic() + timeout
     interval = 0.002
@@ -192,3 +286,4 @@ def wait_for_run(run_id: int, timeout: float) -> bool:
             return False
         time.sleep(min(interval, remaining))
         interval = min(interval * 2, 0.1)
+

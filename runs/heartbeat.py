@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from wfaib.conf import wfaib_settings
 
+from .models import Run
+
 logger = logging.getLogger("wfaib.heartbeat")
 
 
@@ -84,8 +86,6 @@ class Heartbeat:
 
     @staticmethod
     def beat(run_ids: list[int]) -> int:
-        from .models import Run
-
         close_old_connections()
         return Run.objects.filter(pk__in=run_ids, status=Run.Status.RUNNING).update(
             heartbeat_at=timezone.now()

@@ -1,6 +1,7 @@
 """Runs and their node-by-node logs. A RunLog of a finished node is the run's checkpoint."""
 
 from django.db import models
+from django.utils import timezone
 
 
 class Run(models.Model):
@@ -34,7 +35,9 @@ class Run(models.Model):
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     error_node_id = models.CharField(max_length=100, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, so a run created already running (or executed before
+    # it is stored) can record one instant as both created_at and started_at.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Durable execution: who holds it and whether it is alive, when a wait ends, cancellation.

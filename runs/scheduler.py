@@ -28,11 +28,12 @@ from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
 
+from audit.services import audit_prune_if_due
 from nodes.types.schedule import ScheduleConfig
 from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
-from . import recovery
+from . import dispatch, recovery
 from .models import Run, ScheduleFire
 from .services import run_start
 
@@ -162,8 +163,6 @@ class Ticker:
         except Exception:
             logger.exception("firing schedules failed")
         try:  # the audit trail's retention: at most once a day per process
-            from audit.services import audit_prune_if_due
-
             audit_prune_if_due(now=now)
         except Exception:
             logger.exception("pruning the audit trail failed")
@@ -186,11 +185,9 @@ class Ticker:
 
 
 def mode() -> str:
-    """"embedded" when web processes run the scheduler loop themselves, else "off"."""
-    configured = wfaib_settings.SCHEDULER
-    if configured:
-        return configured
-    return "embedded" if wfaib_settings.EXECUTOR == "inline" else "off"
+    """"embedded" when web processes run the scheduler loop themselves, else "off" (WFAIB_SCHEDULER,
+    or the executor's default: embedded with the inline executor)."""
+    return wfaib_settings.SCHEDULER or dispatch.executor().scheduler_mode
 
 
 _embedded: tuple[int, Ticker] | None = None

@@ -1,4 +1,9 @@
-"""Starting runs. Every trigger (webhook, API, admin, CLI, schedule) goes through `run_start`."""
+"""Starting runs. Every trigger (webhook, API, admin, CLI, schedule) goes through `run_start`.
+
+Also what the engine asks of the outside world (ENGINE_HOOKS, installed by runs/apps.py): a
+sub-workflow's run to start, and what follows a run's end (its error workflow, resuming the
+parent run that waits for it). The engine never imports this module.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from workflows.graph import Graph
 from workflows.models import Workflow, WorkflowVersion
 from workflows.services import current_version
 
 from . import dispatch
-from .models import Run
+from .engine.hooks import EngineHooks
+from .models import Run, RunLog
 
 # Runs a person starts by hand; these are audited (webhooks, schedules and sub-runs are not).
 MANUAL_TRIGGERS = (Run.Trigger.MANUAL, Run.Trigger.API, Run.Trigger.CLI)
@@ -41,9 +48,9 @@ def run_start(
     try:
         with transaction.atomic():
             running = {}
-            if claimed:
+            if claimed:  # created and started at one instant
                 now = timezone.now()
-                running = {"status": Run.Status.RUNNING, "started_at": now,
+                running = {"status": Run.Status.RUNNING, "created_at": now, "started_at": now,
                            "heartbeat_at": now, "executions": 1}
             run = Run.objects.create(
                 workflow=workflow, version=version or current_version(workflow),
@@ -72,10 +79,9 @@ class RunFinished(ValueError):
 
 
 def run_cancel(*, run: Run) -> Run:
-    """Cancel a queued or waiting run at once; ask a running one to stop before its next node.
-    Raises RunFinished when the run had already finished (nothing changes then)."""
-    from django.utils import timezone
-
+    """Cancel a queued or waiting run at once; ask a running one to stop (its executor stops
+    waiting for the node at work and ends the run `cancelled`). Raises RunFinished when the run
+    had already finished (nothing changes then)."""
     changed = Run.objects.filter(
         pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.WAITING]
     ).update(status=Run.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
@@ -119,10 +125,6 @@ def run_retry(
     (an edited input always means from the start). `version`: "pinned" (the version the run
     ran) or "current" (the workflow's latest; checkpoints of nodes it no longer has are ignored).
     """
-    from workflows.graph import Graph
-
-    from .models import RunLog
-
     if mode not in RETRY_MODES:
         raise RetryNotAllowed(f"mode must be one of {', '.join(RETRY_MODES)}, not {mode!r}")
     if version not in RETRY_VERSIONS:
@@ -192,8 +194,6 @@ def _mark_resumed(run: Run, log: Any, changes: dict[str, Any]) -> None:
     """Inside a transaction holding the run's row lock: mark a waiting log resumed and queue
     the run if it is parked. A run still `running` (it has not finished suspending) sees the
     mark itself when it takes the same lock."""
-    from .models import RunLog
-
     RunLog.objects.filter(pk=log.pk).update(output={**(log.output or {}), **changes,
                                                     "resumed": True})
     if run.status == Run.Status.WAITING:
@@ -205,8 +205,6 @@ def _mark_resumed(run: Run, log: Any, changes: dict[str, Any]) -> None:
 def run_resume_webhook(*, token: str, payload: Any = None) -> Run:
     """Resume the run whose wait_for_webhook node waits for `token`: the payload becomes the
     node's output and the run is queued again. Raises ResumeNotFound."""
-    from .models import RunLog
-
     try:
         run_id = int(token.split("-", 1)[0])
     except ValueError:
@@ -227,8 +225,6 @@ def run_resume_webhook(*, token: str, payload: Any = None) -> Run:
 def run_resume_parent(*, child: Run) -> bool:
     """A sub-workflow run finished: resume the parent run whose node waits for it (its result,
     or its error, which fails that node). False when no parent waits for it (inline child)."""
-    from .models import RunLog
-
     if not child.parent_run_id:
         return False
     child.refresh_from_db(fields=["status", "result", "error", "error_node_id"])
@@ -256,8 +252,6 @@ def run_start_error_workflow(*, run: Run) -> Run | None:
     """A run failed: start its workflow's error workflow (if any, and owned by the same user)
     with the failed run's id, workflow, failing node, error and that node's input. A failing
     error-workflow run does not start another one (no chains)."""
-    from .models import RunLog
-
     run.refresh_from_db(fields=["status", "error", "error_node_id", "trigger"])
     if run.status != Run.Status.FAILED or run.trigger == Run.Trigger.ERROR:
         return None
@@ -280,3 +274,40 @@ def run_start_error_workflow(*, run: Run) -> Run | None:
     }
     return run_start(workflow=target, input=payload, trigger=Run.Trigger.ERROR,
                      idempotency_key=f"error-of-run-{run.pk}")
+
+
+def run_start_synchronously(
+    *, workflow: Workflow, input: Any, trigger: str, timeout: float,  # noqa: A002
+) -> tuple[Run, str] | None:
+    """Start a run for a caller that waits for its end (the synchronous webhook) the fastest
+    way the executor allows; (run, status) once it finished or waits, or status `running`
+    past `timeout` (it goes on). None when there is no direct path (the executor has none, a
+    concurrency limit to queue behind, a `respond` node whose early answer needs polling): the
+    caller then queues the run with run_start and polls."""
+    if workflow.max_concurrency is not None:
+        return None
+    version = current_version(workflow)
+    return dispatch.executor().run_synchronously(
+        workflow=workflow, version=version, input=input, trigger=trigger, timeout=timeout,
+        start=lambda: run_start(workflow=workflow, version=version, input=input,
+                                trigger=trigger, execute=False, claimed=True))
+
+
+# -- what the engine asks of services (runs.engine.hooks) -------------------------------------
+
+def run_start_child(*, workflow: Workflow, input: Any, parent: Run) -> Run:  # noqa: A002
+    """A sub-workflow node's child run: queued, not dispatched (the parent's executor runs it)."""
+    return run_start(workflow=workflow, input=input, trigger=Run.Trigger.SUBWORKFLOW,
+                     execute=False, parent_run=parent)
+
+
+def run_after_finish(run: Run, status: str) -> None:
+    """A run ended: start its workflow's error workflow when it failed, and resume the parent
+    run that waits for it."""
+    if status == Run.Status.FAILED:
+        run_start_error_workflow(run=run)
+    if run.parent_run_id:
+        run_resume_parent(child=run)
+
+
+ENGINE_HOOKS = EngineHooks(start_child=run_start_child, after_finish=run_after_finish)

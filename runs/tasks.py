@@ -3,17 +3,18 @@
 `acks_late` + `reject_on_worker_lost`: the broker keeps the message until the run's execution
 returns, so a worker killed mid-run gets it re-delivered; re-delivery of a run that another
 executor already took is a no-op (the claim is atomic). The watchdog (runs/scheduler.py) covers
-the cases the broker cannot see, such as a whole machine gone.
+the cases the broker cannot see, such as a whole machine gone. runs.dispatch sends the task by
+its name, so dispatch never imports this module.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from . import dispatch
 
-@shared_task(name="runs.execute_run", acks_late=True, reject_on_worker_lost=True,
+
+@shared_task(name=dispatch.TASK_NAME, acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
 def execute_run_task(run_id: int) -> str | None:
-    from . import dispatch
-
     return dispatch.execute(run_id)

@@ -9,7 +9,6 @@ WFAIB_EXECUTOR=celery.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import connection
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -18,9 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from wfaib.conf import wfaib_settings
-
-BROKER_TIMEOUT = 2.0  # seconds: a health check must answer quickly even when the broker hangs
+from runs.dispatch import executor
 
 
 def check_database() -> bool:
@@ -32,24 +29,9 @@ def check_database() -> bool:
         return False
 
 
-def check_broker() -> bool:
-    from kombu import Connection
-
-    try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT,
-                        transport_options={"socket_timeout": BROKER_TIMEOUT,
-                                           "socket_connect_timeout": BROKER_TIMEOUT}) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
-                                   timeout=BROKER_TIMEOUT)
-        return True
-    except Exception:
-        return False
-
-
 def health_checks() -> dict[str, str]:
     checks = {"database": "up" if check_database() else "down"}
-    if wfaib_settings.EXECUTOR == "celery":
-        checks["broker"] = "up" if check_broker() else "down"
+    checks.update(executor().health())  # e.g. the broker, when Celery executes runs
     return checks
 
 

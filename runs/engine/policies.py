@@ -2,17 +2,21 @@
 
     retry_delay(settings, attempt=2, rng=random.Random())   # seconds to wait before attempt 3
     call_with_timeout(fn, 5.0, name="wfaib-node-x")         # fn() or NodeTimeout after 5 s
+    call_with_timeout(fn, 5.0, name=..., watch=check)       # check() raising interrupts it
 
 A node that runs over its timeout is abandoned, not stopped: Python cannot kill a thread, so the
 worker thread keeps running until its own work ends (the http node passes its timeout to httpx,
 so its thread ends soon after). The run moves on at once and the thread's result is discarded.
-Nodes that run in the worker thread must therefore not write to the database.
+Nodes that run in the worker thread must therefore not write to the database. The same holds
+for a cancellation noticed while the node works (`watch`): the run stops waiting for the node
+at once.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,8 +42,12 @@ def retry_delay(settings: NodeSettings, attempt: int, rng: random.Random) -> flo
     return base
 
 
-def call_with_timeout(fn: Callable[[], Any], timeout: float | None, *, name: str) -> Any:
-    """Call `fn` in a daemon thread and wait at most `timeout` seconds (None: call inline)."""
+def call_with_timeout(fn: Callable[[], Any], timeout: float | None, *, name: str,
+                      watch: Callable[[], None] | None = None, every: float = 0.5) -> Any:
+    """Call `fn` in a daemon thread and wait at most `timeout` seconds (None: call inline).
+
+    `watch()` is called every `every` seconds while `fn` works; whatever it raises (say, the
+    run was cancelled) abandons the thread like a timeout and is raised here."""
     if timeout is None:
         return fn()
     box: dict[str, Any] = {}
@@ -55,8 +63,15 @@ def call_with_timeout(fn: Callable[[], Any], timeout: float | None, *, name: str
 
     thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
-    if not done.wait(timeout):
-        raise NodeTimeout(f"timed out after {timeout:g}s (the node's work was abandoned)")
+    deadline = time.monotonic() + timeout
+    while not done.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise NodeTimeout(f"timed out after {timeout:g}s (the node's work was abandoned)")
+        if done.wait(min(remaining, every) if watch is not None else remaining):
+            break
+        if watch is not None:
+            watch()
     if "error" in box:
         raise box["error"]
     return box["value"]

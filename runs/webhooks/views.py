@@ -50,9 +50,8 @@ from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.models import Workflow
 
-from .. import dispatch
 from ..models import Run
-from ..services import run_start
+from ..services import run_start, run_start_synchronously
 from . import ratelimit
 from .signatures import TOKEN_HEADER, AuthFailure, check_signature, check_token, valid_secrets
 
@@ -265,8 +264,8 @@ class WebhookView(APIView):
         sync = wait in _TRUE or (not wait and workflow.webhook_mode == Workflow.WebhookMode.SYNC)
         timeout = conf.WEBHOOK_SYNC_TIMEOUT
         if sync and not key:  # a direct path when the executor has one (runs.dispatch)
-            outcome = dispatch.run_synchronously(workflow=workflow, input=payload,
-                                                 trigger=Run.Trigger.WEBHOOK, timeout=timeout)
+            outcome = run_start_synchronously(workflow=workflow, input=payload,
+                                              trigger=Run.Trigger.WEBHOOK, timeout=timeout)
             if outcome is not None:
                 run, status = outcome
                 if status in Run.FINISHED:

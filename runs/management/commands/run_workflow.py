@@ -1,7 +1,9 @@
 """`manage.py run_workflow <id-or-name> [--input JSON | --input-file PATH] [--json]`
 
 Runs a workflow now, in this process, printing each node as it finishes and the result at the
-end. Exit code 0 when the run succeeded, 1 when it failed, 2 for bad arguments.
+end. Exit code 0 when the run succeeded, 1 when it failed, 2 for bad arguments. Runs the run
+handed out meanwhile (its error workflow, with the inline executor) finish before the command
+exits; the Celery executor has handed them to its workers already.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from runs.dispatch import executor
 from runs.engine.executor import execute_run
 from runs.models import Run, RunLog
 from runs.selectors import run_as_dict
@@ -50,6 +53,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Run {run.pk} of workflow {workflow.pk} {workflow.name!r} "
                               f"(version {run.version.number})")
         execute_run(run.pk, listener=None if as_json else self._print_log)
+        # An error workflow started when the run failed executes on the inline pool: an exit
+        # now would cut it off ("can't create new thread at interpreter shutdown").
+        executor().drain()
         run.refresh_from_db()
         if as_json:
             self.stdout.write(json.dumps(run_as_dict(run), indent=2, default=str))

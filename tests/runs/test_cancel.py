@@ -1,0 +1,92 @@
+"""Cancellation reaches a run whatever it is doing: the node at work (HTTP is interrupted),
+the moment between its last node and its end, and a wait it is about to enter."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import close_old_connections
+
+from nodes.base import NodeType
+from nodes.registry import registry
+from runs.engine.executor import execute_run
+from runs.models import Run
+from runs.services import run_cancel, run_start
+from tests.factories import make_workflow, simple_definition
+
+
+class CancelMeNode(NodeType):
+    """Pure and quick: asks for its own run's cancellation as it works (a user pressing
+    cancel while this node runs)."""
+
+    type = "test_cancel_me"
+    label = "Cancel me"
+    pure = True
+
+    def run(self, ctx, config, input):  # noqa: A002
+        run_cancel(run=Run.objects.get(pk=ctx.run_id))
+        return "done"
+
+
+@pytest.fixture
+def cancel_me():
+    with registry.temporarily(CancelMeNode):
+        yield
+
+
+def start(*nodes):
+    return run_start(workflow=make_workflow(definition=simple_definition(*nodes)), execute=False)
+
+
+@pytest.mark.django_db
+def test_a_cancel_requested_while_the_last_node_runs_ends_the_run_cancelled(cancel_me):
+    run = start({"id": "t", "type": "transform", "config": {"expression": "1"}},
+                {"id": "last", "type": "test_cancel_me"})
+    assert execute_run(run.pk) == Run.Status.CANCELLED
+    run.refresh_from_db()
+    assert (run.status, run.error, run.result) == ("cancelled", "cancelled by request", None)
+    assert run.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_a_cancel_requested_before_a_delay_ends_the_run_instead_of_parking_it(cancel_me):
+    run = start({"id": "cancel", "type": "test_cancel_me"},
+                {"id": "wait", "type": "delay", "config": {"seconds": 3600}})
+    assert execute_run(run.pk) == Run.Status.CANCELLED
+    run.refresh_from_db()
+    assert (run.status, run.resume_at) == ("cancelled", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_interrupts_an_http_call_in_flight(api_server):
+    """The server asks for the cancellation and then holds the request: the run ends
+    cancelled while the request is still unanswered, not after it."""
+    holding, answered = threading.Event(), threading.Event()
+    release = threading.Event()
+
+    def slow(req):
+        try:
+            run_cancel(run=Run.objects.get(pk=int(req.headers["X-Run"].split()[1])))
+        finally:
+            close_old_connections()
+        holding.set()
+        release.wait(30)
+        answered.set()
+        return 200, {"Content-Type": "application/json"}, b"{}"
+
+    api_server.route("GET", "/slow", slow)
+    run = start({"id": "call", "type": "http", "config": {
+        "url": api_server.url + "/slow", "headers": {"X-Run": "run {{ run.id }}"}}})
+    try:
+        status = execute_run(run.pk)
+        run.refresh_from_db()
+        assert status == Run.Status.CANCELLED, (run.error, list(run.logs.values_list("error")))
+        assert holding.is_set()
+        assert not answered.is_set()
+    finally:
+        release.set()
+    run.refresh_from_db()
+    assert run.status == Run.Status.CANCELLED
+    log = run.logs.get(node_id="call")
+    assert (log.status, log.error) == ("failed", "cancelled by request")
