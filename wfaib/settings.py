@@ -26,6 +26,9 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Host names serving only webhooks (wfaib/webhook_origin.py); they are allowed hosts too.
+_WEBHOOK_HOSTS = env.list("WFAIB_WEBHOOK_HOSTS", default=[])
+ALLOWED_HOSTS += [h for h in _WEBHOOK_HOSTS if h not in ALLOWED_HOSTS]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wfaib.webhook_origin.WebhookHostMiddleware",  # webhooks on their own host, if configured
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -304,6 +308,10 @@ WFAIB = {
     "HTTP_ALLOW": env.list("WFAIB_HTTP_ALLOW", default=[]),
     # Where this server is reachable (the demo workflow calls its own health endpoint).
     "BASE_URL": env.str("WFAIB_BASE_URL", default="http://127.0.0.1:8000"),
+    # Webhooks on an origin of their own (wfaib/webhook_origin.py): the base of the webhook
+    # and resume URLs the app shows, and the host names that serve only webhooks.
+    "WEBHOOK_BASE_URL": env.str("WFAIB_WEBHOOK_BASE_URL", default=""),
+    "WEBHOOK_HOSTS": _WEBHOOK_HOSTS,
     "EXPRESSION_TIMEOUT": env.float("WFAIB_EXPRESSION_TIMEOUT", default=2.0),
     # The code node: seconds per run, address-space limit and number of worker processes.
     "CODE_TIMEOUT": env.float("WFAIB_CODE_TIMEOUT", default=5.0),

@@ -20,5 +20,7 @@ def resume_token(run_id: int, node_id: str) -> str:
 
 
 def resume_url(token: str) -> str:
-    base = str(getattr(settings, "WFAIB", {}).get("BASE_URL", "")).rstrip("/")
+    """On the webhook origin (WFAIB_WEBHOOK_BASE_URL) when there is one."""
+    conf = getattr(settings, "WFAIB", {})
+    base = str(conf.get("WEBHOOK_BASE_URL") or conf.get("BASE_URL", "")).rstrip("/")
     return f"{base}/api/resume/{token}"
