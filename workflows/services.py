@@ -7,9 +7,9 @@ from typing import Any
 from django.db import transaction
 
 from audit.services import audit_record, json_diff
+from wfaib.masking import keep_secrets
 
 from .models import Credential, Workflow, WorkflowVersion
-from .secrets import keep_secrets
 from .validation import ensure_valid
 
 

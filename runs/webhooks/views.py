@@ -44,10 +44,11 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from nodes.types.respond import safe_headers
 from wfaib.client_address import client_address
 from wfaib.exceptions import ErrorSerializer, error_body
+from wfaib.masking import mask_text
 from wfaib.webhook_origin import run_url
-from nodes.types.respond import safe_headers
 from workflows.models import Workflow
 
 from .. import dispatch
@@ -55,7 +56,6 @@ from ..models import Run
 from ..services import run_start
 from . import ratelimit
 from .body import BodyRefused, is_json_type, parse_json, read_body
-
 from .signatures import TOKEN_HEADER, AuthFailure, check_signature, check_token, valid_secrets
 
 logger = logging.getLogger("wfaib.webhooks")
@@ -320,7 +320,8 @@ class WebhookView(APIView):
                          X_Run_Id=str(run.pk), **headers)
         url = run_url(request, run.pk)
         failed = run.status == Run.Status.FAILED
+        error = mask_text(run.error)
         body = error_body("run_failed" if failed else "run_cancelled",
-                          run.error or f"the run {run.status}", run=run.pk, status=run.status,
-                          error=run.error, error_node_id=run.error_node_id, url=url)
+                          error or f"the run {run.status}", run=run.pk, status=run.status,
+                          error=error, error_node_id=run.error_node_id, url=url)
         return _json(body, 500 if failed else 409, X_Run_Id=str(run.pk), **headers)

@@ -105,7 +105,8 @@ def test_respond_html_opened_by_a_signed_in_superuser_is_sandboxed(
     page.route(target, as_json_post)
     response = page.goto(target)
     page.wait_for_load_state("load")
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     headers = response.headers
     assert headers["content-security-policy"] == "sandbox"
     assert headers["x-content-type-options"] == "nosniff"

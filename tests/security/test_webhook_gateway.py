@@ -67,7 +67,8 @@ def test_saving_a_security_or_cookie_header_is_refused_naming_it(api, header):
                         format="json")
     assert response.status_code == 400, response.content
     text = json.dumps(response.json())
-    assert "nodes[1].config.headers" in text and header in text
+    assert "nodes[1].config.headers" in text
+    assert header in text
     assert not Workflow.objects.filter(name="evil").exists()
 
 
@@ -107,7 +108,8 @@ def test_forbidden_headers_stored_anyway_fail_the_node_at_run_time(user):
     answer = post(f"/api/webhook/{workflow.pk}")
     assert answer.status_code == 500
     assert "Set-Cookie cannot be set" in answer.json()["error"]
-    assert "Set-Cookie" not in answer and not answer.cookies
+    assert "Set-Cookie" not in answer
+    assert not answer.cookies
 
 
 def test_a_stored_answer_with_forbidden_headers_is_stripped_when_sent(user):
@@ -126,9 +128,12 @@ def test_a_stored_answer_with_forbidden_headers_is_stripped_when_sent(user):
     assert answer["Content-Security-Policy"] == "sandbox"
     assert answer["X-Content-Type-Options"] == "nosniff"
     assert answer["X-Frame-Options"] == "DENY"
-    assert "Set-Cookie" not in answer and not answer.cookies
-    assert "Access-Control-Allow-Origin" not in answer and "Location" not in answer
-    assert answer["Content-Type"] == "text/html" and answer["X-Fine"] == "1"
+    assert "Set-Cookie" not in answer
+    assert not answer.cookies
+    assert "Access-Control-Allow-Origin" not in answer
+    assert "Location" not in answer
+    assert answer["Content-Type"] == "text/html"
+    assert answer["X-Fine"] == "1"
     assert Run.objects.count() == 1
 
 
@@ -276,7 +281,8 @@ def test_large_integers_are_kept_exactly_or_refused_naming_where(echo):
     assert answer.status_code == 200, answer.content
     assert json.loads(answer.content)["result"] == exact
     run = Run.objects.get()
-    assert run.input == exact and run.result == exact
+    assert run.input == exact
+    assert run.result == exact
     for value, where in ((2 ** 64, "at n"), (-(2 ** 63) - 1, "at n"),
                          (10 ** 30, "at n")):
         refused = post(f"/api/webhook/{echo.pk}", json.dumps({"n": value}).encode())

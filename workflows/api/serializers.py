@@ -8,10 +8,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from wfaib.masking import mask
 from wfaib.webhook_origin import webhook_url
 
 from ..models import Credential, Workflow, WorkflowVersion
-from ..secrets import mask_definition
 from .scoping import workflows_visible_to
 
 
@@ -58,7 +58,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Workflow) -> dict[str, Any]:
         data = super().to_representation(instance)
         if "definition" in data:
-            data["definition"] = mask_definition(data["definition"])
+            data["definition"] = mask(data["definition"])
         return data
 
     def validate_error_workflow(self, value: Workflow | None) -> Workflow | None:
@@ -83,7 +83,7 @@ class WorkflowVersionSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: WorkflowVersion) -> dict[str, Any]:
         data = super().to_representation(instance)
         if "definition" in data:
-            data["definition"] = mask_definition(data["definition"])
+            data["definition"] = mask(data["definition"])
         return data
 
 
