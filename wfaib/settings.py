@@ -304,8 +304,11 @@ WFAIB = {
     "WEBHOOK_SECRET_GRACE": env.int("WFAIB_WEBHOOK_SECRET_GRACE", default=24 * 3600),
     # Fernet keys for credentials at rest, newest first; empty: derived from SECRET_KEY.
     "CREDENTIAL_KEYS": env.list("WFAIB_CREDENTIAL_KEYS", default=[]),
-    # Hosts or CIDRs that outbound HTTP may reach although they are internal.
+    # Hosts (every port), host:port entries or CIDRs that outbound HTTP may reach although
+    # they are internal (runs/engine/ssrf.py).
     "HTTP_ALLOW": env.list("WFAIB_HTTP_ALLOW", default=[]),
+    # Redirects an outbound request follows at most (runs/engine/outbound.py).
+    "HTTP_MAX_REDIRECTS": env.int("WFAIB_HTTP_MAX_REDIRECTS", default=5),
     # Where this server is reachable (the demo workflow calls its own health endpoint).
     "BASE_URL": env.str("WFAIB_BASE_URL", default="http://127.0.0.1:8000"),
     # Webhooks on an origin of their own (wfaib/webhook_origin.py): the base of the webhook
