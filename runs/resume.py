@@ -61,9 +61,12 @@ class ResumeView(APIView):
         request=OpenApiTypes.ANY,
         responses={
             202: ResumedSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="invalid_json"),
+            400: OpenApiResponse(ErrorSerializer, description="invalid_json, json_too_deep, "
+                                                               "number_out_of_range"),
             404: OpenApiResponse(ErrorSerializer, description="not_waiting"),
+            411: OpenApiResponse(ErrorSerializer, description="length_required"),
             413: OpenApiResponse(ErrorSerializer, description="body_too_large"),
+            415: OpenApiResponse(ErrorSerializer, description="unsupported_media_type"),
         },
         auth=[],
         summary="Resume a run waiting for a webhook",
