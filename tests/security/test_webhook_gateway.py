@@ -50,6 +50,15 @@ def _runs_settle():
 
     for run_id in Run.objects.exclude(status__in=Run.FINISHED).values_list("id", flat=True):
         wait_for_run(run_id, 30)
+    from django.db import connections
+
+    conn = connections["default"]
+    if conn.vendor == "postgresql":
+        # The run executor's threads keep connections open; end them so the test database
+        # can be flushed and dropped (threads reconnect on next use).
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 # --- item 1: respond-node headers ----------------------------------------------------------
