@@ -6,6 +6,8 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from wfaib.masking import mask
+
 from .models import AuditEvent
 
 
@@ -32,8 +34,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="diff")
     def pretty_diff(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.diff, indent=2, default=str))
+        return format_html("<pre>{}</pre>", json.dumps(mask(obj.diff), indent=2, default=str))
 
     @admin.display(description="extra")
     def pretty_extra(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.extra, indent=2, default=str))
+        return format_html("<pre>{}</pre>", json.dumps(mask(obj.extra), indent=2, default=str))

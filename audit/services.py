@@ -12,7 +12,6 @@ to the current request's (see `audit.context`); pass them to override.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from typing import Any
 
@@ -20,16 +19,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from wfaib.conf import wfaib_settings
+from wfaib.masking import is_secret_key, mask
 
 from .context import current_actor
 from .models import AuditEvent
-
-# Keys whose values never reach the audit trail, at any depth (only that they changed).
-_SECRET_KEY = re.compile(r"secret|passw(or)?d|api_?key|private_?key|token$", re.IGNORECASE)
-
-
-def _is_secret(key: str) -> bool:
-    return bool(_SECRET_KEY.search(key))
 
 
 def audit_record(
@@ -38,7 +31,8 @@ def audit_record(
     via: str | None = None, diff: Any = None, extra: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one AuditEvent. `obj` fills object type/id/repr (they may also be given, e.g.
-    for an object already deleted)."""
+    for an object already deleted). `diff` and `extra` are masked (wfaib.masking) whatever the
+    caller passes."""
     context = current_actor()
     actor = actor if actor is not None else context.user
     if actor is not None and not getattr(actor, "pk", None):
@@ -51,7 +45,7 @@ def audit_record(
         actor=actor, actor_repr=str(actor)[:254] if actor is not None else "",
         action=action, object_type=object_type, object_id=str(object_id or ""),
         object_repr=object_repr[:200], ip=ip if ip is not None else context.ip,
-        via=via if via is not None else context.via, diff=diff, extra=extra or {},
+        via=via if via is not None else context.via, diff=mask(diff), extra=mask(extra or {}),
     )
 
 
@@ -63,22 +57,24 @@ def json_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
     """The changes from `old` to `new` as [{"op": "add"|"remove"|"replace", "path", "old"?,
     "new"?}]. Dicts are compared key by key; lists of objects with an "id" (workflow nodes) are
     matched by id (path `nodes[id=fetch].config.url`); other lists change as a whole, or, when
-    both are lists of equal length, item by item. Values under secret-looking keys are masked."""
+    both are lists of equal length, item by item. Secrets (wfaib.masking) are never written:
+    a changed secret is `{"op", "path", "masked": true}`, and added or removed values are
+    masked inside."""
     if old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
         changes: list[dict[str, Any]] = []
         for key in [*old.keys(), *(k for k in new if k not in old)]:
             sub = f"{path}.{key}" if path else str(key)
-            if _is_secret(str(key)):
+            if is_secret_key(key):
                 if old.get(key) != new.get(key):
                     op = "add" if key not in old else "remove" if key not in new else "replace"
                     changes.append({"op": op, "path": sub, "masked": True})
                 continue
             if key not in new:
-                changes.append({"op": "remove", "path": sub, "old": old[key]})
+                changes.append({"op": "remove", "path": sub, "old": mask(old[key])})
             elif key not in old:
-                changes.append({"op": "add", "path": sub, "new": new[key]})
+                changes.append({"op": "add", "path": sub, "new": mask(new[key])})
             else:
                 changes.extend(json_diff(old[key], new[key], sub))
         return changes
@@ -92,9 +88,9 @@ def json_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
             for key in [*old_ids, *(k for k in new_ids if k not in before)]:
                 sub = f"{path}[id={key}]"
                 if key not in after:
-                    changes.append({"op": "remove", "path": sub, "old": before[key]})
+                    changes.append({"op": "remove", "path": sub, "old": mask(before[key])})
                 elif key not in before:
-                    changes.append({"op": "add", "path": sub, "new": after[key]})
+                    changes.append({"op": "add", "path": sub, "new": mask(after[key])})
                 else:
                     changes.extend(json_diff(before[key], after[key], sub))
             return changes
@@ -103,7 +99,7 @@ def json_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
             for i, (a, b) in enumerate(zip(old, new, strict=True)):
                 changes.extend(json_diff(a, b, f"{path}[{i}]"))
             return changes
-    return [{"op": "replace", "path": path, "old": old, "new": new}]
+    return [{"op": "replace", "path": path, "old": mask(old), "new": mask(new)}]
 
 
 def retention_days() -> int:

@@ -9,6 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from wfaib.masking import mask_text
+
 from .admin_views import pretty_json, run_timeline
 from .models import Run
 
@@ -84,6 +86,7 @@ class RunAdmin(admin.ModelAdmin):
             "run": run,
             "title": f"Run #{run.pk} of {run.workflow.name}",
             "timeline": run_timeline(run),
+            "run_error": mask_text(run.error),
             "input_json": pretty_json(run.input),
             "result_json": pretty_json(run.result),
             "editor_url": reverse("admin:workflows_workflow_editor", args=[run.workflow_id]),

@@ -15,6 +15,7 @@ from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
+from wfaib.masking import mask_text
 from workflows.models import Workflow
 
 from .models import Run, RunLog
@@ -44,6 +45,7 @@ def run_timeline(run: Run) -> dict[str, Any]:
             "width_pct": round(max(min(width / total_ms * 100, 100), 0.8), 2),
             "input_json": pretty_json(log.input),
             "output_json": pretty_json(log.output),
+            "error": mask_text(log.error),
             "is_error_node": bool(run.error_node_id) and log.node_id == run.error_node_id
             and log.status == RunLog.Status.FAILED,
         })
@@ -119,6 +121,7 @@ def dashboard(user: Any, *, now: dt.datetime | None = None, hours: int = 24) -> 
             for w in workflows
         ],
         "failures": [
-            {"run": r, "url": reverse("admin:runs_run_change", args=[r.pk])} for r in failures
+            {"run": r, "error": mask_text(r.error),
+             "url": reverse("admin:runs_run_change", args=[r.pk])} for r in failures
         ],
     }

@@ -3,10 +3,12 @@ node. The token is the URL's only secret (an HMAC, see runs/engine/resume_tokens
 
     202 {"run", "status"}       resumed: the body became the node's output, the run is queued
     404 not_waiting             no run waits for this token (unknown, resumed, timed out, ended)
-    413 body_too_large          WFAIB_WEBHOOK_MAX_BODY
-    400 invalid_json            a JSON content type with a body that does not parse
+    413 body_too_large          WFAIB_WEBHOOK_MAX_BODY (411 length_required: see webhooks.body)
+    400 invalid_json, json_too_deep, number_out_of_range   a JSON body read as the webhook's
+    415 unsupported_media_type  a +json type the webhook does not read, or JSON not in UTF-8
 
-A JSON body is parsed; any other body is passed on as text (an empty body as null).
+A JSON body is parsed as the webhook's is (runs/webhooks/body.py); any other body is passed on
+as text (an empty body as null). Answers carry the webhook's CSP sandbox and nosniff.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +29,8 @@ from wfaib.exceptions import ErrorSerializer, error_body
 
 from .models import Run
 from .services import ResumeNotFound, run_resume_webhook
+from .webhooks.body import BodyRefused, is_json_type, parse_json, read_body
+from .webhooks.views import harden
 
 
 def _json(data: Any, status: int) -> HttpResponse:
@@ -51,46 +54,36 @@ class ResumeView(APIView):
                                         f"{request.method} is not allowed here; send a POST"),
                              405)
             response["Allow"] = "POST"
-            return response
-        return self.post(request, **kwargs)
+            return harden(response)
+        return harden(self.post(request, **kwargs))
 
     @extend_schema(
         request=OpenApiTypes.ANY,
         responses={
             202: ResumedSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="invalid_json"),
+            400: OpenApiResponse(ErrorSerializer, description="invalid_json, json_too_deep, "
+                                                               "number_out_of_range"),
             404: OpenApiResponse(ErrorSerializer, description="not_waiting"),
+            411: OpenApiResponse(ErrorSerializer, description="length_required"),
             413: OpenApiResponse(ErrorSerializer, description="body_too_large"),
+            415: OpenApiResponse(ErrorSerializer, description="unsupported_media_type"),
         },
         auth=[],
         summary="Resume a run waiting for a webhook",
     )
     def post(self, request: HttpRequest, token: str) -> HttpResponse:  # type: ignore[override]
         limit = int(wfaib_settings.WEBHOOK_MAX_BODY)
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > limit:
-            return _json(error_body("body_too_large", f"the body exceeds {limit} bytes"), 413)
-        try:
-            raw = request.body
-        except RequestDataTooBig:
-            return _json(error_body("body_too_large", f"the body exceeds {limit} bytes"), 413)
-        if len(raw) > limit:
-            return _json(error_body("body_too_large", f"the body exceeds {limit} bytes"), 413)
-        content_type = (request.content_type or "").lower()
         payload: Any
-        if not raw:
-            payload = None
-        elif content_type == "application/json" or content_type.endswith("+json"):
-            try:
-                payload = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                return _json(error_body("invalid_json", f"the body is not valid JSON: {exc}"),
-                             400)
-        else:
-            payload = raw.decode("utf-8", errors="replace")
+        try:
+            raw = read_body(request, limit)
+            if not raw:
+                payload = None
+            elif is_json_type(request) or (request.content_type or "").lower().endswith("+json"):
+                payload = parse_json(raw, request)  # refuses other +json types and charsets
+            else:
+                payload = raw.decode("utf-8", errors="replace")
+        except BodyRefused as refused:
+            return _json(error_body(refused.code, refused.message), refused.status)
         try:
             run = run_resume_webhook(token=token, payload=payload)
         except ResumeNotFound as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wfaib.masking import mask_text
+
 from .models import Run, RunLog
 
 
@@ -18,7 +20,7 @@ def log_as_dict(log: RunLog) -> dict[str, Any]:
         "ports": log.ports,
         "input": log.input,
         "output": log.output,
-        "error": log.error,
+        "error": mask_text(log.error),
         "duration_ms": log.duration_ms,
         "started_at": log.started_at.isoformat() if log.started_at else None,
         "finished_at": log.finished_at.isoformat() if log.finished_at else None,
@@ -34,7 +36,7 @@ def run_as_dict(run: Run, *, with_logs: bool = True) -> dict[str, Any]:
         "trigger": run.trigger,
         "input": run.input,
         "result": run.result,
-        "error": run.error,
+        "error": mask_text(run.error),
         "error_node_id": run.error_node_id,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,

@@ -28,6 +28,9 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Host names serving only webhooks (wfaib/webhook_origin.py); they are allowed hosts too.
+_WEBHOOK_HOSTS = env.list("WFAIB_WEBHOOK_HOSTS", default=wfaib_conf.DEFAULTS["WEBHOOK_HOSTS"])
+ALLOWED_HOSTS += [h for h in _WEBHOOK_HOSTS if h not in ALLOWED_HOSTS]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wfaib.webhook_origin.WebhookHostMiddleware",  # webhooks on their own host, if configured
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer
     "wfaib.api_errors.ApiErrorMiddleware",  # /api/ answers JSON, whatever DEBUG says
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -324,7 +328,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Credentials in a logged URL or header are masked (wfaib.masking: the one rule).
+    "filters": {"mask_secrets": {"()": "wfaib.masking.MaskingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     # Django's own "django" logger has a console handler under DEBUG and also propagates to
     # the root one: every line twice. Here it only propagates.

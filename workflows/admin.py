@@ -17,10 +17,10 @@ from django.utils.text import slugify
 
 from runs.models import Run
 from runs.services import run_start
+from wfaib.masking import keep_secrets, mask
 
 from . import admin_views
 from .models import Workflow, WorkflowVersion
-from .secrets import keep_secrets, mask_definition
 from .services import workflow_create, workflow_delete, workflow_update
 from .validation import error_text, validate_definition
 
@@ -35,7 +35,7 @@ class WorkflowForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:  # node secrets are never shown back; saving keeps them
-            self.initial["definition"] = mask_definition(self.instance.definition)
+            self.initial["definition"] = mask(self.instance.definition)
 
     def clean_definition(self):
         definition = self.cleaned_data["definition"]

@@ -28,6 +28,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from nodes.registry import registry
+from wfaib.masking import mask
 
 from .models import Workflow, WorkflowVersion
 from .services import workflow_create
@@ -192,13 +193,14 @@ def import_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
 
 
 def export_payload(workflow: Workflow) -> dict[str, Any]:
-    """What "export JSON" writes and import reads back."""
+    """What "export JSON" writes and import reads back (secrets masked: a file that leaves the
+    server never holds them; they are entered again after an import)."""
     return {
         "format": EXPORT_FORMAT,
         "name": workflow.name,
         "description": workflow.description,
         "version": workflow.version,
-        "definition": workflow.definition,
+        "definition": mask(workflow.definition),
     }
 
 

@@ -9,9 +9,9 @@ from django.db import transaction
 from audit.services import audit_record, json_diff
 from nodes.versions import stamp_versions
 from wfaib.errors import DomainError
+from wfaib.masking import keep_secrets
 
 from .models import Credential, Workflow, WorkflowVersion
-from .secrets import keep_secrets
 from .validation import ensure_valid
 
 

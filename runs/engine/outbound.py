@@ -3,7 +3,8 @@
 Every request a node makes goes through `request()` (the `http` node and any URL-taking node,
 via `ctx.http_request`), and the openai SDK gets `llm_http_client()`. Both use a transport
 whose network backend is `ssrf.GuardedBackend`, so internal addresses are refused on every
-connection, redirect hops included, unless WFAIB_HTTP_ALLOW opens them. Proxy variables from
+connection, redirect hops included (at most WFAIB_HTTP_MAX_REDIRECTS of them), unless
+WFAIB_HTTP_ALLOW opens them. Proxy variables from
 the environment are ignored (`trust_env=False`): a proxy would connect on our behalf and
 bypass the check.
 """
@@ -17,10 +18,12 @@ import httpcore
 import httpx
 from django.core.signals import setting_changed
 
+from wfaib.conf import wfaib_settings
+
 from .ssrf import GuardedBackend, OutboundRefused, check_scheme, check_url
 
 __all__ = ["OutboundRefused", "check_url", "client", "guarded_transport", "llm_http_client",
-           "refusal_for", "request"]
+           "max_redirects", "refusal_for", "request"]
 
 _client: httpx.Client | None = None
 _lock = threading.Lock()
@@ -63,17 +66,46 @@ def _drop_client(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_drop_client, dispatch_uid="wfaib-outbound-client")
 
 
+def max_redirects() -> int:
+    return int(wfaib_settings.HTTP_MAX_REDIRECTS)
+
+
 def request(method: str, url: str, *, timeout: float, follow_redirects: bool = True,
             **kwargs: Any) -> httpx.Response:
+    """Send a request under the address policy. Redirects are followed here, one hop at a
+    time, at most WFAIB_HTTP_MAX_REDIRECTS (5) of them, so an error names the hop that was
+    refused (or the one past the limit), not the first URL."""
     try:
         check_scheme(url)
-        return client().request(
-            method, url, timeout=timeout, follow_redirects=follow_redirects, **kwargs
-        )
+        http = client()
+        hop = http.build_request(method, url, timeout=timeout, **kwargs)
     except OutboundRefused as exc:
         raise httpx.UnsupportedProtocol(str(exc)) from None
     except httpx.InvalidURL as exc:  # e.g. 0177.0.0.1, which httpx will not parse
         raise httpx.UnsupportedProtocol(f"refused: not a valid URL ({exc})") from None
+    limit = max_redirects()
+    for redirects in range(limit + 2):
+        where = f"redirect {redirects} to {hop.url}: " if redirects else ""
+        try:
+            if redirects:
+                check_scheme(str(hop.url))
+            response = http.send(hop, follow_redirects=False)
+        except OutboundRefused as exc:
+            raise httpx.UnsupportedProtocol(f"{where}{exc}") from None
+        except httpx.TransportError as exc:
+            if not redirects:
+                raise
+            raise type(exc)(f"{where}{exc}", request=hop) from None
+        following = response.next_request if follow_redirects else None
+        if following is None:
+            return response
+        response.close()
+        if redirects >= limit:
+            raise httpx.TooManyRedirects(
+                f"more than {limit} redirects (WFAIB_HTTP_MAX_REDIRECTS); refused redirect "
+                f"{redirects + 1} to {following.url}", request=following)
+        hop = following
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def refusal_for(url: str) -> str | None:
@@ -92,4 +124,5 @@ def refusal_for(url: str) -> str | None:
 
 def llm_http_client(timeout: float) -> httpx.Client:
     """The httpx client the openai SDK uses, under the same outbound policy."""
-    return httpx.Client(timeout=timeout, transport=guarded_transport(), trust_env=False)
+    return httpx.Client(timeout=timeout, transport=guarded_transport(), trust_env=False,
+                        max_redirects=max_redirects())

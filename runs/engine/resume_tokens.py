@@ -21,5 +21,6 @@ def resume_token(run_id: int, node_id: str) -> str:
 
 
 def resume_url(token: str) -> str:
-    base = str(wfaib_settings.BASE_URL).rstrip("/")
+    """On the webhook origin (WFAIB_WEBHOOK_BASE_URL) when there is one."""
+    base = str(wfaib_settings.WEBHOOK_BASE_URL or wfaib_settings.BASE_URL).rstrip("/")
     return f"{base}/api/resume/{token}"

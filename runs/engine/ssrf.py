@@ -14,7 +14,8 @@ connection, is checked again.
 Refused: loopback, private (RFC 1918, unique-local), link-local, CGNAT (100.64/10),
 multicast, unspecified, reserved and other non-global ranges, IPv4 embedded in IPv6
 (mapped, NAT64, 6to4, Teredo), and cloud metadata endpoints by address or name. The operator
-opens specific targets with WFAIB_HTTP_ALLOW (host names, IPs or CIDRs).
+opens specific targets with WFAIB_HTTP_ALLOW: `host` or `ip` (every port), `host:port`,
+`ip:port` or `[ipv6]:port` (that port only), and CIDRs (every port). Prefer `host:port`.
 """
 
 from __future__ import annotations
@@ -57,19 +58,48 @@ def allow_setting() -> list[str]:
     return list(wfaib_settings.HTTP_ALLOW or [])
 
 
+ANY_PORT = 0  # an allowlist entry without a port opens every port of its host
+
+
+def _split_port(entry: str) -> tuple[str, int]:
+    """`host:port`, `ip:port`, `[ipv6]:port` -> (host, port); anything else -> (entry, 0)."""
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest.removeprefix(":")
+        return host, int(port) if port.isdigit() else ANY_PORT
+    host, sep, port = entry.rpartition(":")
+    if sep and host.count(":") == 0 and port.isdigit():
+        return host.rstrip("."), int(port)
+    return entry, ANY_PORT
+
+
 @lru_cache(maxsize=32)
-def _parse_allowlist(entries: tuple[str, ...]) -> tuple[frozenset[str], tuple[Network, ...]]:
-    hosts: set[str] = set()
+def _parse_allowlist(entries: tuple[str, ...]) -> tuple[dict[str, frozenset[int]],
+                                                        tuple[Network, ...]]:
+    """Host names and IPs with their allowed ports ({ANY_PORT} = all), and CIDR networks."""
+    hosts: dict[str, set[int]] = {}
     networks: list[Network] = []
     for raw in entries:
         entry = raw.strip().lower().rstrip(".")
         if not entry:
             continue
-        try:
-            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        host, port = _split_port(entry)
+        if port == ANY_PORT and "/" in host:
+            try:
+                networks.append(ipaddress.ip_network(host, strict=False))
+                continue
+            except ValueError:
+                pass
+        try:  # an IP in any spelling ipaddress reads is kept in its canonical form
+            host = str(ipaddress.ip_address(host))
         except ValueError:
-            hosts.add(entry)
-    return frozenset(hosts), tuple(networks)
+            pass
+        hosts.setdefault(host, set()).add(port)
+    return {h: frozenset(p) for h, p in hosts.items()}, tuple(networks)
+
+
+def _port_ok(ports: frozenset[int] | None, port: int | None) -> bool:
+    return ports is not None and (ANY_PORT in ports or port is None or port in ports)
 
 
 def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
@@ -118,14 +148,17 @@ def _normalize_host(host: str) -> str:
     return host.strip().strip("[]").lower().rstrip(".")
 
 
-def is_allowed(host: str, ip: IPAddress, allow: Iterable[str] | None = None) -> bool:
+def is_allowed(host: str, ip: IPAddress, allow: Iterable[str] | None = None,
+               port: int | None = None) -> bool:
+    """Whether the allowlist opens `ip` (resolved from `host`) on `port` (None: any port)."""
     hosts, networks = _parse_allowlist(tuple(allow_setting() if allow is None else allow))
-    if _normalize_host(host) in hosts or str(ip) in hosts:
-        return True
     candidates = [ip]
     inner = _embedded_ipv4(ip)
     if inner is not None:
         candidates.append(inner)
+    if _port_ok(hosts.get(_normalize_host(host)), port) or \
+            any(_port_ok(hosts.get(str(c)), port) for c in candidates):
+        return True
     return any(c.version == net.version and c in net for c in candidates for net in networks)
 
 
@@ -139,16 +172,21 @@ def host_refusal(host: str, allow: Iterable[str] | None = None) -> str | None:
     return None
 
 
-def refusal(host: str, ip: IPAddress, allow: Iterable[str] | None = None) -> str | None:
-    """The refusal message for connecting to `ip` (resolved from `host`), or None if allowed."""
+def refusal(host: str, ip: IPAddress, allow: Iterable[str] | None = None,
+            port: int | None = None) -> str | None:
+    """The refusal message for connecting to `ip` (resolved from `host`) on `port`, or None if
+    allowed."""
     name = _normalize_host(host)
     message = host_refusal(host, allow)
     if message:
         return message
     reason = classify(ip)
-    if reason is None or is_allowed(host, ip, allow):
+    if reason is None or is_allowed(host, ip, allow, port):
         return None
     shown = str(ip) if name == str(ip) else f"{name} ({ip})"
+    if port is not None and is_allowed(host, ip, allow):  # allowed, but on other ports
+        return (f"refused: port {port} of {shown} is not allowed; add {name}:{port} to "
+                f"WFAIB_HTTP_ALLOW")
     return f"refused: {shown} is {reason}; allow it with WFAIB_HTTP_ALLOW"
 
 
@@ -192,7 +230,7 @@ def check_url(url: str, allow: Iterable[str] | None = None) -> None:
     if message:
         raise OutboundRefused(message)
     for ip in resolve(parts.hostname, port):
-        message = refusal(parts.hostname, ip, allow)
+        message = refusal(parts.hostname, ip, allow, port)
         if message:
             raise OutboundRefused(message)
 
@@ -210,7 +248,7 @@ class GuardedBackend(SyncBackend):
         if not addresses:
             raise httpcore.ConnectError(f"cannot resolve {host}")
         for ip in addresses:  # one refused address refuses the name (no mixed answers)
-            message = refusal(host, ip)
+            message = refusal(host, ip, port=port)
             if message:
                 raise OutboundRefused(message)
         last: Exception | None = None

@@ -5,12 +5,12 @@ authentication are skipped; the class is an APIView only so drf-spectacular docu
 Checks, cheapest first, each answering the API's JSON error shape:
 
     429 rate_limited          per client address, then per workflow (Retry-After header)
-    404 workflow_not_found    unknown or inactive workflow
-    413 body_too_large        WFAIB_WEBHOOK_MAX_BODY
-    401 missing_token / invalid_token / missing_signature / invalid_signature /
-        invalid_timestamp / timestamp_out_of_window        per the workflow's webhook_auth
-    415 unsupported_media_type  a body that is not JSON (application/json or */*+json)
-    400 invalid_json / invalid_parameter
+    413 body_too_large / 411 length_required   WFAIB_WEBHOOK_MAX_BODY; chunked bodies are
+                              read within it (runs/webhooks/body.py)
+    404 workflow_not_found    unknown or inactive workflow, or a token / signature that is
+                              missing or wrong (one answer: ids cannot be probed)
+    415 unsupported_media_type  not JSON (body.JSON_TYPES, UTF-8 only), even with no body
+    400 invalid_json / json_too_deep / number_out_of_range / invalid_parameter
 An empty body starts the run with `{}` as its input.
 
 Then the run is created (committed before any 2xx) and answered:
@@ -24,6 +24,7 @@ Then the run is created (committed before any 2xx) and answered:
     async (?wait=false, the workflow's webhook_mode, a timeout, or a run that waits):
           202 {"run", "status", "url"} with a Location header.
 A repeated webhook-id or Idempotency-Key returns the first run (Idempotent-Replayed: true).
+Every answer carries `Content-Security-Policy: sandbox` and `nosniff` (`harden`).
 """
 
 from __future__ import annotations
@@ -33,11 +34,9 @@ import time
 from typing import Any
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -45,21 +44,22 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from nodes.types.respond import safe_headers
 from wfaib.client_address import client_address
 from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer, error_body
+from wfaib.masking import mask_text
+from wfaib.webhook_origin import run_url
 from workflows.models import Workflow
 
 from ..models import Run
 from ..services import run_start, run_start_synchronously
 from . import ratelimit
+from .body import BodyRefused, is_json_type, parse_json, read_body
 from .signatures import TOKEN_HEADER, AuthFailure, check_signature, check_token, valid_secrets
 
 logger = logging.getLogger("wfaib.webhooks")
 
-# Not passed on from a `respond` node: the server sets these itself.
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-               "content-length", "proxy-authenticate", "proxy-authorization"}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 _WORKFLOW_FIELDS = ("id", "name", "created_at", "is_active", "version", "max_concurrency",
                     "webhook_auth", "webhook_mode", "webhook_secret", "webhook_previous_secret",
@@ -77,17 +77,23 @@ def _error(status: int, code: str, message: str, **headers: str) -> HttpResponse
     return _json(error_body(code, message), status, **headers)
 
 
-def _is_json(content_type: str) -> bool:
-    return content_type == "application/json" or (
-        content_type.startswith("application/") and content_type.endswith("+json"))
+def harden(response: HttpResponse) -> HttpResponse:
+    """What every webhook and resume answer carries, whatever a `respond` node set: no script
+    runs, no plugin loads, and the page gets an origin of its own (CSP `sandbox`), and the
+    browser does not guess another content type (`nosniff`)."""
+    response["Content-Security-Policy"] = "sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Frame-Options"] = "DENY"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _respond_node_answer(run_id: int, response: Any) -> HttpResponse:
-    """The HTTP answer a `respond` node stored: {"status", "headers", "body"}."""
+    """The HTTP answer a `respond` node stored: {"status", "headers", "body"}, with only the
+    headers a node may set (nodes.types.respond.safe_headers)."""
     response = response if isinstance(response, dict) else {"body": response}
     status = response.get("status", 200)
     status = status if isinstance(status, int) and 200 <= status <= 599 else 200
-    headers = response.get("headers") if isinstance(response.get("headers"), dict) else {}
     body = response.get("body")
     if isinstance(body, str):
         content, content_type = body.encode(), "text/plain; charset=utf-8"
@@ -98,11 +104,8 @@ def _respond_node_answer(run_id: int, response: Any) -> HttpResponse:
     answer = HttpResponse(content, status=status)
     if content_type:
         answer["Content-Type"] = content_type
-    for key, value in headers.items():
-        if (isinstance(key, str) and key.lower() not in _HOP_BY_HOP
-                and isinstance(value, (str, int, float))
-                and "\n" not in str(value) and "\r" not in str(value)):
-            answer[key] = str(value)
+    for key, value in safe_headers(response.get("headers")).items():
+        answer[key] = value
     answer["X-Run-Id"] = str(run_id)
     return answer
 
@@ -162,9 +165,9 @@ class WebhookView(APIView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Plain Django on the hot path: no DRF Request, negotiation or renderers.
         if request.method != "POST":
-            return _error(405, "method_not_allowed", f"{request.method} is not allowed here; "
-                          "send a POST", Allow="POST")
-        return self.post(request, **kwargs)
+            return harden(_error(405, "method_not_allowed", f"{request.method} is not allowed "
+                                 "here; send a POST", Allow="POST"))
+        return harden(self.post(request, **kwargs))
 
     @extend_schema(
         operation_id="webhook_trigger", tags=["webhook"],
@@ -187,10 +190,11 @@ class WebhookView(APIView):
                 "the status, headers and body that node set instead.")),
             202: OpenApiResponse(WebhookAcceptedSerializer, description=(
                 "Accepted: ?wait=false, async mode, the wait timed out, or the run waits.")),
-            400: _error_doc("invalid_json, invalid_parameter"),
-            401: _error_doc("missing_token, invalid_token, missing_signature, "
-                            "invalid_signature, invalid_timestamp, timestamp_out_of_window"),
-            404: _error_doc("workflow_not_found: unknown or inactive workflow"),
+            400: _error_doc("invalid_json, json_too_deep, number_out_of_range, "
+                            "invalid_parameter"),
+            404: _error_doc("workflow_not_found: unknown or inactive workflow, or a missing "
+                            "or wrong token or signature"),
+            411: _error_doc("length_required: a chunked body this server cannot read"),
             405: _error_doc("method_not_allowed"),
             409: _error_doc("run_cancelled: the run was cancelled before it finished"),
             413: _error_doc("body_too_large"),
@@ -209,48 +213,34 @@ class WebhookView(APIView):
         if not allowed:
             return _error(429, "rate_limited", "too many webhook requests from this address; "
                           f"retry in {retry_after}s", Retry_After=str(retry_after))
+        # Read before the workflow is looked up, so a body too large (or chunked where it
+        # cannot be read) answers the same for every id, existing or not.
+        try:
+            body = read_body(request, conf.WEBHOOK_MAX_BODY)
+        except BodyRefused as refused:
+            return _error(refused.status, refused.code, refused.message)
 
         workflow = Workflow.objects.filter(pk=workflow_id).only(*_WORKFLOW_FIELDS).first()
-        if workflow is None or not workflow.is_active:
-            return _error(404, "workflow_not_found",
-                          f"no active workflow {workflow_id} takes webhooks")
+        refusal = self._refusal(request, workflow_id, workflow, body)
+        if isinstance(refusal, HttpResponse):
+            return refusal
+        assert workflow is not None
+        key = refusal
         allowed, retry_after = ratelimit.hit(
             f"wf:{workflow.pk}", limit=conf.WEBHOOK_RATE_PER_WORKFLOW, window=window)
         if not allowed:
             return _error(429, "rate_limited", "too many webhook requests for this workflow; "
                           f"retry in {retry_after}s", Retry_After=str(retry_after))
 
-        body = self._read_body(request, conf.WEBHOOK_MAX_BODY)
-        if isinstance(body, HttpResponse):
-            return body
-        key = ""
-        if workflow.webhook_auth != Workflow.WebhookAuth.NONE:
-            secrets = valid_secrets(
-                workflow.webhook_secret, workflow.webhook_previous_secret,
-                workflow.webhook_secret_rotated_at, conf.WEBHOOK_SECRET_GRACE,
-                timezone.now())
-            try:
-                if not secrets:
-                    raise AuthFailure("no_secret", "this workflow has no webhook secret yet; "
-                                      "its owner can create one with rotate-secret")
-                if workflow.webhook_auth == Workflow.WebhookAuth.HMAC:
-                    key = check_signature(request.headers, body, secrets)
-                else:
-                    check_token(request.headers, secrets)
-            except AuthFailure as failure:
-                return _error(401, failure.code, failure.message)
-
-        if body:
-            if not _is_json(request.content_type or ""):
-                return _error(415, "unsupported_media_type",
-                              f"send the body as application/json (got "
-                              f"{request.content_type or 'no content type'!r})")
-            try:
-                payload = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                return _error(400, "invalid_json", f"the body is not valid JSON: {exc}")
-        else:
-            payload = {}  # an empty body: an empty object, so `input.x` reads as missing
+        # Only JSON, even with an empty body: a browser's cross-site form POST (urlencoded,
+        # multipart or text/plain) never starts a run.
+        if request.content_type and not is_json_type(request):
+            return _error(415, "unsupported_media_type",
+                          f"send the body as application/json (got {request.content_type!r})")
+        try:
+            payload = parse_json(body, request) if body else {}
+        except BodyRefused as refused:
+            return _error(refused.status, refused.code, refused.message)
 
         key = key or request.headers.get("webhook-id", "") or \
             request.headers.get("Idempotency-Key", "")
@@ -270,7 +260,7 @@ class WebhookView(APIView):
                 run, status = outcome
                 if status in Run.FINISHED:
                     return self._finished(request, run, {})
-                url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
+                url = run_url(request, run.pk)
                 return _json({"run": run.pk, "status": status, "url": url}, 202, Location=url)
 
         # Committed when run_start returns (autocommit), so no 2xx can lose the run.
@@ -284,25 +274,42 @@ class WebhookView(APIView):
                 if current.response is not None or current.status in Run.FINISHED:
                     return self._finished(request, current, replayed)
                 run_status = current.status
-        url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
+        url = run_url(request, run.pk)
         return _json({"run": run.pk, "status": run_status, "url": url}, 202,
                      Location=url, **replayed)
 
     @staticmethod
-    def _read_body(request: HttpRequest, max_body: int) -> bytes | HttpResponse:
-        too_large = _error(413, "body_too_large",
-                           f"the body is larger than the limit of {max_body} bytes")
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _error(400, "invalid_parameter", "Content-Length is not a number")
-        if length > max_body:
-            return too_large
-        try:
-            body = request.body
-        except RequestDataTooBig:
-            return too_large
-        return too_large if len(body) > max_body else body
+    def _refusal(request: HttpRequest, workflow_id: int, workflow: Workflow | None,
+                 body: bytes) -> HttpResponse | str:
+        """The idempotency key a signature carried ("" without one), or the refusal. An
+        unknown id, an inactive workflow and a request that fails the workflow's token or
+        signature check answer alike, so ids cannot be probed for what exists or how it is
+        protected; the precise reason is logged for the operator."""
+        reason, key = "", ""
+        if workflow is None:
+            reason = "no such workflow"
+        elif not workflow.is_active:
+            reason = "the workflow is inactive"
+        elif workflow.webhook_auth != Workflow.WebhookAuth.NONE:
+            secrets = valid_secrets(
+                workflow.webhook_secret, workflow.webhook_previous_secret,
+                workflow.webhook_secret_rotated_at,
+                wfaib_settings.WEBHOOK_SECRET_GRACE, timezone.now())
+            try:
+                if not secrets:
+                    raise AuthFailure("no_secret", "the workflow has no webhook secret yet")
+                if workflow.webhook_auth == Workflow.WebhookAuth.HMAC:
+                    key = check_signature(request.headers, body, secrets)
+                else:
+                    check_token(request.headers, secrets)
+            except AuthFailure as failure:
+                reason = f"{failure.code}: {failure.message}"
+        if not reason:
+            return key
+        logger.info("webhook for workflow %s refused (404): %s", workflow_id, reason)
+        return _error(404, "workflow_not_found",
+                      f"no active workflow {workflow_id} takes this webhook (an unknown or "
+                      "inactive workflow, or a missing or wrong token or signature)")
 
     @staticmethod
     def _finished(request: HttpRequest, run: Run, headers: dict[str, str]) -> HttpResponse:
@@ -311,9 +318,10 @@ class WebhookView(APIView):
         if run.status == Run.Status.SUCCEEDED:
             return _json({"run": run.pk, "status": run.status, "result": run.result}, 200,
                          X_Run_Id=str(run.pk), **headers)
-        url = request.build_absolute_uri(reverse("run-detail", kwargs={"pk": run.pk}))
+        url = run_url(request, run.pk)
         failed = run.status == Run.Status.FAILED
+        error = mask_text(run.error)
         body = error_body("run_failed" if failed else "run_cancelled",
-                          run.error or f"the run {run.status}", run=run.pk, status=run.status,
-                          error=run.error, error_node_id=run.error_node_id, url=url)
+                          error or f"the run {run.status}", run=run.pk, status=run.status,
+                          error=error, error_node_id=run.error_node_id, url=url)
         return _json(body, 500 if failed else 409, X_Run_Id=str(run.pk), **headers)

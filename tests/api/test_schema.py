@@ -38,7 +38,8 @@ def test_schema_lists_every_endpoint_with_its_errors(client):
     assert "Error" in doc["components"]["schemas"]
     assert "409" in doc["paths"]["/api/workflows/{id}"]["put"]["responses"]
     webhook = doc["paths"]["/api/webhook/{workflow_id}"]["post"]["responses"]
-    assert {"200", "202", "400", "401", "404", "413", "415", "429"} <= set(webhook)
+    assert {"200", "202", "400", "404", "411", "413", "415", "429"} <= set(webhook)
+    assert "401" not in webhook  # auth failures answer as unknown ids (404)
     assert doc["paths"]["/api/webhook/{workflow_id}"]["post"]["security"] == [{}]
     workflow = doc["components"]["schemas"]["Workflow"]["properties"]
     assert "webhook_secret" not in workflow  # write-only: only in the request component

@@ -41,6 +41,18 @@ def client():
     return Client()
 
 
+def assert_refused_like_an_unknown_id(response, caplog, reason):
+    """An auth failure answers exactly as an unknown workflow id does (issue 17, item 9); the
+    precise reason goes to the operator's log only."""
+    assert response.status_code == 404
+    body = response.json()
+    unknown = Client().post("/api/webhook/999999", b"{}", content_type="application/json")
+    assert body == {**unknown.json(), "message": unknown.json()["message"].replace(
+        "999999", response.request["PATH_INFO"].rsplit("/", 1)[1])}
+    assert body["code"] == "workflow_not_found"
+    assert reason in caplog.text
+
+
 @pytest.fixture(autouse=True)
 def _runs_settle_before_teardown(request):
     """Let runs started on the pool finish before the test's database is flushed (a respond
@@ -315,19 +327,19 @@ def test_signature_matches_the_standard_webhooks_reference():
     ("old_timestamp", "timestamp_out_of_window"), ("future_timestamp", "timestamp_out_of_window"),
     ("missing", "missing_signature"), ("bad_timestamp", "invalid_timestamp"),
 ])
-def test_bad_signatures_are_401(client, hmac_workflow, case, code):
+def test_bad_signatures_answer_as_an_unknown_id(client, hmac_workflow, case, code, caplog):
     body = b'{"name": "Ada"}'
     headers = {
         "wrong_secret": lambda: signed_headers(body, secret=new_webhook_secret()),
         "modified_body": lambda: signed_headers(b'{"name": "Eve"}'),
         "old_timestamp": lambda: signed_headers(body, timestamp=int(time.time()) - 301),
-        "future_timestamp": lambda: signed_headers(body, timestamp=int(time.time()) + 301),
+        "future_timestamp": lambda: signed_headers(body, timestamp=int(time.time()) + 360),
         "missing": lambda: {},
         "bad_timestamp": lambda: {**signed_headers(body), "webhook-timestamp": "soon"},
     }[case]()
-    response = post(client, hmac_workflow, body=body, **headers)
-    assert response.status_code == 401
-    assert response.json()["code"] == code
+    with caplog.at_level("INFO", logger="wfaib.webhooks"):
+        response = post(client, hmac_workflow, body=body, **headers)
+    assert_refused_like_an_unknown_id(response, caplog, code)
     assert not Run.objects.exists()
 
 
@@ -366,7 +378,7 @@ def test_previous_secret_works_during_the_grace_period_only(client, hmac_workflo
         webhook_secret_rotated_at=timezone.now() - dt.timedelta(
             seconds=settings.WFAIB["WEBHOOK_SECRET_GRACE"] + 1))
     expired = post(client, hmac_workflow, body=body, **signed_headers(body, msg_id="c"))
-    assert expired.status_code == 401
+    assert expired.status_code == 404
 
 
 @pytest.mark.django_db
@@ -380,26 +392,25 @@ def test_rotation_through_the_api_keeps_the_old_secret_working(client, api, hmac
 
 
 @pytest.mark.django_db
-def test_token_auth(client, greeter):
+def test_token_auth(client, greeter, caplog):
     Workflow.objects.filter(pk=greeter.pk).update(webhook_auth="token", webhook_secret="tok-1",
                                                   webhook_mode="async")
     assert post(client, greeter, **{"X-Webhook-Token": "tok-1"}).status_code == 202
     assert post(client, greeter, Authorization="Bearer tok-1").status_code == 202
-    wrong = post(client, greeter, **{"X-Webhook-Token": "tok-2"})
-    assert wrong.status_code == 401
-    assert wrong.json()["code"] == "invalid_token"
-    missing = post(client, greeter)
-    assert missing.status_code == 401
-    assert missing.json()["code"] == "missing_token"
+    with caplog.at_level("INFO", logger="wfaib.webhooks"):
+        wrong = post(client, greeter, **{"X-Webhook-Token": "tok-2"})
+        assert_refused_like_an_unknown_id(wrong, caplog, "invalid_token")
+        missing = post(client, greeter)
+        assert_refused_like_an_unknown_id(missing, caplog, "missing_token")
     assert Run.objects.count() == 2
 
 
 @pytest.mark.django_db
-def test_auth_without_a_secret_refuses_everything(client, greeter):
+def test_auth_without_a_secret_refuses_everything(client, greeter, caplog):
     Workflow.objects.filter(pk=greeter.pk).update(webhook_auth="token", webhook_secret="")
-    response = post(client, greeter, **{"X-Webhook-Token": ""})
-    assert response.status_code == 401
-    assert response.json()["code"] == "no_secret"
+    with caplog.at_level("INFO", logger="wfaib.webhooks"):
+        response = post(client, greeter, **{"X-Webhook-Token": ""})
+    assert_refused_like_an_unknown_id(response, caplog, "no_secret")
 
 
 # --- idempotency without signatures ----------------------------------------------------------

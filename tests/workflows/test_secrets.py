@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, make_workflow, simple_definition
 from workflows.models import WorkflowVersion
-from workflows.secrets import SECRET_MASK
+from wfaib.masking import MASK as SECRET_MASK
 
 pytestmark = pytest.mark.django_db
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from wfaib.masking import mask
+from wfaib.webhook_origin import webhook_url
+
 from ..models import Credential, Workflow, WorkflowVersion
-from ..secrets import mask_definition
 from .scoping import workflows_visible_to
 
 # The WorkflowDefinition keys a create or update may send at the top level.
@@ -58,14 +59,12 @@ class WorkflowSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_webhook_url(self, workflow: Workflow) -> str:
-        path = reverse("webhook", kwargs={"workflow_id": workflow.pk})
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
+        return webhook_url(self.context.get("request"), workflow.pk)
 
     def to_representation(self, instance: Workflow) -> dict[str, Any]:
         data = super().to_representation(instance)
         if "definition" in data:
-            data["definition"] = mask_definition(data["definition"])
+            data["definition"] = mask(data["definition"])
         return data
 
     def to_internal_value(self, data: Any) -> Any:
@@ -119,7 +118,7 @@ class WorkflowVersionSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: WorkflowVersion) -> dict[str, Any]:
         data = super().to_representation(instance)
         if "definition" in data:
-            data["definition"] = mask_definition(data["definition"])
+            data["definition"] = mask(data["definition"])
         return data
 
 

@@ -20,6 +20,7 @@ from runs.engine.executor import execute_run
 from runs.models import Run, RunLog
 from runs.selectors import run_as_dict
 from runs.services import run_start
+from wfaib.masking import mask_text
 from workflows.models import Workflow
 
 STATUS_MARK = {"succeeded": "ok", "failed": "FAILED", "skipped": "skipped", "waiting": "waiting",
@@ -102,7 +103,7 @@ class Command(BaseCommand):
         if log.status == RunLog.Status.SUCCEEDED:
             self.stdout.write(f"            output: {_short(log.output)}")
         if log.error:
-            self.stdout.write(f"            error:  {log.error}")
+            self.stdout.write(f"            error:  {mask_text(log.error)}")
 
     def _print_result(self, run: Run) -> None:
         duration = f" in {run.duration_ms} ms" if run.duration_ms is not None else ""
@@ -110,7 +111,7 @@ class Command(BaseCommand):
         if run.status == Run.Status.SUCCEEDED:
             self.stdout.write("Result: " + json.dumps(run.result, indent=2, default=str))
         elif run.error:
-            self.stdout.write(f"Error: {run.error}")
+            self.stdout.write(f"Error: {mask_text(run.error)}")
 
 
 def _short(value: Any, limit: int = 300) -> str:
