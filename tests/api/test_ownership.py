@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 
 from accounts.tokens import token_create
 from runs.models import Run
-from tests.factories import make_workflow, run_now
+from tests.factories import UserFactory, make_workflow, run_now
 from workflows.models import Credential, Workflow
 from workflows.services import credential_create
 
@@ -66,6 +66,7 @@ def concrete(route, objects):
     for prefix, pk in ids.items():
         if path.startswith(prefix):
             path = re.sub(r"\(\?P<pk>[^)]*\)|<int:pk>", str(pk), path)
+    path = re.sub(r"\(\?P<project_id>[^)]*\)", "1", path)
     return re.sub(r"\(\?P<number>[^)]*\)", "1", path)
 
 
@@ -115,7 +116,8 @@ def test_error_workflow_cannot_point_at_another_users_workflow(owned, other_api,
     assert response.status_code == 400
 
 
-def test_staff_reach_every_object(owned, staff_api):
+def test_superusers_reach_every_object(owned, client_for):
+    staff_api = client_for(UserFactory(is_staff=True, is_superuser=True))
     assert staff_api.get(f"/api/workflows/{owned['workflow'].pk}").status_code == 200
     assert staff_api.get(f"/api/runs/{owned['run'].pk}").status_code == 200
     assert staff_api.get(f"/api/credentials/{owned['credential'].pk}").status_code == 200
