@@ -18,6 +18,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.services import ProjectRuleError
 from workflows.services import VersionConflict
 from workflows.validation import InvalidDefinition
 
@@ -73,6 +74,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             f"the workflow was saved by someone else since; it is at version {exc.current}. "
             "Reload it, reapply your change and save again.",
             current_version=exc.current), status=status.HTTP_409_CONFLICT)
+
+    if isinstance(exc, ProjectRuleError):
+        return Response(error_body(exc.code, exc.message), status=exc.status)
 
     response = drf_exception_handler(exc, context)
     if response is None:

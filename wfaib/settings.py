@@ -332,7 +332,21 @@ WFAIB = {
     "JSON_MAX_DEPTH": env.int("WFAIB_JSON_MAX_DEPTH", default=64),
     # Audit events older than this many days are pruned (prune_audit, daily); 0 keeps all.
     "AUDIT_RETENTION_DAYS": env.int("WFAIB_AUDIT_RETENTION_DAYS", default=365),
+    # Hours an invitation link to a project stays valid (single use).
+    "INVITATION_HOURS": env.int("WFAIB_INVITATION_HOURS", default=72),
 }
+
+# Email (invitations; password reset): EMAIL_URL such as smtp+tls://user:pass@host:587, or the
+# console backend (mails printed by the web process) when unset. Tests use Django's locmem.
+_EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "")
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL", False))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="wfaib@localhost")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = None

@@ -17,6 +17,7 @@ handler404 = "wfaib.exceptions.json_404"
 api = [
     path("health", health, name="health"),
     path("auth/", include("accounts.api.urls")),
+    path("", include("accounts.api.project_urls")),
     path("", include("workflows.api.urls")),
     path("", include("runs.api.urls")),
     path("webhook/<int:workflow_id>", WebhookView.as_view(), name="webhook"),
