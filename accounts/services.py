@@ -26,6 +26,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -153,7 +154,7 @@ def invitation_lifetime() -> dt.timedelta:
 
 
 def invitation_url(key: str) -> str:
-    return f"{settings.WFAIB['BASE_URL'].rstrip('/')}/invitations/{key}"
+    return f"{settings.WFAIB['BASE_URL'].rstrip('/')}{reverse('invitation', args=[key])}"
 
 
 @transaction.atomic
@@ -222,7 +223,9 @@ def invitation_accept(*, key: str, user: User | None = None,
             validate_password(password, User(email=invitation.email))
         except ValidationError as exc:
             raise ProjectRuleError("invalid", "password: " + " ".join(exc.messages)) from None
-        user = User.objects.create_user(email=invitation.email, password=password)
+        # An invited account may open the builder (the staff flag grants no data by itself).
+        user = User.objects.create_user(email=invitation.email, password=password,
+                                        is_staff=True)
         audit_record(action="user.create", obj=user, actor=user,
                      extra={"via_invitation": invitation.pk})
     elif user.email.lower() != invitation.email:

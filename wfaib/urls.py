@@ -8,6 +8,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.views import invitation_view
 from runs.webhooks.views import WebhookView
 
 from .health import health
@@ -30,6 +31,7 @@ api = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("invitations/<str:key>", invitation_view, name="invitation"),
     path("api/", include(api)),
 ]
 
