@@ -5,13 +5,13 @@ from django.http import HttpResponseRedirect
 
 from audit.services import audit_record
 
-from .models import User
+from .models import Project, User
 
 
 class EmailUserCreationForm(UserCreationForm):
     class Meta:
         model = User
-        fields = ("email",)
+        fields = ("email", "is_staff")
 
 
 class EmailUserChangeForm(UserChangeForm):
@@ -37,12 +37,15 @@ class UserAdmin(BaseUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
+        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2",
+                                                 "is_staff")}),
     )
 
     # The audit trail: which fields changed (names only; no password ever), by whom.
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if not change:  # every user has a personal project from the start
+            Project.objects.create_personal(obj)
         fields = sorted(f if "password" not in f else "password" for f in form.changed_data)
         audit_record(action="user.update" if change else "user.create", obj=obj,
                      actor=request.user, extra={"fields": sorted(set(fields))})

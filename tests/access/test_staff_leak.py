@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.models import Project, User
 from accounts.tokens import token_create
 from tests.factories import UserFactory, make_workflow, run_now
 from workflows.models import Workflow
@@ -65,3 +66,22 @@ def test_a_staff_user_without_model_permissions_uses_the_builder(ann, bob):
     assert client.get(f"/admin/runs/run/{run.pk}/change/").status_code == 200
     assert client.get(f"/admin/workflows/workflow/{theirs.pk}/editor/").status_code == 404
     assert client.get(f"/admin/workflows/workflow/{theirs.pk}/change/").status_code in (302, 404)
+
+
+def test_an_operator_adds_a_user_who_can_use_the_builder_at_once():
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(operator)
+    response = client.post("/admin/accounts/user/add/", {
+        "email": "newbie@example.com", "password1": "correct horse battery",
+        "password2": "correct horse battery", "is_staff": "on", "usable_password": "true"})
+    assert response.status_code == 302, response.content[:2000]
+    newbie = User.objects.get(email="newbie@example.com")
+    assert newbie.is_staff
+    assert Project.objects.filter(personal_owner=newbie).exists()
+    assert not newbie.user_permissions.exists()
+    newbie_client = Client()
+    newbie_client.force_login(newbie)
+    assert newbie_client.get("/admin/workflows/workflow/").status_code == 200
+    assert newbie_client.get("/admin/workflows/workflow/editor/").status_code == 200
+    assert newbie_client.get("/admin/accounts/user/").status_code == 403  # not an operator
