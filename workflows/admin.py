@@ -29,6 +29,10 @@ from .validation import validate_definition
 
 
 class WorkflowForm(forms.ModelForm):
+    # The version this form was loaded at: a save after someone else's is refused, not applied
+    # over theirs (as the API's 409 version_conflict).
+    based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Workflow
         fields = ["name", "project", "description", "is_active", "definition"]
@@ -39,6 +43,19 @@ class WorkflowForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:  # node secrets are never shown back; saving keeps them
             self.initial["definition"] = mask_definition(self.instance.definition)
+            self.initial["based_on"] = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        based_on = data.get("based_on")
+        if self.instance.pk and based_on is not None:
+            current = Workflow.objects.filter(pk=self.instance.pk).values_list(
+                "version", flat=True).first()
+            if current is not None and current != based_on:
+                raise ValidationError(
+                    f"Someone saved this workflow since you opened it (now version {current}). "
+                    "Reload the page, reapply your change and save again.")
+        return data
 
     default_project = None  # set per request by WorkflowAdmin.get_form
 
