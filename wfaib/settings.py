@@ -339,13 +339,15 @@ WFAIB = {
 # Email (invitations; password reset): EMAIL_URL such as smtp+tls://user:pass@host:587, or the
 # console backend (mails printed by the web process) when unset. Tests use Django's locmem.
 _EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
-EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
-EMAIL_HOST = _EMAIL.get("EMAIL_HOST", "")
-EMAIL_PORT = _EMAIL.get("EMAIL_PORT") or 25
-EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))
-EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL", False))
+_SMTP_OPTIONS = {"host": "EMAIL_HOST", "port": "EMAIL_PORT", "username": "EMAIL_HOST_USER",
+                 "password": "EMAIL_HOST_PASSWORD", "use_tls": "EMAIL_USE_TLS",
+                 "use_ssl": "EMAIL_USE_SSL"}
+MAILERS = {"default": {
+    "BACKEND": _EMAIL["EMAIL_BACKEND"],
+    "OPTIONS": {option: _EMAIL[key] for option, key in _SMTP_OPTIONS.items()
+                if _EMAIL.get(key) not in (None, "")}
+    if _EMAIL["EMAIL_BACKEND"].endswith("smtp.EmailBackend") else {},
+}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="wfaib@localhost")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")

@@ -86,6 +86,16 @@ class WorkflowVersionInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    # The parent's queryset is already scoped to the user's projects; versions are read-only.
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class LastRunStatusFilter(admin.SimpleListFilter):
     title = "last run status"
