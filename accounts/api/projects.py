@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from wfaib.exceptions import ErrorSerializer
 
 from .. import services
-from ..access import projects_visible_to
+from ..access import projects_visible_to, token_of
 from ..models import Project
 from .base import ScopedViewSetMixin
 from .project_serializers import (
@@ -53,6 +54,10 @@ class ProjectViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         return Project
 
     def perform_create(self, serializer: ProjectSerializer) -> None:
+        token = token_of(self.request.auth)
+        if token is not None and token.project_id is not None:
+            raise PermissionDenied("a token limited to one project cannot create projects",
+                                   code="forbidden")
         serializer.instance = services.project_create(creator=self.request.user,
                                                       **serializer.validated_data)
 

@@ -49,6 +49,7 @@ def test_a_project_token_sees_and_creates_only_in_its_project(team):
     assert elsewhere.status_code == 400  # not a project this token knows
     assert [p["id"] for p in client.get("/api/projects").json()["results"]] == [
         team["project"].pk]
+    assert client.post("/api/projects", {"name": "escape"}, format="json").status_code == 403
     wider = client.post("/api/auth/tokens", {"name": "all"}, format="json")
     assert wider.status_code == 403
     same = client.post("/api/auth/tokens", {"name": "same", "project": team["project"].pk},
