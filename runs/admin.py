@@ -94,6 +94,7 @@ class RunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
             "runs_url": reverse("admin:runs_run_changelist")
             + f"?workflow__id__exact={run.workflow_id}",
             "has_view_permission": True,
+            "can_run": self.has_run_permission(request, run),  # a viewer gets no buttons
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/runs/run/viewer.html", context)

@@ -51,3 +51,13 @@ def test_versions_show_in_the_admin_form_without_model_permissions(team):
     page = client.get(f"/admin/workflows/workflow/{workflow.pk}/change/")
     assert page.status_code == 200
     assert b"versions-TOTAL_FORMS" in page.content
+
+
+def test_the_run_viewer_offers_cancel_and_rerun_only_to_roles_that_run(team):
+    _, run = failing(team)
+    for who, shown in (("viewer", False), ("editor", True), ("admin", True)):
+        client = Client()
+        client.force_login(team[who])
+        page = client.get(f"/admin/runs/run/{run.pk}/change/")
+        assert page.status_code == 200
+        assert (b'data-testid="rerun"' in page.content) is shown, who
