@@ -9,8 +9,9 @@ class Workflow(models.Model):
     current WorkflowDefinition ({name, nodes, edges}); `version` is the number of its latest
     WorkflowVersion."""
 
+    # Who created it. Deleting that user leaves the workflow to its project.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflows"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="workflows"
     )
     project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE,
                                 related_name="workflows")
@@ -89,7 +90,8 @@ class Credential(models.Model):
     returned, logged or serialized back."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credentials"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+        related_name="credentials"
     )
     project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE,
                                 related_name="credentials")

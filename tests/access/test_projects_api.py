@@ -7,6 +7,7 @@ from accounts.models import Membership, Project, Role
 from audit.models import AuditEvent
 from tests.access.conftest import api_for
 from tests.factories import UserFactory, make_workflow
+from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,15 @@ def test_an_empty_team_project_can_be_deleted_by_its_admin(team):
     url = f"/api/projects/{empty.json()['id']}"
     assert api_for(team["admin"]).delete(url).status_code == 204
     assert not Project.objects.filter(name="tmp").exists()
+
+
+def test_deleting_an_account_keeps_the_team_workflows_it_created(team):
+    in_team = make_workflow(owner=team["editor"], name="team's", project=team["project"])
+    personal = make_workflow(owner=team["editor"], name="own")
+    team["editor"].delete()
+    kept = Workflow.objects.get(pk=in_team.pk)
+    assert kept.owner is None
+    assert kept.project == team["project"]
+    assert not Workflow.objects.filter(pk=personal.pk).exists()  # went with the person
+    body = api_for(team["admin"]).get(f"/api/workflows/{in_team.pk}").json()
+    assert body["owner"] is None

@@ -35,7 +35,9 @@ class WorkflowSerializer(serializers.ModelSerializer):
     `POST /api/workflows/{id}/rotate-secret`; it is never returned. On update, `version`
     (or an `If-Match` header) is the version the change was based on."""
 
-    owner = serializers.EmailField(source="owner.email", read_only=True)
+    owner = serializers.EmailField(source="owner.email", read_only=True, allow_null=True,
+                                   default=None, help_text="Who created it (null once that "
+                                                           "account is deleted).")
     version = serializers.IntegerField(
         required=False, min_value=0,
         help_text="Read: the current version. Write (PUT/PATCH): the version this change was "
@@ -141,7 +143,9 @@ class RunInputSerializer(serializers.Serializer):
 class CredentialSerializer(serializers.ModelSerializer):
     """A credential. `data` (the secret, a JSON object) is write-only and stored encrypted."""
 
-    owner = serializers.EmailField(source="owner.email", read_only=True)
+    owner = serializers.EmailField(source="owner.email", read_only=True, allow_null=True,
+                                   default=None, help_text="Who created it (null once that "
+                                                           "account is deleted).")
     data = serializers.DictField(write_only=True, help_text="The secret values; never returned.")
     project = project_field("The project the credential belongs to (default: your personal "
                             "project). Changing it moves the credential.")

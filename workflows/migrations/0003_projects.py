@@ -62,6 +62,16 @@ class Migration(migrations.Migration):
             name='project',
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='workflows', to='accounts.project'),
         ),
+        migrations.AlterField(
+            model_name='credential',
+            name='owner',
+            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='credentials', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AlterField(
+            model_name='workflow',
+            name='owner',
+            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='workflows', to=settings.AUTH_USER_MODEL),
+        ),
         migrations.AddIndex(
             model_name='workflow',
             index=models.Index(fields=['project', '-updated_at'], name='wf_project_updated'),
