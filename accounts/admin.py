@@ -1,11 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpResponseRedirect
 
 from audit.services import audit_record
 
-from .models import Project, User
+from .access import projects_visible_to
+from .admin_access import ProjectScopedAdmin
+from .models import Membership, Project, User
+from .services import ProjectRuleError, project_create, project_delete, project_update
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -67,3 +70,59 @@ class UserAdmin(BaseUserAdmin):
                 audit_record(action="user.update", obj=user, actor=request.user,
                              extra={"fields": ["password"]})
         return response
+
+
+class MembershipInline(admin.TabularInline):
+    """Members and roles, read-only here: add, change and remove them with
+    `/api/projects/<id>/members` or invite by email (so the last-admin rule and the audit trail
+    always apply)."""
+
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
+
+
+@admin.register(Project)
+class ProjectAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    """Your projects; their admins rename them and require two-factor sign-in."""
+
+    visible_to = staticmethod(projects_visible_to)
+    change_action = "admin"
+    delete_action = "admin"
+    list_display = ("name", "is_personal", "require_mfa", "created_at")
+    search_fields = ("name",)
+    fields = ("name", "require_mfa", "personal_owner", "created_at")
+    readonly_fields = ("personal_owner", "created_at")
+    inlines = [MembershipInline]
+
+    @admin.display(boolean=True, description="personal")
+    def is_personal(self, obj):
+        return obj.is_personal
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in ("name", "require_mfa")}
+        if change:  # the form already set the new values on `obj`: compare with the stored
+            project_update(project=Project.objects.get(pk=obj.pk), actor=request.user, **data)
+        else:
+            obj.pk = project_create(creator=request.user, **data).pk
+
+    def delete_model(self, request, obj):
+        try:
+            project_delete(project=obj, actor=request.user)
+        except ProjectRuleError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for project in self.scoped(request, queryset, "admin"):
+            self.delete_model(request, project)

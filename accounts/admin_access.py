@@ -30,6 +30,9 @@ def _may_somewhere(user: Any, action: str) -> bool:
 
 class ProjectScopedAdmin:
     visible_to: ClassVar[Callable[..., QuerySet]]
+    # The access actions behind Django's change and delete permissions (projects: "admin").
+    change_action: ClassVar[str] = "edit"
+    delete_action: ClassVar[str] = "delete"
 
     @staticmethod
     def _staff(request: HttpRequest) -> bool:
@@ -64,10 +67,10 @@ class ProjectScopedAdmin:
         return self._staff(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self.allows(request, obj, "edit")
+        return self.allows(request, obj, self.change_action)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self.allows(request, obj, "delete")
+        return self.allows(request, obj, self.delete_action)
 
     def has_run_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         """For admin actions declared with permissions=["run"]."""

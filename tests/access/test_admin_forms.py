@@ -4,7 +4,9 @@ project can only be one the user may edit in."""
 import pytest
 from django.test import Client
 
-from tests.factories import make_workflow
+from accounts.models import Project
+from audit.models import AuditEvent
+from tests.factories import UserFactory, make_workflow
 from workflows.models import Workflow
 from workflows.services import workflow_update
 
@@ -55,3 +57,36 @@ def test_the_admin_offers_only_projects_one_may_edit_in(team):
                         form(project=str(team["project"].pk), based_on=str(mine.version)))
     assert moved.status_code == 302
     assert Workflow.objects.get(pk=mine.pk).project == team["project"]
+
+
+def test_projects_in_the_admin(team):
+    url = f"/admin/accounts/project/{team['project'].pk}/change/"
+    editor = Client()
+    editor.force_login(team["editor"])
+    page = editor.get(url)
+    assert page.status_code == 200
+    assert team["viewer"].email.encode() in page.content  # members are listed
+    assert editor.post(url, {"name": "hijacked", "memberships-TOTAL_FORMS": "0",
+                             "memberships-INITIAL_FORMS": "0"}).status_code == 403
+    admin = Client()
+    admin.force_login(team["admin"])
+    changed = admin.post(url, {"name": "renamed", "require_mfa": "on",
+                               "memberships-TOTAL_FORMS": "0",
+                               "memberships-INITIAL_FORMS": "0"})
+    assert changed.status_code == 302, changed.content[:3000]
+    team["project"].refresh_from_db()
+    assert (team["project"].name, team["project"].require_mfa) == ("renamed", True)
+    assert AuditEvent.objects.filter(action="project.update").exists()
+    make_workflow(owner=team["admin"], project=team["project"])
+    admin.post(f"/admin/accounts/project/{team['project'].pk}/delete/", {"post": "yes"})
+    assert Project.objects.filter(pk=team["project"].pk).exists()  # not empty: refused
+    added = admin.post("/admin/accounts/project/add/", {"name": "fresh",
+                                                        "memberships-TOTAL_FORMS": "0",
+                                                        "memberships-INITIAL_FORMS": "0"})
+    assert added.status_code == 302, added.content[:3000]
+    fresh = Project.objects.get(name="fresh")
+    assert list(fresh.memberships.values_list("user_id", "role")) == [(team["admin"].pk,
+                                                                       "admin")]
+    outsider = Client()
+    outsider.force_login(UserFactory(is_staff=True))
+    assert b"renamed" not in outsider.get("/admin/accounts/project/").content

@@ -76,6 +76,9 @@ ADMIN_ACCESS = {
     ("runs/run/<id>/change/", "get"): "view",
     ("runs/run/<id>/history/", "get"): "view",
     ("runs/run/<id>/delete/", "get"): "delete",
+    ("accounts/project/<id>/change/", "get"): "view",
+    ("accounts/project/<id>/history/", "get"): "view",
+    ("accounts/project/<id>/delete/", "get"): "admin",
 }
 
 ROLE_ACTIONS = {
@@ -119,7 +122,8 @@ def api_routes() -> list[tuple[str, str]]:
 
 
 def admin_routes() -> list[str]:
-    """Admin pages of one workflow or run (the builder, the run viewer, Django's own)."""
+    """Admin pages of one workflow, run or project (the builder, the run viewer, Django's
+    own)."""
     found = []
 
     def walk(patterns, prefix):
@@ -128,7 +132,7 @@ def admin_routes() -> list[str]:
                 walk(p.url_patterns, prefix + str(p.pattern))
             elif p.name and "object_id" in str(p.pattern):
                 route = _normal(prefix + str(p.pattern)).replace("<object_id>", "<id>")
-                if route.startswith(("admin/workflows/", "admin/runs/")):
+                if route.startswith(("admin/workflows/", "admin/runs/", "admin/accounts/project/")):
                     found.append(route.removeprefix("admin/"))
 
     walk(get_resolver().url_patterns, "")
@@ -242,7 +246,8 @@ def test_admin_matrix(world, who):
     client.force_login(user)
     allowed = ROLE_ACTIONS[who]
     for (route, method), need in ADMIN_ACCESS.items():
-        pk = world["run"].pk if route.startswith("runs/") else world["workflow"].pk
+        pk = {"runs/": world["run"].pk, "accounts/": world["team"].pk}.get(
+            route[: route.index("/") + 1], world["workflow"].pk)
         path = "/admin/" + route.replace("<id>", str(pk))
         response = getattr(client, method)(path)
         where = (who, method.upper(), path, response.status_code)
