@@ -7,9 +7,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.services import audit_record
 
-from .mfa import mfa_remove, user_has_mfa
+from .access import projects_visible_to
+from .admin_access import ProjectScopedAdmin
 from .lockout import lockout_reset
-from .models import User
+from .mfa import mfa_remove, user_has_mfa
+from .models import Membership, Project, User
+from .services import ProjectRuleError, project_create, project_delete, project_update
 
 # django-otp's device admins show the TOTP keys and recovery codes: 2FA is managed by each user
 # (Two-factor sign-in page), and an administrator can only turn it off (the action below).
@@ -21,7 +24,7 @@ for _device in (TOTPDevice, StaticDevice):
 class EmailUserCreationForm(UserCreationForm):
     class Meta:
         model = User
-        fields = ("email",)
+        fields = ("email", "is_staff")
 
 
 class EmailUserChangeForm(UserChangeForm):
@@ -61,7 +64,8 @@ class UserAdmin(BaseUserAdmin):
         self.message_user(request, f"Two-factor sign-in turned off for {done} user(s).")
 
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
+        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2",
+                                                 "is_staff")}),
     )
 
     @admin.action(description="Unlock logins (clear failed attempts)",
@@ -75,6 +79,8 @@ class UserAdmin(BaseUserAdmin):
     # The audit trail: which fields changed (names only; no password ever), by whom.
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if not change:  # every user has a personal project from the start
+            Project.objects.create_personal(obj)
         fields = sorted(f if "password" not in f else "password" for f in form.changed_data)
         audit_record(action="user.update" if change else "user.create", obj=obj,
                      actor=request.user, extra={"fields": sorted(set(fields))})
@@ -96,3 +102,59 @@ class UserAdmin(BaseUserAdmin):
                 audit_record(action="user.update", obj=user, actor=request.user,
                              extra={"fields": ["password"]})
         return response
+
+
+class MembershipInline(admin.TabularInline):
+    """Members and roles, read-only here: add, change and remove them with
+    `/api/projects/<id>/members` or invite by email (so the last-admin rule and the audit trail
+    always apply)."""
+
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
+
+
+@admin.register(Project)
+class ProjectAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    """Your projects; their admins rename them and require two-factor sign-in."""
+
+    visible_to = staticmethod(projects_visible_to)
+    change_action = "admin"
+    delete_action = "admin"
+    list_display = ("name", "is_personal", "require_mfa", "created_at")
+    search_fields = ("name",)
+    fields = ("name", "require_mfa", "personal_owner", "created_at")
+    readonly_fields = ("personal_owner", "created_at")
+    inlines = [MembershipInline]
+
+    @admin.display(boolean=True, description="personal")
+    def is_personal(self, obj):
+        return obj.is_personal
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in ("name", "require_mfa")}
+        if change:  # the form already set the new values on `obj`: compare with the stored
+            project_update(project=Project.objects.get(pk=obj.pk), actor=request.user, **data)
+        else:
+            obj.pk = project_create(creator=request.user, **data).pk
+
+    def delete_model(self, request, obj):
+        try:
+            project_delete(project=obj, actor=request.user)
+        except ProjectRuleError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for project in self.scoped(request, queryset, "admin"):
+            self.delete_model(request, project)

@@ -1,5 +1,6 @@
 """The audit trail in the admin: searchable and filterable, never editable. No one may add,
-change or delete an event here (not even a superuser); only `prune_audit` removes old ones."""
+change or delete an event here (not even a superuser); only `prune_audit` removes old ones.
+A staff user sees the events `audit.selectors.events_visible_to` allows."""
 
 import json
 
@@ -9,6 +10,7 @@ from django.utils.html import format_html
 from wfaib.masking import mask
 
 from .models import AuditEvent
+from .selectors import events_visible_to
 
 
 @admin.register(AuditEvent)
@@ -22,6 +24,15 @@ class AuditEventAdmin(admin.ModelAdmin):
               "object_repr", "ip", "via", "pretty_diff", "pretty_extra")
     readonly_fields = fields
     list_select_related = ("actor",)
+
+    def get_queryset(self, request):
+        return events_visible_to(request.user)
+
+    def has_module_permission(self, request):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
 
     def has_add_permission(self, request):
         return False

@@ -9,14 +9,17 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.admin_access import ProjectScopedAdmin
 from wfaib.masking import mask_text
 
 from .admin_views import pretty_json, run_timeline
 from .models import Run
+from .selectors import runs_visible_to
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    visible_to = staticmethod(runs_visible_to)
     list_display = ("id", "workflow", "status_badge", "trigger", "version_number", "created_at",
                     "duration")
     list_filter = ("status", "trigger", ("workflow", admin.RelatedOnlyFieldListFilter))
@@ -26,8 +29,7 @@ class RunAdmin(admin.ModelAdmin):
     actions = ["retry_from_failed", "retry_from_start"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("workflow", "version")
-        return qs if request.user.is_superuser else qs.filter(workflow__owner=request.user)
+        return super().get_queryset(request).select_related("workflow", "version")
 
     def has_add_permission(self, request):
         return False
@@ -37,7 +39,8 @@ class RunAdmin(admin.ModelAdmin):
 
         from .services import run_retry_bulk
 
-        result = run_retry_bulk(runs=list(queryset.order_by("id")), mode=mode)
+        allowed = self.scoped(request, queryset, "run")
+        result = run_retry_bulk(runs=list(allowed.order_by("id")), mode=mode)
         if result["retried"]:
             self.message_user(request, f"Retried {len(result['retried'])} run(s): "
                               + ", ".join(f"#{r['run']} → #{r['retry']}" for r in result["retried"]))
@@ -45,11 +48,11 @@ class RunAdmin(admin.ModelAdmin):
             self.message_user(request, f"Run #{skipped['run']} not retried: {skipped['reason']}",
                               level=messages.WARNING)
 
-    @admin.action(description="Retry selected runs from the failed node")
+    @admin.action(description="Retry selected runs from the failed node", permissions=["run"])
     def retry_from_failed(self, request, queryset):
         self._retry(request, queryset, "from_failed")
 
-    @admin.action(description="Retry selected runs from the start")
+    @admin.action(description="Retry selected runs from the start", permissions=["run"])
     def retry_from_start(self, request, queryset):
         self._retry(request, queryset, "from_start")
 
@@ -74,7 +77,7 @@ class RunAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The run viewer (replaces the read-only form)."""
-        run = self.get_object(request, unquote(object_id))  # owner-scoped queryset
+        run = self.get_object(request, unquote(object_id))  # project-scoped queryset
         if run is None:
             raise Http404("No such run.")
         if not self.has_view_permission(request, run):
@@ -93,6 +96,7 @@ class RunAdmin(admin.ModelAdmin):
             "runs_url": reverse("admin:runs_run_changelist")
             + f"?workflow__id__exact={run.workflow_id}",
             "has_view_permission": True,
+            "can_run": self.has_run_permission(request, run),  # a viewer gets no buttons
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/runs/run/viewer.html", context)

@@ -1,7 +1,7 @@
 """Reads behind the admin's run pages and dashboard: the run viewer's timeline and the
 dashboard's figures (runs and failure rate over 24 h, runs per hour, recent failures).
 
-Both are scoped to what the user may see: superusers see every workflow, others their own.
+Both are scoped to what the user may see (`workflows.selectors`, `runs.selectors`).
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
 from wfaib.masking import mask_text
-from workflows.models import Workflow
+from workflows.selectors import workflows_visible_to
 
 from .models import Run, RunLog
+from .selectors import runs_visible_to
 
 
 def pretty_json(value: Any) -> str:
@@ -52,23 +53,13 @@ def run_timeline(run: Run) -> dict[str, Any]:
     return {"rows": rows, "total_ms": int(total_ms)}
 
 
-def visible_workflows(user: Any) -> QuerySet[Workflow]:
-    qs = Workflow.objects.all()
-    return qs if user.is_superuser else qs.filter(owner=user)
-
-
-def visible_runs(user: Any) -> QuerySet[Run]:
-    qs = Run.objects.all()
-    return qs if user.is_superuser else qs.filter(workflow__owner=user)
-
-
 def dashboard(user: Any, *, now: dt.datetime | None = None, hours: int = 24) -> dict[str, Any]:
     """Figures for the admin index: the user's workflows with their last run, run counts and
     failure rate over the last `hours`, runs per hour (for a small bar chart) and the most
     recent failures."""
     now = now or timezone.now()
     since = now - dt.timedelta(hours=hours)
-    runs = visible_runs(user)
+    runs = runs_visible_to(user)
     recent = runs.filter(created_at__gte=since)
     counts = recent.aggregate(
         total=Count("id"),
@@ -99,7 +90,7 @@ def dashboard(user: Any, *, now: dt.datetime | None = None, hours: int = 24) -> 
         })
 
     newest = Run.objects.filter(workflow=OuterRef("pk")).order_by("-created_at", "-id")
-    workflows = visible_workflows(user).annotate(
+    workflows = workflows_visible_to(user).annotate(
         last_run_id=Subquery(newest.values("id")[:1]),
         last_run_status=Subquery(newest.values("status")[:1]),
         last_run_at=Subquery(newest.values("created_at")[:1]),

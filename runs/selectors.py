@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
+from accounts.access import project_ids
+from accounts.models import ApiToken
 from wfaib.masking import mask_text
 
 from .models import Run, RunLog
+
+
+def runs_visible_to(user: Any, action: str = "view", *,
+                    token: ApiToken | None = None) -> QuerySet[Run]:
+    """Runs follow their workflow: those of workflows in projects where `user` may do `action`
+    (view; run for cancel and retry)."""
+    ids = project_ids(user, action, token=token)
+    qs = Run.objects.select_related("version", "workflow")
+    return qs if ids is None else qs.filter(workflow__project_id__in=ids)
 
 
 def log_as_dict(log: RunLog) -> dict[str, Any]:

@@ -249,7 +249,7 @@ def run_resume_parent(*, child: Run) -> bool:
 
 
 def run_start_error_workflow(*, run: Run) -> Run | None:
-    """A run failed: start its workflow's error workflow (if any, and owned by the same user)
+    """A run failed: start its workflow's error workflow (if any, and in the same project)
     with the failed run's id, workflow, failing node, error and that node's input. A failing
     error-workflow run does not start another one (no chains)."""
     run.refresh_from_db(fields=["status", "error", "error_node_id", "trigger"])
@@ -257,7 +257,7 @@ def run_start_error_workflow(*, run: Run) -> Run | None:
         return None
     workflow = Workflow.objects.select_related("error_workflow").get(pk=run.workflow_id)
     target = workflow.error_workflow
-    if target is None or target.owner_id != workflow.owner_id:
+    if target is None or target.project_id != workflow.project_id:
         return None
     failed = (RunLog.objects.filter(run=run, node_id=run.error_node_id,
                                     status=RunLog.Status.FAILED).order_by("-id").first()

@@ -12,6 +12,11 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through the manager, as every real user is created: with their personal project.
+        return model_class.objects.create_user(*args, **kwargs)
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation

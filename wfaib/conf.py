@@ -80,6 +80,7 @@ DECLARED: tuple[Setting, ...] = (
     Setting("TICK_INTERVAL", "float", 1.0, "seconds between scheduler ticks"),
     Setting("API_MAX_BODY", "int", 2 * 1024 * 1024, "bytes an API request body may have"),
     Setting("JSON_MAX_DEPTH", "int", 64, "nesting depth a JSON body may have"),
+    Setting("INVITATION_HOURS", "int", 72, "hours an invitation link to a project stays valid"),
     Setting("AUDIT_RETENTION_DAYS", "int", 365,
             "audit events older than this are pruned daily; 0 keeps all"),
 )

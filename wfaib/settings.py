@@ -150,7 +150,8 @@ REST_FRAMEWORK = {
         "accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "accounts.api.base.TokenLimits"],
     "DEFAULT_SCHEMA_CLASS": "wfaib.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -270,18 +271,6 @@ OTP_TOTP_ISSUER = env.str("WFAIB_TOTP_ISSUER", default="WFAIB")
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 
-# Email (password reset links): EMAIL_URL such as smtp+tls://user:password@host:587; the
-# console backend (mails printed to stdout) when DEBUG and no EMAIL_URL is set.
-_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
-MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"]}}
-if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
-    MAILERS["default"]["OPTIONS"] = {
-        "host": _email.get("EMAIL_HOST") or "localhost", "port": _email.get("EMAIL_PORT") or 25,
-        "username": _email.get("EMAIL_HOST_USER", ""),
-        "password": _email.get("EMAIL_HOST_PASSWORD", ""),
-        "use_tls": bool(_email.get("EMAIL_USE_TLS")), "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
-    }
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WFAIB <wfaib@localhost>")
 PASSWORD_RESET_TIMEOUT = env.int("WFAIB_PASSWORD_RESET_TIMEOUT", default=3 * 3600)  # seconds
 
 # Content-Security-Policy on every response (Django's CSP middleware). Scripts only from this
@@ -314,6 +303,20 @@ CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "Idempotent-Replayed"]
 # --- WFAIB ----------------------------------------------------------------------------------
 # Every WFAIB_* key, its type, default and meaning: wfaib/conf.py.
 WFAIB = wfaib_conf.from_env(env)
+
+# Email (invitations; password reset): EMAIL_URL such as smtp+tls://user:pass@host:587, or the
+# console backend (mails printed by the web process) when unset. Tests use Django's locmem.
+_EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
+_SMTP_OPTIONS = {"host": "EMAIL_HOST", "port": "EMAIL_PORT", "username": "EMAIL_HOST_USER",
+                 "password": "EMAIL_HOST_PASSWORD", "use_tls": "EMAIL_USE_TLS",
+                 "use_ssl": "EMAIL_USE_SSL"}
+MAILERS = {"default": {
+    "BACKEND": _EMAIL["EMAIL_BACKEND"],
+    "OPTIONS": {option: _EMAIL[key] for option, key in _SMTP_OPTIONS.items()
+                if _EMAIL.get(key) not in (None, "")}
+    if _EMAIL["EMAIL_BACKEND"].endswith("smtp.EmailBackend") else {},
+}}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="wfaib@localhost")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = None

@@ -8,6 +8,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from accounts.invitation_views import invitation_view
 from runs.webhooks.views import WebhookView
 
 from .health import health
@@ -18,6 +19,7 @@ handler404 = "wfaib.exceptions.json_404"
 api = [
     path("health", health, name="health"),
     path("auth/", include("accounts.api.urls")),
+    path("", include("accounts.api.project_urls")),
     path("", include("workflows.api.urls")),
     path("", include("runs.api.urls")),
     path("webhook/<int:workflow_id>", WebhookView.as_view(), name="webhook"),
@@ -32,6 +34,7 @@ urlpatterns = [
     # Account pages (sign-in with 2FA, password change and reset) ahead of the admin's own.
     path("admin/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("invitations/<str:key>", invitation_view, name="invitation"),
     path("api/", include(api)),
 ]
 

@@ -15,20 +15,27 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 
+from accounts.access import can, personal_project, projects_visible_to
+from accounts.admin_access import ProjectScopedAdmin
 from runs.models import Run
 from runs.services import run_start
 from wfaib.masking import keep_secrets, mask
 
 from . import admin_views
 from .models import Workflow, WorkflowVersion
+from .selectors import workflows_visible_to
 from .services import workflow_create, workflow_delete, workflow_update
 from .validation import error_text, validate_definition
 
 
 class WorkflowForm(forms.ModelForm):
+    # The version this form was loaded at: a save after someone else's is refused, not applied
+    # over theirs (as the API's 409 version_conflict).
+    based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Workflow
-        fields = ["name", "description", "is_active", "definition"]
+        fields = ["name", "project", "description", "is_active", "definition"]
         widgets = {"definition": forms.Textarea(attrs={"rows": 24, "cols": 100,
                                                       "class": "vLargeTextField"})}
 
@@ -36,6 +43,27 @@ class WorkflowForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:  # node secrets are never shown back; saving keeps them
             self.initial["definition"] = mask(self.instance.definition)
+            self.initial["based_on"] = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        based_on = data.get("based_on")
+        if self.instance.pk and based_on is not None:
+            current = Workflow.objects.filter(pk=self.instance.pk).values_list(
+                "version", flat=True).first()
+            if current is not None and current != based_on:
+                raise ValidationError(
+                    f"Someone saved this workflow since you opened it (now version {current}). "
+                    "Reload the page, reapply your change and save again.")
+        return data
+
+    default_project = None  # set per request by WorkflowAdmin.get_form
+
+    def clean_project(self):
+        project = self.cleaned_data.get("project")
+        if project is None:  # left empty: stays where it is, or the personal project
+            project = self.instance.project if self.instance.pk else self.default_project
+        return project
 
     def clean_definition(self):
         definition = self.cleaned_data["definition"]
@@ -56,6 +84,16 @@ class WorkflowVersionInline(admin.TabularInline):
     show_change_link = False
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    # The parent's queryset is already scoped to the user's projects; versions are read-only.
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -81,11 +119,13 @@ def _last_run(field: str) -> Subquery:
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(admin.ModelAdmin):
+class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    visible_to = staticmethod(workflows_visible_to)
     form = WorkflowForm
-    list_display = ("name", "owner", "is_active", "version", "last_run", "updated_at",
+    list_display = ("name", "project", "owner", "is_active", "version", "last_run", "updated_at",
                     "editor_link")
-    list_filter = ("is_active", LastRunStatusFilter, "owner")
+    list_filter = ("is_active", LastRunStatusFilter,
+                   ("project", admin.RelatedOnlyFieldListFilter), "owner")
     search_fields = ("name", "description", "owner__email")
     readonly_fields = ("version", "owner", "created_at", "updated_at")
     inlines = [WorkflowVersionInline]
@@ -94,19 +134,31 @@ class WorkflowAdmin(admin.ModelAdmin):
     change_form_template = "admin/workflows/workflow/change_form.html"
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("owner").annotate(
+        return super().get_queryset(request).select_related("owner", "project").annotate(
             last_run_status=_last_run("status"), last_run_at=_last_run("created_at"),
             last_run_id=_last_run("id"),
         )
-        return qs if request.user.is_superuser else qs.filter(owner=request.user)
 
     def get_list_filter(self, request):
-        # Only a superuser sees other people's workflows, so only they filter by owner.
+        # Only a superuser sees everyone's workflows, so only they filter by owner.
         filters = super().get_list_filter(request)
         return filters if request.user.is_superuser else [f for f in filters if f != "owner"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.default_project = personal_project(request.user)
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "project":  # only projects the user may edit in
+            kwargs["queryset"] = projects_visible_to(request.user, "edit")
+            kwargs["initial"] = personal_project(request.user)
+            kwargs["required"] = False
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data[k] for k in ("name", "description", "is_active", "definition")}
+        fields = ("name", "project", "description", "is_active", "definition")
+        data = {k: form.cleaned_data[k] for k in fields}
         if change:
             saved = workflow_update(workflow=obj, user=request.user, **data)
         else:
@@ -117,7 +169,7 @@ class WorkflowAdmin(admin.ModelAdmin):
         workflow_delete(workflow=obj, actor=request.user)  # with its runs, audited
 
     def delete_queryset(self, request, queryset):
-        for workflow in queryset:
+        for workflow in self.scoped(request, queryset, "delete"):
             workflow_delete(workflow=workflow, actor=request.user)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -173,7 +225,7 @@ class WorkflowAdmin(admin.ModelAdmin):
     # ---- actions -----------------------------------------------------------------------
     def _set_active(self, request, queryset, active: bool) -> None:
         changed = 0
-        for workflow in queryset:
+        for workflow in self.scoped(request, queryset, "edit"):
             if workflow.is_active != active:
                 workflow_update(workflow=workflow, user=request.user, is_active=active)
                 changed += 1
@@ -191,19 +243,22 @@ class WorkflowAdmin(admin.ModelAdmin):
     @admin.action(description="Duplicate selected workflows", permissions=["add"])
     def duplicate(self, request, queryset):
         for workflow in queryset:
+            # The copy stays in the workflow's project when the user may edit there.
+            project = (workflow.project if can(request.user, "edit", workflow.project_id)
+                       else personal_project(request.user))
             copy = workflow_create(
                 owner=request.user, name=f"{workflow.name} (copy)"[:200],
                 definition=workflow.definition, description=workflow.description,
-                is_active=False,
+                is_active=False, project=project,
             )
             self.message_user(request, format_html(
                 'Created <a href="{}">{}</a> (inactive).',
                 reverse("admin:workflows_workflow_editor", args=[copy.pk]), copy.name,
             ), messages.SUCCESS)
 
-    @admin.action(description="Run selected workflows now", permissions=["change"])
+    @admin.action(description="Run selected workflows now", permissions=["run"])
     def run_now(self, request, queryset):
-        for workflow in queryset:
+        for workflow in self.scoped(request, queryset, "run"):
             run = run_start(workflow=workflow, input=None, trigger=Run.Trigger.MANUAL)
             self.message_user(request, format_html(
                 'Started <a href="{}">run #{}</a> of {}.',

@@ -5,12 +5,16 @@ from django.db import models
 
 
 class Workflow(models.Model):
-    """A named graph of nodes owned by one user. `definition` is the current WorkflowDefinition
-    ({name, nodes, edges}); `version` is the number of its latest WorkflowVersion."""
+    """A named graph of nodes in one project (`owner` is who created it). `definition` is the
+    current WorkflowDefinition ({name, nodes, edges}); `version` is the number of its latest
+    WorkflowVersion."""
 
+    # Who created it. Deleting that user leaves the workflow to its project.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workflows"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="workflows"
     )
+    project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE,
+                                related_name="workflows")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     definition = models.JSONField(default=dict)
@@ -44,7 +48,8 @@ class Workflow(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-updated_at"], name="wf_owner_updated")]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="wf_owner_updated"),
+                   models.Index(fields=["project", "-updated_at"], name="wf_project_updated")]
 
     def __str__(self) -> str:
         return self.name
@@ -77,14 +82,21 @@ class WorkflowVersion(models.Model):
 
 
 class Credential(models.Model):
-    """A named secret of one user (API key, header, basic auth) that nodes use through `ctx`.
+    """A named secret (API key, header, basic auth) of one project that nodes use through
+    `ctx`; `owner` is who created it. `shared_with` projects may use it in their nodes but
+    never read or change it.
 
     `data` is stored encrypted (workflows.crypto) and is write-only in the API: it is never
     returned, logged or serialized back."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credentials"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+        related_name="credentials"
     )
+    project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE,
+                                related_name="credentials")
+    shared_with = models.ManyToManyField("accounts.Project", blank=True,
+                                         related_name="shared_credentials")
     name = models.CharField(max_length=100)
     # What the secret is for ("openai", "http_header", "basic_auth", ...): free text for now.
     kind = models.CharField(max_length=50)
@@ -95,7 +107,7 @@ class Credential(models.Model):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="credential_unique_name")
+            models.UniqueConstraint(fields=["project", "name"], name="credential_unique_name")
         ]
 
     def __str__(self) -> str:

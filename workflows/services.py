@@ -1,4 +1,6 @@
-"""Writes to workflows. Every save validates the definition and records a WorkflowVersion."""
+"""Writes to workflows and credentials. Every save validates the definition and records a
+WorkflowVersion. Who may call these is decided by the doors through `workflows.selectors`;
+`project` defaults to the creator's personal project."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.access import personal_project
+from accounts.models import Project
 from audit.services import audit_record, json_diff
 from nodes.versions import stamp_versions
 from wfaib.errors import DomainError
@@ -44,15 +48,16 @@ def _snapshot(workflow: Workflow, user: Any) -> WorkflowVersion:
 @transaction.atomic
 def workflow_create(
     *, owner: Any, name: str, definition: dict[str, Any], description: str = "",
-    is_active: bool = True, **options: Any,
+    is_active: bool = True, project: Project | None = None, **options: Any,
 ) -> Workflow:
-    """`options`: further Workflow fields (webhook_auth, webhook_mode, max_concurrency, ...)."""
+    """`owner` is the creator; `project` defaults to their personal project. `options`:
+    further Workflow fields (webhook_auth, webhook_mode, max_concurrency, ...)."""
     definition = stamp_versions(definition)
     ensure_valid(definition)
     definition = {**definition, "name": definition.get("name") or name}
     workflow = Workflow.objects.create(
-        owner=owner, name=name, description=description, definition=definition,
-        is_active=is_active, **options,
+        owner=owner, project=project or personal_project(owner), name=name,
+        description=description, definition=definition, is_active=is_active, **options,
     )
     _snapshot(workflow, owner)
     workflow.save(update_fields=["version"])
@@ -63,7 +68,7 @@ def workflow_create(
 
 # Workflow fields whose changes the audit trail records (secrets only as "changed").
 _AUDITED = ("name", "description", "is_active", "definition", "webhook_auth", "webhook_mode",
-            "webhook_secret", "max_concurrency", "error_workflow_id")
+            "webhook_secret", "max_concurrency", "error_workflow_id", "project_id")
 
 
 def _audited_fields(workflow: Workflow) -> dict[str, Any]:
@@ -74,8 +79,9 @@ def _audited_fields(workflow: Workflow) -> dict[str, Any]:
 def workflow_update(
     *, workflow: Workflow, user: Any, base_version: int | None = None, **changes: Any
 ) -> Workflow:
-    """Apply `changes` (name, description, definition, is_active). With `base_version`, refuse
-    (VersionConflict) when the stored version moved on since."""
+    """Apply `changes` (name, description, definition, is_active, settings, project). Any change
+    is a new version, so with `base_version` a save based on an older state, of the definition
+    or of anything else, is refused (VersionConflict) instead of silently undoing another."""
     locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
     if base_version is not None and base_version != locked.version:
         raise VersionConflict(locked.version)
@@ -88,12 +94,16 @@ def workflow_update(
     if definition is not None and definition != locked.definition:
         ensure_valid(definition)
         locked.definition = definition
+    diff = json_diff(before, _audited_fields(locked))
+    if diff:
         _snapshot(locked, user)
     locked.save()
-    diff = json_diff(before, _audited_fields(locked))
     if diff:
         audit_record(action="workflow.update", obj=locked, actor=user, diff=diff,
                      extra={"version": locked.version})
+    if before["project_id"] != locked.project_id:
+        audit_record(action="workflow.move", obj=locked, actor=user,
+                     extra={"from_project": before["project_id"], "to_project": locked.project_id})
     workflow.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
     return locked
 
@@ -152,25 +162,54 @@ def workflow_rotate_secret(*, workflow: Workflow) -> str:
 
 
 @transaction.atomic
-def credential_create(*, owner: Any, name: str, kind: str, data: dict[str, Any]) -> Credential:
-    credential = Credential(owner=owner, name=name, kind=kind)
+def credential_create(*, owner: Any, name: str, kind: str, data: dict[str, Any],
+                      project: Project | None = None) -> Credential:
+    credential = Credential(owner=owner, name=name, kind=kind,
+                            project=project or personal_project(owner))
     credential.data = data
     credential.save()
-    audit_record(action="credential.create", obj=credential, extra={"kind": kind})
+    audit_record(action="credential.create", obj=credential,
+                 extra={"kind": kind, "project": credential.project_id})
     return credential
 
 
 @transaction.atomic
 def credential_update(*, credential: Credential, **changes: Any) -> Credential:
-    """Change name, kind and/or data (data replaces the stored secret entirely)."""
+    """Change name, kind, data (which replaces the stored secret entirely) and/or project."""
     # The audit trail names the changed fields; the secret data never leaves the model.
     changed = sorted(key for key, value in changes.items()
                      if key == "data" or getattr(credential, key, None) != value)
+    from_project = credential.project_id
     for key, value in changes.items():
         setattr(credential, key, value)
     credential.save()
     audit_record(action="credential.update", obj=credential, extra={"fields": changed})
+    if from_project != credential.project_id:
+        # Moved: shares with the new project itself are pointless.
+        credential.shared_with.remove(credential.project_id)
+        audit_record(action="credential.move", obj=credential,
+                     extra={"from_project": from_project, "to_project": credential.project_id})
     return credential
+
+
+@transaction.atomic
+def credential_share(*, credential: Credential, project: Project, actor: Any = None) -> None:
+    """Let `project`'s members use the credential in their nodes (never read or change it)."""
+    if project.pk == credential.project_id or credential.shared_with.filter(
+            pk=project.pk).exists():
+        return
+    credential.shared_with.add(project)
+    audit_record(action="credential.share", obj=credential, actor=actor,
+                 extra={"project": project.pk, "project_name": project.name})
+
+
+@transaction.atomic
+def credential_unshare(*, credential: Credential, project: Project, actor: Any = None) -> None:
+    if not credential.shared_with.filter(pk=project.pk).exists():
+        return
+    credential.shared_with.remove(project)
+    audit_record(action="credential.unshare", obj=credential, actor=actor,
+                 extra={"project": project.pk, "project_name": project.name})
 
 
 @transaction.atomic

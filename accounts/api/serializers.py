@@ -1,8 +1,10 @@
 """Request and response shapes of the accounts API."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from ..models import ApiToken, User
+from ..access import projects_visible_to
+from ..models import ApiToken, Project, User
 from .mfa import CodeField
 
 
@@ -26,10 +28,30 @@ class LoginResponseSerializer(serializers.Serializer):
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
+    project = serializers.PrimaryKeyRelatedField(
+        queryset=Project.objects.none(), required=False, allow_null=True,
+        help_text="Limit the token to this project (one of yours); null: all your projects.")
+    read_only = serializers.BooleanField(required=False, default=False,
+                                         help_text="The token may only read.")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="After this time the token answers 401.")
+
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at"]
+        fields = ["id", "name", "prefix", "project", "read_only", "expires_at", "created_at",
+                  "last_used_at"]
         read_only_fields = ["id", "prefix", "created_at", "last_used_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["project"].queryset = projects_visible_to(request.user)
+
+    def validate_expires_at(self, value):
+        if value is not None and value <= timezone.now():
+            raise serializers.ValidationError("must be in the future")
+        return value
 
 
 class NewApiTokenSerializer(ApiTokenSerializer):

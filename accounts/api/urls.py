@@ -1,4 +1,5 @@
-"""/api/auth/... routes."""
+"""/api/auth/... routes (login, tokens); /api/projects... and /api/invitations/accept are in
+`project_urls`."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter

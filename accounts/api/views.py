@@ -4,7 +4,7 @@ from django.contrib.auth import authenticate, logout
 from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -61,6 +61,8 @@ class LoginView(APIView):
 class LogoutView(APIView):
     """Revoke the token this request used (or end the session)."""
 
+    read_only_token_may_post = True  # a read-only token may still revoke itself
+
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout", tags=["auth"])
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, ApiToken):
@@ -93,9 +95,18 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Des
 
     @extend_schema(request=ApiTokenSerializer, responses={201: NewApiTokenSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
-        data = ApiTokenSerializer(data=request.data)
+        data = ApiTokenSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        token, key = token_create(user=request.user, name=data.validated_data.get("name", "api"))
+        limits = {k: data.validated_data.get(k) for k in ("project", "read_only", "expires_at")}
+        calling = request.auth if isinstance(request.auth, ApiToken) else None
+        if calling is not None and calling.project_id is not None:
+            # A project-limited token cannot mint a wider one.
+            if limits["project"] is None or limits["project"].pk != calling.project_id:
+                raise PermissionDenied("a token limited to a project can only create tokens "
+                                       "for that project", code="forbidden")
+        token, key = token_create(user=request.user, name=data.validated_data.get("name", "api"),
+                                  project=limits["project"], read_only=bool(limits["read_only"]),
+                                  expires_at=limits["expires_at"])
         token.key = key
         return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
 

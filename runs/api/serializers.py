@@ -59,6 +59,8 @@ class RunSerializer(RunSummarySerializer):
 
 class RunFilterSerializer(serializers.Serializer):
     workflow = serializers.IntegerField(required=False, min_value=1)
+    project = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                       help_text="Only runs of this project's workflows.")
     status = serializers.ChoiceField(choices=Run.Status.choices, required=False)
     since = serializers.DateTimeField(required=False,
                                       help_text="Only runs created at or after this time.")

@@ -6,17 +6,18 @@ POST queues a run of *workflow* `id` (same as `POST /api/workflows/{id}/runs`).
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.base import ScopedViewSetMixin, get_scoped
 from wfaib.exceptions import ErrorSerializer, error_body
-from workflows.api.scoping import workflows_visible_to
+from workflows.selectors import workflows_visible_to
 
 from ..models import Run
+from ..selectors import runs_visible_to
 from ..services import (
     RetryNotAllowed,
     RunFinished,
@@ -43,7 +44,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 def start_run_response(request: Request, workflow_id: int) -> Response:
-    workflow = get_object_or_404(workflows_visible_to(request.user), pk=workflow_id)
+    workflow = get_scoped(workflows_visible_to, request, workflow_id, "run")
     body = RunStartSerializer(data=request.data if request.data is not None else {})
     body.is_valid(raise_exception=True)
     key = request.headers.get("Idempotency-Key", "").strip()
@@ -59,17 +60,15 @@ def start_run_response(request: Request, workflow_id: int) -> Response:
 
 
 @extend_schema(tags=["runs"])
-class RunViewSet(viewsets.GenericViewSet):
-    """Runs of the signed-in user's workflows (staff: all)."""
+class RunViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+    """Runs of the workflows in the signed-in user's projects."""
 
     serializer_class = RunSerializer
+    visible_to = staticmethod(runs_visible_to)
+    action_access = {"cancel": "run", "retry": "run", "bulk_retry": "run", "queue": "run"}
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Run.objects.none()
-        qs = Run.objects.select_related("version", "workflow")
-        user = self.request.user
-        return qs if user.is_staff else qs.filter(workflow__owner=user)
+    def _model(self):
+        return Run
 
     @extend_schema(parameters=[RunFilterSerializer], responses=RunSummarySerializer(many=True))
     def list(self, request: Request) -> Response:
@@ -79,6 +78,8 @@ class RunViewSet(viewsets.GenericViewSet):
         qs = self.get_queryset().order_by("-created_at", "-id")
         if "workflow" in filters.validated_data:
             qs = qs.filter(workflow_id=filters.validated_data["workflow"])
+        if "project" in filters.validated_data:
+            qs = qs.filter(workflow__project_id=filters.validated_data["project"])
         if "status" in filters.validated_data:
             qs = qs.filter(status=filters.validated_data["status"])
         if "since" in filters.validated_data:
@@ -135,12 +136,15 @@ class RunViewSet(viewsets.GenericViewSet):
         body = RunBulkRetrySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         ids = list(dict.fromkeys(body.validated_data["runs"]))
-        visible = {run.pk: run for run in self.get_queryset().filter(pk__in=ids)}
-        result = run_retry_bulk(runs=[visible[i] for i in ids if i in visible],
+        visible = set(self.get_queryset().filter(pk__in=ids).values_list("pk", flat=True))
+        allowed = {run.pk: run for run in self.scoped("run").filter(pk__in=ids)}
+        result = run_retry_bulk(runs=[allowed[i] for i in ids if i in allowed],
                                 mode=body.validated_data["mode"],
                                 version=body.validated_data["version"])
         result["skipped"] += [{"run": i, "reason": f"no run {i}"} for i in ids
                               if i not in visible]
+        result["skipped"] += [{"run": i, "reason": "your role does not allow running it"}
+                              for i in ids if i in visible and i not in allowed]
         return Response(result)
 
     @extend_schema(
@@ -155,7 +159,7 @@ class RunViewSet(viewsets.GenericViewSet):
         return start_run_response(request, int(pk))
 
 
-class WorkflowRunsViewSet(viewsets.ViewSet):
+class WorkflowRunsViewSet(viewsets.ViewSet):  # scoped by start_run_response
     """POST /api/workflows/{id}/runs: queue a run of the workflow."""
 
     @extend_schema(tags=["runs"], request=RunStartSerializer, responses={202: RunSerializer},

@@ -314,11 +314,11 @@ class RunExecution:
                            depth=self.run.depth)
 
     def _run_subworkflow(self, workflow_id: int, input_value: Any) -> SubworkflowOutcome:
-        """Run another workflow of the same owner inline, in this thread; return its outcome:
+        """Run another workflow of the same project inline, in this thread; return its outcome:
         {"run_id", "status", "result", "error", "error_node_id"}."""
         workflow = Workflow.objects.filter(pk=workflow_id).first()
-        if workflow is None or workflow.owner_id != self.run.workflow.owner_id:
-            raise NodeError(f"no workflow {workflow_id} that this workflow's owner owns")
+        if workflow is None or workflow.project_id != self.run.workflow.project_id:
+            raise NodeError(f"no workflow {workflow_id} in this workflow's project")
         if self.run.depth + 1 > self.max_depth:
             raise NodeError(f"sub-workflows nest at most {self.max_depth} levels deep "
                             f"(this run is at depth {self.run.depth}); a workflow calling "

@@ -14,7 +14,8 @@ def test_create_never_returns_the_secret_and_stores_it_encrypted(api, user):
                         format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == {"id", "name", "kind", "owner", "created_at", "updated_at"}
+    assert set(body) == {"id", "name", "kind", "owner", "project", "shared_with", "created_at",
+                         "updated_at"}
     assert body["owner"] == user.email
     assert "sk-very-secret" not in str(api.get(f"/api/credentials/{body['id']}").json())
     assert "sk-very-secret" not in str(api.get("/api/credentials").json())

@@ -3,13 +3,13 @@
 import pytest
 
 from runs.models import Run
-from tests.factories import make_workflow, run_now, simple_definition
+from tests.factories import UserFactory, make_workflow, run_now, simple_definition
 from workflows.models import Workflow, WorkflowVersion
 
 pytestmark = pytest.mark.django_db
 
 WORKFLOW_KEYS = {"id", "name", "description", "definition", "is_active", "version", "owner",
-                 "webhook_auth", "webhook_mode", "max_concurrency", "error_workflow",
+                 "project", "webhook_auth", "webhook_mode", "max_concurrency", "error_workflow",
                  "webhook_url", "created_at", "updated_at"}
 
 
@@ -98,12 +98,35 @@ def test_update_with_definition_creates_a_version(api, user):
     assert api.get(f"/api/workflows/{wf['id']}/versions/7").status_code == 404
 
 
-def test_patch_without_definition_keeps_the_version(api):
+def test_a_metadata_change_is_a_new_version_with_the_same_definition(api):
     wf = create(api).json()
     response = api.patch(f"/api/workflows/{wf['id']}", {"is_active": False}, format="json")
     assert response.status_code == 200
     assert response.json()["is_active"] is False
-    assert response.json()["version"] == 1
+    assert response.json()["version"] == 2
+    v2 = api.get(f"/api/workflows/{wf['id']}/versions/2").json()
+    assert v2["definition"] == api.get(f"/api/workflows/{wf['id']}/versions/1").json()[
+        "definition"]
+    # nothing changed: no new version
+    same = api.patch(f"/api/workflows/{wf['id']}", {"is_active": False}, format="json")
+    assert same.json()["version"] == 2
+
+
+def test_two_renames_from_the_same_version_the_second_is_409(api, user):
+    wf = create(api).json()
+    url = f"/api/workflows/{wf['id']}"
+    assert api.patch(url, {"name": "first", "version": 1}, format="json").status_code == 200
+    for change in ({"name": "second"}, {"description": "d"}, {"is_active": False},
+                   {"max_concurrency": 3}, {"webhook_mode": "async"}):
+        stale = api.patch(url, {**change, "version": 1}, format="json")
+        assert stale.status_code == 409, change
+        assert stale.json()["code"] == "version_conflict"
+        assert stale.json()["current_version"] == 2
+    stale = api.put(url, {"name": "third", "definition": wf["definition"]},
+                    format="json", HTTP_IF_MATCH='"1"')
+    assert stale.status_code == 409
+    after = api.get(url).json()
+    assert (after["name"], after["description"], after["is_active"]) == ("first", "", True)
 
 
 def test_stale_version_is_409_and_nothing_is_overwritten(api, other_api):
@@ -196,10 +219,14 @@ def test_error_workflow_must_be_one_of_yours_and_not_itself(api, other_user):
         assert "error_workflow" in bad.json()["fields"]
 
 
-def test_staff_see_every_workflow(staff_api, user):
+def test_staff_see_no_one_elses_workflow_superusers_see_every_one(staff_api, user,
+                                                                   client_for):
     workflow = make_workflow(owner=user)
-    assert staff_api.get(f"/api/workflows/{workflow.pk}").status_code == 200
-    assert staff_api.get("/api/workflows").json()["count"] == 1
+    assert staff_api.get(f"/api/workflows/{workflow.pk}").status_code == 404
+    assert staff_api.get("/api/workflows").json()["count"] == 0
+    superuser_api = client_for(UserFactory(is_staff=True, is_superuser=True))
+    assert superuser_api.get(f"/api/workflows/{workflow.pk}").status_code == 200
+    assert superuser_api.get("/api/workflows").json()["count"] == 1
 
 
 def test_node_types_lists_every_registered_type(api):

@@ -181,7 +181,8 @@ def test_token_create_and_revoke(api, user):
     created = api.post("/api/auth/tokens", {"name": "ci"}, format="json")
     event = last("token.create")
     assert_by(event, user, "api")
-    assert event.extra == {"user": user.pk, "name": "ci"}
+    assert event.extra == {"user": user.pk, "name": "ci", "project": None, "read_only": False,
+                           "expires_at": None}
     assert api.delete(f"/api/auth/tokens/{created.json()['id']}").status_code == 204
     event = last("token.revoke")
     assert_by(event, user, "api")
@@ -271,9 +272,23 @@ def test_audit_admin_is_read_only_even_for_a_superuser(superuser_client, user):
     assert event.action == "workflow.create"
 
 
-def test_staff_without_the_view_permission_cannot_read_the_trail(client):
-    client.force_login(UserFactory(is_staff=True))
-    assert client.get("/admin/audit/auditevent/").status_code == 403
+def test_staff_read_only_their_own_and_their_projects_events(client):
+    ann, bob = UserFactory(is_staff=True), UserFactory(is_staff=True)
+    theirs = make_workflow(owner=ann, name="ann-secret-flow")
+    mine = make_workflow(owner=bob, name="bob-flow")
+    client.force_login(bob)
+    page = client.get("/admin/audit/auditevent/")
+    assert page.status_code == 200
+    assert b"bob-flow" in page.content
+    assert b"ann-secret-flow" not in page.content
+    event = AuditEvent.objects.get(object_type="workflows.workflow", object_id=str(theirs.pk))
+    assert client.get(f"/admin/audit/auditevent/{event.pk}/change/").status_code == 302
+    assert mine.pk
+
+
+def test_a_non_staff_user_cannot_open_the_trail(client):
+    client.force_login(UserFactory(is_staff=False))
+    assert client.get("/admin/audit/auditevent/").status_code == 302  # to the admin login
 
 
 # -- pruning ---------------------------------------------------------------------------------

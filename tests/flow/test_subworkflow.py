@@ -3,6 +3,7 @@
 import pytest
 from django.test import override_settings
 
+from accounts.services import project_create
 from runs.engine.executor import execute_run
 from runs.models import Run
 from tests.factories import UserFactory, make_workflow, run_now
@@ -53,13 +54,24 @@ def test_child_failure_can_be_routed_like_any_error(user):
     assert run.status == "succeeded" and run.result == "boom"
 
 
-def test_only_the_owners_workflows_can_be_called(user):
+def test_only_workflows_of_the_same_project_can_be_called(user):
     stranger = make_workflow(owner=UserFactory(), definition=graph(
         t("x", "'secret'"), edges=[e("trigger", "x")]))
     run = run_now(parent_of(stranger, owner=user))
     assert run.status == "failed"
-    assert f"no workflow {stranger.pk} that this workflow's owner owns" in run.error
+    assert f"no workflow {stranger.pk} in this workflow's project" in run.error
     assert not Run.objects.filter(workflow=stranger).exists()
+
+
+def test_a_teammates_workflow_in_the_same_project_can_be_called(user):
+    team = project_create(name="team", creator=user)
+    mate = UserFactory()
+    child = make_workflow(owner=mate, project=team, definition=graph(
+        t("x", "'shared'"), edges=[e("trigger", "x")]))
+    parent = parent_of(child, owner=user)
+    workflow_update(workflow=parent, user=user, project=team)
+    run = run_now(parent)
+    assert run.status == "succeeded", run.error
 
 
 @override_settings(WFAIB={"MAX_SUBWORKFLOW_DEPTH": 3, "EXECUTOR": "inline"})

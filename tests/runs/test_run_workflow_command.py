@@ -4,7 +4,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tests.factories import make_workflow, simple_definition
+from accounts.models import Membership, Role
+from accounts.services import project_create
+from tests.factories import UserFactory, make_workflow, simple_definition
+from workflows.services import workflow_update
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +76,26 @@ def test_ambiguous_name_exit_2():
     workflow()
     code, _, err = run_cmd("doubler")
     assert code == 2 and "several workflows" in err
+
+
+def test_as_a_user_only_their_workflows_and_only_with_a_role_that_runs():
+    owner, viewer, outsider = UserFactory(), UserFactory(), UserFactory()
+    team = project_create(name="team", creator=owner)
+    Membership.objects.create(project=team, user=viewer, role=Role.VIEWER)
+    wf = workflow()
+    workflow_update(workflow=wf, user=owner, project=team)
+    code, out, _ = run_cmd("doubler", "--input", '{"n": 2}', "--as", owner.email)
+    assert code == 0
+    assert "Result: 4" in out
+    code, _, err = run_cmd("doubler", "--as", outsider.email)
+    assert code == 2
+    assert "no workflow with id or name 'doubler'" in err
+    code, _, err = run_cmd(str(wf.pk), "--as", outsider.email)
+    assert code == 2
+    code, _, err = run_cmd("doubler", "--as", viewer.email)
+    assert code == 2
+    assert "role does not allow running 'doubler'" in err
+    code, _, err = run_cmd("doubler", "--as", "ghost@example.com")
+    assert code == 2
+    assert "no active user 'ghost@example.com'" in err
+    assert wf.runs.count() == 1

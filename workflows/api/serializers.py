@@ -8,11 +8,26 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.access import default_project, projects_visible_to, token_of
+from accounts.models import Project
 from wfaib.masking import mask
 from wfaib.webhook_origin import webhook_url
 
 from ..models import Credential, Workflow, WorkflowVersion
-from .scoping import workflows_visible_to
+from ..selectors import workflows_visible_to
+
+
+def project_field(help_text: str) -> serializers.PrimaryKeyRelatedField:
+    return serializers.PrimaryKeyRelatedField(
+        queryset=Project.objects.none(), required=False, help_text=help_text)
+
+
+def scope_project_field(serializer: serializers.Serializer) -> None:
+    """Only projects the requesting user belongs to are valid choices (others: 400)."""
+    request = serializer.context.get("request")
+    if request is not None and request.user.is_authenticated and "project" in serializer.fields:
+        serializer.fields["project"].queryset = projects_visible_to(
+            request.user, token=token_of(request.auth))
 
 # The WorkflowDefinition keys a create or update may send at the top level.
 DEFINITION_KEYS = ("nodes", "edges")
@@ -25,7 +40,9 @@ class WorkflowSerializer(serializers.ModelSerializer):
     it is never returned. On update, `version` (or an `If-Match` header) is the version the
     change was based on."""
 
-    owner = serializers.EmailField(source="owner.email", read_only=True)
+    owner = serializers.EmailField(source="owner.email", read_only=True, allow_null=True,
+                                   default=None, help_text="Who created it (null once that "
+                                                           "account is deleted).")
     version = serializers.IntegerField(
         required=False, min_value=0,
         help_text="Read: the current version. Write (PUT/PATCH): the version this change was "
@@ -43,11 +60,14 @@ class WorkflowSerializer(serializers.ModelSerializer):
         queryset=Workflow.objects.none(), required=False, allow_null=True,
         help_text="A workflow of yours started with the details whenever a run of this fails.")
     webhook_url = serializers.SerializerMethodField()
+    project = project_field("The project the workflow belongs to (default: your personal "
+                            "project). Changing it moves the workflow; you must be able to "
+                            "edit in both projects.")
 
     class Meta:
         model = Workflow
         fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
-                  "webhook_auth", "webhook_mode", "webhook_secret", "max_concurrency",
+                  "project", "webhook_auth", "webhook_mode", "webhook_secret", "max_concurrency",
                   "error_workflow", "webhook_url", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
 
@@ -55,7 +75,9 @@ class WorkflowSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            self.fields["error_workflow"].queryset = workflows_visible_to(request.user)
+            self.fields["error_workflow"].queryset = workflows_visible_to(
+                request.user, token=token_of(request.auth))
+        scope_project_field(self)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_webhook_url(self, workflow: Workflow) -> str:
@@ -101,6 +123,19 @@ class WorkflowSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("a workflow cannot be its own error workflow")
         return value
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        error_workflow = attrs.get("error_workflow", getattr(self.instance, "error_workflow",
+                                                             None))
+        project = attrs.get("project") or getattr(self.instance, "project", None)
+        if project is None and error_workflow is not None:
+            request = self.context["request"]
+            project = default_project(request.user, token=token_of(request.auth))
+        if error_workflow is not None and project is not None \
+                and error_workflow.project_id != project.pk:
+            raise serializers.ValidationError(
+                {"error_workflow": ["the error workflow must be in the same project"]})
+        return attrs
+
 
 def default_definition(name: str) -> dict[str, Any]:
     return {"name": name, "nodes": [{"id": "trigger", "type": "webhook", "config": {},
@@ -141,23 +176,46 @@ class RunInputSerializer(serializers.Serializer):
 class CredentialSerializer(serializers.ModelSerializer):
     """A credential. `data` (the secret, a JSON object) is write-only and stored encrypted."""
 
-    owner = serializers.EmailField(source="owner.email", read_only=True)
+    owner = serializers.EmailField(source="owner.email", read_only=True, allow_null=True,
+                                   default=None, help_text="Who created it (null once that "
+                                                           "account is deleted).")
     data = serializers.DictField(write_only=True, help_text="The secret values; never returned.")
+    project = project_field("The project the credential belongs to (default: your personal "
+                            "project). Changing it moves the credential.")
+    shared_with = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True,
+        help_text="Projects that may use it in their nodes (POST/DELETE .../shares).")
 
     class Meta:
         model = Credential
-        fields = ["id", "name", "kind", "owner", "data", "created_at", "updated_at"]
-        read_only_fields = ["id", "owner", "created_at", "updated_at"]
+        fields = ["id", "name", "kind", "owner", "project", "shared_with", "data", "created_at",
+                  "updated_at"]
+        read_only_fields = ["id", "owner", "shared_with", "created_at", "updated_at"]
+        validators: list = []  # the name per project is checked in validate()
 
-    def validate_name(self, value: str) -> str:
-        request = self.context["request"]
-        owner = self.instance.owner if self.instance is not None else request.user
-        taken = Credential.objects.filter(owner=owner, name=value)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        scope_project_field(self)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        name = attrs.get("name", getattr(self.instance, "name", None))
+        project = attrs.get("project") or getattr(self.instance, "project", None)
+        if project is None:
+            request = self.context["request"]
+            project = default_project(request.user, token=token_of(request.auth))
+        taken = Credential.objects.filter(project=project, name=name)
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            raise serializers.ValidationError("you already have a credential with this name")
-        return value
+            raise serializers.ValidationError(
+                {"name": ["the project already has a credential with this name"]})
+        return attrs
+
+
+class CredentialShareSerializer(serializers.Serializer):
+    project = serializers.PrimaryKeyRelatedField(
+        queryset=Project.objects.all(),
+        help_text="The project whose members may use the credential (never read it).")
 
 
 class NodeTypeSerializer(serializers.Serializer):

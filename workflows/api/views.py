@@ -1,6 +1,8 @@
-"""Workflows (CRUD, versions, webhook secret rotation), credentials and node types.
+"""Workflows (CRUD, versions, webhook secret rotation), credentials (CRUD, sharing) and node
+types.
 
-Thin views: they parse, scope to the user (others' objects are 404), call a service, serialize.
+Thin views: they parse, call a service, serialize. What a user may see and do is applied by
+`ScopedViewSetMixin` from the selectors (others' objects are 404, a viewer's writes 403).
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.base import ScopedViewSetMixin
 from nodes.registry import registry
 from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer
 
 from .. import services
-from ..models import Credential, Workflow
-from .scoping import credentials_visible_to, workflows_visible_to
+from ..selectors import credentials_visible_to, workflows_visible_to
 from .serializers import (
     CredentialSerializer,
+    CredentialShareSerializer,
     NodeTypeSerializer,
     RotatedSecretSerializer,
     WorkflowSerializer,
@@ -55,22 +58,43 @@ def base_version(request: Request, data: dict) -> int | None:
     return int(match.group(1))
 
 
+PROJECT_FILTER = OpenApiParameter("project", int, description="Only this project's.")
+
+
+class ProjectFilterSerializer(serializers.Serializer):
+    project = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+def filter_by_project(request: Request, qs):
+    params = ProjectFilterSerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    if "project" not in params.validated_data:
+        return qs
+    return qs.filter(project_id=params.validated_data["project"])
+
+
 @extend_schema(tags=["workflows"])
-class WorkflowViewSet(viewsets.ModelViewSet):
-    """Workflows of the signed-in user (staff: everyone's)."""
+class WorkflowViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Workflows in the signed-in user's projects (`?project=` for one)."""
 
     serializer_class = WorkflowSerializer
+    visible_to = staticmethod(workflows_visible_to)
+    action_access = {"versions": "view", "version": "view", "rotate_secret": "edit"}
 
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Workflow.objects.none()
-        return workflows_visible_to(self.request.user)
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return filter_by_project(self.request, queryset) if self.action == "list" else queryset
+
+    @extend_schema(parameters=[PROJECT_FILTER])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer: WorkflowSerializer) -> None:
         data = dict(serializer.validated_data)
         data.pop("version", None)
+        data["project"] = self.target_project(data.get("project"))
         name = data.pop("name")
         definition = data.pop("definition", None) or default_definition(name)
         serializer.instance = services.workflow_create(
@@ -80,11 +104,13 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         data = dict(serializer.validated_data)
         based_on = base_version(self.request, data)
         data.pop("version", None)
+        if data.get("project") is not None and data["project"].pk != serializer.instance.project_id:
+            self.target_project(data["project"])
         serializer.instance = services.workflow_update(
             workflow=serializer.instance, user=self.request.user, base_version=based_on, **data)
 
-    def perform_destroy(self, instance: Workflow) -> None:
-        services.workflow_delete(workflow=instance)
+    def perform_destroy(self, instance) -> None:
+        services.workflow_delete(workflow=instance, actor=self.request.user)
 
     def finalize_response(self, request, response, *args, **kwargs):
         # The version as an ETag, so a client can send it back in If-Match.
@@ -134,28 +160,59 @@ class WorkflowViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema(tags=["credentials"])
-class CredentialViewSet(viewsets.ModelViewSet):
-    """Credentials of the signed-in user (staff: everyone's); secrets are write-only."""
+class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Credentials in the signed-in user's projects, and those shared with them for use
+    (`?project=` for one project's own); secrets are write-only."""
 
     serializer_class = CredentialSerializer
+    visible_to = staticmethod(credentials_visible_to)
+    action_access = {"share": "admin", "unshare": "admin"}
 
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Credential.objects.none()
-        return credentials_visible_to(self.request.user)
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return filter_by_project(self.request, queryset) if self.action == "list" else queryset
+
+    @extend_schema(parameters=[PROJECT_FILTER])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer: CredentialSerializer) -> None:
-        serializer.instance = services.credential_create(owner=self.request.user,
-                                                         **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        data["project"] = self.target_project(data.get("project"))
+        serializer.instance = services.credential_create(owner=self.request.user, **data)
 
     def perform_update(self, serializer: CredentialSerializer) -> None:
-        serializer.instance = services.credential_update(credential=serializer.instance,
-                                                         **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        if data.get("project") is not None and data["project"].pk != serializer.instance.project_id:
+            self.target_project(data["project"])
+        serializer.instance = services.credential_update(credential=serializer.instance, **data)
 
-    def perform_destroy(self, instance: Credential) -> None:
+    def perform_destroy(self, instance) -> None:
         services.credential_delete(credential=instance)
+
+    @extend_schema(request=CredentialShareSerializer, responses=CredentialSerializer)
+    @action(detail=True, methods=["post"])
+    def share(self, request: Request, pk: str | None = None) -> Response:
+        """Share the credential with another project for use only (its project's admins)."""
+        credential = self.get_object()
+        body = CredentialShareSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.credential_share(credential=credential, project=body.validated_data["project"],
+                                  actor=request.user)
+        return Response(self.get_serializer(credential).data)
+
+    @extend_schema(request=None, responses=CredentialSerializer,
+                   parameters=[OpenApiParameter("project_id", int, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["delete"], url_path=r"share/(?P<project_id>\d+)",
+            url_name="unshare")
+    def unshare(self, request: Request, pk: str | None = None, project_id: str = "") -> Response:
+        """Stop sharing the credential with a project."""
+        credential = self.get_object()
+        project = get_object_or_404(credential.shared_with.all(), pk=int(project_id))
+        services.credential_unshare(credential=credential, project=project, actor=request.user)
+        return Response(self.get_serializer(credential).data)
 
 
 class NodeTypesView(APIView):

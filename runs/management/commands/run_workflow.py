@@ -1,9 +1,12 @@
-"""`manage.py run_workflow <id-or-name> [--input JSON | --input-file PATH] [--json]`
+"""`manage.py run_workflow <id-or-name> [--input JSON | --input-file PATH] [--json]
+[--as EMAIL]`
 
 Runs a workflow now, in this process, printing each node as it finishes and the result at the
 end. Exit code 0 when the run succeeded, 1 when it failed, 2 for bad arguments. Runs the run
 handed out meanwhile (its error workflow, with the inline executor) finish before the command
-exits; the Celery executor has handed them to its workers already.
+exits; the Celery executor has handed them to its workers already. The operator
+running it sees every workflow; `--as EMAIL` acts as that user instead: the name or id is
+looked up among the workflows they may see, and the run needs a role that may run it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from runs.dispatch import executor
@@ -22,6 +26,7 @@ from runs.selectors import run_as_dict
 from runs.services import run_start
 from wfaib.masking import mask_text
 from workflows.models import Workflow
+from workflows.selectors import workflows_visible_to
 
 STATUS_MARK = {"succeeded": "ok", "failed": "FAILED", "skipped": "skipped", "waiting": "waiting",
                "started": "started"}
@@ -40,10 +45,14 @@ class Command(BaseCommand):
         source.add_argument("--input", help="trigger payload as JSON")
         source.add_argument("--input-file", help="path of a JSON file with the trigger payload")
         parser.add_argument("--json", action="store_true", help="print the whole run as JSON")
+        parser.add_argument("--as", dest="as_user", metavar="EMAIL",
+                            help="act as this user: only their workflows, only with a role "
+                                 "that may run them")
 
     def handle(self, *args, **options):
         try:
-            workflow = self._find(options["workflow"])
+            user = self._user(options.get("as_user"))
+            workflow = self._find(options["workflow"], user)
             payload = self._payload(options)
         except BadArguments as exc:
             self.stderr.write(f"error: {exc}")
@@ -64,17 +73,28 @@ class Command(BaseCommand):
             self._print_result(run)
         sys.exit(0 if run.status == Run.Status.SUCCEEDED else 1)
 
-    def _find(self, ref: str) -> Workflow:
-        if ref.isdigit():
-            workflow = Workflow.objects.filter(pk=int(ref)).first()
-            if workflow:
-                return workflow
-        matches = list(Workflow.objects.filter(name__iexact=ref)[:2])
-        if not matches:
-            raise BadArguments(f"no workflow with id or name {ref!r}")
-        if len(matches) > 1:
-            raise BadArguments(f"several workflows are named {ref!r}; use the id")
-        return matches[0]
+    def _user(self, email: str | None) -> Any:
+        if email is None:
+            return None
+        user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+        if user is None:
+            raise BadArguments(f"no active user {email!r}")
+        return user
+
+    def _find(self, ref: str, user: Any = None) -> Workflow:
+        visible = Workflow.objects.all() if user is None else workflows_visible_to(user)
+        workflow = visible.filter(pk=int(ref)).first() if ref.isdigit() else None
+        if workflow is None:
+            matches = list(visible.filter(name__iexact=ref)[:2])
+            if not matches:
+                raise BadArguments(f"no workflow with id or name {ref!r}")
+            if len(matches) > 1:
+                raise BadArguments(f"several workflows are named {ref!r}; use the id")
+            workflow = matches[0]
+        if user is not None and not workflows_visible_to(user, "run").filter(
+                pk=workflow.pk).exists():
+            raise BadArguments(f"{user.email}'s role does not allow running {workflow.name!r}")
+        return workflow
 
     def _payload(self, options: dict[str, Any]) -> Any:
         text, where = options.get("input"), "--input"

@@ -1,0 +1,101 @@
+"""The one role model: which projects a user may do an action in.
+
+    project_ids(user, "edit")               # a subquery of project ids, or None for "all"
+    can(user, "run", project_id)            # one project
+    personal_project(user)                  # the user's own project (created when missing)
+
+Actions and the roles that grant them:
+
+    view    read workflows, runs, credentials (never a secret)   viewer, editor, admin
+    use     select a credential in a node                        editor, admin
+    edit    create and change workflows and credentials          editor, admin
+    run     start, cancel and retry runs                         editor, admin
+    delete  delete workflows and credentials                     editor, admin
+    admin   members, invitations, sharing, project settings      admin
+
+Superusers (the instance's owners) may do everything everywhere; the staff flag only opens the
+admin (the builder) and grants no data. An API token may narrow this further: to one project,
+and/or to reads only (see `accounts.tokens`).
+
+Every selector (`workflows.selectors`, `runs.selectors`) and through them every door (API base
+viewset, admin mixin, dashboard, exports) asks this module, so the rule is written once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import ApiToken, Membership, Project, Role, User
+
+ACTIONS = ("view", "use", "edit", "run", "delete", "admin")
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.VIEWER: frozenset({"view"}),
+    Role.EDITOR: frozenset({"view", "use", "edit", "run", "delete"}),
+    Role.ADMIN: frozenset(ACTIONS),
+}
+
+
+def roles_allowing(action: str) -> list[str]:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    return [role for role, actions in ROLE_ACTIONS.items() if action in actions]
+
+
+def token_of(auth: Any) -> ApiToken | None:
+    """The ApiToken a request authenticated with (DRF's `request.auth`), if any."""
+    return auth if isinstance(auth, ApiToken) else None
+
+
+def project_ids(user: Any, action: str, *, token: ApiToken | None = None) -> QuerySet | None:
+    """The ids of the projects where `user` may do `action`, as a subquery (use it in
+    `filter(project_id__in=...)`); None means every project (a superuser, no token limit)."""
+    roles = roles_allowing(action)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Project.objects.none().values("pk")
+    if token is not None and token.read_only and action != "view":
+        return Project.objects.none().values("pk")
+    if user.is_superuser:
+        if token is not None and token.project_id is not None:
+            return Project.objects.filter(pk=token.project_id).values("pk")
+        return None
+    memberships = Membership.objects.filter(user=user, role__in=roles)
+    if token is not None and token.project_id is not None:
+        memberships = memberships.filter(project_id=token.project_id)
+    return memberships.values("project_id")
+
+
+def can(user: Any, action: str, project_id: int | None, *, token: ApiToken | None = None) -> bool:
+    if project_id is None:
+        return False
+    ids = project_ids(user, action, token=token)
+    if ids is None:
+        return True
+    return Project.objects.filter(pk=project_id, pk__in=ids).exists()
+
+
+def projects_visible_to(user: Any, action: str = "view", *,
+                        token: ApiToken | None = None) -> QuerySet[Project]:
+    ids = project_ids(user, action, token=token)
+    qs = Project.objects.select_related("personal_owner")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def role_of(user: Any, project: Project) -> str | None:
+    """The user's role in `project` (None: not a member)."""
+    return (Membership.objects.filter(project=project, user=user)
+            .values_list("role", flat=True).first())
+
+
+def personal_project(user: User) -> Project:
+    return Project.objects.create_personal(user)
+
+
+def default_project(user: User, *, token: ApiToken | None = None) -> Project:
+    """Where something new goes when no project is named: the token's project, else the
+    user's personal project."""
+    if token is not None and token.project_id is not None:
+        return token.project
+    return personal_project(user)
