@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wfaib.resilience.ResilienceMiddleware",  # sheds webhook load first; DB down -> 503
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -287,6 +288,11 @@ WFAIB = {
     # Seconds a synchronous webhook waits for its run before answering 202.
     "WEBHOOK_SYNC_TIMEOUT": env.float("WFAIB_WEBHOOK_SYNC_TIMEOUT", default=30.0),
     "WEBHOOK_MAX_BODY": env.int("WFAIB_WEBHOOK_MAX_BODY", default=1024 * 1024),
+    # Load shedding (wfaib/resilience.py), per process: webhook requests served at once, more
+    # that may wait for a place, and for how many seconds; beyond that 503 "overloaded".
+    "WEBHOOK_MAX_INFLIGHT": env.int("WFAIB_WEBHOOK_MAX_INFLIGHT", default=32),
+    "WEBHOOK_MAX_WAITING": env.int("WFAIB_WEBHOOK_MAX_WAITING", default=64),
+    "WEBHOOK_QUEUE_WAIT": env.float("WFAIB_WEBHOOK_QUEUE_WAIT", default=5.0),
     # Webhook rate limits: requests per window (seconds) per workflow and per client address;
     # 0 turns a limit off. Counted in the cache (CACHE_URL), so shared by all web processes
     # when the cache is Redis.

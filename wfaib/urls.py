@@ -13,6 +13,7 @@ from runs.webhooks.views import WebhookView
 from .health import health
 
 handler404 = "wfaib.exceptions.json_404"
+handler500 = "wfaib.resilience.server_error"
 
 api = [
     path("health", health, name="health"),

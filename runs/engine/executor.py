@@ -49,6 +49,7 @@ from pydantic import ValidationError as PydanticValidationError
 from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, Outputs, Wait
 from nodes.registry import registry
 
+from ..db_retry import retry_on_lock
 from ..models import Run, RunLog
 from .context import NodeContext
 from .expressions import ExpressionError, ReadOnlyDict, evaluate, render_value
@@ -770,16 +771,21 @@ class RunExecution:
         changes = {"status": status, "result": jsonable(result), "error": error,
                    "error_node_id": node_id, "finished_at": timezone.now(),
                    "heartbeat_at": None, "resume_at": None}
-        with transaction.atomic():
-            # Only the execution that holds the run (same claim count) may end it.
-            if not Run.objects.filter(pk=self.run.pk, executions=self.run.executions,
-                                      status=Run.Status.RUNNING).update(**changes):
-                return self._superseded()
-            self._flush()
+        if not retry_on_lock(self._end, changes):
+            return self._superseded()
         for key, value in changes.items():  # callers holding this Run see how it ended
             setattr(self.run, key, value)
         self._after_finish(status)
         return status
+
+    def _end(self, changes: dict[str, Any]) -> bool:
+        with transaction.atomic():
+            # Only the execution that holds the run (same claim count) may end it.
+            if not Run.objects.filter(pk=self.run.pk, executions=self.run.executions,
+                                      status=Run.Status.RUNNING).update(**changes):
+                return False
+            self._flush()
+        return True
 
     def _finish_deferred(self, status: str, *, result: Any, error: str, node_id: str) -> str:
         """Write the run as it ended and all its logs: one transaction, one commit."""
@@ -787,15 +793,18 @@ class RunExecution:
         run.status, run.result, run.error, run.error_node_id = (
             status, jsonable(result), error, node_id)
         run.finished_at, run.heartbeat_at = timezone.now(), None
-        with transaction.atomic():
-            run.save(force_insert=True)
-            for log in self.pending_logs:
-                log.run = run
-            RunLog.objects.bulk_create(self.pending_logs)
-            self.pending_logs = []
+        retry_on_lock(self._store_deferred)
         self.deferred = False
         self._after_finish(status)
         return status
+
+    def _store_deferred(self) -> None:
+        with transaction.atomic():
+            self.run.save(force_insert=True)
+            for log in self.pending_logs:
+                log.run = self.run
+            RunLog.objects.bulk_create(self.pending_logs)
+        self.pending_logs = []
 
     def _after_finish(self, status: str) -> None:
         """Start the workflow's error workflow; resume a parent run waiting on this one. A
@@ -914,7 +923,7 @@ def execute_run(run_id: int, listener: Listener | None = None, *,
 
     # `claimed`: a Run this process created already running (runs.services.run_start with
     # claimed=True), with its workflow and version loaded: no claim, no re-read.
-    run = claimed if claimed is not None else claim(run_id)
+    run = claimed if claimed is not None else retry_on_lock(claim, run_id)
     if run is None:
         return None
     try:
