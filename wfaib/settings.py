@@ -315,6 +315,8 @@ WFAIB = {
     "CODE_TIMEOUT": env.float("WFAIB_CODE_TIMEOUT", default=5.0),
     "CODE_MEMORY_MB": env.int("WFAIB_CODE_MEMORY_MB", default=256),
     "CODE_WORKERS": env.int("WFAIB_CODE_WORKERS", default=2),
+    # The unprivileged user code workers drop to when the server runs as root.
+    "SANDBOX_USER": env.str("WFAIB_SANDBOX_USER", default="nobody"),
     # Outputs bigger than this (bytes of JSON) are truncated in RunLogs.
     "LOG_MAX_BYTES": env.int("WFAIB_LOG_MAX_BYTES", default=256 * 1024),
     # A node's retry delay of at least this many seconds parks its run (waiting, no thread
