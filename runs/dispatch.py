@@ -21,6 +21,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from django.conf import settings
 from django.db import close_old_connections
 
+from . import tenancy
+
 logger = logging.getLogger("wfaib.dispatch")
 
 _pool: ThreadPoolExecutor | None = None
@@ -52,9 +54,10 @@ def execute(run_id: int) -> str | None:
 
 
 def _release_if_limited(run) -> None:
-    if run.workflow.max_concurrency is None:  # as claimed; no query for unlimited workflows
-        return
     try:
+        dispatch_runs(tenancy.release(run))  # its tenant's queued runs, under WFAIB's cap
+        if run.workflow.max_concurrency is None:  # as claimed; no query when unlimited
+            return
         release_slots(run.pk)
     except Exception:  # the scheduler's re-dispatch of queued runs catches up later
         logger.exception("run %s: handing on its concurrency slot failed", run.pk)
@@ -114,9 +117,10 @@ def run_synchronously(*, workflow, input, trigger: str,  # noqa: A002
         nodes = version.definition.get("nodes", ())
         shape = version._sync_shape = (
             "polled" if any(n.get("type") == "respond" for n in nodes)
-            else "deferred" if can_defer(version.definition) else "claimed")
-    if shape == "polled":
-        return None
+            else "deferred" if can_defer(version.definition)
+            and tenancy.may_defer(version.definition) else "claimed")
+    if shape == "polled" or (shape == "claimed" and tenancy.max_running()):
+        return None  # a run created already running would pass its tenant's cap
     if shape == "deferred":
         run = Run(workflow=workflow, version=version, trigger=trigger, input=input)
         return run, execute_deferred(run)

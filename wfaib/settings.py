@@ -315,6 +315,12 @@ WFAIB = {
     "CODE_TIMEOUT": env.float("WFAIB_CODE_TIMEOUT", default=5.0),
     "CODE_MEMORY_MB": env.int("WFAIB_CODE_MEMORY_MB", default=256),
     "CODE_WORKERS": env.int("WFAIB_CODE_WORKERS", default=2),
+    # Fairness between tenants (runs/tenancy.py): runs of one tenant running at once (0 = no
+    # cap; the rest wait queued), code workers one tenant may hold at once (0 = all but one),
+    # and the longest timeout any node may use, whatever its settings say (0 = no cap).
+    "TENANT_MAX_RUNNING": env.int("WFAIB_TENANT_MAX_RUNNING", default=0),
+    "TENANT_CODE_WORKERS": env.int("WFAIB_TENANT_CODE_WORKERS", default=0),
+    "MAX_NODE_TIMEOUT": env.float("WFAIB_MAX_NODE_TIMEOUT", default=300.0),
     # The unprivileged user code workers drop to when the server runs as root.
     "SANDBOX_USER": env.str("WFAIB_SANDBOX_USER", default="nobody"),
     # Outputs bigger than this (bytes of JSON) are truncated in RunLogs.

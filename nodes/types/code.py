@@ -29,7 +29,9 @@ class CodeConfig(NodeConfig):
         json_schema_extra={"format": "code", "x-language": "python"},
     )
     timeout: float | None = Field(
-        None, gt=0, le=300, description="Seconds before the code is stopped (default: server setting)."
+        None, gt=0, le=300,
+        description="Seconds before the code is stopped (default: server setting; never more "
+                    "than the server's WFAIB_MAX_NODE_TIMEOUT)."
     )
 
     @field_validator("code")
@@ -57,6 +59,7 @@ class CodeNode(NodeType):
         names = {name: ctx.names.get(name) for name in NAMES}
         names["input"] = input
         try:
-            return run_code(config.code, names, timeout=config.timeout)
+            return run_code(config.code, names, timeout=config.timeout,
+                            tenant=ctx.services.get("tenant"))
         except CodeError as exc:
             raise NodeError(str(exc)) from None

@@ -49,6 +49,7 @@ from pydantic import ValidationError as PydanticValidationError
 from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, Outputs, Wait
 from nodes.registry import registry
 
+from .. import tenancy
 from ..db_retry import retry_on_lock
 from ..models import Run, RunLog
 from .context import NodeContext
@@ -461,8 +462,8 @@ class RunExecution:
         """One attempt: render the config, call run() (under the timeout), run a loop body.
         Returns a Wait, or (outputs by port, whether the node returned a plain value)."""
         config = self._prepare_config(cls, node.get("config") or {}, names)
-        services = (self._services(frame, node_id)
-                    if cls.inline_only or cls.suspends else None)
+        services = (self._services(frame, node_id) if cls.inline_only or cls.suspends
+                    else {"tenant": tenancy.tenant_of(self.run.workflow)})
         ctx = NodeContext(node_id=node_id, node_type=node["type"], names=names,
                           run_id=self.run.pk, attempt=attempt,
                           expression_timeout=self.expression_timeout, services=services,
@@ -559,6 +560,7 @@ class RunExecution:
             "resume_token": token,
             "resume_url": resume_url(token),
             "depth": self.run.depth,
+            "tenant": tenancy.tenant_of(self.run.workflow),  # code workers are shared by it
         }
 
     def _respond(self, response: dict[str, Any]) -> bool:
@@ -856,6 +858,8 @@ def claim(run_id: int) -> Run | None:
     changes = {"status": Run.Status.RUNNING, "started_at": Coalesce(F("started_at"), now),
                "heartbeat_at": now, "executions": F("executions") + 1}
     with transaction.atomic():
+        if not tenancy.has_room(run_id):  # its tenant has WFAIB_TENANT_MAX_RUNNING running
+            return None  # stays queued; runs.dispatch hands it out when one of those ends
         # Fast path, one statement: no limit on this workflow.
         claimed = Run.objects.filter(
             pk=run_id, status=Run.Status.QUEUED, workflow__max_concurrency__isnull=True

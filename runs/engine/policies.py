@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+
 from nodes.base import NodeError, NodeSettings
 
 
@@ -38,10 +40,18 @@ def retry_delay(settings: NodeSettings, attempt: int, rng: random.Random) -> flo
     return base
 
 
+def max_node_timeout(timeout: float) -> float:
+    """A node's configured timeout, capped by WFAIB_MAX_NODE_TIMEOUT (0: no cap)."""
+    cap = float(getattr(settings, "WFAIB", {}).get("MAX_NODE_TIMEOUT", 0) or 0)
+    return min(timeout, cap) if cap else timeout
+
+
 def call_with_timeout(fn: Callable[[], Any], timeout: float | None, *, name: str) -> Any:
-    """Call `fn` in a daemon thread and wait at most `timeout` seconds (None: call inline)."""
+    """Call `fn` in a daemon thread and wait at most `timeout` seconds (None: call inline),
+    never more than the operator's WFAIB_MAX_NODE_TIMEOUT."""
     if timeout is None:
         return fn()
+    timeout = max_node_timeout(timeout)
     box: dict[str, Any] = {}
     done = threading.Event()
 

@@ -305,6 +305,30 @@ class WorkerPool:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._all: set[_Worker] = set()
+        self._held: dict[Any, int] = {}  # workers held (or asked for) per tenant
+        self._shares_free = threading.Condition()
+
+    def _enter_share(self, tenant: Any, share: int) -> bool:
+        if tenant is None:
+            return True
+        deadline = time.monotonic() + SLOT_WAIT
+        with self._shares_free:
+            while self._held.get(tenant, 0) >= share:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._shares_free.wait(remaining)
+            self._held[tenant] = self._held.get(tenant, 0) + 1
+        return True
+
+    def _leave_share(self, tenant: Any) -> None:
+        if tenant is None:
+            return
+        with self._shares_free:
+            self._held[tenant] -= 1
+            if not self._held[tenant]:
+                del self._held[tenant]
+            self._shares_free.notify_all()
 
     def _take(self, fresh: bool = False) -> tuple[_Worker, bool]:
         with self._lock:
@@ -330,13 +354,22 @@ class WorkerPool:
         with self._lock:
             self._all.discard(worker)
 
-    def run(self, code: str, names: dict[str, Any], *, timeout: float) -> Any:
-        if not self._slots.acquire(timeout=SLOT_WAIT):
-            raise CodeError("all code workers are busy; try again later")
+    def run(self, code: str, names: dict[str, Any], *, timeout: float,
+            tenant: Any = None, tenant_share: int | None = None) -> Any:
+        """Run one job. With a `tenant`, that tenant holds at most `tenant_share` workers at
+        once (default: all but one), so one tenant's slow code cannot take every worker."""
+        share = self.size if tenant is None else max(1, tenant_share or self.size - 1)
+        if not self._enter_share(tenant, share):
+            raise CodeError("this account's code workers are all busy; try again later")
         try:
-            reply = self._attempt(code, names, timeout, fresh=False)
+            if not self._slots.acquire(timeout=SLOT_WAIT):
+                raise CodeError("all code workers are busy; try again later")
+            try:
+                reply = self._attempt(code, names, timeout, fresh=False)
+            finally:
+                self._slots.release()
         finally:
-            self._slots.release()
+            self._leave_share(tenant)
         if not reply.get("ok"):
             raise CodeError(reply.get("error") or "the code failed", reply.get("line"))
         return reply.get("result")
@@ -404,11 +437,19 @@ def pool() -> WorkerPool:
     return current
 
 
-def run_code(code: str, names: dict[str, Any], *, timeout: float | None = None) -> Any:
-    """Run code-node source in a worker; return its JSON result or raise CodeError."""
+def run_code(code: str, names: dict[str, Any], *, timeout: float | None = None,
+             tenant: Any = None) -> Any:
+    """Run code-node source in a worker; return its JSON result or raise CodeError.
+
+    `timeout` (default WFAIB_CODE_TIMEOUT) is capped by WFAIB_MAX_NODE_TIMEOUT; `tenant`
+    (runs.tenancy.tenant_of) holds at most WFAIB_TENANT_CODE_WORKERS workers at once."""
     if timeout is None:
         timeout = float(code_setting("CODE_TIMEOUT", 5.0))
-    return pool().run(code, names, timeout=timeout)
+    cap = float(code_setting("MAX_NODE_TIMEOUT", 0) or 0)
+    if cap:
+        timeout = min(timeout, cap)
+    share = int(code_setting("TENANT_CODE_WORKERS", 0) or 0) or None
+    return pool().run(code, names, timeout=timeout, tenant=tenant, tenant_share=share)
 
 
 @atexit.register
