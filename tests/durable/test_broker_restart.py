@@ -1,4 +1,4 @@
-"""A Redis broker restarted under a real Celery worker (`manage.py run_worker`): the worker comes
+"""A Redis broker restarted under a real Celery worker (`manage.py run_worker`, prefork): it comes
 back (its supervisor restarts a Celery worker that stopped for good) and every run finishes,
 the one in flight during the restart included."""
 
@@ -68,10 +68,7 @@ def test_runs_finish_across_a_broker_restart(shared_db, processes, slow_server, 
         "worker", [sys.executable, "manage.py", "run_worker", "--concurrency", "2", "--loglevel",
                    "WARNING", "--", "--without-gossip", "--without-mingle",
                    "--without-heartbeat"],
-        subprocess_env(shared_db, WFAIB_EXECUTOR="celery", CELERY_BROKER_URL=broker.url,
-                       CELERY_QUEUE="celery-restart-test"))
-    settings.CELERY_TASK_DEFAULT_QUEUE = "celery-restart-test"
-    app.conf.task_default_queue = "celery-restart-test"
+        subprocess_env(shared_db, WFAIB_EXECUTOR="celery", CELERY_BROKER_URL=broker.url))
     quick = make_workflow(definition=simple_definition(
         {"id": "t", "type": "transform", "config": {"expression": "input.n * 2"}}))
 
@@ -80,21 +77,18 @@ def test_runs_finish_across_a_broker_restart(shared_db, processes, slow_server, 
         send(run, broker.url)
         return run
 
-    try:
-        first = quick_run(1)
-        wait_until(lambda: finished(first), "the first run", procs=processes)
-        in_flight = run_start(workflow=make_workflow(definition=slow_server.definition()),
-                              input={}, execute=False)
-        send(in_flight, broker.url)
-        wait_until(slow_server.entered.is_set, "the slow run to start", procs=processes)
-        broker.restart()
-        slow_server.release()
-        after = [quick_run(n) for n in range(2, 5)]
-        for run in [in_flight, *after]:
-            wait_until(lambda run=run: finished(run), f"run {run.pk} to finish",
-                       timeout=120, procs=processes)
-    finally:
-        app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    first = quick_run(1)
+    wait_until(lambda: finished(first), "the first run", procs=processes)
+    in_flight = run_start(workflow=make_workflow(definition=slow_server.definition()),
+                          input={}, execute=False)
+    send(in_flight, broker.url)
+    wait_until(slow_server.entered.is_set, "the slow run to start", procs=processes)
+    broker.restart()
+    slow_server.release()
+    after = [quick_run(n) for n in range(2, 5)]
+    for run in [in_flight, *after]:
+        wait_until(lambda run=run: finished(run), f"run {run.pk} to finish",
+                   timeout=120, procs=processes)
     assert worker.poll() is None  # the supervisor is still there
     for run in [first, in_flight, *after]:
         run.refresh_from_db()
