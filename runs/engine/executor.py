@@ -50,7 +50,7 @@ from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, O
 from nodes.registry import registry
 
 from .. import tenancy
-from ..db_retry import retry_on_lock
+from ..db_retry import is_locked, retry_on_lock
 from ..models import Run, RunLog
 from .context import NodeContext
 from .expressions import ExpressionError, ReadOnlyDict, evaluate, render_value
@@ -936,6 +936,10 @@ def execute_run(run_id: int, listener: Listener | None = None, *,
         with beating(run.pk):  # keeps heartbeat_at fresh, even while one node runs for long
             return RunExecution(run, listener, fresh=claimed is not None).execute()
     except Exception as exc:  # an engine bug must not leave the run hanging in `running`
+        if is_locked(exc):  # not the run's fault: its heartbeat stops, and the watchdog
+            logger.warning("run %s: the database stayed locked; the watchdog resumes the run "
+                           "from its last checkpoint", run_id)
+            return Run.Status.RUNNING
         logger.exception("run %s: engine error", run_id)
         Run.objects.filter(pk=run_id).update(
             status=Run.Status.FAILED, error=f"internal error: {type(exc).__name__}: {exc}",

@@ -5,6 +5,7 @@ per tick)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 import sqlite3
@@ -14,10 +15,13 @@ import time
 import httpx
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from runs import recovery
+from runs.engine.executor import execute_run
 from runs.models import Run
 from runs.services import run_start
-from tests.factories import make_workflow
+from tests.factories import make_workflow, simple_definition
 
 from .conftest import BIN, free_port, subprocess_env, wait_until
 
@@ -119,3 +123,44 @@ def test_scheduler_logs_one_line_per_database_outage(processes, sqlite_template,
     assert text.count("the database is unavailable") == 1, text[-3000:]
     assert text.count("the database is back") == 1, text[-3000:]
     assert "Traceback" not in text, text[-3000:]
+
+
+def test_a_run_whose_checkpoint_write_meets_a_lock_is_resumed_not_failed(shared_db, api_server):
+    """The lock outlasts the busy timeout right after a node ran: the run is left `running`
+    for the watchdog (not failed), which resumes it from its last checkpoint."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's database-wide write lock")
+    other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None,
+                            check_same_thread=False)
+
+    locked: list[bool] = []
+
+    def lock_once(request):
+        if not locked:
+            locked.append(True)
+            other.execute("BEGIN IMMEDIATE")  # held while the engine writes the node's log
+        return 200, {"Content-Type": "application/json"}, b'{"ok": true}'
+
+    api_server.route("GET", "/lock", lock_once)
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "call", "type": "http", "config": {"url": f"{api_server.url}/lock"}}))
+    run = run_start(workflow=workflow, input={}, execute=False)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 20")
+    try:
+        status = execute_run(run.pk)
+    finally:
+        if other.in_transaction:
+            other.execute("COMMIT")
+        other.close()
+    assert status == Run.Status.RUNNING
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING  # not failed by the lock
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 20000")
+    assert recovery.run_recover_stale(now=timezone.now() + dt.timedelta(hours=1)) == [run.pk]
+    wait_until(lambda: Run.objects.filter(pk=run.pk, status__in=Run.FINISHED).exists(),
+               "the resumed run")
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert api_server.count("/lock") == 2  # its unrecorded call ran again on resume
