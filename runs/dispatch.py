@@ -34,6 +34,7 @@ from wfaib.celery import app as celery_app
 from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
+from . import tenancy
 from .engine.executor import can_defer, execute_deferred, execute_run
 from .models import Run
 
@@ -52,9 +53,10 @@ def execute(run_id: int) -> str | None:
 
 
 def _release_if_limited(run: Run) -> None:
-    if run.workflow.max_concurrency is None:  # as claimed; no query for unlimited workflows
-        return
     try:
+        dispatch_runs(tenancy.release(run))  # its tenant's queued runs, under WFAIB's cap
+        if run.workflow.max_concurrency is None:  # as claimed; no query when unlimited
+            return
         release_slots(run.pk)
     except Exception:  # the scheduler's re-dispatch of queued runs catches up later
         logger.exception("run %s: handing on its concurrency slot failed", run.pk)
@@ -135,8 +137,8 @@ class InlineExecutor(Executor):
         already claimed (`start`) and executed on the pool; its Future is awaited. A `respond`
         node's early answer needs polling: no direct path."""
         shape = sync_shape(version)
-        if shape == "polled":
-            return None
+        if shape == "polled" or (shape == "claimed" and tenancy.max_running()):
+            return None  # a run created already running would pass its tenant's cap
         if shape == "deferred":
             run = Run(workflow=workflow, version=version, trigger=trigger, input=input)
             return run, execute_deferred(run)
@@ -236,7 +238,8 @@ def sync_shape(version: WorkflowVersion) -> str:
     if shape is None:
         nodes = version.definition.get("nodes", ())
         shape = ("polled" if any(n.get("type") == "respond" for n in nodes)
-                 else "deferred" if can_defer(version.definition) else "claimed")
+                 else "deferred" if can_defer(version.definition)
+                 and tenancy.may_defer(version.definition) else "claimed")
         if version.pk:
             _SHAPES[version.pk] = shape
             if len(_SHAPES) > _SHAPES_MAX:

@@ -21,9 +21,17 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import Max
 from django.utils import timezone
 from pydantic import ValidationError
@@ -148,40 +156,59 @@ class Ticker:
         self.interval = interval or float(wfaib_settings.TICK_INTERVAL)
         self.scheduler = Scheduler()
         self._stop = threading.Event()
+        self.outage_since: float | None = None  # monotonic time the database went away
 
     def tick(self, now: dt.datetime | None = None) -> None:
         now = now or timezone.now()
-        # One failing step (say a database hiccup) must not starve the others.
-        for step in (recovery.run_recover_stale, recovery.run_resume_due,
-                     recovery.run_redispatch_queued):
+        # One failing step (say a database hiccup) must not starve the others. While the
+        # database is down, the outage is logged once, and once more when it is back.
+        steps = (recovery.run_recover_stale, recovery.run_resume_due,
+                 recovery.run_redispatch_queued, self.scheduler.tick, audit_prune_if_due)
+        for step in steps:
             try:
                 step(now=now)
+            except (OperationalError, InterfaceError) as exc:
+                self._database_down(exc)
+                return  # the next steps would fail the same way
             except Exception:
                 logger.exception("scheduler step %s failed", step.__name__)
-        try:
-            self.scheduler.tick(now)
-        except Exception:
-            logger.exception("firing schedules failed")
-        try:  # the audit trail's retention: at most once a day per process
-            audit_prune_if_due(now=now)
-        except Exception:
-            logger.exception("pruning the audit trail failed")
+        if self.outage_since is not None:
+            logger.warning("the database is back after %.0f s; scheduler resumed",
+                           time.monotonic() - self.outage_since)
+            self.outage_since = None
+
+    def _database_down(self, exc: BaseException) -> None:
+        if self.outage_since is None:
+            self.outage_since = time.monotonic()
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            logger.error("the database is unavailable (%s); the scheduler keeps trying every "
+                         "%g s and logs again when it is back", reason, self.interval)
 
     def run_forever(self) -> None:
         try:
             close_old_connections()
             recovery.run_recover_on_startup()
+        except (OperationalError, InterfaceError) as exc:
+            self._database_down(exc)  # the watchdog and re-dispatch catch up once it is back
         except Exception:
             logger.exception("start-up recovery failed")
         while not self._stop.wait(self.interval):
             # This thread's connection may have gone stale since the last tick (not in tick():
-            # a caller inside a transaction would lose it).
-            close_old_connections()
+            # a caller inside a transaction would lose it). A connection that broke during an
+            # outage is dropped here too, so the next tick reconnects.
+            self._drop_broken_connection()
             self.tick()
         close_old_connections()
 
     def stop(self) -> None:
         self._stop.set()
+
+    @staticmethod
+    def _drop_broken_connection() -> None:
+        try:
+            close_old_connections()
+        except Exception:  # closing a dead connection can fail; forget it and reconnect
+            connection.connection = None
 
 
 def mode() -> str:

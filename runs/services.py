@@ -18,6 +18,7 @@ from workflows.models import Workflow, WorkflowVersion
 from workflows.services import current_version
 
 from . import dispatch
+from .db_retry import retry_on_lock
 from .engine.hooks import EngineHooks
 from .models import Run, RunLog
 
@@ -46,31 +47,44 @@ def run_start(
             existing.created = False
             return existing
     try:
-        with transaction.atomic():
-            running = {}
-            if claimed:  # created and started at one instant
-                now = timezone.now()
-                running = {"status": Run.Status.RUNNING, "created_at": now, "started_at": now,
-                           "heartbeat_at": now, "executions": 1}
-            run = Run.objects.create(
-                workflow=workflow, version=version or current_version(workflow),
-                trigger=trigger, input=input, idempotency_key=idempotency_key,
-                parent_run=parent_run, retry_of=retry_of,
-                depth=(parent_run.depth + 1) if parent_run else 0, **running,
-            )
-            run.created = True
-            if trigger in MANUAL_TRIGGERS:
-                audit_record(action="run.start", obj=run, object_repr=f"run #{run.pk} of "
-                             f"{workflow.name}", via="cli" if trigger == Run.Trigger.CLI else None,
-                             extra={"trigger": trigger, "workflow": workflow.pk})
-            if execute:
-                transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
+        run = retry_on_lock(
+            _create_run, workflow=workflow, input=input, trigger=trigger, execute=execute,
+            idempotency_key=idempotency_key, parent_run=parent_run, version=version,
+            retry_of=retry_of, claimed=claimed)
     except IntegrityError:
         if not idempotency_key:
             raise
         existing = Run.objects.get(workflow=workflow, idempotency_key=idempotency_key)
         existing.created = False
         return existing
+    return run
+
+
+def _create_run(
+    *, workflow: Workflow, input: Any, trigger: str, execute: bool,  # noqa: A002
+    idempotency_key: str, parent_run: Run | None, version: WorkflowVersion | None,
+    retry_of: Run | None, claimed: bool,
+) -> Run:
+    """run_start's one transaction (retried as a whole when SQLite is locked)."""
+    with transaction.atomic():
+        running = {}
+        if claimed:
+            now = timezone.now()
+            running = {"status": Run.Status.RUNNING, "created_at": now, "started_at": now,
+                       "heartbeat_at": now, "executions": 1}  # created and started at once
+        run = Run.objects.create(
+            workflow=workflow, version=version or current_version(workflow),
+            trigger=trigger, input=input, idempotency_key=idempotency_key,
+            parent_run=parent_run, retry_of=retry_of,
+            depth=(parent_run.depth + 1) if parent_run else 0, **running,
+        )
+        run.created = True
+        if trigger in MANUAL_TRIGGERS:
+            audit_record(action="run.start", obj=run, object_repr=f"run #{run.pk} of "
+                         f"{workflow.name}", via="cli" if trigger == Run.Trigger.CLI else None,
+                         extra={"trigger": trigger, "workflow": workflow.pk})
+        if execute:
+            transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
     return run
 
 

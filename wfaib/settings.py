@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wfaib.resilience.ResilienceMiddleware",  # sheds webhook load first; DB down -> 503
     "wfaib.webhook_origin.WebhookHostMiddleware",  # webhooks on their own host, if configured
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer
     "wfaib.api_errors.ApiErrorMiddleware",  # /api/ answers JSON, whatever DEBUG says

@@ -15,6 +15,7 @@ from .health import health
 from .schema_view import SchemaView
 
 handler404 = "wfaib.exceptions.json_404"
+handler500 = "wfaib.resilience.server_error"
 
 api = [
     path("health", health, name="health"),

@@ -44,7 +44,8 @@ class CodeConfig(NodeConfig):
     )
     timeout: float | None = Field(
         None, gt=0, le=300,
-        description="Seconds before the code is stopped (default: server setting).",
+        description="Seconds before the code is stopped (default: server setting; never more "
+                    "than the server's WFAIB_MAX_NODE_TIMEOUT)."
     )
 
     @field_validator("code")

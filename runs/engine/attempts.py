@@ -21,6 +21,7 @@ from nodes.versions import node_config
 from workflows.graph import DEFAULT_PORT
 
 from ..models import RunLog
+from ..tenancy import tenant_of
 from .context import NodeContext
 from .expressions import ExpressionError, evaluate, render_value
 from .journal import CANCEL_CHECK_INTERVAL
@@ -133,7 +134,8 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
     ctx = NodeContext(node_id=node_id, node_type=node["type"], names=names,
                       run_id=ex.run.pk, attempt=attempt,
                       expression_timeout=ex.expression_timeout,
-                      services=ex.services_for(frame, node_id, cls), scope=frame.scope)
+                      services=ex.services_for(frame, node_id, cls), scope=frame.scope,
+                      tenant=tenant_of(ex.run.workflow))
     timeout = settings.timeout
     if timeout is None and not cls.pure:
         timeout = cls.timeout

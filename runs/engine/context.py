@@ -59,6 +59,7 @@ class EngineContext:
         expression_timeout: float = 2.0,
         services: RunServices | None = None,
         scope: str = "",
+        tenant: Any = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -69,6 +70,7 @@ class EngineContext:
         # Absent when a node is run on its own or does not declare that it reaches back.
         self.services = services
         self.scope = scope  # "" at the top level, "loop1[3]" inside a loop iteration
+        self.tenant = tenant  # whose share of the code workers this node uses (runs.tenancy)
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -96,7 +98,7 @@ class EngineContext:
     def run_code(self, code: str, names: Mapping[str, Any], *,
                  timeout: float | None = None) -> Any:
         try:
-            return run_code(code, dict(names), timeout=timeout)
+            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant)
         except CodeError as exc:
             raise NodeError(str(exc)) from None
 

@@ -44,6 +44,7 @@ from wfaib.conf import wfaib_settings
 from workflows.graph import DEFAULT_PORT, Graph
 from workflows.models import Workflow
 
+from ..db_retry import is_locked, retry_on_lock
 from ..heartbeat import beating
 from ..models import Run, RunLog
 from . import waits
@@ -377,7 +378,7 @@ def execute_run(run_id: int, listener: Listener | None = None, *,
     the installed ones (runs.services.ENGINE_HOOKS)."""
     # `claimed`: a Run this process created already running (runs.services.run_start with
     # claimed=True), with its workflow and version loaded: no claim, no re-read.
-    run = claimed if claimed is not None else claim(run_id)
+    run = claimed if claimed is not None else retry_on_lock(claim, run_id)
     if run is None:
         return None
     try:
@@ -387,6 +388,10 @@ def execute_run(run_id: int, listener: Listener | None = None, *,
         with beating(run.pk):  # keeps heartbeat_at fresh, even while one node runs for long
             return execution.execute()
     except Exception as exc:  # an engine bug must not leave the run hanging in `running`
+        if is_locked(exc):  # not the run's fault: its heartbeat stops, and the watchdog
+            logger.warning("run %s: the database stayed locked; the watchdog resumes the run "
+                           "from its last checkpoint", run_id)
+            return Run.Status.RUNNING
         logger.exception("run %s: engine error", run_id)
         DatabaseJournal(run).fail(f"internal error: {type(exc).__name__}: {exc}")
         return Run.Status.FAILED

@@ -35,6 +35,8 @@ from django.utils import timezone
 
 from workflows.models import Workflow
 
+from .. import tenancy
+from ..db_retry import retry_on_lock
 from ..models import Run, RunLog
 from .state import RunCancelled, RunSuperseded, jsonable
 
@@ -360,13 +362,16 @@ class DeferredJournal(MemoryJournal):
         self._store()
 
     def _store(self) -> None:
+        retry_on_lock(self._store_once)  # a run accepted is never failed by SQLite's lock
+        self.written = []
+
+    def _store_once(self) -> None:
         run = self.run
         with transaction.atomic():
             run.save(force_insert=True)
             for log in self.written:
                 log.run = run
             RunLog.objects.bulk_create(self.written)
-        self.written = []
 
     def park(self, resume_at: dt.datetime) -> str:
         raise RuntimeError("a deferred run cannot wait")
@@ -388,6 +393,8 @@ def claim(run_id: int) -> Run | None:
     changes = {"status": Run.Status.RUNNING, "started_at": Coalesce(F("started_at"), now),
                "heartbeat_at": now, "executions": F("executions") + 1}
     with transaction.atomic():
+        if not tenancy.has_room(run_id):  # its tenant has WFAIB_TENANT_MAX_RUNNING running
+            return None  # stays queued; runs.dispatch hands it out when one of those ends
         # Fast path, one statement: no limit on this workflow.
         claimed = Run.objects.filter(
             pk=run_id, status=Run.Status.QUEUED, workflow__max_concurrency__isnull=True

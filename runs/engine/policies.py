@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nodes.base import NodeError, NodeSettings
+from wfaib.conf import wfaib_settings
 
 
 class NodeTimeout(NodeError):
@@ -42,14 +43,22 @@ def retry_delay(settings: NodeSettings, attempt: int, rng: random.Random) -> flo
     return base
 
 
+def max_node_timeout(timeout: float) -> float:
+    """A node's configured timeout, capped by WFAIB_MAX_NODE_TIMEOUT (0: no cap)."""
+    cap = float(wfaib_settings.MAX_NODE_TIMEOUT or 0)
+    return min(timeout, cap) if cap else timeout
+
+
 def call_with_timeout(fn: Callable[[], Any], timeout: float | None, *, name: str,
                       watch: Callable[[], None] | None = None, every: float = 0.5) -> Any:
-    """Call `fn` in a daemon thread and wait at most `timeout` seconds (None: call inline).
+    """Call `fn` in a daemon thread and wait at most `timeout` seconds (None: call inline),
+    never more than the operator's WFAIB_MAX_NODE_TIMEOUT.
 
     `watch()` is called every `every` seconds while `fn` works; whatever it raises (say, the
     run was cancelled) abandons the thread like a timeout and is raised here."""
     if timeout is None:
         return fn()
+    timeout = max_node_timeout(timeout)
     box: dict[str, Any] = {}
     done = threading.Event()
 

@@ -11,6 +11,12 @@ So user code runs in a small pool of long-lived worker processes, each:
 - limited by `setrlimit`: address space (WFAIB_CODE_MEMORY_MB), CPU seconds (raised per job to
   the time used so far plus the job's timeout), no core files, no file writes, no new
   processes;
+- isolated (`isolate`): when started as root it moves into a network namespace of its own
+  (only a loopback device that is down: no connection anywhere, loopback included) and a mount
+  namespace where every mount is read-only, then drops to an unprivileged user
+  (WFAIB_SANDBOX_USER, `nobody`), so RLIMIT_NPROC holds. Not root: it tries an unprivileged
+  user namespace for the same; where the OS refuses, the worker runs with the caller's rights
+  and network, and the pool logs that once (see README, Security);
 - given input as JSON on stdin and answering JSON on stdout, one line per job.
 The parent enforces the wall-clock timeout by killing the worker; a worker that dies (killed,
 CPU or memory limit, crash) is replaced by a fresh one on the next job. Workers are started
@@ -20,9 +26,13 @@ lazily and per process (a forked server process builds its own pool).
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
+import logging
 import math
 import os
+import pwd
+import resource
 import select
 import signal
 import subprocess
@@ -43,7 +53,7 @@ SLOT_WAIT = 300.0  # seconds a job waits for a free worker
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from runs.engine.sandbox_process import worker_main; "
-    "worker_main(int(sys.argv[2]), int(sys.argv[3]))"
+    "worker_main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])"
 )
 
 
@@ -58,9 +68,57 @@ class CodeError(Exception):
 
 # --- the worker side -------------------------------------------------------------------------
 
-def _apply_limits(memory_mb: int) -> None:
-    import resource
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+_KEPT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC}
 
+
+def _mount(libc: Any, target: str, flags: int) -> bool:
+    return libc.mount(None, target.encode(), None, flags, None) == 0
+
+
+def _read_only_mounts() -> bool:
+    """In a private mount namespace: remount every mount read-only (keeping nosuid, nodev,
+    noexec). True when all of them are."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not _mount(libc, "/", _MS_REC | _MS_PRIVATE):  # nothing leaks back to the host
+        return False
+    every = True
+    with open("/proc/self/mountinfo") as mountinfo:
+        mounts = [line.split() for line in mountinfo]
+    for fields in mounts:
+        target = fields[4].replace("\\040", " ")
+        kept = sum(flag for name, flag in _KEPT_FLAGS.items() if name in fields[5].split(","))
+        if not _mount(libc, target, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | kept):
+            every = False
+    return every
+
+
+def isolate(user: str) -> dict[str, Any]:
+    """Take this process off the network and the writable filesystem and drop root; return
+    what was achieved: {"uid", "network": isolated?, "readonly": read-only?}."""
+    done: dict[str, bool | int] = {"network": False, "readonly": False}
+    if os.getuid() == 0:
+        try:
+            os.unshare(os.CLONE_NEWNET | os.CLONE_NEWNS)
+            done["network"] = True
+            done["readonly"] = _read_only_mounts()
+        except (OSError, AttributeError):
+            pass  # no namespaces here (a container without CAP_SYS_ADMIN): rights drop still
+        account = pwd.getpwnam(user)
+        os.setgroups([])
+        os.setgid(account.pw_gid)
+        os.setuid(account.pw_uid)
+    else:
+        try:  # an unprivileged user namespace, where the OS allows one
+            os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET)
+            done["network"] = True
+        except (OSError, AttributeError):
+            pass
+    done["uid"] = os.getuid()
+    return done
+
+def _apply_limits(memory_mb: int) -> None:
     memory = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -72,8 +130,6 @@ def _apply_limits(memory_mb: int) -> None:
 
 
 def _set_cpu_budget(seconds: float) -> None:
-    import resource
-
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = usage.ru_utime + usage.ru_stime
     soft = int(math.ceil(used + seconds)) + 1
@@ -89,19 +145,28 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"the result holds a {type(value).__name__}, which is not JSON")
 
 
-def worker_main(memory_mb: int, budget_mb: int) -> None:
+def worker_main(memory_mb: int, budget_mb: int, user: str = "nobody") -> None:
     """Entry point of a worker process: read jobs from stdin, answer on stdout.
 
     `budget_mb` is the sandbox's own allocation estimate limit; the address-space limit
-    (`memory_mb`) catches whatever the estimate misses."""
+    (`memory_mb`) catches whatever the estimate misses. Everything the jobs need is imported
+    before `isolate` drops the rights to read the interpreter's own files."""
     from runs.engine.expressions import ExpressionError, code_limits, execute
 
     sys.setrecursionlimit(5000)  # room for the sandbox's own call-depth limit
     protocol = os.fdopen(os.dup(1), "wb")
     sys.stdout = sys.stderr  # nothing but answers goes to the protocol stream
     limits = code_limits(budget_mb * 1024 * 1024)
+    execute("result = 1", {}, timeout=5.0, limits=limits)  # warm: any lazy imports happen now
+    try:
+        isolation = isolate(user)
+    except (KeyError, OSError) as exc:  # unknown user, or the drop refused: do not run as root
+        protocol.write(json.dumps({"ready": False, "error": f"isolation failed: {exc}"})
+                       .encode() + b"\n")
+        protocol.flush()
+        return
     _apply_limits(memory_mb)
-    protocol.write(b'{"ready": true}\n')
+    protocol.write(json.dumps({"ready": True, "isolation": isolation}).encode() + b"\n")
     protocol.flush()
     for line in sys.stdin.buffer:
         recycle = False
@@ -146,10 +211,25 @@ def _death_reason(returncode: int | None) -> str:
     return "the worker stopped unexpectedly (memory limit?)"
 
 
+_warned = False
+
+
+def _warn_if_exposed(isolation: dict[str, Any]) -> None:
+    global _warned
+    if _warned or (isolation.get("network") and isolation.get("uid") != 0):
+        return
+    _warned = True
+    logging.getLogger("wfaib.sandbox").warning(
+        "code workers run without full isolation here (%s): no network namespace or no "
+        "unprivileged user; start the server as root (it drops to WFAIB_SANDBOX_USER) or in a "
+        "container that allows namespaces", isolation)
+
+
 class _Worker:
-    def __init__(self, memory_mb: int, budget_mb: int):
+    def __init__(self, memory_mb: int, budget_mb: int, user: str = "nobody"):
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and boot line
-            [sys.executable, "-I", "-c", _BOOT, str(ROOT), str(memory_mb), str(budget_mb)],
+            [sys.executable, "-I", "-c", _BOOT, str(ROOT), str(memory_mb), str(budget_mb),
+             user],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -162,7 +242,9 @@ class _Worker:
         reply = self.receive(time.monotonic() + STARTUP_TIMEOUT)
         if not reply.get("ready"):
             self.kill()
-            raise _WorkerDied("the code worker did not start")
+            raise _WorkerDied(reply.get("error") or "the code worker did not start")
+        self.isolation: dict[str, Any] = reply.get("isolation") or {}
+        _warn_if_exposed(self.isolation)
 
     @property
     def alive(self) -> bool:
@@ -214,8 +296,10 @@ class _Worker:
 class WorkerPool:
     """Up to `size` workers; a job waits for a free one."""
 
-    def __init__(self, *, size: int, memory_mb: int, budget_mb: int | None = None):
+    def __init__(self, *, size: int, memory_mb: int, budget_mb: int | None = None,
+                 user: str = "nobody"):
         self.size = max(1, size)
+        self.user = user
         self.memory_mb = memory_mb
         self.budget_mb = budget_mb if budget_mb is not None else max(memory_mb // 2, 1)
         self.pid = os.getpid()
@@ -223,6 +307,30 @@ class WorkerPool:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._all: set[_Worker] = set()
+        self._held: dict[Any, int] = {}  # workers held (or asked for) per tenant
+        self._shares_free = threading.Condition()
+
+    def _enter_share(self, tenant: Any, share: int) -> bool:
+        if tenant is None:
+            return True
+        deadline = time.monotonic() + SLOT_WAIT
+        with self._shares_free:
+            while self._held.get(tenant, 0) >= share:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._shares_free.wait(remaining)
+            self._held[tenant] = self._held.get(tenant, 0) + 1
+        return True
+
+    def _leave_share(self, tenant: Any) -> None:
+        if tenant is None:
+            return
+        with self._shares_free:
+            self._held[tenant] -= 1
+            if not self._held[tenant]:
+                del self._held[tenant]
+            self._shares_free.notify_all()
 
     def _take(self, fresh: bool = False) -> tuple[_Worker, bool]:
         with self._lock:
@@ -231,7 +339,7 @@ class WorkerPool:
                 if worker.alive:
                     return worker, True
                 self._all.discard(worker)
-        worker = _Worker(self.memory_mb, self.budget_mb)
+        worker = _Worker(self.memory_mb, self.budget_mb, self.user)
         with self._lock:
             self._all.add(worker)
         return worker, False
@@ -248,13 +356,22 @@ class WorkerPool:
         with self._lock:
             self._all.discard(worker)
 
-    def run(self, code: str, names: dict[str, Any], *, timeout: float) -> Any:
-        if not self._slots.acquire(timeout=SLOT_WAIT):
-            raise CodeError("all code workers are busy; try again later")
+    def run(self, code: str, names: dict[str, Any], *, timeout: float,
+            tenant: Any = None, tenant_share: int | None = None) -> Any:
+        """Run one job. With a `tenant`, that tenant holds at most `tenant_share` workers at
+        once (default: all but one), so one tenant's slow code cannot take every worker."""
+        share = self.size if tenant is None else max(1, tenant_share or self.size - 1)
+        if not self._enter_share(tenant, share):
+            raise CodeError("this account's code workers are all busy; try again later")
         try:
-            reply = self._attempt(code, names, timeout, fresh=False)
+            if not self._slots.acquire(timeout=SLOT_WAIT):
+                raise CodeError("all code workers are busy; try again later")
+            try:
+                reply = self._attempt(code, names, timeout, fresh=False)
+            finally:
+                self._slots.release()
         finally:
-            self._slots.release()
+            self._leave_share(tenant)
         if not reply.get("ok"):
             raise CodeError(reply.get("error") or "the code failed", reply.get("line"))
         return reply.get("result")
@@ -306,21 +423,30 @@ def pool() -> WorkerPool:
     global _pool
     size = int(wfaib_settings.CODE_WORKERS)
     memory = int(wfaib_settings.CODE_MEMORY_MB)
+    user = str(wfaib_settings.SANDBOX_USER)
     with _pool_lock:
         current = _pool
         if current is None or current.pid != os.getpid() or \
-                (current.size, current.memory_mb) != (size, memory):
+                (current.size, current.memory_mb, current.user) != (size, memory, user):
             if current is not None and current.pid == os.getpid():
                 current.close()
-            _pool = current = WorkerPool(size=size, memory_mb=memory)
+            _pool = current = WorkerPool(size=size, memory_mb=memory, user=user)
     return current
 
 
-def run_code(code: str, names: dict[str, Any], *, timeout: float | None = None) -> Any:
-    """Run code-node source in a worker; return its JSON result or raise CodeError."""
+def run_code(code: str, names: dict[str, Any], *, timeout: float | None = None,
+             tenant: Any = None) -> Any:
+    """Run code-node source in a worker; return its JSON result or raise CodeError.
+
+    `timeout` (default WFAIB_CODE_TIMEOUT) is capped by WFAIB_MAX_NODE_TIMEOUT; `tenant`
+    (runs.tenancy.tenant_of) holds at most WFAIB_TENANT_CODE_WORKERS workers at once."""
     if timeout is None:
         timeout = float(wfaib_settings.CODE_TIMEOUT)
-    return pool().run(code, names, timeout=timeout)
+    cap = float(wfaib_settings.MAX_NODE_TIMEOUT or 0)
+    if cap:
+        timeout = min(timeout, cap)
+    share = int(wfaib_settings.TENANT_CODE_WORKERS or 0) or None
+    return pool().run(code, names, timeout=timeout, tenant=tenant, tenant_share=share)
 
 
 @atexit.register

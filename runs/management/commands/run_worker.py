@@ -1,21 +1,78 @@
-"""`manage.py run_worker`: a Celery worker executing runs (WFAIB_EXECUTOR=celery).
+"""`manage.py run_worker`: a Celery worker executing runs (WFAIB_EXECUTOR=celery), supervised.
 
     python manage.py run_worker --concurrency 4
-    python manage.py run_worker --pool solo      # one run at a time, in this process
+    python manage.py run_worker --pool solo      # one run at a time
+    python manage.py run_worker --no-supervise   # the Celery worker in this process, as before
 
 Same as `celery -A wfaib worker -Q $CELERY_QUEUE`; extra arguments after `--` go to Celery.
+
+The Celery worker runs as a child process that is started again whenever it exits by itself:
+a Celery worker can stop for good on a broker restart (kombu's `restore_unacked` failing with
+"'NoneType' object has no attribute 'hostname'" right after "Restoring unacknowledged
+messages"), and a worker that stopped must not leave the runs queued until someone notices.
+Nothing is lost meanwhile: tasks are acknowledged late, so the broker hands unfinished ones out
+again, and the scheduler re-dispatches queued runs nobody took. SIGTERM/SIGINT are passed to the
+child (Celery's warm shutdown) and end the supervisor once it has stopped.
 """
 
 from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from wfaib.celery import app
 
+logger = logging.getLogger("wfaib.worker")
+
+RESTART_PAUSE = 1.0  # seconds before the first restart; doubles up to MAX_RESTART_PAUSE
+MAX_RESTART_PAUSE = 30.0
+STEADY = 60.0  # a child that ran this long before it stopped restarts after the first pause
+
+
+class Supervisor:
+    """Run `argv` as a child process; start it again when it exits, until `stop()`."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.child: subprocess.Popen | None = None
+        self.restarts = 0
+        self._stopping = threading.Event()
+
+    def run(self) -> int:
+        pause = RESTART_PAUSE
+        while True:
+            started = time.monotonic()
+            self.child = subprocess.Popen(self.argv)  # noqa: S603 - our own interpreter
+            if self._stopping.is_set():  # a stop that came while starting
+                self.child.terminate()
+            code = self.child.wait()
+            if self._stopping.is_set():
+                return code
+            if time.monotonic() - started >= STEADY:
+                pause = RESTART_PAUSE
+            logger.error("the Celery worker stopped (exit code %s); starting it again in "
+                         "%g s", code, pause)
+            if self._stopping.wait(pause):
+                return code
+            pause = min(pause * 2, MAX_RESTART_PAUSE)
+            self.restarts += 1
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        self._stopping.set()
+        child = self.child
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
 
 class Command(BaseCommand):
-    help = "Start a Celery worker that executes workflow runs."
+    help = "Start a Celery worker that executes workflow runs (restarted if it stops)."
 
     def add_arguments(self, parser):
         parser.add_argument("--concurrency", type=int, default=None,
@@ -24,6 +81,8 @@ class Command(BaseCommand):
                             choices=["prefork", "solo", "threads"],
                             help="Celery execution pool")
         parser.add_argument("--loglevel", default="INFO")
+        parser.add_argument("--no-supervise", action="store_true",
+                            help="run the Celery worker in this process, without restarts")
         parser.add_argument("celery_args", nargs="*", help="more Celery worker arguments")
 
     def handle(self, *args, **options):
@@ -31,4 +90,13 @@ class Command(BaseCommand):
                 "--queues", settings.CELERY_TASK_DEFAULT_QUEUE]
         if options["concurrency"]:
             argv += ["--concurrency", str(options["concurrency"])]
-        app.worker_main(argv=argv + options["celery_args"])
+        argv += options["celery_args"]
+        if options["no_supervise"]:
+            app.worker_main(argv=argv)
+            return
+        supervisor = Supervisor([sys.executable, "-m", "celery", "-A", "wfaib", *argv])
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, _frame: supervisor.stop(signum))
+        code = supervisor.run()
+        if code > 0:  # a signal-ended child after our stop is a normal end
+            sys.exit(code)
