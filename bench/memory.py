@@ -45,7 +45,7 @@ def log_bytes(run_id: int) -> tuple[int, int]:
     cast = "::text" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COALESCE(SUM(LENGTH(input{cast}) + LENGTH(output{cast})), 0), "  # noqa: S608
+            f"SELECT COALESCE(SUM(LENGTH(input{cast}) + LENGTH(output{cast})), 0), "
             f"COALESCE(MAX(LENGTH(input{cast}) + LENGTH(output{cast})), 0) "
             f"FROM {table} WHERE run_id = %s", [run_id])
         total, largest = cursor.fetchone()

@@ -42,7 +42,7 @@ def steps(quick: bool) -> list[list[str]]:
 def machine() -> str:
     cpu = "unknown CPU"
     try:
-        for line in open("/proc/cpuinfo"):  # noqa: SIM115
+        for line in open("/proc/cpuinfo"):
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break

@@ -212,7 +212,7 @@ def celery_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[subproc
     import redis
 
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
-    log = open(f"/tmp/wfaib_bench_celery_{os.getpid()}.log", "w")  # noqa: SIM115
+    log = open(f"/tmp/wfaib_bench_celery_{os.getpid()}.log", "w")
     proc = subprocess.Popen(
         [str(BIN / "celery"), "-A", "wfaib", "worker", "--concurrency", str(concurrency),
          "--loglevel", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],

@@ -173,7 +173,7 @@ class NodeType:
         fixed ports; a switch names one per case."""
         return list(cls.outputs)
 
-    def run(self, ctx: NodeContext, config: Any, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: Any, input: Any) -> Any:
         raise NotImplementedError
 
     @classmethod

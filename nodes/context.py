@@ -83,7 +83,7 @@ class NodeContext(Protocol):
         of a run wins; returns whether this one was stored)."""
         ...
 
-    def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:  # noqa: A002
+    def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:
         """Run another workflow of the same owner now, in this thread, and report how it
         ended."""
         ...

@@ -53,6 +53,6 @@ def stamp_versions(definition: Any) -> Any:
                 and isinstance(node.get("type"), str) and node["type"] in registry:
             current = registry.get(node["type"]).version
             if current > 1:
-                node = {**node, "version": current}  # noqa: PLW2901 - a stamped copy
+                node = {**node, "version": current}
         nodes.append(node)
     return {**definition, "nodes": nodes}

@@ -43,7 +43,8 @@ class RunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         result = run_retry_bulk(runs=list(allowed.order_by("id")), mode=mode)
         if result["retried"]:
             self.message_user(request, f"Retried {len(result['retried'])} run(s): "
-                              + ", ".join(f"#{r['run']} → #{r['retry']}" for r in result["retried"]))
+                              + ", ".join(f"#{r['run']} → #{r['retry']}"
+                                          for r in result["retried"]))
         for skipped in result["skipped"]:
             self.message_user(request, f"Run #{skipped['run']} not retried: {skipped['reason']}",
                               level=messages.WARNING)

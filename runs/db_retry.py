@@ -43,6 +43,6 @@ def retry_on_lock[T](fn: Callable[..., T], *args: object, **kwargs: object) -> T
                 raise
             logger.warning("%s: database is locked (attempt %d of %d); retrying",
                            getattr(fn, "__name__", fn), attempt, ATTEMPTS)
-            time.sleep(pause * (0.5 + random.random()))  # noqa: S311 - jitter, not security
+            time.sleep(pause * (0.5 + random.random()))
             pause = min(pause * 2, MAX_PAUSE)
     raise AssertionError("unreachable")

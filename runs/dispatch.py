@@ -73,7 +73,7 @@ class Executor:
         raise NotImplementedError
 
     def run_synchronously(self, *, workflow: Workflow, version: WorkflowVersion,
-                          input: Any, trigger: str, timeout: float,  # noqa: A002
+                          input: Any, trigger: str, timeout: float,
                           start: Callable[[], Run]) -> SyncOutcome:
         """Execute a run for a caller that waits for its end, the fastest way this executor
         allows; (run, status) once it finished or waits, or status `running` past `timeout`.
@@ -129,7 +129,7 @@ class InlineExecutor(Executor):
             run.pk))
 
     def run_synchronously(self, *, workflow: Workflow, version: WorkflowVersion,
-                          input: Any, trigger: str, timeout: float,  # noqa: A002
+                          input: Any, trigger: str, timeout: float,
                           start: Callable[[], Run]) -> SyncOutcome:
         """Pure nodes only: executed in this thread before it is stored, then the run and its
         logs are written in one transaction (nothing happened outside the process before that

@@ -25,7 +25,8 @@ class Run(models.Model):
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
-    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="runs")
+    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE,
+                                 related_name="runs")
     version = models.ForeignKey(
         "workflows.WorkflowVersion", on_delete=models.PROTECT, related_name="runs"
     )

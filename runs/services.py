@@ -27,7 +27,7 @@ MANUAL_TRIGGERS = (Run.Trigger.MANUAL, Run.Trigger.API, Run.Trigger.CLI)
 
 
 def run_start(
-    *, workflow: Workflow, input: Any = None, trigger: str = Run.Trigger.MANUAL,  # noqa: A002
+    *, workflow: Workflow, input: Any = None, trigger: str = Run.Trigger.MANUAL,
     execute: bool = True, idempotency_key: str = "", parent_run: Run | None = None,
     version: WorkflowVersion | None = None, retry_of: Run | None = None,
     claimed: bool = False,
@@ -61,7 +61,7 @@ def run_start(
 
 
 def _create_run(
-    *, workflow: Workflow, input: Any, trigger: str, execute: bool,  # noqa: A002
+    *, workflow: Workflow, input: Any, trigger: str, execute: bool,
     idempotency_key: str, parent_run: Run | None, version: WorkflowVersion | None,
     retry_of: Run | None, claimed: bool,
 ) -> Run:
@@ -127,7 +127,7 @@ _UNSET: Any = object()
 
 
 def run_retry(
-    *, run: Run, mode: str = "from_failed", input: Any = _UNSET,  # noqa: A002
+    *, run: Run, mode: str = "from_failed", input: Any = _UNSET,
     version: str = "pinned", execute: bool = True,
 ) -> Run:
     """Start a new run (trigger "retry", `retry_of` = run) for a failed or cancelled run.
@@ -291,7 +291,7 @@ def run_start_error_workflow(*, run: Run) -> Run | None:
 
 
 def run_start_synchronously(
-    *, workflow: Workflow, input: Any, trigger: str, timeout: float,  # noqa: A002
+    *, workflow: Workflow, input: Any, trigger: str, timeout: float,
 ) -> tuple[Run, str] | None:
     """Start a run for a caller that waits for its end (the synchronous webhook) the fastest
     way the executor allows; (run, status) once it finished or waits, or status `running`
@@ -309,7 +309,7 @@ def run_start_synchronously(
 
 # -- what the engine asks of services (runs.engine.hooks) -------------------------------------
 
-def run_start_child(*, workflow: Workflow, input: Any, parent: Run) -> Run:  # noqa: A002
+def run_start_child(*, workflow: Workflow, input: Any, parent: Run) -> Run:
     """A sub-workflow node's child run: queued, not dispatched (the parent's executor runs it)."""
     return run_start(workflow=workflow, input=input, trigger=Run.Trigger.SUBWORKFLOW,
                      execute=False, parent_run=parent)

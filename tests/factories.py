@@ -20,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -30,7 +30,8 @@ def simple_definition(*nodes: dict, edges: list[dict] | None = None) -> dict:
     `edges` is given."""
     all_nodes = [{"id": "trigger", "type": "webhook", "config": {}}, *nodes]
     if edges is None:
-        edges = [{"from": a["id"], "to": b["id"]} for a, b in zip(all_nodes, all_nodes[1:])]
+        edges = [{"from": a["id"], "to": b["id"]}
+                 for a, b in zip(all_nodes, all_nodes[1:], strict=False)]
     return {"name": "test", "nodes": all_nodes, "edges": edges}
 
 
@@ -40,7 +41,7 @@ def make_workflow(owner=None, definition: dict | None = None, name: str = "wf", 
                            **kwargs)
 
 
-def run_now(workflow, input=None, trigger="manual"):  # noqa: A002
+def run_now(workflow, input=None, trigger="manual"):
     """Start a run and execute it in this thread; return it refreshed."""
     from runs.engine.executor import execute_run
     from runs.services import run_start

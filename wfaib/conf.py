@@ -62,7 +62,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("WEBHOOK_BASE_URL", "str", "",
             "webhooks on an origin of their own: the base of the webhook and resume URLs shown"),
     Setting("WEBHOOK_HOSTS", "list", [],
-            "host names that serve only webhook, resume and health paths (wfaib/webhook_origin.py)"),
+            "host names that serve only webhook, resume and health paths "
+            "(wfaib/webhook_origin.py)"),
     Setting("EXPRESSION_TIMEOUT", "float", 2.0, "seconds one expression may evaluate"),
     Setting("CODE_TIMEOUT", "float", 5.0, "seconds a code node may run"),
     Setting("CODE_MEMORY_MB", "int", 256, "address-space limit of a code worker process"),

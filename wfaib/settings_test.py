@@ -11,7 +11,7 @@ os.environ.setdefault("WFAIB_HTTP_ALLOW", "127.0.0.1,::1,localhost")
 os.environ.setdefault("WFAIB_API_RATE_USER", "100000/min")
 os.environ.setdefault("WFAIB_API_RATE_IP", "100000/min")
 
-from .settings import *  # noqa: E402,F403
+from .settings import *  # noqa: F403
 
 # SQLite: a file database (WAL) rather than Django's shared-cache in-memory one, where a read
 # in one thread fails at once with "database table is locked" while an executor thread writes.

@@ -69,7 +69,7 @@ class CodeNode(NodeType):
     timeout = 300.0
     pure = True
 
-    def run(self, ctx: NodeContext, config: CodeConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: CodeConfig, input: Any) -> Any:
         names = {name: ctx.names.get(name) for name in NAMES}
         names["input"] = input
         return ctx.run_code(config.code, names, timeout=config.timeout)

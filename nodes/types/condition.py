@@ -35,6 +35,6 @@ class ConditionNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: NodeContext, config: ConditionConfig, input: Any) -> Outputs:  # noqa: A002
+    def run(self, ctx: NodeContext, config: ConditionConfig, input: Any) -> Outputs:
         port = "true" if ctx.evaluate(config.expression) else "false"
         return Outputs({port: input})

@@ -51,7 +51,7 @@ class DelayNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: NodeContext, config: DelayConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: DelayConfig, input: Any) -> Any:
         now = dt.datetime.now(dt.UTC)
         try:
             when = _parse(config.until) if config.until else now + dt.timedelta(

@@ -63,7 +63,7 @@ class HttpNode(NodeType):
     Config = HttpConfig
     timeout = 60.0
 
-    def run(self, ctx: NodeContext, config: HttpConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: HttpConfig, input: Any) -> Any:
         kwargs: dict[str, Any] = {"headers": config.headers}
         if config.query:  # httpx drops the URL's own query string when given params={}
             kwargs["params"] = config.query

@@ -38,7 +38,7 @@ class LlmNode(NodeType):
     secret_fields = ("api_key",)
     timeout = 180.0
 
-    def run(self, ctx: NodeContext, config: LlmConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: LlmConfig, input: Any) -> Any:
         client = ctx.llm_client(base_url=config.base_url or None, api_key=config.api_key or None,
                                 timeout=config.timeout)
         messages = []

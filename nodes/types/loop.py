@@ -47,7 +47,7 @@ class LoopNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: NodeContext, config: LoopConfig, input: Any) -> Iterate:  # noqa: A002
+    def run(self, ctx: NodeContext, config: LoopConfig, input: Any) -> Iterate:
         items = config.items
         if items is None:
             items = []

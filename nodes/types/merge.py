@@ -43,7 +43,7 @@ class MergeNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: NodeContext, config: MergeConfig, input: dict[str, Any]) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: MergeConfig, input: dict[str, Any]) -> Any:
         if config.wait == "first":
             return next(iter(input.values()))
         if config.combine == "object":

@@ -154,7 +154,7 @@ class RespondNode(NodeType):
     inline_only = True  # writes the run's response from the engine's thread
     timeout = 10.0
 
-    def run(self, ctx: NodeContext, config: RespondConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: RespondConfig, input: Any) -> Any:
         if not isinstance(config.status, int):
             raise NodeError(f"status {config.status!r} is not an HTTP status")
         ctx.respond(status=config.status, headers=config.headers, body=config.body)

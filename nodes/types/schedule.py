@@ -88,5 +88,5 @@ class ScheduleNode(NodeType):
     pure = True
     is_trigger = True
 
-    def run(self, ctx: NodeContext, config: ScheduleConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: ScheduleConfig, input: Any) -> Any:
         return input

@@ -33,7 +33,7 @@ class SubworkflowNode(NodeType):
     inline_only = True  # may still return Wait (a waiting child); not inside a loop body
     timeout = 300.0
 
-    def run(self, ctx: NodeContext, config: SubworkflowConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: SubworkflowConfig, input: Any) -> Any:
         outcome = ctx.run_subworkflow(config.workflow, config.input)
         status = outcome["status"]
         if status == "succeeded":

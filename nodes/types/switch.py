@@ -65,7 +65,7 @@ class SwitchNode(NodeType):
                  and isinstance(c.get("name"), str)]
         return [*names, DEFAULT]
 
-    def run(self, ctx: NodeContext, config: SwitchConfig, input: Any) -> Outputs:  # noqa: A002
+    def run(self, ctx: NodeContext, config: SwitchConfig, input: Any) -> Outputs:
         matched: list[str] = []
         for case in config.cases:
             if ctx.evaluate(case.expression):

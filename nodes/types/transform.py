@@ -44,7 +44,7 @@ class TransformNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: NodeContext, config: TransformConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: TransformConfig, input: Any) -> Any:
         value = input
         if config.expression:
             value = ctx.evaluate(config.expression)

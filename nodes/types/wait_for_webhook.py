@@ -37,7 +37,7 @@ class WaitForWebhookNode(NodeType):
     timeout = 10.0
     pure = True
 
-    def run(self, ctx: NodeContext, config: WaitForWebhookConfig, input: Any) -> Wait:  # noqa: A002
+    def run(self, ctx: NodeContext, config: WaitForWebhookConfig, input: Any) -> Wait:
         resume_at = None
         if config.max_wait:
             resume_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=config.max_wait)

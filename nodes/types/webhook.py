@@ -26,5 +26,5 @@ class WebhookNode(NodeType):
     pure = True
     is_trigger = True
 
-    def run(self, ctx: NodeContext, config: WebhookConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: WebhookConfig, input: Any) -> Any:
         return input

@@ -113,7 +113,7 @@ class EngineContext:
 
     def llm_client(self, *, base_url: str | None, api_key: str | None,
                    timeout: float) -> openai.OpenAI:
-        import openai  # noqa: PLC0415 - heavy; loaded by the first LLM node, not at start-up
+        import openai
 
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
@@ -141,7 +141,7 @@ class EngineContext:
         return self._services("respond service").respond(
             {"status": status, "headers": dict(headers), "body": body})
 
-    def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:  # noqa: A002
+    def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:
         return self._services("sub-workflow service").run_subworkflow(workflow_id, input)
 
     def resume_token(self) -> str:

@@ -227,7 +227,7 @@ def _warn_if_exposed(isolation: dict[str, Any]) -> None:
 
 class _Worker:
     def __init__(self, memory_mb: int, budget_mb: int, user: str = "nobody"):
-        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and boot line
+        self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", _BOOT, str(ROOT), str(memory_mb), str(budget_mb),
              user],
             stdin=subprocess.PIPE,

@@ -28,7 +28,7 @@ class RunCancelled(Exception):
     """Cancellation was requested: the pass stops and the run ends `cancelled`."""
 
 
-class ParkForRetry(Exception):  # noqa: N818
+class ParkForRetry(Exception):
     """A node's retry is due in `delay` seconds: park the run (waiting) instead of holding
     this thread; when it resumes, the failed node runs again with its next attempt number."""
 
@@ -37,7 +37,7 @@ class ParkForRetry(Exception):  # noqa: N818
         self.delay = delay
 
 
-class RunSuperseded(Exception):  # noqa: N818
+class RunSuperseded(Exception):
     """Another execution claimed this run (the watchdog took this one for dead): stop writing."""
 
 

@@ -51,7 +51,7 @@ def test_operation_ids_are_unique(client):
 def generated(live_server, tmp_path):
     """The client package generated from the live server's schema, imported."""
     schema = tmp_path / "schema.json"
-    with urllib.request.urlopen(live_server.url + "/api/schema/?format=json") as answer:  # noqa: S310
+    with urllib.request.urlopen(live_server.url + "/api/schema/?format=json") as answer:
         schema.write_bytes(answer.read())
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -120,7 +120,7 @@ class BlockingNode(NodeType):
     label = "Blocking"
     release = threading.Event()
 
-    def run(self, ctx, config, input):  # noqa: A002
+    def run(self, ctx, config, input):
         self.release.wait(30)
         return input
 
@@ -129,7 +129,7 @@ class WaitingNode(NodeType):
     type = "test_waiting"
     label = "Waiting"
 
-    def run(self, ctx, config, input):  # noqa: A002
+    def run(self, ctx, config, input):
         return Wait(resume_at=None)
 
 

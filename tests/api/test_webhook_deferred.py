@@ -25,7 +25,8 @@ def test_pure_run_is_stored_with_its_logs_in_one_transaction(client, user):
     post(client, wf)  # warm caches (version, sandbox)
     with CaptureQueriesContext(connection) as queries:
         answer = post(client, wf)
-    assert answer.status_code == 200 and answer.json()["result"] == 30
+    assert answer.status_code == 200
+    assert answer.json()["result"] == 30
     writes = [q["sql"] for q in queries.captured_queries
               if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
     assert [w.split()[2].strip('"') for w in writes] == ["runs_run", "runs_runlog"]
@@ -40,9 +41,11 @@ def test_pure_run_is_stored_with_its_logs_in_one_transaction(client, user):
 def test_failing_pure_run_is_stored_failed_and_answered_500(client, user):
     wf = make_workflow(owner=user, definition=simple_definition(transform("a", "1 / 0")))
     answer = post(client, wf)
-    assert answer.status_code == 500 and answer.json()["error_node_id"] == "a"
+    assert answer.status_code == 500
+    assert answer.json()["error_node_id"] == "a"
     run = Run.objects.get(pk=answer.json()["run"])
-    assert run.status == "failed" and "division by zero" in run.error
+    assert run.status == "failed"
+    assert "division by zero" in run.error
     assert run.logs.get(node_id="a").status == "failed"
 
 

@@ -87,7 +87,8 @@ def test_a_run_the_watchdog_fails_starts_its_error_workflow(shared_db, settings)
     recovery.run_recover_stale()
     started = Run.objects.get(workflow=handler)
     assert started.trigger == Run.Trigger.ERROR
-    assert started.input["run_id"] == run.pk and "process executing" in started.input["error"]
+    assert started.input["run_id"] == run.pk
+    assert "process executing" in started.input["error"]
 
 
 def test_watchdog_finishes_a_lost_run_whose_cancellation_was_requested(shared_db):
@@ -125,7 +126,7 @@ class PauseNode(NodeType):
     type = "test_pause"
     label = "Pause (test)"
 
-    def run(self, ctx, config, input):  # noqa: A002
+    def run(self, ctx, config, input):
         return Wait(resume_at=dt.datetime.fromisoformat(input["until"]),
                     output={"paused_until": input["until"]})
 

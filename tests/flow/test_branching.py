@@ -28,7 +28,8 @@ def test_condition_takes_one_branch_and_skips_the_other_downstream_too():
                              "small": "skipped", "after_big": "succeeded"}
     assert run.result == "BIG 50"
     check = run.logs.get(node_id="check")
-    assert check.ports == ["true"] and check.output == {"true": {"n": 50}}
+    assert check.ports == ["true"]
+    assert check.output == {"true": {"n": 50}}
 
     run = run_now(wf, input={"n": 3})
     assert statuses(run) == {"trigger": "succeeded", "check": "succeeded", "big": "skipped",
@@ -40,7 +41,8 @@ def test_condition_with_a_bad_expression_fails_with_node_id():
     d = graph(n("check", "condition", expression="input.nope > 1"), t("x", "1"),
               edges=[e("trigger", "check"), e("check", "x", "true")])
     run = run_now(make_workflow(definition=d), input={})
-    assert run.status == "failed" and run.error_node_id == "check"
+    assert run.status == "failed"
+    assert run.error_node_id == "check"
 
 
 def switch_def(mode="first"):
@@ -104,7 +106,8 @@ def test_merge_skipped_when_all_its_branches_are_skipped():
                e("check", "fallback", "false")],
     )
     run = run_now(make_workflow(definition=d))
-    assert statuses(run)["join"] == "skipped" and run.result == "no"
+    assert statuses(run)["join"] == "skipped"
+    assert run.result == "no"
 
 
 @pytest.mark.parametrize(("config", "expected"), [
@@ -133,4 +136,6 @@ def test_merge_join_refuses_items_without_the_key():
               edges=[e("trigger", "left"), e("trigger", "right"), e("left", "join"),
                      e("right", "join")])
     run = run_now(make_workflow(definition=d))
-    assert run.status == "failed" and "'right'" in run.error and "key 'id'" in run.error
+    assert run.status == "failed"
+    assert "'right'" in run.error
+    assert "key 'id'" in run.error

@@ -22,7 +22,8 @@ def test_loop_runs_body_per_item_and_collects_results_on_done():
     run = run_now(make_workflow(definition=d), input={"numbers": [1, 2, 3]})
     assert run.status == Run.Status.SUCCEEDED, run.error
     loop = run.logs.get(node_id="each", scope="")
-    assert loop.ports == ["done"] and loop.output == {"done": [1, 1004, 2009]}
+    assert loop.ports == ["done"]
+    assert loop.output == {"done": [1, 1004, 2009]}
     assert run.result == 1 + 1004 + 2009
     scoped = {(log.scope, log.node_id): log.output for log in run.logs.exclude(scope="")}
     assert scoped == {("each[0]", "square"): 1, ("each[1]", "square"): 1004,
@@ -35,14 +36,16 @@ def test_empty_list_runs_no_iteration():
     d = graph(n("each", "loop"), t("x", "item"), t("after", "len(input)"),
               edges=[e("trigger", "each"), e("each", "x", "each"), e("each", "after", "done")])
     run = run_now(make_workflow(definition=d), input=[])
-    assert run.result == 0 and not run.logs.exclude(scope="").exists()
+    assert run.result == 0
+    assert not run.logs.exclude(scope="").exists()
 
 
 def test_items_must_be_a_list():
     d = graph(n("each", "loop"), t("x", "item"),
               edges=[e("trigger", "each"), e("each", "x", "each")])
     run = run_now(make_workflow(definition=d), input={"a": 1})
-    assert run.status == "failed" and run.error_node_id == "each"
+    assert run.status == "failed"
+    assert run.error_node_id == "each"
     assert "items must be a list, got dict" in run.error
 
 
@@ -118,8 +121,10 @@ def test_failure_in_body_fails_run_with_inner_node_and_iteration():
     d = graph(n("each", "loop"), t("inv", "10 // item"),
               edges=[e("trigger", "each"), e("each", "inv", "each")])
     run = run_now(make_workflow(definition=d), input=[5, 0, 2])
-    assert run.status == "failed" and run.error_node_id == "inv"
-    assert "each[1]" in run.error and "ZeroDivisionError" in run.error
+    assert run.status == "failed"
+    assert run.error_node_id == "inv"
+    assert "each[1]" in run.error
+    assert "ZeroDivisionError" in run.error
     assert run.logs.get(node_id="each").status == "failed"
     assert run.logs.filter(node_id="inv").count() == 2  # the third item never ran
 
@@ -130,8 +135,10 @@ def test_on_error_continue_inside_body_keeps_looping():
               edges=[e("trigger", "each"), e("each", "inv", "each")])
     run = run_now(make_workflow(definition=d), input=[5, 0, 2])
     assert run.status == "succeeded", run.error
-    assert run.result[0] == 2 and run.result[2] == 5
-    assert "ZeroDivisionError" in run.result[1]["error"] and run.result[1]["node"] == "inv"
+    assert run.result[0] == 2
+    assert run.result[2] == 5
+    assert "ZeroDivisionError" in run.result[1]["error"]
+    assert run.result[1]["node"] == "inv"
 
 
 def test_validation_rejects_body_fed_from_outside_and_waits_in_body():

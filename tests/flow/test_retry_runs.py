@@ -43,7 +43,8 @@ def retried(run, **kwargs):
 def test_retry_from_the_failed_node_reuses_earlier_outputs(api_server):
     wf = make_workflow(definition=pipeline(api_server))
     run = run_now(wf, input={"bonus": 0})
-    assert run.status == "failed" and run.error_node_id == "flaky"
+    assert run.status == "failed"
+    assert run.error_node_id == "flaky"
     assert api_server.count("/fetch") == 1
 
     new = retried(run, mode="from_failed")
@@ -59,14 +60,16 @@ def test_retry_from_the_start_runs_everything_again(api_server):
     wf = make_workflow(definition=pipeline(api_server))
     run = run_now(wf, input={"bonus": 0})
     new = retried(run, mode="from_start")
-    assert new.status == "succeeded" and api_server.count("/fetch") == 2
+    assert new.status == "succeeded"
+    assert api_server.count("/fetch") == 2
 
 
 def test_retry_with_edited_input(api_server):
     wf = make_workflow(definition=pipeline(api_server))
     run = run_now(wf, input={"bonus": 0})
     new = retried(run, mode="from_start", input={"bonus": 100})
-    assert new.input == {"bonus": 100} and new.result == 142
+    assert new.input == {"bonus": 100}
+    assert new.result == 142
     with pytest.raises(RetryNotAllowed, match="edited input runs from the start"):
         run_retry(run=run, mode="from_failed", input={"bonus": 1})
 
@@ -78,9 +81,11 @@ def test_retry_on_the_pinned_or_the_current_version():
     workflow_update(workflow=wf, user=wf.owner, definition=graph(
         t("a", "'changed'"), t("b", "input + ' fixed'"), edges=[e("trigger", "a"), e("a", "b")]))
     pinned = retried(run, version="pinned")
-    assert pinned.status == "failed" and pinned.version.number == 1
+    assert pinned.status == "failed"
+    assert pinned.version.number == 1
     current = retried(run, version="current")
-    assert current.status == "succeeded" and current.version.number == 2
+    assert current.status == "succeeded"
+    assert current.version.number == 2
     # From the failed node: `a` kept its recorded output although v2 changed it.
     assert current.result == "A fixed"
     assert retried(run, mode="from_start", version="current").result == "changed fixed"
@@ -121,12 +126,15 @@ def test_error_workflow_starts_with_the_failure_details():
     run = run_now(wf, input={"x": 1})
     assert run.status == "failed"
     err_run = Run.objects.get(workflow=handler)
-    assert err_run.trigger == "error" and err_run.status == "queued"
+    assert err_run.trigger == "error"
+    assert err_run.status == "queued"
     assert err_run.input["run_id"] == run.pk
     assert err_run.input["workflow"] == {"id": wf.pk, "name": "main"}
-    assert err_run.input["node_id"] == "divide" and err_run.input["node_type"] == "transform"
+    assert err_run.input["node_id"] == "divide"
+    assert err_run.input["node_type"] == "transform"
     assert "ZeroDivisionError" in err_run.input["error"]
-    assert err_run.input["node_input"] == {"d": 0} and err_run.input["input"] == {"x": 1}
+    assert err_run.input["node_input"] == {"d": 0}
+    assert err_run.input["input"] == {"x": 1}
     assert execute_run(err_run.pk) == "succeeded"
     err_run.refresh_from_db()
     assert err_run.result == "divide: {'d': 0}"
@@ -157,7 +165,9 @@ def test_retry_after_a_loop_failure_reruns_the_loop_only(api_server):
         n("each", "loop", items="{{ trigger.items }}"), t("inv", "10 // item"),
         edges=[e("trigger", "once"), e("once", "each"), e("each", "inv", "each")]))
     run = run_now(wf, input={"items": [1, 0]})
-    assert run.status == "failed" and run.error_node_id == "inv"
+    assert run.status == "failed"
+    assert run.error_node_id == "inv"
     new = retried(run, mode="from_failed")
-    assert new.status == "failed" and api_server.count("/once") == 1
+    assert new.status == "failed"
+    assert api_server.count("/once") == 1
     assert statuses(new)["once"] == "succeeded"

@@ -42,7 +42,8 @@ def test_retries_until_success_with_one_log_per_attempt(api_server):
     logs = list(run.logs.filter(node_id="call").order_by("id").values_list("attempt", "status"))
     assert logs == [(1, "failed"), (2, "failed"), (3, "succeeded")]
     first = run.logs.filter(node_id="call").order_by("id").first()
-    assert "HTTP 503" in first.error and first.output["status"] == 503
+    assert "HTTP 503" in first.error
+    assert first.output["status"] == 503
     assert run.result["body"] == {"ok": True}
 
 
@@ -51,7 +52,8 @@ def test_retries_exhausted_fail_the_run(api_server):
     d = graph(n("call", "http", {"max_attempts": 2, **FAST}, url=api_server.url + "/down"),
               edges=[e("trigger", "call")])
     run = run_now(make_workflow(definition=d))
-    assert run.status == "failed" and run.error_node_id == "call"
+    assert run.status == "failed"
+    assert run.error_node_id == "call"
     assert api_server.count("/down") == 2
     assert run.logs.filter(node_id="call", status="failed").count() == 2
 
@@ -75,7 +77,8 @@ def test_backoff_fixed_exponential_cap_and_jitter():
     assert [retry_delay(exp, a, rng) for a in (1, 2, 3, 4)] == [1, 2, 4, 5]
     jittered = NodeSettings(retry_delay=4, backoff="exponential", jitter=True)
     values = [retry_delay(jittered, 2, rng) for _ in range(200)]
-    assert all(4 <= v <= 8 for v in values) and len(set(values)) > 100
+    assert all(4 <= v <= 8 for v in values)
+    assert len(set(values)) > 100
 
 
 class BlockingNode(NodeType):
@@ -86,7 +89,7 @@ class BlockingNode(NodeType):
     description = "Waits for a test event."
     release = threading.Event()
 
-    def run(self, ctx, config, input):  # noqa: A002
+    def run(self, ctx, config, input):
         self.release.wait(30)
         return "finished late"
 
@@ -98,7 +101,8 @@ def test_timeout_fails_the_node_and_abandons_its_work():
                   edges=[e("trigger", "slow"), e("slow", "after")])
         run = run_now(make_workflow(definition=d))
     BlockingNode.release.set()
-    assert run.status == "failed" and run.error_node_id == "slow"
+    assert run.status == "failed"
+    assert run.error_node_id == "slow"
     assert "timed out after 0.05s" in run.error
     assert "after" not in statuses(run)
 
@@ -127,9 +131,11 @@ def test_on_error_continue_passes_the_error_on():
               edges=[e("trigger", "boom"), e("boom", "after")])
     run = run_now(make_workflow(definition=d))
     assert run.status == "succeeded"
-    assert run.result["node"] == "boom" and "ZeroDivisionError" in run.result["error"]
+    assert run.result["node"] == "boom"
+    assert "ZeroDivisionError" in run.result["error"]
     boom = run.logs.get(node_id="boom")
-    assert boom.status == "failed" and boom.ports == ["main"]
+    assert boom.status == "failed"
+    assert boom.ports == ["main"]
 
 
 def test_on_error_route_sends_the_error_down_the_error_port():
@@ -141,9 +147,11 @@ def test_on_error_route_sends_the_error_down_the_error_port():
     assert run.status == "succeeded"
     assert statuses(run) == {"trigger": "succeeded", "boom": "failed", "ok": "skipped",
                              "handle": "succeeded"}
-    assert run.result.startswith("handled: ") and "ZeroDivisionError" in run.result
+    assert run.result.startswith("handled: ")
+    assert "ZeroDivisionError" in run.result
     run = run_now(wf, input={"n": 4, "d": 2})
-    assert statuses(run)["handle"] == "skipped" and run.result == "ok"
+    assert statuses(run)["handle"] == "skipped"
+    assert run.result == "ok"
 
 
 def test_retries_then_route():
@@ -176,7 +184,8 @@ def test_validation_of_settings_and_error_port():
     assert "nodes[1].settings.bogus" in errors
     d = graph(t("a", "1"), t("b", "2"), edges=[e("trigger", "a"), e("a", "b", "error")])
     (err,) = validate_definition(d)
-    assert err["path"] == "edges[1].port" and 'on_error \\"route\\"' not in err["message"]
+    assert err["path"] == "edges[1].port"
+    assert 'on_error \\"route\\"' not in err["message"]
     assert "needs settings.on_error" in err["message"]
     d["nodes"][1]["settings"] = {"on_error": "route"}
     assert validate_definition(d) == []
@@ -187,7 +196,8 @@ def test_validation_of_switch_ports():
               t("a", "1"), t("b", "2"),
               edges=[e("trigger", "s"), e("s", "a", "big"), e("s", "b", "small")])
     (err,) = validate_definition(d)
-    assert err["path"] == "edges[2].port" and "outputs: big, default" in err["message"]
+    assert err["path"] == "edges[2].port"
+    assert "outputs: big, default" in err["message"]
 
 
 def test_a_long_retry_delay_parks_the_run_instead_of_holding_a_thread(api_server, settings):

@@ -37,7 +37,8 @@ def test_child_failure_fails_the_parent_node_with_the_childs_error(user):
     child = make_workflow(owner=user, name="broken", definition=graph(
         t("boom", "1 // 0"), edges=[e("trigger", "boom")]))
     run = run_now(parent_of(child))
-    assert run.status == "failed" and run.error_node_id == "sub"
+    assert run.status == "failed"
+    assert run.error_node_id == "sub"
     kid = Run.objects.get(parent_run=run)
     assert f"sub-workflow 'broken' (run {kid.pk}) failed at node 'boom'" in run.error
     assert "ZeroDivisionError" in run.error
@@ -51,7 +52,8 @@ def test_child_failure_can_be_routed_like_any_error(user):
               t("handled", "input.details.error_node_id"),
               edges=[e("trigger", "sub"), e("sub", "handled", "error")])
     run = run_now(make_workflow(owner=user, definition=d))
-    assert run.status == "succeeded" and run.result == "boom"
+    assert run.status == "succeeded"
+    assert run.result == "boom"
 
 
 def test_only_workflows_of_the_same_project_can_be_called(user):

@@ -41,7 +41,8 @@ def test_delay_suspends_and_resumes_after_a_restart_without_repeating_work(api_s
     make_due(run)
     assert execute_run(run.pk) == Run.Status.SUCCEEDED  # a fresh RunExecution, from the DB
     run.refresh_from_db()
-    assert run.result == 42 and run.resume_at is None
+    assert run.result == 42
+    assert run.resume_at is None
     assert api_server.count("/side-effect") == 1
     assert statuses(run)["wait"] == "succeeded"
 
@@ -51,7 +52,8 @@ def test_delay_until_a_past_time_does_not_wait():
     d = graph(n("wait", "delay", until="2000-01-01T00:00:00Z"), t("after", "input"),
               edges=[e("trigger", "wait"), e("wait", "after")])
     run = run_now(make_workflow(definition=d), input="go")
-    assert run.status == "succeeded" and run.result == "go"
+    assert run.status == "succeeded"
+    assert run.result == "go"
 
 
 @pytest.mark.django_db
@@ -78,7 +80,8 @@ def approval_definition(**wait_config):
 @pytest.mark.django_db(transaction=True)
 def test_wait_for_webhook_resumed_by_a_real_http_call(live_server):
     run = run_now(make_workflow(definition=approval_definition()))
-    assert run.status == Run.Status.WAITING and run.resume_at is None
+    assert run.status == Run.Status.WAITING
+    assert run.resume_at is None
     waiting = run.logs.get(node_id="approve")
     token = waiting.output["token"]
     assert token == resume_token(run.pk, "approve")
@@ -96,7 +99,8 @@ def test_wait_for_webhook_resumed_by_a_real_http_call(live_server):
     assert statuses(run)["timed_out"] == "skipped"
 
     again = httpx.post(url, json={"by": "Mallory"}, timeout=30)
-    assert again.status_code == 404 and again.json()["code"] == "not_waiting"
+    assert again.status_code == 404
+    assert again.json()["code"] == "not_waiting"
     bad = httpx.post(f"{live_server.url}/api/resume/{run.pk}-nope", json={}, timeout=30)
     assert bad.status_code == 404
     assert httpx.get(url, timeout=30).status_code == 405
@@ -105,7 +109,8 @@ def test_wait_for_webhook_resumed_by_a_real_http_call(live_server):
 @pytest.mark.django_db
 def test_wait_for_webhook_times_out_by_the_timeout_port():
     run = run_now(make_workflow(definition=approval_definition(max_wait=600)))
-    assert run.status == "waiting" and run.resume_at is not None
+    assert run.status == "waiting"
+    assert run.resume_at is not None
     make_due(run)
     assert execute_run(run.pk) == "succeeded"
     run.refresh_from_db()
@@ -147,7 +152,8 @@ def test_respond_stores_the_answer_before_the_run_ends():
     run_resume_webhook(token=resume_token(run.pk, "w"), payload={"id": 8})
     assert execute_run(run.pk) == "succeeded"
     run.refresh_from_db()
-    assert run.result == 16 and run.response["status"] == 201
+    assert run.result == 16
+    assert run.response["status"] == 201
 
 
 @pytest.mark.django_db(transaction=True)
@@ -161,4 +167,5 @@ def test_sync_webhook_caller_gets_the_respond_answer_while_the_run_waits(live_se
     run_id = answer.json()["queued_as"]
     assert answer.headers["X-Run-Id"] == str(run_id)
     run = settled(run_id)
-    assert run.workflow_id == wf.pk and run.status == "waiting"
+    assert run.workflow_id == wf.pk
+    assert run.status == "waiting"

@@ -12,7 +12,10 @@ ALL = list(registry)
 @pytest.mark.parametrize("cls", ALL, ids=[c.type for c in ALL])
 def test_node_type_contract(cls):
     assert issubclass(cls, NodeType)
-    assert cls.type and cls.label and cls.description and cls.category
+    assert cls.type
+    assert cls.label
+    assert cls.description
+    assert cls.category
     assert issubclass(cls.Config, NodeConfig)
     desc = cls.describe()
     assert desc["type"] == cls.type
@@ -22,7 +25,8 @@ def test_node_type_contract(cls):
         assert schema["properties"][name]["x-secret"] is True
     for name in cls.raw_fields:
         assert name in cls.Config.model_fields
-    assert cls.outputs and cls.timeout > 0
+    assert cls.outputs
+    assert cls.timeout > 0
     assert cls.run is not NodeType.run
 
 

@@ -42,7 +42,8 @@ def test_error_status_fails_the_node_with_status_in_reason(api_server):
     api_server.json("GET", "/bad", {"error": "nope"}, status=500)
     run = run_now(make_workflow(definition=simple_definition(http_node(api_server.url + "/bad"))))
     assert run.status == Run.Status.FAILED
-    assert run.error_node_id == "call" and "HTTP 500" in run.error
+    assert run.error_node_id == "call"
+    assert "HTTP 500" in run.error
     log = run.logs.get(node_id="call")
     assert log.output["body"] == {"error": "nope"}  # the response is kept for debugging
 
@@ -51,7 +52,8 @@ def test_accepted_error_status_and_fail_switch(api_server):
     api_server.json("GET", "/missing", {}, status=404)
     accepted = run_now(make_workflow(definition=simple_definition(
         http_node(api_server.url + "/missing", accept_status=[404]))))
-    assert accepted.status == "succeeded" and accepted.result["status"] == 404
+    assert accepted.status == "succeeded"
+    assert accepted.result["status"] == 404
     lenient = run_now(make_workflow(definition=simple_definition(
         http_node(api_server.url + "/missing", fail_on_error_status=False))))
     assert lenient.status == "succeeded"
@@ -68,7 +70,8 @@ def test_timeout_fails_the_node(api_server):
 def test_redirects_followed_or_not(api_server):
     api_server.route("GET", "/old", lambda r: (302, {"Location": "/new"}, b""))
     api_server.json("GET", "/new", {"moved": True})
-    followed = run_now(make_workflow(definition=simple_definition(http_node(api_server.url + "/old"))))
+    definition = simple_definition(http_node(api_server.url + "/old"))
+    followed = run_now(make_workflow(definition=definition))
     assert followed.result["body"] == {"moved": True}
     kept = run_now(make_workflow(definition=simple_definition(
         http_node(api_server.url + "/old", follow_redirects=False, accept_status=[302]))))
@@ -77,7 +80,9 @@ def test_redirects_followed_or_not(api_server):
 
 def test_connection_refused_is_a_clear_failure():
     run = run_now(make_workflow(definition=simple_definition(http_node("http://127.0.0.1:9/"))))
-    assert run.status == "failed" and "failed" in run.error and "127.0.0.1:9" in run.error
+    assert run.status == "failed"
+    assert "failed" in run.error
+    assert "127.0.0.1:9" in run.error
 
 
 def test_query_string_in_url_is_kept(api_server):

@@ -22,7 +22,8 @@ def test_completion_against_openai_compatible_server(llm_server):
     assert run.result["usage"]["total_tokens"] == (run.result["usage"]["prompt_tokens"]
                                                    + run.result["usage"]["completion_tokens"])
     body = llm_server.requests[-1].json()
-    assert body["temperature"] == 0.2 and body["max_tokens"] == 50
+    assert body["temperature"] == 0.2
+    assert body["max_tokens"] == 50
 
 
 def test_api_key_from_environment(llm_server, monkeypatch):
@@ -35,7 +36,8 @@ def test_api_key_from_environment(llm_server, monkeypatch):
 def test_wrong_key_fails_with_server_reason(llm_server):
     run = run_now(make_workflow(definition=simple_definition(llm_node(llm_server, api_key="bad"))),
                   input={"text": "x"})
-    assert run.status == "failed" and run.error_node_id == "ask"
+    assert run.status == "failed"
+    assert run.error_node_id == "ask"
     assert "Incorrect API key" in run.error
 
 
@@ -43,4 +45,5 @@ def test_missing_key_fails_clearly(llm_server, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     run = run_now(make_workflow(definition=simple_definition(llm_node(llm_server, api_key=""))),
                   input={"text": "x"})
-    assert run.status == "failed" and "no API key" in run.error
+    assert run.status == "failed"
+    assert "no API key" in run.error

@@ -29,7 +29,7 @@ class NoteV1(NodeType):
     Config = NoteV1Config
     pure = True
 
-    def run(self, ctx: NodeContext, config: NoteV1Config, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: NoteV1Config, input: Any) -> Any:
         return config.text.upper() if config.upper else config.text
 
 
@@ -53,7 +53,7 @@ class NoteV2(NodeType):
             config["style"] = "loud" if config.pop("upper", False) else "plain"
         return config
 
-    def run(self, ctx: NodeContext, config: NoteV2Config, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: NoteV2Config, input: Any) -> Any:
         return {"message": config.message.upper() if config.style == "loud" else config.message,
                 "style": config.style}
 

@@ -24,7 +24,7 @@ class CancelMeNode(NodeType):
     label = "Cancel me"
     pure = True
 
-    def run(self, ctx, config, input):  # noqa: A002
+    def run(self, ctx, config, input):
         run_cancel(run=Run.objects.get(pk=ctx.run_id))
         return "done"
 

@@ -48,7 +48,7 @@ CLEAR_ERRORS = [
 
 def _python(code: str):
     env: dict = {}
-    exec(code, {}, env)  # noqa: S102 - the reference the sandbox is checked against
+    exec(code, {}, env)
     return env["result"]
 
 

@@ -66,7 +66,8 @@ def test_failing_node_fails_run_with_node_id_and_reason_and_stops():
     run = run_now(make_workflow(definition=d))
     assert run.status == Run.Status.FAILED
     assert run.error_node_id == "boom"
-    assert "boom" in run.error and "division by zero" in run.error
+    assert "boom" in run.error
+    assert "division by zero" in run.error
     statuses = {log.node_id: log.status for log in run.logs.all()}
     assert statuses == {"trigger": "succeeded", "ok": "succeeded", "boom": "failed"}
     assert "division by zero" in run.logs.get(node_id="boom").error
@@ -78,7 +79,9 @@ def test_logs_record_input_output_duration_attempt():
     run = run_now(make_workflow(definition=d), input=21)
     log = run.logs.get(node_id="double")
     assert (log.status, log.input, log.output, log.attempt) == ("succeeded", 21, 42, 1)
-    assert log.duration_ms is not None and log.started_at and log.finished_at
+    assert log.duration_ms is not None
+    assert log.started_at
+    assert log.finished_at
     assert run.started_at <= log.started_at <= run.finished_at
 
 
@@ -87,7 +90,8 @@ def test_bad_template_in_config_fails_node(api_server):
                            "config": {"url": "http://127.0.0.1:{{ input.nope }}/"}})
     run = run_now(make_workflow(definition=d), input={})
     assert run.status == Run.Status.FAILED
-    assert "no key 'nope'" in run.error and run.error_node_id == "call"
+    assert "no key 'nope'" in run.error
+    assert run.error_node_id == "call"
 
 
 def test_run_pins_version_and_editing_does_not_change_old_run():
@@ -107,11 +111,13 @@ def test_run_pins_version_and_editing_does_not_change_old_run():
 def test_run_resumes_after_completed_nodes(api_server):
     """A run whose process died after a side-effecting node does not repeat it."""
     api_server.json("GET", "/once", {"n": 1})
-    d = simple_definition({"id": "call", "type": "http", "config": {"url": api_server.url + "/once"}},
+    d = simple_definition({"id": "call", "type": "http",
+                           "config": {"url": api_server.url + "/once"}},
                           t("after", "input.body.n + 1"))
     wf = make_workflow(definition=d)
     run = run_now(wf)
-    assert run.result == 2 and api_server.count("/once") == 1
+    assert run.result == 2
+    assert api_server.count("/once") == 1
     # Simulate a crash after `call`: drop the later logs and put the run back in the queue.
     run.logs.filter(node_id="after").delete()
     Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, result=None)
@@ -119,7 +125,8 @@ def test_run_resumes_after_completed_nodes(api_server):
 
     assert execute_run(run.pk) == Run.Status.SUCCEEDED
     run.refresh_from_db()
-    assert run.result == 2 and api_server.count("/once") == 1
+    assert run.result == 2
+    assert api_server.count("/once") == 1
 
 
 def test_started_node_without_result_is_run_again_with_next_attempt(api_server):
@@ -160,7 +167,8 @@ def test_cancel_requested_before_start():
 def test_disconnected_non_trigger_node_is_skipped():
     d = simple_definition(t("a", "1"), t("orphan", "2"), edges=[{"from": "trigger", "to": "a"}])
     run = run_now(make_workflow(definition=d))
-    assert run.status == "succeeded" and run.result == 1
+    assert run.status == "succeeded"
+    assert run.result == 1
     assert run.logs.get(node_id="orphan").status == "skipped"
 
 
@@ -175,9 +183,11 @@ def test_big_values_are_truncated_in_logs_of_pure_nodes_and_recomputed_on_resume
         {"id": "call", "type": "http", "config": {"url": api_server.url + "/big"}},
         t("count", "len(nodes.expand) + len(input.body.rows)"))
     run = run_now(make_workflow(definition=d), input={"n": 7})
-    assert run.status == "succeeded" and run.result == 110
+    assert run.status == "succeeded"
+    assert run.result == 110
     logs = {log.node_id: log for log in run.logs.all()}
-    assert logs["expand"].output[TRUNCATED] is True and logs["expand"].output["bytes"] > 200
+    assert logs["expand"].output[TRUNCATED] is True
+    assert logs["expand"].output["bytes"] > 200
     assert logs["call"].input[TRUNCATED] is True  # the big input is not stored again
     assert len(logs["call"].output["body"]["rows"]) == 10  # side effects keep whole outputs
     # Resume after `call`: the truncated pure checkpoint is computed again, `call` is not.
@@ -185,7 +195,8 @@ def test_big_values_are_truncated_in_logs_of_pure_nodes_and_recomputed_on_resume
     Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED)
     assert execute_run(run.pk) == Run.Status.SUCCEEDED
     run.refresh_from_db()
-    assert run.result == 110 and api_server.count("/big") == 1
+    assert run.result == 110
+    assert api_server.count("/big") == 1
 
 
 def test_outputs_are_made_json_safe_only_when_needed():
@@ -207,7 +218,8 @@ def test_a_superseded_execution_stops_and_never_overwrites_the_run(api_server):
 
     api_server.json("GET", "/side", {"ok": True})
     d = simple_definition(t("a", "1"),
-                          {"id": "call", "type": "http", "config": {"url": api_server.url + "/side"}})
+                          {"id": "call", "type": "http",
+                           "config": {"url": api_server.url + "/side"}})
     run = run_start(workflow=make_workflow(definition=d), execute=False)
     mine = claim(run.pk)
     Run.objects.filter(pk=run.pk).update(executions=F("executions") + 1)  # another claim

@@ -28,8 +28,10 @@ def test_success_prints_each_node_and_result_exit_0():
     wf = workflow()
     code, out, _ = run_cmd("doubler", "--input", '{"n": 21}')
     assert code == 0
-    assert "ok  trigger [webhook]" in out and "ok  double [transform]" in out
-    assert "output: 42" in out and "succeeded" in out
+    assert "ok  trigger [webhook]" in out
+    assert "ok  double [transform]" in out
+    assert "output: 42" in out
+    assert "succeeded" in out
     assert out.strip().endswith("Result: 42")
     code, out, _ = run_cmd(str(wf.pk), "--input", '{"n": 1}')
     assert code == 0
@@ -39,16 +41,20 @@ def test_failure_exit_1_with_reason():
     workflow(expression="1/0")
     code, out, _ = run_cmd("doubler")
     assert code == 1
-    assert "FAILED  double" in out and "division by zero" in out
+    assert "FAILED  double" in out
+    assert "division by zero" in out
 
 
 def test_json_output_has_run_and_logs():
     workflow()
     code, out, _ = run_cmd("doubler", "--input", '{"n": 2}', "--json")
     data = json.loads(out)
-    assert code == 0 and data["status"] == "succeeded" and data["result"] == 4
+    assert code == 0
+    assert data["status"] == "succeeded"
+    assert data["result"] == 4
     assert [log["node_id"] for log in data["logs"]] == ["trigger", "double"]
-    assert data["logs"][1]["input"] == {"n": 2} and data["logs"][1]["duration_ms"] is not None
+    assert data["logs"][1]["input"] == {"n": 2}
+    assert data["logs"][1]["duration_ms"] is not None
 
 
 def test_input_file(tmp_path):
@@ -56,7 +62,8 @@ def test_input_file(tmp_path):
     path = tmp_path / "in.json"
     path.write_text('{"n": 5}')
     code, out, _ = run_cmd("doubler", "--input-file", str(path))
-    assert code == 0 and "Result: 10" in out
+    assert code == 0
+    assert "Result: 10" in out
 
 
 @pytest.mark.parametrize(("args", "reason"), [
@@ -68,14 +75,16 @@ def test_bad_arguments_exit_2_with_one_line_reason(args, reason):
     workflow()
     code, _, err = run_cmd(*args)
     assert code == 2
-    assert reason in err and len(err.strip().splitlines()) == 1
+    assert reason in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_ambiguous_name_exit_2():
     workflow()
     workflow()
     code, _, err = run_cmd("doubler")
-    assert code == 2 and "several workflows" in err
+    assert code == 2
+    assert "several workflows" in err
 
 
 def test_as_a_user_only_their_workflows_and_only_with_a_role_that_runs():

@@ -140,7 +140,8 @@ def expressions():
 
     def extend(inner):
         return st.one_of(
-            st.tuples(inner, st.sampled_from(BINOPS), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(inner, st.sampled_from(BINOPS), inner)
+            .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
             st.tuples(inner, st.sampled_from(ATTRS)).map(lambda t: f"{t[0]}.{t[1]}"),
             st.tuples(inner, st.lists(inner, max_size=3)).map(
                 lambda t: f"{t[0]}({', '.join(t[1])})"),

@@ -66,8 +66,8 @@ def test_the_code_worker_runs_unprivileged_in_its_own_network_namespace():
 @pytest.fixture
 def writable():
     """A world-writable folder anyone can reach: only the read-only mount can stop a write."""
-    path = Path(tempfile.mkdtemp(prefix="wfaib-rel-", dir="/tmp"))  # noqa: S108
-    os.chmod(path, 0o777)  # noqa: S103 - on purpose
+    path = Path(tempfile.mkdtemp(prefix="wfaib-rel-", dir="/tmp"))
+    os.chmod(path, 0o777)
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

@@ -15,7 +15,6 @@ from django.test import override_settings
 from nodes.base import NodeError
 from runs.engine import outbound, ssrf
 from runs.engine.context import NodeContext
-from tests.servers import LoopbackServer
 
 
 def allow(*entries: str):
@@ -29,7 +28,7 @@ def ctx() -> NodeContext:
 class _Recorder(BaseHTTPRequestHandler):
     hits: list[str]
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         type(self).hits.append(self.path)
         self.send_response(200)
         self.send_header("Content-Length", "2")
@@ -70,7 +69,8 @@ def test_default_policy_refuses_the_loopback_test_server(api_server):
     api_server.json("GET", "/x", {"ok": True})
     with allow(), pytest.raises(NodeError) as info:
         ctx().http_request("GET", f"{api_server.url}/x", timeout=5)
-    assert "refused: 127.0.0.1 is a loopback address; allow it with WFAIB_HTTP_ALLOW" in str(info.value)
+    assert ("refused: 127.0.0.1 is a loopback address; allow it with WFAIB_HTTP_ALLOW"
+            in str(info.value))
     assert api_server.count("/x") == 0
     with allow("127.0.0.1"):  # and the allowlist opens it
         assert ctx().http_request("GET", f"{api_server.url}/x", timeout=5).json() == {"ok": True}
@@ -115,7 +115,8 @@ def test_internal_ranges_are_classified(address, reason):
     import ipaddress
 
     message = ssrf.refusal(address, ipaddress.ip_address(address), allow=[])
-    assert message is not None and reason in message
+    assert message is not None
+    assert reason in message
     assert "allow it with WFAIB_HTTP_ALLOW" in message
 
 
@@ -129,11 +130,13 @@ def test_public_addresses_pass():
 def test_private_address_refusal_message_is_clear():
     with allow(), pytest.raises(NodeError) as info:
         ctx().http_request("GET", "http://10.0.0.1/", timeout=5)
-    assert "refused: 10.0.0.1 is a private address; allow it with WFAIB_HTTP_ALLOW" in str(info.value)
+    assert ("refused: 10.0.0.1 is a private address; allow it with WFAIB_HTTP_ALLOW"
+            in str(info.value))
 
 
 def test_metadata_host_names_are_refused_even_unresolved():
-    with allow(), pytest.raises(NodeError, match="metadata.google.internal is a cloud metadata host"):
+    with allow(), pytest.raises(NodeError,
+                                match="metadata.google.internal is a cloud metadata host"):
         ctx().http_request("GET", "http://metadata.google.internal/computeMetadata/v1/", timeout=5)
 
 
@@ -162,7 +165,8 @@ def test_redirect_to_an_internal_address_is_refused(api_server, second_loopback)
         with pytest.raises(NodeError) as info:
             ctx().http_request("GET", f"{api_server.url}/go", timeout=5)
     assert "refused: 127.0.0.2 is a loopback address" in str(info.value)
-    assert api_server.count("/go") == 1 and hits == []
+    assert api_server.count("/go") == 1
+    assert hits == []
     with allow("127.0.0.1", "127.0.0.2"):  # the target is real: allowed, it is reached
         assert ctx().http_request("GET", f"{api_server.url}/go", timeout=5).text == "ok"
     assert hits == ["/secret"]
@@ -210,7 +214,8 @@ def test_a_name_with_any_internal_answer_is_refused(monkeypatch, api_server):
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", mixed)
-    with allow(), pytest.raises(NodeError, match=r"refused: mixed.test \(127.0.0.1\) is a loopback"):
+    with allow(), pytest.raises(NodeError,
+                                match=r"refused: mixed.test \(127.0.0.1\) is a loopback"):
         ctx().http_request("GET", f"http://mixed.test:{api_server.port}/x", timeout=5)
 
 
@@ -230,7 +235,8 @@ def test_environment_proxies_are_ignored(monkeypatch, api_server):
     monkeypatch.setenv("HTTP_PROXY", "http://10.9.9.9:3128")
     api_server.json("GET", "/x", {"direct": True})
     with allow("127.0.0.1"):
-        assert ctx().http_request("GET", f"{api_server.url}/x", timeout=5).json() == {"direct": True}
+        answer = ctx().http_request("GET", f"{api_server.url}/x", timeout=5)
+        assert answer.json() == {"direct": True}
 
 
 def test_guarded_transport_uses_the_guarded_backend():
@@ -252,11 +258,15 @@ def test_http_and_llm_nodes_fail_with_the_reason_under_the_default_policy(api_se
     with allow():
         run_http = run_now(make_workflow(definition=simple_definition(http)), input={})
         run_llm = run_now(make_workflow(definition=simple_definition(llm)), input={})
-    assert run_http.status == "failed" and run_http.error_node_id == "h"
-    assert "refused: 127.0.0.1 is a loopback address; allow it with WFAIB_HTTP_ALLOW" in run_http.error
-    assert run_llm.status == "failed" and run_llm.error_node_id == "l"
+    assert run_http.status == "failed"
+    assert run_http.error_node_id == "h"
+    assert ("refused: 127.0.0.1 is a loopback address; allow it with WFAIB_HTTP_ALLOW"
+            in run_http.error)
+    assert run_llm.status == "failed"
+    assert run_llm.error_node_id == "l"
     assert "refused: 127.0.0.1 is a loopback address" in run_llm.error
-    assert api_server.count("/x") == 0 and llm_server.count("/v1/chat/completions") == 0
+    assert api_server.count("/x") == 0
+    assert llm_server.count("/v1/chat/completions") == 0
 
 
 def test_llm_client_refuses_internal_base_url(llm_server):

@@ -39,7 +39,7 @@ def test_the_contributing_node_example_registers_and_runs():
     code = code.replace("from ..base import", "from nodes.base import")
     code = code.replace("from ..registry import register", "register = lambda cls: cls")
     namespace: dict = {}
-    exec(compile(code, "CONTRIBUTING.md", "exec"), namespace)  # noqa: S102
+    exec(compile(code, "CONTRIBUTING.md", "exec"), namespace)
     with registry.temporarily(namespace["UpperNode"]):
         workflow = make_workflow(definition=simple_definition(
             {"id": "up", "type": "upper", "config": {"field": "name"}}))

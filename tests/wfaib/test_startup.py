@@ -45,7 +45,7 @@ def dev_server(tmp_path):
                 if proc.poll() is not None:
                     pytest.fail(log.read_text())
                 try:
-                    urllib.request.urlopen(base + "/api/health", timeout=5)  # noqa: S310
+                    urllib.request.urlopen(base + "/api/health", timeout=5)
                     break
                 except OSError:
                     threading.Event().wait(0.1)
@@ -58,7 +58,7 @@ def dev_server(tmp_path):
 def test_dev_server_prints_each_log_line_once_and_no_app_init_warning(dev_server):
     base, proc, log = dev_server
     with pytest.raises(urllib.error.HTTPError) as missing:
-        urllib.request.urlopen(base + "/api/nope", timeout=30)  # noqa: S310
+        urllib.request.urlopen(base + "/api/nope", timeout=30)
     assert missing.value.code == 404
     proc.terminate()
     proc.wait(30)

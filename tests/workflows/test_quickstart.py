@@ -118,7 +118,7 @@ def test_the_demo_as_printed_runs_with_the_server_down_then_up(project):
         for _ in range(600):  # until it answers (or dies)
             assert server.poll() is None, "the server did not start"
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5)
                 break
             except OSError:
                 threading.Event().wait(0.1)

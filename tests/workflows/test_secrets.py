@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, make_workflow, simple_definition
-from workflows.models import WorkflowVersion
 from wfaib.masking import MASK as SECRET_MASK
+from workflows.models import WorkflowVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -77,4 +77,5 @@ def test_admin_json_form_masks_and_keeps_secrets(client):
     client.force_login(admin_user)
     wf = make_workflow(owner=admin_user, definition=llm_definition())
     page = client.get(f"/admin/workflows/workflow/{wf.pk}/change/").content.decode()
-    assert KEY not in page and SECRET_MASK in page
+    assert KEY not in page
+    assert SECRET_MASK in page

@@ -458,7 +458,7 @@ class Sandbox(OperatorsMixin, Interpreter):
         elif not self.error:  # record it for `try` without raising
             try:
                 self.raise_exception(node, exc=safe_exc_type(exc), msg=message)
-            except Exception:  # noqa: S110 - raise_exception always raises; recorded
+            except Exception:
                 pass
 
     def reset(self, names: Mapping[str, Any], timeout: float) -> None:

@@ -52,7 +52,7 @@ class ExpressionError(Exception):
         self.lineno = lineno
 
 
-class SandboxLimit(BaseException):  # noqa: N818 - a BaseException so sandboxed code can't catch it
+class SandboxLimit(BaseException):
     """A bound was hit (time, size, depth). Never catchable from inside the sandbox."""
 
     def __init__(self, reason: str):
@@ -106,7 +106,7 @@ def _measure_container(item: Any, limit: int, what: str, memo: dict[int, int],
     is_dict = isinstance(item, dict)
     for entry in (dict.items(item) if is_dict else item):
         if is_dict:
-            key, entry = entry  # noqa: PLW2901 - the value is measured below
+            key, entry = entry
             size += 4 + _measure(key, limit, what, memo, depth + 1)
         else:
             size += 2

@@ -49,7 +49,7 @@ class Supervisor:
         pause = RESTART_PAUSE
         while True:
             started = time.monotonic()
-            self.child = subprocess.Popen(self.argv)  # noqa: S603 - our own interpreter
+            self.child = subprocess.Popen(self.argv)
             if self._stopping.is_set():  # a stop that came while starting
                 self.child.terminate()
             code = self.child.wait()

@@ -25,7 +25,7 @@ class GreetNode(NodeType):
     Config = GreetConfig
     pure = True
 
-    def run(self, ctx: NodeContext, config: GreetConfig, input: Any) -> Any:  # noqa: A002
+    def run(self, ctx: NodeContext, config: GreetConfig, input: Any) -> Any:
         name = ctx.evaluate("input.name if isinstance(input, dict) else str(input)")
         text = f"{config.greeting}, {name}!"
         return {"greeting": text.upper() if config.shout else text}
