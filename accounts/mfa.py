@@ -33,6 +33,7 @@ import qrcode
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -78,11 +79,16 @@ def _recovery(user: AbstractBaseUser, *, lock: bool = False) -> StaticDevice | N
     return (devices.select_for_update() if lock else devices).order_by("id").first()
 
 
+def mfa_devices(user: AbstractBaseUser) -> QuerySet[TOTPDevice]:
+    """The user's confirmed authenticator apps: a 2FA user has one (usable as a subquery)."""
+    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)
+
+
 def user_has_mfa(user: AbstractBaseUser) -> bool:
     """True when the user signs in with a second factor (a confirmed authenticator app)."""
     if not getattr(user, "pk", None):
         return False
-    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+    return mfa_devices(user).exists()
 
 
 def mfa_status(user: AbstractBaseUser) -> dict[str, Any]:
