@@ -41,6 +41,8 @@ from qrcode.image.svg import SvgPathImage
 
 from audit.services import audit_record
 
+from .models import Project
+
 _CODE = re.compile(r"^([0-9]{6}|[0-9]{8})$")
 # Longest input looked at: 8 digits with a few separators ("1234 5678", "1234-5678").
 MAX_CODE_LENGTH = 16
@@ -100,6 +102,10 @@ def mfa_status(user: AbstractBaseUser) -> dict[str, Any]:
         "enabled_at": totp.created_at if totp else None,
         "last_used_at": totp.last_used_at if totp else None,
         "recovery_codes_left": recovery.token_set.count() if recovery else 0,
+        # Projects of the user that require 2FA: without it, their data is hidden.
+        "required_by_projects": list(
+            Project.objects.filter(require_mfa=True, memberships__user_id=user.pk)
+            .order_by("name", "pk").values("id", "name")),
     }
 
 

@@ -50,19 +50,37 @@ def forbidden(action: str) -> PermissionDenied:
                             code="forbidden")
 
 
+def mfa_blocking(request: Request, model: type[Model], pk: Any,
+                 project_lookup: str = "project") -> Project | None:
+    """The project of object `pk` when it is one of the user's that requires 2FA they have
+    not turned on (the reason they may not see or act on it), else None."""
+    blocked = mfa_blocked_projects(request.user, token=token_of(request.auth))
+    if not blocked.exists():
+        return None
+    in_blocked = {f"{project_lookup}__in": blocked.values("pk")}
+    ids = list(model._default_manager.filter(pk=pk, **in_blocked).values_list(
+        project_lookup, flat=True)[:1])
+    return blocked.filter(pk__in=ids).first() if ids else None
+
+
 def refuse_unseen(request: Request, model: type[Model], pk: Any,
                   project_lookup: str = "project") -> NoReturn:
     """An object the user cannot view: 403 `mfa_required_by_project` when it belongs to a
     project of theirs that requires 2FA they have not turned on, else 404."""
-    blocked = mfa_blocked_projects(request.user, token=token_of(request.auth))
-    if blocked.exists():
-        in_blocked = {f"{project_lookup}__in": blocked.values("pk")}
-        ids = model._default_manager.filter(pk=pk, **in_blocked).values_list(
-            project_lookup, flat=True)[:1]
-        project = blocked.filter(pk__in=list(ids)).first()
-        if project is not None:
-            raise MfaRequiredByProject(project)
+    project = mfa_blocking(request, model, pk, project_lookup)
+    if project is not None:
+        raise MfaRequiredByProject(project)
     raise Http404
+
+
+def refuse_action(request: Request, obj: Model, action: str,
+                  project_lookup: str = "project") -> NoReturn:
+    """An object the user may view but not do `action` on (a viewer writing; a credential
+    seen through sharing, in a project whose 2FA requirement hides it): 403, saying why."""
+    project = mfa_blocking(request, type(obj), obj.pk, project_lookup)
+    if project is not None:
+        raise MfaRequiredByProject(project)
+    raise forbidden(action)
 
 
 def get_scoped(selector: Callable[..., QuerySet], request: Request, pk: Any,
@@ -76,7 +94,7 @@ def get_scoped(selector: Callable[..., QuerySet], request: Request, pk: Any,
         refuse_unseen(request, visible.model, pk, project_lookup)
     if action != "view" and not selector(request.user, action, token=token).filter(
             pk=obj.pk).exists():
-        raise forbidden(action)
+        refuse_action(request, obj, action, project_lookup)
     return obj
 
 
@@ -114,7 +132,7 @@ class ScopedViewSetMixin:
             refuse_unseen(self.request, self._model(), self.kwargs.get(kwarg),  # type: ignore[attr-defined]
                           type(self).project_lookup)
         if self.access != "view" and not self.scoped(self.access).filter(pk=obj.pk).exists():
-            raise forbidden(self.access)
+            refuse_action(self.request, obj, self.access, type(self).project_lookup)
         return obj
 
     def finalize_response(self, request: Request, response: Any, *args: Any,
