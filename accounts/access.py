@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, Model, Q, QuerySet
 from django.urls import reverse
 
 from wfaib.errors import DomainError
@@ -105,6 +106,25 @@ def mfa_blocked_projects(user: Any, *, token: ApiToken | None = None) -> QuerySe
     if token is not None and token.project_id is not None:
         qs = qs.filter(pk=token.project_id)
     return qs.order_by("name", "pk")
+
+
+def mfa_blocking_project(user: Any, model: type[Model], pk: Any, *,
+                         project_lookup: str = "project",
+                         token: ApiToken | None = None) -> Project | None:
+    """The project of object `pk` (reached from `model` by `project_lookup`: "project",
+    "workflow__project", "pk") when it is one of `user`'s that requires 2FA they have not
+    turned on: the reason the object is hidden from them. None otherwise (also for a pk
+    that is not one of the model's)."""
+    blocked = mfa_blocked_projects(user, token=token)
+    if not blocked.exists():
+        return None
+    try:
+        ids = list(model._default_manager.filter(
+            pk=pk, **{f"{project_lookup}__in": blocked.values("pk")})
+            .values_list(project_lookup, flat=True)[:1])
+    except (ValueError, TypeError, ValidationError):  # not a valid id of this model
+        return None
+    return blocked.filter(pk__in=ids).first() if ids else None
 
 
 class MfaRequiredByProject(DomainError):

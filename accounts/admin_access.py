@@ -25,7 +25,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from .access import mfa_blocked_projects, project_ids
+from .access import mfa_blocking_project, project_ids
 from .models import Project
 
 
@@ -38,14 +38,8 @@ def mfa_refusal(request: HttpRequest, model: type[Model], object_id: Any,
                 project_lookup: str = "project") -> HttpResponse | None:
     """For an object the user cannot see: when it belongs to a project of theirs that requires
     2FA they have not turned on, a redirect to the two-factor page saying so; else None."""
-    blocked = mfa_blocked_projects(request.user)
-    try:
-        ids = list(model._default_manager.filter(
-            pk=object_id, **{f"{project_lookup}__in": blocked.values("pk")})
-            .values_list(project_lookup, flat=True)[:1])
-    except (ValueError, TypeError):  # not an id of this model
-        return None
-    project = blocked.filter(pk__in=ids).first() if ids else None
+    project = mfa_blocking_project(request.user, model, object_id,
+                                   project_lookup=project_lookup)
     if project is None:
         return None
     messages.warning(request, f"Project {project.name!r} requires two-factor sign-in: turn it "

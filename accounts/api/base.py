@@ -26,7 +26,14 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from ..access import MfaRequiredByProject, can, default_project, mfa_blocked_projects, token_of
+from ..access import (
+    MfaRequiredByProject,
+    can,
+    default_project,
+    mfa_blocked_projects,
+    mfa_blocking_project,
+    token_of,
+)
 from ..models import Project
 
 MFA_HEADER = "WFAIB-MFA-Required-Projects"
@@ -52,15 +59,8 @@ def forbidden(action: str) -> PermissionDenied:
 
 def mfa_blocking(request: Request, model: type[Model], pk: Any,
                  project_lookup: str = "project") -> Project | None:
-    """The project of object `pk` when it is one of the user's that requires 2FA they have
-    not turned on (the reason they may not see or act on it), else None."""
-    blocked = mfa_blocked_projects(request.user, token=token_of(request.auth))
-    if not blocked.exists():
-        return None
-    in_blocked = {f"{project_lookup}__in": blocked.values("pk")}
-    ids = list(model._default_manager.filter(pk=pk, **in_blocked).values_list(
-        project_lookup, flat=True)[:1])
-    return blocked.filter(pk__in=ids).first() if ids else None
+    return mfa_blocking_project(request.user, model, pk, project_lookup=project_lookup,
+                                token=token_of(request.auth))
 
 
 def refuse_unseen(request: Request, model: type[Model], pk: Any,

@@ -85,6 +85,9 @@ def test_a_member_without_2fa_is_refused_on_every_api_door_then_enrols(strict):
     client = api_for(editor)
     for method, path, body in _api_doors(strict):
         _refused(getattr(client, method)(path, body, format="json"), project)
+    # ids that are not ids are still a plain 404, never an error
+    assert client.get("/api/runs/not-a-number").status_code == 404
+    assert client.get("/api/runs/99999999").status_code == 404
     # nothing was changed, started or deleted
     assert Workflow.objects.get(pk=strict["workflow"].pk).name == "strict-flow"
     assert Credential.objects.get(pk=strict["credential"].pk).name == "strict-key"
@@ -173,6 +176,9 @@ def test_the_admin_hides_the_project_and_says_why_until_2fa_is_on(strict):
         response = browser.get(path)
         assert response.status_code == 302, path
         assert response["Location"] == "/admin/account/two-factor/", path
+    not_an_id = browser.get("/admin/runs/run/not-a-number/change/")
+    assert not_an_id.status_code in (302, 404)
+    assert not_an_id.get("Location") != "/admin/account/two-factor/"
     landed = browser.get("/admin/account/two-factor/").content.decode()
     assert "Project &#x27;team&#x27; requires two-factor sign-in" in landed
 
