@@ -1,3 +1,6 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
@@ -12,7 +15,13 @@ from .admin_access import ProjectScopedAdmin
 from .lockout import lockout_reset
 from .mfa import mfa_remove, user_has_mfa
 from .models import Membership, Project, User
-from .services import ProjectRuleError, project_create, project_delete, project_update
+from .services import (
+    ProjectRuleError,
+    project_create,
+    project_delete,
+    project_update,
+    require_mfa_check,
+)
 
 # django-otp's device admins show the TOTP keys and recovery codes: 2FA is managed by each user
 # (Two-factor sign-in page), and an administrator can only turn it off (the action below).
@@ -125,11 +134,32 @@ class MembershipInline(admin.TabularInline):
         return bool(request.user.is_active and request.user.is_staff)
 
 
+class ProjectAdminForm(forms.ModelForm):
+    """Turning `require_mfa` on needs 2FA on one's own account (a field error otherwise)."""
+
+    actor: Any = None  # set per request by ProjectAdmin.get_form
+
+    class Meta:
+        model = Project
+        fields = ("name", "require_mfa")
+
+    def clean_require_mfa(self) -> bool:
+        value = bool(self.cleaned_data.get("require_mfa"))
+        try:  # the instance still holds the stored value here (set after clean())
+            require_mfa_check(actor=self.actor,
+                              turning_on=value and not self.instance.require_mfa)
+        except ProjectRuleError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+        return value
+
+
 @admin.register(Project)
 class ProjectAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     """Your projects; their admins rename them and require two-factor sign-in."""
 
+    form = ProjectAdminForm
     visible_to = staticmethod(projects_visible_to)
+    project_lookup = "pk"
     change_action = "admin"
     delete_action = "admin"
     list_display = ("name", "is_personal", "require_mfa", "created_at")
@@ -137,6 +167,11 @@ class ProjectAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     fields = ("name", "require_mfa", "personal_owner", "created_at")
     readonly_fields = ("personal_owner", "created_at")
     inlines = [MembershipInline]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # a class made for this request by modelform_factory
+        return form
 
     @admin.display(boolean=True, description="personal")
     def is_personal(self, obj):

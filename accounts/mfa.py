@@ -33,12 +33,15 @@ import qrcode
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathImage
 
 from audit.services import audit_record
+
+from .models import Project
 
 _CODE = re.compile(r"^([0-9]{6}|[0-9]{8})$")
 # Longest input looked at: 8 digits with a few separators ("1234 5678", "1234-5678").
@@ -78,11 +81,16 @@ def _recovery(user: AbstractBaseUser, *, lock: bool = False) -> StaticDevice | N
     return (devices.select_for_update() if lock else devices).order_by("id").first()
 
 
+def mfa_devices(user: AbstractBaseUser) -> QuerySet[TOTPDevice]:
+    """The user's confirmed authenticator apps: a 2FA user has one (usable as a subquery)."""
+    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)
+
+
 def user_has_mfa(user: AbstractBaseUser) -> bool:
     """True when the user signs in with a second factor (a confirmed authenticator app)."""
     if not getattr(user, "pk", None):
         return False
-    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+    return mfa_devices(user).exists()
 
 
 def mfa_status(user: AbstractBaseUser) -> dict[str, Any]:
@@ -94,6 +102,10 @@ def mfa_status(user: AbstractBaseUser) -> dict[str, Any]:
         "enabled_at": totp.created_at if totp else None,
         "last_used_at": totp.last_used_at if totp else None,
         "recovery_codes_left": recovery.token_set.count() if recovery else 0,
+        # Projects of the user that require 2FA: without it, their data is hidden.
+        "required_by_projects": list(
+            Project.objects.filter(require_mfa=True, memberships__user_id=user.pk)
+            .order_by("name", "pk").values("id", "name")),
     }
 
 

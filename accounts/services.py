@@ -10,6 +10,7 @@ raises `ProjectRuleError` with a machine code and an HTTP status, and changes no
     invitation_expired / invitation_used / invitation_revoked                   410
     invitation_email_mismatch  accepting someone else's invitation              403
     no_such_user        adding a member by an email nobody signed up with        400
+    mfa_not_enrolled    turning `require_mfa` on without 2FA on one's own account  400
 
 Who may call these (a project admin) is checked by the doors through `accounts.access`.
 """
@@ -32,15 +33,19 @@ from audit.services import audit_record
 from wfaib.conf import wfaib_settings
 from wfaib.errors import DomainError
 
+from .mfa import user_has_mfa
 from .models import Invitation, Membership, Project, Role, User
 
 
 class ProjectRuleError(DomainError):
     """A project rule refused the change (last admin, already a member, ...)."""
 
-    def __init__(self, code: str, message: str, status: int = 400):
+    def __init__(self, code: str, message: str, status: int = 400, *, field: str | None = None):
         super().__init__(message)
-        self.code, self.status = code, status
+        self.code, self.status, self.field = code, status, field
+
+    def extra(self) -> dict[str, Any]:
+        return {"fields": {self.field: [self.message]}} if self.field else {}
 
 
 def _digest(key: str) -> str:
@@ -55,9 +60,21 @@ def _not_personal(project: Project, what: str) -> None:
 
 # -- projects --------------------------------------------------------------------------------
 
+def require_mfa_check(*, actor: Any, turning_on: bool) -> None:
+    """Whoever turns `require_mfa` on must have 2FA on themselves, or they would lock
+    themselves out of the project (ProjectRuleError `mfa_not_enrolled` naming the field).
+    No actor (a management command, a data migration) is not checked."""
+    if turning_on and actor is not None and not user_has_mfa(actor):
+        raise ProjectRuleError(
+            "mfa_not_enrolled", "require_mfa: turn two-factor sign-in on for your own account "
+            "first (admin: Two-factor sign-in; API: POST /api/auth/mfa/totp), or you would "
+            "lose access to this project yourself", field="require_mfa")
+
+
 @transaction.atomic
 def project_create(*, name: str, creator: User, require_mfa: bool = False) -> Project:
     """A team project; its creator is its first admin."""
+    require_mfa_check(actor=creator, turning_on=require_mfa)
     project = Project.objects.create(name=name, require_mfa=require_mfa)
     Membership.objects.create(project=project, user=creator, role=Role.ADMIN)
     audit_record(action="project.create", obj=project, actor=creator,
@@ -67,8 +84,11 @@ def project_create(*, name: str, creator: User, require_mfa: bool = False) -> Pr
 
 @transaction.atomic
 def project_update(*, project: Project, actor: Any = None, **changes: Any) -> Project:
-    """Change `name` and/or `require_mfa`."""
+    """Change `name` and/or `require_mfa` (turning it on needs 2FA on the actor's account;
+    the audit event `project.update` records each changed field's old and new value)."""
     before = {k: getattr(project, k) for k in changes}
+    require_mfa_check(actor=actor, turning_on=bool(changes.get("require_mfa"))
+                      and not project.require_mfa)
     for key, value in changes.items():
         setattr(project, key, value)
     project.save()

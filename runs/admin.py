@@ -19,6 +19,7 @@ from .selectors import runs_visible_to
 
 @admin.register(Run)
 class RunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    project_lookup = "workflow__project"
     visible_to = staticmethod(runs_visible_to)
     list_display = ("id", "workflow", "status_badge", "trigger", "version_number", "created_at",
                     "duration")
@@ -80,6 +81,9 @@ class RunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         """The run viewer (replaces the read-only form)."""
         run = self.get_object(request, unquote(object_id))  # project-scoped queryset
         if run is None:
+            refusal = self.mfa_refusal(request, object_id)
+            if refusal is not None:
+                return refusal
             raise Http404("No such run.")
         if not self.has_view_permission(request, run):
             raise Http404("No such run.")

@@ -38,6 +38,11 @@ class ErrorSerializer(serializers.Serializer):
         many=True, required=False, help_text="code=invalid_definition: the validator's list.")
     current_version = serializers.IntegerField(
         required=False, help_text="code=version_conflict: the version stored now.")
+    project = serializers.DictField(
+        required=False, help_text="code=mfa_required_by_project: {id, name} of the project "
+                                  "that requires two-factor sign-in.")
+    enrol_url = serializers.CharField(
+        required=False, help_text="code=mfa_required_by_project: where to turn 2FA on.")
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",  # {{ csp_nonce }}
+                "accounts.context_processors.mfa_required_projects",  # the admin's 2FA banner
             ],
         },
     },

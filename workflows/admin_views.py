@@ -27,6 +27,7 @@ from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from accounts.admin_access import mfa_refusal
 from nodes.registry import registry
 from wfaib.masking import mask
 
@@ -108,6 +109,9 @@ def editor_view(
     if object_id is not None:
         workflow = model_admin.get_object(request, object_id)  # owner-scoped queryset
         if workflow is None:
+            refusal = mfa_refusal(request, model_admin.model, object_id)
+            if refusal is not None:
+                return refusal
             raise Http404("No such workflow.")
         if not model_admin.has_change_permission(request, workflow):
             raise PermissionDenied

@@ -49,11 +49,19 @@ class CodeField(serializers.CharField):
                 "code.") from None
 
 
+class ProjectRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class MfaStatusSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     enabled_at = serializers.DateTimeField(allow_null=True)
     last_used_at = serializers.DateTimeField(allow_null=True)
     recovery_codes_left = serializers.IntegerField()
+    required_by_projects = ProjectRefSerializer(
+        many=True, help_text="Your projects that require two-factor sign-in: while it is off, "
+                             "their workflows, runs and credentials are hidden from you.")
 
 
 class EnrolmentSerializer(serializers.Serializer):

@@ -44,6 +44,7 @@ class ProjectViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     serializer_class = ProjectSerializer
     visible_to = staticmethod(projects_visible_to)
+    project_lookup = "pk"
     action_access = {"create": "view", "update": "admin", "partial_update": "admin",
                      "destroy": "admin", "members": "view", "add_member": "admin",
                      "change_member": "admin", "remove_member": "admin",

@@ -65,6 +65,7 @@ class RunViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
 
     serializer_class = RunSerializer
     visible_to = staticmethod(runs_visible_to)
+    project_lookup = "workflow__project"
     action_access = {"cancel": "run", "retry": "run", "bulk_retry": "run", "queue": "run"}
 
     def _model(self):

@@ -1,3 +1,4 @@
+import pyotp
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -30,3 +31,20 @@ def team(db):
     Membership.objects.create(project=project, user=editor, role=Role.EDITOR)
     Membership.objects.create(project=project, user=viewer, role=Role.VIEWER)
     return {"project": project, "admin": admin, "editor": editor, "viewer": viewer}
+
+
+def totp_now(secret: str) -> str:
+    return pyotp.TOTP(secret).now()
+
+
+def enrol_mfa(user) -> str:
+    """Turn two-factor sign-in on for `user` through the API (codes computed with pyotp, not
+    with the code under test); returns the TOTP secret."""
+    client = api_for(user)
+    started = client.post("/api/auth/mfa/totp")
+    assert started.status_code == 201, started.content
+    secret = started.json()["secret"]
+    confirmed = client.post("/api/auth/mfa/totp/confirm", {"code": totp_now(secret)},
+                            format="json")
+    assert confirmed.status_code == 200, confirmed.content
+    return secret

@@ -6,6 +6,7 @@ from django.test import Client
 
 from accounts.models import Project
 from audit.models import AuditEvent
+from tests.access.conftest import enrol_mfa
 from tests.factories import UserFactory, make_workflow
 from workflows.models import Workflow
 from workflows.services import workflow_update
@@ -70,6 +71,7 @@ def test_projects_in_the_admin(team):
                              "memberships-INITIAL_FORMS": "0"}).status_code == 403
     admin = Client()
     admin.force_login(team["admin"])
+    enrol_mfa(team["admin"])  # turning require_mfa on needs 2FA on one's own account
     changed = admin.post(url, {"name": "renamed", "require_mfa": "on",
                                "memberships-TOTAL_FORMS": "0",
                                "memberships-INITIAL_FORMS": "0"})

@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import Membership, Project, Role
 from audit.models import AuditEvent
-from tests.access.conftest import api_for
+from tests.access.conftest import api_for, enrol_mfa
 from tests.factories import UserFactory, make_workflow
 from workflows.models import Workflow
 
@@ -50,6 +50,7 @@ def test_require_mfa_is_set_by_project_admins_only(team):
     url = f"/api/projects/{team['project'].pk}"
     assert api_for(team["editor"]).patch(url, {"require_mfa": True},
                                          format="json").status_code == 403
+    enrol_mfa(team["admin"])  # turning it on needs 2FA on one's own account
     response = api_for(team["admin"]).patch(url, {"require_mfa": True}, format="json")
     assert response.status_code == 200
     assert response.json()["require_mfa"] is True

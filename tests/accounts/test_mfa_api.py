@@ -63,7 +63,8 @@ def enrol(api) -> tuple[str, list[str]]:
 
 def test_enrol_shows_the_secret_as_text_uri_and_qr_and_stays_off_until_confirmed(api, user):
     assert api.get("/api/auth/mfa").json() == {"enabled": False, "enabled_at": None,
-                                               "last_used_at": None, "recovery_codes_left": 0}
+                                               "last_used_at": None, "recovery_codes_left": 0,
+                                               "required_by_projects": []}
     body = api.post("/api/auth/mfa/totp").json()
     assert set(body) == {"secret", "uri", "qr_svg"}
     parsed = pyotp.parse_uri(body["uri"])

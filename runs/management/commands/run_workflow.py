@@ -18,7 +18,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.db.models import Q
 
+from accounts.access import mfa_blocked_projects
 from runs.dispatch import executor
 from runs.engine.executor import execute_run
 from runs.models import Run, RunLog
@@ -87,6 +89,7 @@ class Command(BaseCommand):
         if workflow is None:
             matches = list(visible.filter(name__iexact=ref)[:2])
             if not matches:
+                self._refuse_if_mfa_required(ref, user)
                 raise BadArguments(f"no workflow with id or name {ref!r}")
             if len(matches) > 1:
                 raise BadArguments(f"several workflows are named {ref!r}; use the id")
@@ -95,6 +98,19 @@ class Command(BaseCommand):
                 pk=workflow.pk).exists():
             raise BadArguments(f"{user.email}'s role does not allow running {workflow.name!r}")
         return workflow
+
+    @staticmethod
+    def _refuse_if_mfa_required(ref: str, user: Any) -> None:
+        """Say why when the workflow is in a project of the user's that requires 2FA they
+        have not turned on (its data is hidden from them, as at every other door)."""
+        if user is None:
+            return
+        named = Q(pk=int(ref)) | Q(name__iexact=ref) if ref.isdigit() else Q(name__iexact=ref)
+        project = mfa_blocked_projects(user).filter(
+            pk__in=Workflow.objects.filter(named).values("project_id")).first()
+        if project is not None:
+            raise BadArguments(f"project {project.name!r} requires two-factor sign-in: "
+                               f"{user.email} must turn it on to run its workflows")
 
     def _payload(self, options: dict[str, Any]) -> Any:
         text, where = options.get("input"), "--input"
