@@ -7,6 +7,7 @@ parent run that waits for it). The engine never imports this module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,38 +27,53 @@ from .models import Run, RunLog
 MANUAL_TRIGGERS = (Run.Trigger.MANUAL, Run.Trigger.API, Run.Trigger.CLI)
 
 
+@dataclass(frozen=True)
+class RunStart:
+    """What run_start_idempotent did: the run, and whether it was created now (False: the
+    key was used before and this is the first run, replayed)."""
+
+    run: Run
+    created: bool
+
+
 def run_start(
     *, workflow: Workflow, input: Any = None, trigger: str = Run.Trigger.MANUAL,
-    execute: bool = True, idempotency_key: str = "", parent_run: Run | None = None,
+    execute: bool = True, parent_run: Run | None = None,
     version: WorkflowVersion | None = None, retry_of: Run | None = None,
     claimed: bool = False,
 ) -> Run:
     """Create a queued Run pinned to the workflow's current version and hand it to the executor
     once the transaction commits. With `execute=False` the caller executes it itself (CLI).
-
-    With an `idempotency_key` already used for this workflow, the first run is returned and
-    nothing new starts (check `run.created` to tell which happened).
+    A caller with an idempotency key uses run_start_idempotent.
 
     `claimed=True` (with execute=False) creates the run already `running`, for a caller that
     executes it in this process at once (runs.dispatch.submit_claimed): one write fewer. If
     the process dies, its stopped heartbeat lets the watchdog recover the run."""
-    if idempotency_key:
-        existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+    return retry_on_lock(
+        _create_run, workflow=workflow, input=input, trigger=trigger, execute=execute,
+        idempotency_key="", parent_run=parent_run, version=version, retry_of=retry_of,
+        claimed=claimed)
+
+
+def run_start_idempotent(
+    *, workflow: Workflow, input: Any = None, trigger: str, key: str,
+) -> RunStart:
+    """run_start for a caller that may repeat itself (webhook-id, Idempotency-Key): with a
+    `key` already used for this workflow, the first run is returned (created=False) and
+    nothing new starts. An empty key always starts a run."""
+    if key:
+        existing = Run.objects.filter(workflow=workflow, idempotency_key=key).first()
         if existing:
-            existing.created = False
-            return existing
+            return RunStart(existing, created=False)
     try:
         run = retry_on_lock(
-            _create_run, workflow=workflow, input=input, trigger=trigger, execute=execute,
-            idempotency_key=idempotency_key, parent_run=parent_run, version=version,
-            retry_of=retry_of, claimed=claimed)
+            _create_run, workflow=workflow, input=input, trigger=trigger, execute=True,
+            idempotency_key=key, parent_run=None, version=None, retry_of=None, claimed=False)
     except IntegrityError:
-        if not idempotency_key:
+        if not key:
             raise
-        existing = Run.objects.get(workflow=workflow, idempotency_key=idempotency_key)
-        existing.created = False
-        return existing
-    return run
+        return RunStart(Run.objects.get(workflow=workflow, idempotency_key=key), created=False)
+    return RunStart(run, created=True)
 
 
 def _create_run(
@@ -78,7 +94,6 @@ def _create_run(
             parent_run=parent_run, retry_of=retry_of,
             depth=(parent_run.depth + 1) if parent_run else 0, **running,
         )
-        run.created = True
         if trigger in MANUAL_TRIGGERS:
             audit_record(action="run.start", obj=run, object_repr=f"run #{run.pk} of "
                          f"{workflow.name}", via="cli" if trigger == Run.Trigger.CLI else None,
@@ -286,8 +301,8 @@ def run_start_error_workflow(*, run: Run) -> Run | None:
         "trigger": run.trigger,
         "input": run.input,
     }
-    return run_start(workflow=target, input=payload, trigger=Run.Trigger.ERROR,
-                     idempotency_key=f"error-of-run-{run.pk}")
+    return run_start_idempotent(workflow=target, input=payload, trigger=Run.Trigger.ERROR,
+                                key=f"error-of-run-{run.pk}").run
 
 
 def run_start_synchronously(
