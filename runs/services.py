@@ -21,6 +21,7 @@ from workflows.services import current_version
 from . import dispatch
 from .db_retry import retry_on_lock
 from .engine.hooks import EngineHooks
+from .engine.wait_record import WaitRecord
 from .models import Run, RunLog
 
 # Runs a person starts by hand; these are audited (webhooks, schedules and sub-runs are not).
@@ -219,12 +220,12 @@ def run_retry_bulk(
     return {"retried": retried, "skipped": skipped}
 
 
-def _mark_resumed(run: Run, log: Any, changes: dict[str, Any]) -> None:
-    """Inside a transaction holding the run's row lock: mark a waiting log resumed and queue
-    the run if it is parked. A run still `running` (it has not finished suspending) sees the
-    mark itself when it takes the same lock."""
-    RunLog.objects.filter(pk=log.pk).update(output={**(log.output or {}), **changes,
-                                                    "resumed": True})
+def _mark_resumed(run: Run, log: RunLog, record: WaitRecord) -> None:
+    """Inside a transaction holding the run's row lock: mark a waiting log resumed (`record`,
+    as WaitRecord.resumed_with left it) and queue the run if it is parked. A run still
+    `running` (it has not finished suspending) sees the mark itself when it takes the same
+    lock."""
+    RunLog.objects.filter(pk=log.pk).update(output=record.to_json())
     if run.status == Run.Status.WAITING:
         Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, resume_at=None)
         run.status, run.resume_at = Run.Status.QUEUED, None
@@ -244,10 +245,11 @@ def run_resume_webhook(*, token: str, payload: Any = None) -> Run:
         if run is not None and run.status in (Run.Status.RUNNING, Run.Status.WAITING):
             log = RunLog.objects.filter(run_id=run_id, status=RunLog.Status.WAITING,
                                         output__token=token).first()
-        if log is None or (log.output or {}).get("resumed"):
+        record = WaitRecord.from_json(log.output) if log is not None else None
+        if log is None or record is None or record.resumed:
             raise ResumeNotFound("no run is waiting for this resume URL (unknown, already "
                                  "resumed, timed out or finished)")
-        _mark_resumed(run, log, {"output": payload})
+        _mark_resumed(run, log, record.resumed_with(output=payload))
     return run  # as of the resume (the executor may already be running it)
 
 
@@ -265,15 +267,16 @@ def run_resume_parent(*, child: Run) -> bool:
             return False
         log = RunLog.objects.filter(run_id=parent.pk, status=RunLog.Status.WAITING,
                                     output__child_run=child.pk).first()
-        if log is None or (log.output or {}).get("resumed"):
+        record = WaitRecord.from_json(log.output) if log is not None else None
+        if log is None or record is None or record.resumed:
             return False
         if child.status == Run.Status.SUCCEEDED:
-            changes: dict[str, Any] = {"output": child.result}
+            record = record.resumed_with(output=child.result)
         else:
             where = f" at node {child.error_node_id!r}" if child.error_node_id else ""
-            changes = {"error": f"sub-workflow run {child.pk} {child.status}{where}: "
-                                f"{child.error or 'no error message'}"}
-        _mark_resumed(parent, log, changes)
+            record = record.resumed_with(error=f"sub-workflow run {child.pk} {child.status}"
+                                               f"{where}: {child.error or 'no error message'}")
+        _mark_resumed(parent, log, record)
     return True
 
 
