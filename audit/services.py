@@ -53,6 +53,60 @@ def _key_of(item: Any) -> Any:
     return item.get("id") if isinstance(item, dict) else None
 
 
+def _added_or_removed(path: str, key: Any, before: dict[Any, Any],
+                      after: dict[Any, Any]) -> list[dict[str, Any]] | None:
+    """The change for a key only one side has (None when both have it)."""
+    if key not in after:
+        return [{"op": "remove", "path": path, "old": mask(before[key])}]
+    if key not in before:
+        return [{"op": "add", "path": path, "new": mask(after[key])}]
+    return None
+
+
+def _dict_diff(old: dict[Any, Any], new: dict[Any, Any], path: str) -> list[dict[str, Any]]:
+    changes: list[dict[str, Any]] = []
+    for key in [*old.keys(), *(k for k in new if k not in old)]:
+        sub = f"{path}.{key}" if path else str(key)
+        if is_secret_key(key):
+            if old.get(key) != new.get(key):
+                op = "add" if key not in old else "remove" if key not in new else "replace"
+                changes.append({"op": op, "path": sub, "masked": True})
+            continue
+        one_sided = _added_or_removed(sub, key, old, new)
+        changes.extend(one_sided if one_sided is not None else
+                       json_diff(old[key], new[key], sub))
+    return changes
+
+
+def _ids(items: list[Any]) -> list[Any] | None:
+    """The items' "id"s when every item has one and they are unique, else None."""
+    ids = [_key_of(i) for i in items]
+    if any(k is None for k in ids) or len(set(ids)) != len(items):
+        return None
+    return ids
+
+
+def _list_diff(old: list[Any], new: list[Any], path: str) -> list[dict[str, Any]] | None:
+    """Lists matched by id, or item by item when of equal length; None: changed as a whole."""
+    old_ids, new_ids = _ids(old), _ids(new)
+    if old_ids is not None and new_ids is not None:
+        before = dict(zip(old_ids, old, strict=True))
+        after = dict(zip(new_ids, new, strict=True))
+        changes: list[dict[str, Any]] = []
+        for key in [*old_ids, *(k for k in new_ids if k not in before)]:
+            sub = f"{path}[id={key}]"
+            one_sided = _added_or_removed(sub, key, before, after)
+            changes.extend(one_sided if one_sided is not None else
+                           json_diff(before[key], after[key], sub))
+        return changes
+    if len(old) == len(new):
+        changes = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            changes.extend(json_diff(a, b, f"{path}[{i}]"))
+        return changes
+    return None
+
+
 def json_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
     """The changes from `old` to `new` as [{"op": "add"|"remove"|"replace", "path", "old"?,
     "new"?}]. Dicts are compared key by key; lists of objects with an "id" (workflow nodes) are
@@ -63,41 +117,10 @@ def json_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
     if old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
-        changes: list[dict[str, Any]] = []
-        for key in [*old.keys(), *(k for k in new if k not in old)]:
-            sub = f"{path}.{key}" if path else str(key)
-            if is_secret_key(key):
-                if old.get(key) != new.get(key):
-                    op = "add" if key not in old else "remove" if key not in new else "replace"
-                    changes.append({"op": op, "path": sub, "masked": True})
-                continue
-            if key not in new:
-                changes.append({"op": "remove", "path": sub, "old": mask(old[key])})
-            elif key not in old:
-                changes.append({"op": "add", "path": sub, "new": mask(new[key])})
-            else:
-                changes.extend(json_diff(old[key], new[key], sub))
-        return changes
+        return _dict_diff(old, new, path)
     if isinstance(old, list) and isinstance(new, list):
-        old_ids, new_ids = [_key_of(i) for i in old], [_key_of(i) for i in new]
-        if all(k is not None for k in old_ids + new_ids) and len(set(old_ids)) == len(old) \
-                and len(set(new_ids)) == len(new):
-            before, after = dict(zip(old_ids, old, strict=True)), dict(zip(new_ids, new,
-                                                                           strict=True))
-            changes = []
-            for key in [*old_ids, *(k for k in new_ids if k not in before)]:
-                sub = f"{path}[id={key}]"
-                if key not in after:
-                    changes.append({"op": "remove", "path": sub, "old": mask(before[key])})
-                elif key not in before:
-                    changes.append({"op": "add", "path": sub, "new": mask(after[key])})
-                else:
-                    changes.extend(json_diff(before[key], after[key], sub))
-            return changes
-        if len(old) == len(new):
-            changes = []
-            for i, (a, b) in enumerate(zip(old, new, strict=True)):
-                changes.extend(json_diff(a, b, f"{path}[{i}]"))
+        changes = _list_diff(old, new, path)
+        if changes is not None:
             return changes
     return [{"op": "replace", "path": path, "old": mask(old), "new": mask(new)}]
 

@@ -227,21 +227,25 @@ def _in_thread(fn: Callable[[int], str | None], run_id: int) -> str | None:
         close_old_connections()
 
 
-_SHAPES: OrderedDict[int, str] = OrderedDict()  # version id -> shape (versions are immutable)
+# Version -> shape (versions are immutable). Keyed by more than the id: ids come back after a
+# rolled-back transaction (SQLite's sequence is rolled back with it), and a reused id must
+# never inherit another version's shape.
+_SHAPES: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 _SHAPES_MAX = 1024
 
 
 def sync_shape(version: WorkflowVersion) -> str:
     """How a synchronous run of `version` executes inline: "deferred" (pure nodes, stored at
     the end), "claimed" (stored first, awaited) or "polled" (a respond node answers early)."""
-    shape = _SHAPES.get(version.pk) if version.pk else None
+    key = (version.pk, version.workflow_id, version.number, version.created_at)
+    shape = _SHAPES.get(key) if version.pk else None
     if shape is None:
         nodes = version.definition.get("nodes", ())
         shape = ("polled" if any(n.get("type") == "respond" for n in nodes)
                  else "deferred" if can_defer(version.definition)
                  and tenancy.may_defer(version.definition) else "claimed")
         if version.pk:
-            _SHAPES[version.pk] = shape
+            _SHAPES[key] = shape
             if len(_SHAPES) > _SHAPES_MAX:
                 _SHAPES.popitem(last=False)
     return shape

@@ -15,26 +15,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
-from rest_framework.views import APIView
 
-from wfaib.conf import wfaib_settings
-from wfaib.exceptions import ErrorSerializer, error_body
+from wfaib.exceptions import ErrorSerializer
 
 from .models import Run
 from .services import ResumeNotFound, run_resume_webhook
-from .webhooks.body import BodyRefused, is_json_type, parse_json, read_body
-from .webhooks.views import harden
+from .webhooks.body import is_json_type, parse_json
+from .webhooks.http import PublicPostView, json_response, read_request_body
+from .webhooks.rejected import WebhookRejected
 
 
-def _json(data: Any, status: int) -> HttpResponse:
-    return HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
+def read_payload(request: HttpRequest) -> Any:
+    """The resume body: JSON parsed as the webhook's is, other bodies as text, empty as None."""
+    raw = read_request_body(request)
+    if not raw:
+        return None
+    if is_json_type(request) or (request.content_type or "").lower().endswith("+json"):
+        return parse_json(raw, request)  # refuses other +json types and charsets
+    return raw.decode("utf-8", errors="replace")
 
 
 class ResumedSerializer(serializers.Serializer):
@@ -42,20 +45,8 @@ class ResumedSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Run.Status.choices)
 
 
-class ResumeView(APIView):
+class ResumeView(PublicPostView):
     """Resumes the run waiting for this token with the request body as the node's output."""
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method != "POST":  # plain Django: no DRF negotiation needed here
-            response = _json(error_body("method_not_allowed",
-                                        f"{request.method} is not allowed here; send a POST"),
-                             405)
-            response["Allow"] = "POST"
-            return harden(response)
-        return harden(self.post(request, **kwargs))
 
     @extend_schema(
         request=OpenApiTypes.ANY,
@@ -71,24 +62,13 @@ class ResumeView(APIView):
         auth=[],
         summary="Resume a run waiting for a webhook",
     )
-    def post(self, request: HttpRequest, token: str) -> HttpResponse:  # type: ignore[override]
-        limit = int(wfaib_settings.WEBHOOK_MAX_BODY)
-        payload: Any
-        try:
-            raw = read_body(request, limit)
-            if not raw:
-                payload = None
-            elif is_json_type(request) or (request.content_type or "").lower().endswith("+json"):
-                payload = parse_json(raw, request)  # refuses other +json types and charsets
-            else:
-                payload = raw.decode("utf-8", errors="replace")
-        except BodyRefused as refused:
-            return _json(error_body(refused.code, refused.message), refused.status)
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        payload = read_payload(request)
         try:
             run = run_resume_webhook(token=token, payload=payload)
         except ResumeNotFound as exc:
-            return _json(error_body("not_waiting", str(exc)), 404)
-        return _json({"run": run.pk, "status": run.status}, 202)
+            raise WebhookRejected(404, "not_waiting", str(exc)) from None
+        return json_response({"run": run.pk, "status": run.status}, 202)
 
 
 urlpatterns = [path("<str:token>", ResumeView.as_view(), name="resume")]

@@ -7,6 +7,7 @@ parent run that waits for it). The engine never imports this module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,44 +21,60 @@ from workflows.services import current_version
 from . import dispatch
 from .db_retry import retry_on_lock
 from .engine.hooks import EngineHooks
+from .engine.wait_record import WaitRecord
 from .models import Run, RunLog
 
 # Runs a person starts by hand; these are audited (webhooks, schedules and sub-runs are not).
 MANUAL_TRIGGERS = (Run.Trigger.MANUAL, Run.Trigger.API, Run.Trigger.CLI)
 
 
+@dataclass(frozen=True)
+class RunStart:
+    """What run_start_idempotent did: the run, and whether it was created now (False: the
+    key was used before and this is the first run, replayed)."""
+
+    run: Run
+    created: bool
+
+
 def run_start(
     *, workflow: Workflow, input: Any = None, trigger: str = Run.Trigger.MANUAL,
-    execute: bool = True, idempotency_key: str = "", parent_run: Run | None = None,
+    execute: bool = True, parent_run: Run | None = None,
     version: WorkflowVersion | None = None, retry_of: Run | None = None,
     claimed: bool = False,
 ) -> Run:
     """Create a queued Run pinned to the workflow's current version and hand it to the executor
     once the transaction commits. With `execute=False` the caller executes it itself (CLI).
-
-    With an `idempotency_key` already used for this workflow, the first run is returned and
-    nothing new starts (check `run.created` to tell which happened).
+    A caller with an idempotency key uses run_start_idempotent.
 
     `claimed=True` (with execute=False) creates the run already `running`, for a caller that
     executes it in this process at once (runs.dispatch.submit_claimed): one write fewer. If
     the process dies, its stopped heartbeat lets the watchdog recover the run."""
-    if idempotency_key:
-        existing = Run.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+    return retry_on_lock(
+        _create_run, workflow=workflow, input=input, trigger=trigger, execute=execute,
+        idempotency_key="", parent_run=parent_run, version=version, retry_of=retry_of,
+        claimed=claimed)
+
+
+def run_start_idempotent(
+    *, workflow: Workflow, input: Any = None, trigger: str, key: str,
+) -> RunStart:
+    """run_start for a caller that may repeat itself (webhook-id, Idempotency-Key): with a
+    `key` already used for this workflow, the first run is returned (created=False) and
+    nothing new starts. An empty key always starts a run."""
+    if key:
+        existing = Run.objects.filter(workflow=workflow, idempotency_key=key).first()
         if existing:
-            existing.created = False
-            return existing
+            return RunStart(existing, created=False)
     try:
         run = retry_on_lock(
-            _create_run, workflow=workflow, input=input, trigger=trigger, execute=execute,
-            idempotency_key=idempotency_key, parent_run=parent_run, version=version,
-            retry_of=retry_of, claimed=claimed)
+            _create_run, workflow=workflow, input=input, trigger=trigger, execute=True,
+            idempotency_key=key, parent_run=None, version=None, retry_of=None, claimed=False)
     except IntegrityError:
-        if not idempotency_key:
+        if not key:
             raise
-        existing = Run.objects.get(workflow=workflow, idempotency_key=idempotency_key)
-        existing.created = False
-        return existing
-    return run
+        return RunStart(Run.objects.get(workflow=workflow, idempotency_key=key), created=False)
+    return RunStart(run, created=True)
 
 
 def _create_run(
@@ -78,7 +95,6 @@ def _create_run(
             parent_run=parent_run, retry_of=retry_of,
             depth=(parent_run.depth + 1) if parent_run else 0, **running,
         )
-        run.created = True
         if trigger in MANUAL_TRIGGERS:
             audit_record(action="run.start", obj=run, object_repr=f"run #{run.pk} of "
                          f"{workflow.name}", via="cli" if trigger == Run.Trigger.CLI else None,
@@ -204,12 +220,12 @@ def run_retry_bulk(
     return {"retried": retried, "skipped": skipped}
 
 
-def _mark_resumed(run: Run, log: Any, changes: dict[str, Any]) -> None:
-    """Inside a transaction holding the run's row lock: mark a waiting log resumed and queue
-    the run if it is parked. A run still `running` (it has not finished suspending) sees the
-    mark itself when it takes the same lock."""
-    RunLog.objects.filter(pk=log.pk).update(output={**(log.output or {}), **changes,
-                                                    "resumed": True})
+def _mark_resumed(run: Run, log: RunLog, record: WaitRecord) -> None:
+    """Inside a transaction holding the run's row lock: mark a waiting log resumed (`record`,
+    as WaitRecord.resumed_with left it) and queue the run if it is parked. A run still
+    `running` (it has not finished suspending) sees the mark itself when it takes the same
+    lock."""
+    RunLog.objects.filter(pk=log.pk).update(output=record.to_json())
     if run.status == Run.Status.WAITING:
         Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, resume_at=None)
         run.status, run.resume_at = Run.Status.QUEUED, None
@@ -229,10 +245,11 @@ def run_resume_webhook(*, token: str, payload: Any = None) -> Run:
         if run is not None and run.status in (Run.Status.RUNNING, Run.Status.WAITING):
             log = RunLog.objects.filter(run_id=run_id, status=RunLog.Status.WAITING,
                                         output__token=token).first()
-        if log is None or (log.output or {}).get("resumed"):
+        record = WaitRecord.from_json(log.output) if log is not None else None
+        if log is None or record is None or record.resumed:
             raise ResumeNotFound("no run is waiting for this resume URL (unknown, already "
                                  "resumed, timed out or finished)")
-        _mark_resumed(run, log, {"output": payload})
+        _mark_resumed(run, log, record.resumed_with(output=payload))
     return run  # as of the resume (the executor may already be running it)
 
 
@@ -250,15 +267,16 @@ def run_resume_parent(*, child: Run) -> bool:
             return False
         log = RunLog.objects.filter(run_id=parent.pk, status=RunLog.Status.WAITING,
                                     output__child_run=child.pk).first()
-        if log is None or (log.output or {}).get("resumed"):
+        record = WaitRecord.from_json(log.output) if log is not None else None
+        if log is None or record is None or record.resumed:
             return False
         if child.status == Run.Status.SUCCEEDED:
-            changes: dict[str, Any] = {"output": child.result}
+            record = record.resumed_with(output=child.result)
         else:
             where = f" at node {child.error_node_id!r}" if child.error_node_id else ""
-            changes = {"error": f"sub-workflow run {child.pk} {child.status}{where}: "
-                                f"{child.error or 'no error message'}"}
-        _mark_resumed(parent, log, changes)
+            record = record.resumed_with(error=f"sub-workflow run {child.pk} {child.status}"
+                                               f"{where}: {child.error or 'no error message'}")
+        _mark_resumed(parent, log, record)
     return True
 
 
@@ -286,8 +304,8 @@ def run_start_error_workflow(*, run: Run) -> Run | None:
         "trigger": run.trigger,
         "input": run.input,
     }
-    return run_start(workflow=target, input=payload, trigger=Run.Trigger.ERROR,
-                     idempotency_key=f"error-of-run-{run.pk}")
+    return run_start_idempotent(workflow=target, input=payload, trigger=Run.Trigger.ERROR,
+                                key=f"error-of-run-{run.pk}").run
 
 
 def run_start_synchronously(

@@ -90,33 +90,44 @@ def keep_secrets(new: Any, old: Any) -> Any:
 
 def _keep(new: Any, old: Any, fields: frozenset[str]) -> Any:
     if isinstance(new, dict):
-        old_dict = old if isinstance(old, dict) else {}
-        out: dict[Any, Any] | None = None
-        for key, item in new.items():
-            if item == MASK and is_secret_key(key, fields):
-                stored = old_dict.get(key, "")
-                restored = "" if stored == MASK else stored
-            else:
-                restored = _keep(item, old_dict.get(key), fields)
-            if restored is not item and out is None:
-                out = dict(new)
-            if out is not None:
-                out[key] = restored
-        return new if out is None else out
+        return _keep_dict(new, old if isinstance(old, dict) else {}, fields)
     if isinstance(new, list):
-        old_list = old if isinstance(old, list) else []
-        stored = _by_id(old_list)
-        result = []
-        for index, item in enumerate(new):
-            if stored is not None and isinstance(item, dict) and "id" in item:
-                before = stored.get(item["id"])
-                if before is not None and before.get("type") != item.get("type"):
-                    before = None
-            else:
-                before = old_list[index] if index < len(old_list) and stored is None else None
-            result.append(_keep(item, before, fields))
-        return new if all(a is b for a, b in zip(result, new, strict=True)) else result
+        return _keep_list(new, old if isinstance(old, list) else [], fields)
     return new
+
+
+def _keep_dict(new: dict[Any, Any], old: dict[Any, Any], fields: frozenset[str]) -> Any:
+    out: dict[Any, Any] | None = None
+    for key, item in new.items():
+        if item == MASK and is_secret_key(key, fields):
+            stored = old.get(key, "")
+            restored = "" if stored == MASK else stored
+        else:
+            restored = _keep(item, old.get(key), fields)
+        if restored is not item and out is None:
+            out = dict(new)
+        if out is not None:
+            out[key] = restored
+    return new if out is None else out
+
+
+def _stored_item(item: Any, index: int, old: list[Any],
+                 stored: dict[Any, Any] | None) -> Any:
+    """What `item` (at `index` of the new list) was before: the old item with its id and
+    type when the old list is keyed by id, else the old item at the same index."""
+    if stored is not None and isinstance(item, dict) and "id" in item:
+        before = stored.get(item["id"])
+        if before is not None and before.get("type") != item.get("type"):
+            return None
+        return before
+    return old[index] if index < len(old) and stored is None else None
+
+
+def _keep_list(new: list[Any], old: list[Any], fields: frozenset[str]) -> Any:
+    stored = _by_id(old)
+    result = [_keep(item, _stored_item(item, index, old, stored), fields)
+              for index, item in enumerate(new)]
+    return new if all(a is b for a, b in zip(result, new, strict=True)) else result
 
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+(?P<tail>@)",

@@ -75,6 +75,13 @@ def _audited_fields(workflow: Workflow) -> dict[str, Any]:
     return {f: getattr(workflow, f) for f in _AUDITED if hasattr(workflow, f)}
 
 
+def _copy_fields(source: Workflow, target: Workflow) -> None:
+    """Give the caller's instance the saved values of the locked copy (a service that locks
+    the row writes through its own instance; the caller keeps using theirs)."""
+    for field in Workflow._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
 @transaction.atomic
 def workflow_update(
     *, workflow: Workflow, user: Any, base_version: int | None = None, **changes: Any
@@ -104,7 +111,7 @@ def workflow_update(
     if before["project_id"] != locked.project_id:
         audit_record(action="workflow.move", obj=locked, actor=user,
                      extra={"from_project": before["project_id"], "to_project": locked.project_id})
-    workflow.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    _copy_fields(locked, workflow)
     return locked
 
 
@@ -157,7 +164,7 @@ def workflow_rotate_secret(*, workflow: Workflow) -> str:
     locked.webhook_secret_rotated_at = timezone.now()
     locked.save(update_fields=["webhook_secret", "webhook_previous_secret",
                                "webhook_secret_rotated_at", "updated_at"])
-    workflow.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    _copy_fields(locked, workflow)
     return locked.webhook_secret
 
 

@@ -24,7 +24,7 @@ from ..services import (
     run_cancel,
     run_retry,
     run_retry_bulk,
-    run_start,
+    run_start_idempotent,
 )
 from .serializers import (
     RunBulkRetryResultSerializer,
@@ -50,11 +50,12 @@ def start_run_response(request: Request, workflow_id: int) -> Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         raise serializers.ValidationError({"Idempotency-Key": ["at most 200 characters"]})
-    run = run_start(workflow=workflow, input=body.validated_data["input"],
-                    trigger=Run.Trigger.API, idempotency_key=key)
+    started = run_start_idempotent(workflow=workflow, input=body.validated_data["input"],
+                                   trigger=Run.Trigger.API, key=key)
+    run = started.run
     response = Response(run_payload(run, request), status=status.HTTP_202_ACCEPTED)
     response["Location"] = run_payload(run, request, with_logs=False)["url"]
-    if not getattr(run, "created", True):
+    if not started.created:
         response["Idempotent-Replayed"] = "true"
     return response
 

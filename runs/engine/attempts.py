@@ -38,7 +38,7 @@ from .state import (
     jsonable,
     log_copy,
 )
-from .waits import wait_record
+from .wait_record import WaitRecord
 
 if TYPE_CHECKING:
     from .executor import RunExecution
@@ -108,7 +108,7 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
 def _succeeded(ex: RunExecution, frame: Frame, node_id: str, cls: type[NodeType], log: RunLog,
                t0: float, result: Wait | tuple[dict[str, Any], bool]) -> None:
     if isinstance(result, Wait):
-        log.status, log.output = RunLog.Status.WAITING, wait_record(result)
+        log.status, log.output = RunLog.Status.WAITING, WaitRecord.from_wait(result).to_json()
         ex.record(frame, log, t0, cls, now=True)
         frame.states[node_id] = NodeState("waiting", {"_wait": log})
         return

@@ -39,6 +39,7 @@ from .. import tenancy
 from ..db_retry import retry_on_lock
 from ..models import Run, RunLog
 from .state import RunCancelled, RunSuperseded, jsonable
+from .wait_record import WaitRecord
 
 logger = logging.getLogger("wfaib.engine")
 
@@ -243,7 +244,7 @@ class DatabaseJournal(Journal):
                 if row[0]:
                     return "cancelled"
                 fresh = RunLog.objects.filter(pk=log.pk).first()
-                if fresh is not None and (fresh.output or {}).get("resumed"):
+                if fresh is not None and WaitRecord.from_json(fresh.output).resumed:
                     return fresh
                 Run.objects.filter(pk=self.run.pk).update(
                     status=Run.Status.WAITING, resume_at=resume_at, heartbeat_at=None)

@@ -29,6 +29,8 @@ from django.http import HttpRequest
 
 from wfaib.parsers import JsonTooDeep, check_depth, max_depth
 
+from .rejected import WebhookRejected
+
 # The media types read as JSON. `+json` types beyond these are refused rather than guessed at.
 JSON_TYPES = frozenset({
     "application/json", "application/cloudevents+json", "application/vnd.api+json",
@@ -37,10 +39,8 @@ JSON_TYPES = frozenset({
 _INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 64 - 1  # what orjson (the engine's encoder) keeps exactly
 
 
-class BodyRefused(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+class BodyRefused(WebhookRejected):
+    """A body that cannot be read or parsed: a WebhookRejected like any other refusal."""
 
 
 def _too_large(max_body: int) -> BodyRefused:

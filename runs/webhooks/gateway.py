@@ -1,0 +1,169 @@
+"""The webhook gateway as steps, cheapest first; each refuses by raising `WebhookRejected`
+(caught once, in runs.webhooks.http.PublicPostView):
+
+    limit_client     429 rate_limited          per client address (Retry-After)
+    read_request_body  413 / 411 / 400          before the lookup, so it answers alike for
+                                                every id, existing or not
+    find             404 workflow_not_found     unknown or inactive workflow
+    authenticate     404 workflow_not_found     a missing or wrong token or signature: the
+                                                same answer, so ids cannot be probed
+    limit_workflow   429 rate_limited          per workflow
+    parse            415 / 400                  JSON only (runs/webhooks/body.py)
+    deduplicate      400 invalid_parameter      the webhook-id / Idempotency-Key
+    wants_sync       400 invalid_parameter      ?wait=true|false
+    start_and_answer                            the run, committed before any 2xx, answered
+                                                (runs/webhooks/answers.py)
+
+    response = receive(request, workflow_id)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from wfaib.client_address import client_address
+from wfaib.conf import wfaib_settings
+from workflows.models import Workflow
+
+from ..models import Run
+from ..services import run_start_idempotent, run_start_synchronously
+from . import ratelimit
+from .answers import answer_accepted, answer_finished, wait_for_answer
+from .body import is_json_type, parse_json
+from .http import read_request_body
+from .rejected import WebhookRejected
+from .signatures import AuthFailure, check_signature, check_token, valid_secrets
+
+logger = logging.getLogger("wfaib.webhooks")
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+_WORKFLOW_FIELDS = ("id", "name", "created_at", "is_active", "version", "max_concurrency",
+                    "webhook_auth", "webhook_mode", "webhook_secret", "webhook_previous_secret",
+                    "webhook_secret_rotated_at")
+MAX_KEY = 200
+
+
+def _limit(key: str, limit: int, what: str) -> None:
+    allowed, retry_after = ratelimit.hit(key, limit=limit,
+                                         window=wfaib_settings.WEBHOOK_RATE_WINDOW)
+    if not allowed:
+        raise WebhookRejected(429, "rate_limited", f"too many webhook requests {what}; "
+                              f"retry in {retry_after}s", {"Retry-After": str(retry_after)})
+
+
+def limit_client(request: HttpRequest) -> None:
+    _limit(f"ip:{client_address(request) or 'unknown'}",
+           wfaib_settings.WEBHOOK_RATE_PER_CLIENT, "from this address")
+
+
+def limit_workflow(workflow: Workflow) -> None:
+    _limit(f"wf:{workflow.pk}", wfaib_settings.WEBHOOK_RATE_PER_WORKFLOW, "for this workflow")
+
+
+def not_found(workflow_id: int, reason: str) -> WebhookRejected:
+    """The one answer for an unknown or inactive workflow and a failed token or signature
+    check, so ids cannot be probed for what exists or how it is protected; the precise
+    reason is logged for the operator."""
+    logger.info("webhook for workflow %s refused (404): %s", workflow_id, reason)
+    return WebhookRejected(404, "workflow_not_found",
+                           f"no active workflow {workflow_id} takes this webhook (an unknown "
+                           "or inactive workflow, or a missing or wrong token or signature)")
+
+
+def find(workflow_id: int) -> Workflow:
+    workflow = Workflow.objects.filter(pk=workflow_id).only(*_WORKFLOW_FIELDS).first()
+    if workflow is None:
+        raise not_found(workflow_id, "no such workflow")
+    if not workflow.is_active:
+        raise not_found(workflow_id, "the workflow is inactive")
+    return workflow
+
+
+def authenticate(request: HttpRequest, workflow: Workflow, body: bytes) -> str:
+    """Check the workflow's token or signature; the signature's message id ("" without one),
+    which is also the idempotency key."""
+    if workflow.webhook_auth == Workflow.WebhookAuth.NONE:
+        return ""
+    secrets = valid_secrets(
+        workflow.webhook_secret, workflow.webhook_previous_secret,
+        workflow.webhook_secret_rotated_at, wfaib_settings.WEBHOOK_SECRET_GRACE, timezone.now())
+    try:
+        if not secrets:
+            raise AuthFailure("no_secret", "the workflow has no webhook secret yet")
+        if workflow.webhook_auth == Workflow.WebhookAuth.HMAC:
+            return check_signature(request.headers, body, secrets)
+        check_token(request.headers, secrets)
+    except AuthFailure as failure:
+        raise not_found(workflow.pk, f"{failure.code}: {failure.message}") from None
+    return ""
+
+
+def parse(request: HttpRequest, body: bytes) -> Any:
+    """The JSON payload (`{}` for an empty body). Only JSON, even with an empty body: a
+    browser's cross-site form POST (urlencoded, multipart or text/plain) never starts a run."""
+    if request.content_type and not is_json_type(request):
+        raise WebhookRejected(415, "unsupported_media_type", "send the body as "
+                              f"application/json (got {request.content_type!r})")
+    return parse_json(body, request) if body else {}
+
+
+def deduplicate(request: HttpRequest, signed_key: str) -> str:
+    """The idempotency key: the signature's message id, else webhook-id, else
+    Idempotency-Key ("" for none)."""
+    key = signed_key or request.headers.get("webhook-id", "") or \
+        request.headers.get("Idempotency-Key", "")
+    if len(key) > MAX_KEY:
+        raise WebhookRejected(400, "invalid_parameter",
+                              f"webhook-id / Idempotency-Key: at most {MAX_KEY} characters")
+    return key
+
+
+def wants_sync(request: HttpRequest, workflow: Workflow) -> bool:
+    """?wait=true|false, else the workflow's webhook_mode."""
+    wait = request.GET.get("wait", "").lower()
+    if wait and wait not in _TRUE | _FALSE:
+        raise WebhookRejected(400, "invalid_parameter", "wait: expected true or false")
+    return wait in _TRUE or (not wait and workflow.webhook_mode == Workflow.WebhookMode.SYNC)
+
+
+def start_and_answer(request: HttpRequest, workflow: Workflow, payload: Any, key: str,
+                     sync: bool) -> HttpResponse:
+    timeout = wfaib_settings.WEBHOOK_SYNC_TIMEOUT
+    if sync and not key:  # a direct path when the executor has one (runs.dispatch)
+        outcome = run_start_synchronously(workflow=workflow, input=payload,
+                                          trigger=Run.Trigger.WEBHOOK, timeout=timeout)
+        if outcome is not None:
+            run, status = outcome
+            if status in Run.FINISHED:
+                return answer_finished(request, run, {})
+            return answer_accepted(request, run.pk, status)
+    # Committed when it returns (autocommit), so no 2xx can lose the run.
+    started = run_start_idempotent(workflow=workflow, input=payload,
+                                   trigger=Run.Trigger.WEBHOOK, key=key)
+    run = started.run
+    replayed = {} if started.created else {"Idempotent-Replayed": "true"}
+    status = run.status
+    if sync:
+        current = wait_for_answer(run.pk, timeout)
+        if current is not None:
+            if current.response is not None or current.status in Run.FINISHED:
+                return answer_finished(request, current, replayed)
+            status = current.status
+    return answer_accepted(request, run.pk, status, replayed)
+
+
+def receive(request: HttpRequest, workflow_id: int) -> HttpResponse:
+    """One webhook request through every step; raises WebhookRejected."""
+    limit_client(request)
+    body = read_request_body(request)
+    workflow = find(workflow_id)
+    signed_key = authenticate(request, workflow, body)
+    limit_workflow(workflow)
+    payload = parse(request, body)
+    key = deduplicate(request, signed_key)
+    sync = wants_sync(request, workflow)
+    return start_and_answer(request, workflow, payload, key, sync)
