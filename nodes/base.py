@@ -22,6 +22,9 @@ A node type is a class with these attributes:
                   such nodes are refused inside loop bodies (they get ctx.resume_token too)
     external_resume  True when a call from outside resumes its wait; the engine lists its URL
                   in `run.resume_urls`
+    long_running  True for a pure node that may work for long (code): it runs in its own
+                  thread under its timeout, like a node with side effects, so a cancellation
+                  interrupts the wait instead of waiting for the node to end
     body_port     the output port whose downstream nodes form a body run once per item (loop)
     is_trigger    True for the node a run starts from (it has no inputs)
     raw_fields    config fields that are expressions themselves (not rendered as templates)
@@ -164,6 +167,7 @@ class NodeType:
     inline_only: ClassVar[bool] = False
     suspends: ClassVar[bool] = False
     external_resume: ClassVar[bool] = False
+    long_running: ClassVar[bool] = False
     body_port: ClassVar[str | None] = None
     version: ClassVar[int] = 1
 

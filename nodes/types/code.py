@@ -68,6 +68,7 @@ class CodeNode(NodeType):
     raw_fields = ("code",)
     timeout = 300.0
     pure = True
+    long_running = True  # a cancellation interrupts it (the engine stops waiting for it)
 
     def run(self, ctx: NodeContext, config: CodeConfig, input: Any) -> Any:
         names = {name: ctx.names.get(name) for name in NAMES}

@@ -137,7 +137,7 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
                       services=ex.services_for(frame, node_id, cls), scope=frame.scope,
                       tenant=tenant_of(ex.run.workflow))
     timeout = settings.timeout
-    if timeout is None and not cls.pure:
+    if timeout is None and (not cls.pure or cls.long_running):
         timeout = cls.timeout
     if cls.inline_only:
         # It reaches into the engine (database, child runs) from this thread; such work

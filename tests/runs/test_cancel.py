@@ -90,3 +90,31 @@ def test_a_cancel_interrupts_an_http_call_in_flight(api_server):
     assert run.status == Run.Status.CANCELLED
     log = run.logs.get(node_id="call")
     assert (log.status, log.error) == ("failed", "cancelled by request")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_interrupts_a_code_node_at_work():
+    """An endless loop in a code node (allowed 20 s): the run ends cancelled as soon as the
+    cancellation is seen, its node interrupted, not failed by its timeout 20 s later."""
+    run = start({"id": "spin", "type": "code",
+                 "config": {"code": "while True:\n    pass", "timeout": 20}})
+
+    def cancel_when_running() -> None:
+        try:
+            for _ in range(400):
+                current = Run.objects.get(pk=run.pk)
+                if current.status == Run.Status.RUNNING:
+                    run_cancel(run=current)
+                    return
+                threading.Event().wait(0.05)
+        finally:
+            close_old_connections()
+
+    canceller = threading.Thread(target=cancel_when_running)
+    canceller.start()
+    status = execute_run(run.pk)
+    canceller.join()
+    run.refresh_from_db()
+    assert status == Run.Status.CANCELLED
+    log = run.logs.get(node_id="spin")
+    assert (log.status, log.error) == ("failed", "cancelled by request")
