@@ -24,6 +24,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from runs import dispatch
+
 ROOT = Path(settings.BASE_DIR)
 BIN = Path(sys.executable).parent
 REDIS_URL = "redis://127.0.0.1:6379/5"  # this suite's Redis database
@@ -102,6 +104,9 @@ def shared_db(request, transactional_db, tmp_path) -> Iterator[str]:
         s = conn.settings_dict
         auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
         yield f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        # Runs this process handed out meanwhile (an error workflow the watchdog started)
+        # finish first: one still writing would block or break the flush.
+        dispatch.executor().drain(timeout=60)
         # Executor threads and subprocesses keep connections open; end them so the test
         # database can be flushed and dropped (threads reconnect: CONN_HEALTH_CHECKS).
         with conn.cursor() as cursor:
@@ -118,6 +123,7 @@ def shared_db(request, transactional_db, tmp_path) -> Iterator[str]:
     try:
         yield f"sqlite:///{path}"
     finally:
+        dispatch.executor().drain(timeout=60)
         conn.close()
         conn.settings_dict["NAME"] = saved_name
         conn.connection = saved_connection

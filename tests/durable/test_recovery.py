@@ -89,6 +89,7 @@ def test_a_run_the_watchdog_fails_starts_its_error_workflow(shared_db, settings)
     assert started.trigger == Run.Trigger.ERROR
     assert started.input["run_id"] == run.pk
     assert "process executing" in started.input["error"]
+    assert settle(started).status == Run.Status.SUCCEEDED
 
 
 def test_watchdog_finishes_a_lost_run_whose_cancellation_was_requested(shared_db):
