@@ -62,6 +62,17 @@ def expression_field(**extra: Any) -> dict[str, Any]:
     return {"x-expression": True, **extra}
 
 
+def credential_field(*kinds: str, **extra: Any) -> dict[str, Any]:
+    """json_schema_extra marking a field that names a stored credential (its id or name) of
+    one of `kinds`; the editor offers a picker of those, the engine resolves it for the node:
+
+        credential: int | str | None = Field(None, json_schema_extra=credential_field("smtp"))
+        ...
+        secret = ctx.credential(config.credential, kinds=("smtp",))["data"]["password"]
+    """
+    return {"x-credential": list(kinds), **extra}
+
+
 class NodeError(Exception):
     """A node failed; the message is shown to the user with the node id."""
 

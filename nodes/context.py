@@ -15,7 +15,7 @@ raise `NodeError`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 if TYPE_CHECKING:
@@ -96,9 +96,11 @@ class NodeContext(Protocol):
         """The full URL that resumes this node's wait."""
         ...
 
-    def credential(self, credential_id: int | str) -> Credential:
-        """A stored credential of the workflow's owner, by id or name; NodeError when there
-        is none (or, until the integration work lands, always: not available yet)."""
+    def credential(self, credential_id: int | str, *,
+                   kinds: Sequence[str] = ()) -> Credential:
+        """A stored credential the workflow's project may use (its own or shared with it), by
+        id or name, with its secrets decrypted and external values resolved. NodeError when
+        there is none, or when `kinds` is given and its kind is not one of them."""
         ...
 
     def log(self, message: str, *args: Any) -> None: ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,7 @@ class EngineContext:
         services: RunServices | None = None,
         scope: str = "",
         tenant: Any = None,
+        credentials: Callable[[int | str], Credential] | None = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -71,6 +72,8 @@ class EngineContext:
         self.services = services
         self.scope = scope  # "" at the top level, "loop1[3]" inside a loop iteration
         self.tenant = tenant  # whose share of the code workers this node uses (runs.tenancy)
+        # Looks up a credential by id or name for this run's project (None: not wired here).
+        self.credentials = credentials
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -129,12 +132,17 @@ class EngineContext:
             http_client=outbound.llm_http_client(timeout),
         )
 
-    def credential(self, credential_id: int | str) -> Credential:
-        services = self.services
-        if services is None or services.credential is None:
+    def credential(self, credential_id: int | str, *,
+                   kinds: Sequence[str] = ()) -> Credential:
+        lookup = self.credentials or (self.services.credential if self.services else None)
+        if lookup is None:
             raise NodeError(f"credential {credential_id!r}: credentials are not available to "
                             f"nodes yet; put the secret in the node's config")
-        return services.credential(credential_id)
+        found = lookup(credential_id)
+        if kinds and found["kind"] not in kinds:
+            raise NodeError(f"credential {found['name']!r} is of kind {found['kind']!r}; this "
+                            f"node needs one of: {', '.join(kinds)}")
+        return found
 
     # -- the run ---------------------------------------------------------------------------
     def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:

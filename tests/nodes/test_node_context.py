@@ -72,3 +72,11 @@ def test_every_flag_the_engine_reads_is_declared_on_node_type():
                  "is_trigger", "raw_fields", "body_port", "version"):
         assert flag in vars(NodeType), flag
     assert vars(NodeType)["version"] == 1
+
+
+def test_a_credential_of_another_kind_is_refused_by_name():
+    found = {"id": 4, "name": "mail", "kind": "smtp", "data": {"password": "p"}}
+    context = ctx(credentials=lambda ref: found)
+    assert context.credential(4, kinds=("smtp",)) is found
+    with pytest.raises(NodeError, match="'mail' is of kind 'smtp'; this node needs one of: s3"):
+        context.credential(4, kinds=("s3",))
