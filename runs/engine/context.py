@@ -35,7 +35,7 @@ logger = logging.getLogger("wfaib.nodes")
 @dataclass(frozen=True)
 class RunServices:
     """What the executor hands to a node that reaches back into the run (inline_only or
-    suspends). `credential` stays None until credentials are wired into runs."""
+    suspends). `credential` is an optional lookup; runs pass theirs to the context."""
 
     respond: Callable[[dict[str, Any]], bool]
     run_subworkflow: Callable[[int, Any], SubworkflowOutcome]
@@ -136,8 +136,8 @@ class EngineContext:
                    kinds: Sequence[str] = ()) -> Credential:
         lookup = self.credentials or (self.services.credential if self.services else None)
         if lookup is None:
-            raise NodeError(f"credential {credential_id!r}: credentials are not available to "
-                            f"nodes yet; put the secret in the node's config")
+            raise NodeError(f"credential {credential_id!r}: credentials are not available "
+                            f"here (the node is running outside a run)")
         found = lookup(credential_id)
         if kinds and found["kind"] not in kinds:
             raise NodeError(f"credential {found['name']!r} is of kind {found['kind']!r}; this "
