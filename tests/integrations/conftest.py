@@ -4,9 +4,11 @@ folder opened by WFAIB_SQLITE_DIRS. Each skips, saying why, only when its server
 
 from __future__ import annotations
 
+import imaplib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import psycopg
 import pymysql
 import pytest
 
+from tests.integrations.mailservers import self_signed
 from tests.servers import free_port
 
 READY_WAIT = 60.0  # seconds a server may take to start (a start-up wait, not a test threshold)
@@ -115,3 +118,119 @@ def sqlite_dir(tmp_path, settings) -> Path:
     folder.mkdir()
     settings.WFAIB = {**settings.WFAIB, "SQLITE_DIRS": [str(folder)]}
     return folder
+
+
+@dataclass(frozen=True)
+class ImapServer:
+    port: int
+    ssl_port: int
+    user: str
+    password: str
+    cert: Path
+
+    def credential(self, **changes) -> dict:
+        return {"host": "127.0.0.1", "port": self.port, "username": self.user,
+                "password": self.password, "ssl": False, "mailbox": "INBOX", **changes}
+
+    def client(self) -> imaplib.IMAP4:
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
+        client.login(self.user, self.password)
+        return client
+
+    def deliver(self, raw: bytes, mailbox: str = "INBOX") -> None:
+        """Put a message in the mailbox (IMAP APPEND), as a mail server's delivery would."""
+        client = self.client()
+        try:
+            status, _ = client.append(mailbox, None, None, raw)
+            assert status == "OK"
+        finally:
+            client.logout()
+
+    def flags(self, mailbox: str = "INBOX") -> dict[int, str]:
+        client = self.client()
+        try:
+            client.select(mailbox, readonly=True)
+            status, data = client.uid("FETCH", "1:*", "(FLAGS)")
+            found = {}
+            for line in data:
+                if not line:
+                    continue
+                text = line.decode()
+                uid = int(text.split("UID ", 1)[1].split()[0].rstrip(")"))
+                found[uid] = text
+            return found
+        finally:
+            client.logout()
+
+
+DOVECOT_CONF = """\
+base_dir = {base}/run
+state_dir = {base}/state
+log_path = {base}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {base}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home={mail}/%u
+}}
+mail_location = maildir:{mail}/%u/Maildir
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {ssl_port}
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+}}
+"""
+NOBODY = 65534  # dovecot will not deliver mail as root: the mail folder belongs to nobody
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[ImapServer]:
+    """A Dovecot IMAP server of this test session on 127.0.0.1 (plain and TLS listeners),
+    with one user whose password is in a passwd file."""
+    binary = _binary("dovecot")
+    if not binary:
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    # Dovecot's own users (auth, mail) must reach these files: not under pytest's private
+    # temporary folder. The mail folder belongs to the unprivileged mail user.
+    base = Path(tempfile.mkdtemp(prefix="wfaib-dovecot-"))
+    base.chmod(0o755)
+    mail = base / "mail"
+    mail.mkdir()
+    os.chown(mail, NOBODY, NOBODY)
+    cert, key = self_signed(base)
+    (base / "passwd").write_text("wf:{PLAIN}imap-Secr3t-pw::::::\n")
+    port, ssl_port = free_port(), free_port()
+    conf = base / "dovecot.conf"
+    conf.write_text(DOVECOT_CONF.format(base=base, mail=mail, cert=cert, key=key, port=port,
+                                        ssl_port=ssl_port, uid=NOBODY))
+    with (base / "out.log").open("wb") as out:
+        proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=out,
+                                stderr=subprocess.STDOUT)
+    server = ImapServer(port, ssl_port, "wf", "imap-Secr3t-pw", cert)
+    try:
+        _wait("Dovecot", lambda: server.client().logout(), base / "dovecot.log")
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
