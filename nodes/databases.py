@@ -235,7 +235,7 @@ def _postgresql_failure(exc: Exception, statement: Statement) -> DatabaseFailure
     if sqlstate == "57014":
         return DatabaseFailure("timeout", f"the statement ran longer than {statement.timeout:g}"
                                f" s and was cancelled")
-    if sqlstate is None:
+    if sqlstate is None and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         return DatabaseFailure("connect", f"the connection failed: {_first_line(exc)}")
     return DatabaseFailure("sql", _first_line(exc))
 
@@ -270,7 +270,11 @@ def _mysql(target: Target, statement: Statement, address: str) -> Result:
             else:  # the session rule also refuses DDL, which would commit implicitly
                 cursor.execute("SET SESSION TRANSACTION READ ONLY")
                 cursor.execute("START TRANSACTION READ ONLY")
-            cursor.execute(statement.sql, statement.parameters or None)
+            try:
+                cursor.execute(statement.sql, statement.parameters or None)
+            except (TypeError, KeyError, ValueError) as exc:  # PyMySQL formats client-side
+                raise DatabaseFailure("sql", f"the parameters do not match the query's "
+                                      f"placeholders ({type(exc).__name__}: {exc})") from None
             columns = [c[0] for c in cursor.description or []]
             found, truncated = _collect(columns, iter(cursor.fetchone, None), statement.max_rows)
             affected = None if cursor.description else conn.affected_rows()
@@ -294,7 +298,8 @@ def _mysql_failure(exc: Exception, statement: Statement) -> DatabaseFailure:
     if code in MYSQL_TIMEOUTS:
         return DatabaseFailure("timeout", f"the statement ran longer than {statement.timeout:g}"
                                f" s and was cancelled")
-    if code is None or code >= 2000:  # client-side: the connection was lost
+    lost = isinstance(exc, (pymysql.OperationalError, pymysql.InterfaceError))
+    if lost and (code is None or code >= 2000):  # client-side: the connection was lost
         return DatabaseFailure("connect", f"the connection failed: {_mysql_message(exc)}")
     return DatabaseFailure("sql", _mysql_message(exc))
 

@@ -23,7 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from imap_tools import AND, MailMessage, MailMessageFlags
-from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
+from imap_tools.errors import (
+    MailboxFolderSelectError,
+    MailboxLoginError,
+    UnexpectedCommandStatusError,
+)
 from imap_tools.mailbox import BaseMailBox
 
 from .engine.ssrf import checked_address
@@ -129,9 +133,12 @@ def message_payload(message: MailMessage, mailbox: str) -> dict[str, Any]:
     }
 
 
-def _failure(exc: BaseException, where: str, username: str, password: str) -> str:
+def _failure(exc: BaseException, where: str, username: str, password: str,
+             mailbox: str) -> str:
     if isinstance(exc, MailboxLoginError):
         text = f"IMAP login as {username!r} was refused by {where}"
+    elif isinstance(exc, MailboxFolderSelectError):
+        text = f"the IMAP server {where} has no mailbox {mailbox!r} (or refused to open it)"
     elif isinstance(exc, ssl.SSLCertVerificationError):
         text = f"the TLS certificate of {where} is not trusted: {exc.verify_message}"
     elif isinstance(exc, UnexpectedCommandStatusError):
@@ -171,7 +178,7 @@ def open_mailbox(data: dict[str, Any], *, mailbox: str, timeout: float) -> Itera
     except MailboxError:
         raise
     except (imaplib.IMAP4.error, OSError, UnexpectedCommandStatusError, ValueError) as exc:
-        raise MailboxError(_failure(exc, where, username, password)) from None
+        raise MailboxError(_failure(exc, where, username, password, mailbox)) from None
     finally:
         if box is not None:
             try:

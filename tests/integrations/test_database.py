@@ -106,6 +106,8 @@ def test_postgresql_rows_are_limited_and_truncation_is_said(pg):
 def test_postgresql_statement_timeout_bad_sql_and_unreachable(pg):
     assert fails(pg.url, "SELECT pg_sleep(30)", timeout=0.2) == (
         "statement timeout: the statement ran longer than 0.2 s and was cancelled")
+    assert fails(pg.url, "SELECT %s, %s", parameters=[1]).startswith("SQL error: the query "
+                                                                     "has 2 placeholders")
     assert fails(pg.url, "SELEC 1") == 'SQL error: syntax error at or near "SELEC"'
     assert fails(pg.url, "SELECT nope FROM items").startswith(
         'SQL error: column "nope" does not exist')
@@ -168,6 +170,10 @@ def test_mariadb_is_read_only_unless_writes_are_allowed(maria):
 def test_mariadb_timeout_bad_sql_and_a_wrong_password(maria):
     assert fails(maria.url, "SELECT SLEEP(30)", timeout=0.5) == (
         "statement timeout: the statement ran longer than 0.5 s and was cancelled")
+    assert fails(maria.url, "SELECT %s, %s", parameters=[1]) == (
+        "SQL error: not enough arguments for format string")
+    assert fails(maria.url, "SELECT %(a)s", parameters={"b": 1}).startswith(
+        "SQL error: the parameters do not match the query's placeholders (KeyError: ")
     assert fails(maria.url, "SELEC 1").startswith("SQL error: You have an error in your SQL "
                                                   "syntax")
     wrong = maria.url.replace(maria.password, "Wr0ng-pass%40word")
@@ -209,6 +215,8 @@ def test_sqlite_reads_with_parameters_and_writes_only_when_allowed(shop_db):
         "let it): attempt to write a readonly database")
     assert fails(url, "SELECT 1; DELETE FROM items").startswith("SQL error: You can only "
                                                                  "execute one statement")
+    assert fails(url, "SELECT ?, ?", parameters=[1]).startswith("SQL error: Incorrect number "
+                                                                 "of bindings supplied")
     assert sqlite_names(shop_db) == ["pen", "ink"]
     done = run_sql(url, "INSERT INTO items (name) VALUES (?)", parameters=[EVIL],
                    allow_writes=True)
@@ -258,7 +266,9 @@ def test_urls_that_would_reach_around_the_policy_are_refused(pg, settings):
 @pytest.mark.django_db
 def test_a_failure_names_the_node_and_never_the_password():
     owner = UserFactory()
-    credential_create(owner=owner, name="mail", kind="smtp", data={"password": "x"})
+    credential_create(owner=owner, name="mail", kind="smtp", data={
+        "host": "127.0.0.1", "port": 25, "username": "", "password": "x", "security": "none",
+        "from_address": "a@example.com"})
     url = f"mysql://wf:Pa55-word@127.0.0.1:{free_port()}/wf"
     credential_create(owner=owner, name="down", kind="database", data={"url": url})
 

@@ -18,6 +18,7 @@ from tests.factories import UserFactory, make_workflow
 from tests.servers import free_port
 from workflows.models import Credential
 from workflows.services import credential_create, workflow_update
+from workflows.validation import validate_definition
 
 
 def message(subject: str, *, html: str | None = None, attachment: bytes | None = None) -> bytes:
@@ -191,6 +192,8 @@ def test_failures_are_kept_and_named_without_the_password(dovecot, capsys, setti
         credential.save()
         return MailPoller().poll_all()[0].error
 
+    assert poll_with(mailbox="Nowhere") == (f"the IMAP server 127.0.0.1:{dovecot.port} has no "
+                                            f"mailbox 'Nowhere' (or refused to open it)")
     down = free_port()
     assert poll_with(port=down).startswith(f"cannot reach the IMAP server 127.0.0.1:{down}: ")
     assert poll_with(ssl=True, port=dovecot.ssl_port).startswith(
@@ -199,7 +202,9 @@ def test_failures_are_kept_and_named_without_the_password(dovecot, capsys, setti
     assert poll_with() == (f"127.0.0.1:{dovecot.port}: refused: 127.0.0.1 is a loopback "
                            f"address; allow it with WFAIB_HTTP_ALLOW")
     settings.WFAIB = {**settings.WFAIB, "HTTP_ALLOW": ["127.0.0.1"]}
-    credential_create(owner=owner, name="smtp", kind="smtp", data={"password": "x"})
+    credential_create(owner=owner, name="smtp", kind="smtp", data={
+        "host": "127.0.0.1", "port": 25, "username": "", "password": "x", "security": "none",
+        "from_address": "a@example.com"})
     workflow.definition["nodes"][0]["config"]["credential"] = "smtp"
     workflow_update(workflow=workflow, user=owner, definition=workflow.definition)
     [kind] = MailPoller().poll_all()
@@ -226,3 +231,17 @@ def test_tls_with_a_trusted_certificate(dovecot, monkeypatch, django_capture_on_
         assert len(MailPoller().poll_all()[0].runs) == 1
     assert subjects(workflow) == ["over TLS"]
     call_command("poll_imap", workflow=workflow.pk)
+
+
+@pytest.mark.parametrize(("config", "path", "message"), [
+    ({}, "nodes[0].config.credential", "Field required"),
+    ({"credential": "inbox", "interval": 5}, "nodes[0].config.interval",
+     "greater than or equal to 10"),
+    ({"credential": "inbox", "max_messages": 0}, "nodes[0].config.max_messages",
+     "greater than or equal to 1"),
+    ({"credential": "inbox", "folder": "x"}, "nodes[0].config.folder", "Extra inputs"),
+])
+def test_bad_imap_triggers_are_refused_naming_the_field(config, path, message):
+    errors = validate_definition({"name": "m", "nodes": [
+        {"id": "mail", "type": "imap", "config": config}], "edges": []})
+    assert any(e["path"] == path and message in e["message"] for e in errors), errors
