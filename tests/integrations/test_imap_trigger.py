@@ -245,3 +245,20 @@ def test_bad_imap_triggers_are_refused_naming_the_field(config, path, message):
     errors = validate_definition({"name": "m", "nodes": [
         {"id": "mail", "type": "imap", "config": config}], "edges": []})
     assert any(e["path"] == path and message in e["message"] for e in errors), errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduler_hands_polls_to_its_threads(dovecot):
+    owner = UserFactory()
+    folder = new_folder(dovecot)
+    credential_create(owner=owner, name="inbox", kind="imap",
+                      data=dovecot.credential(mailbox=folder))
+    workflow = imap_workflow(owner)
+    ticker = Ticker()
+    ticker.tick()  # the first poll, on the poller's pool: it sets the cursor at the end
+    ticker.mail._executor().shutdown(wait=True)  # wait for that poll
+    cursor = MailboxCursor.objects.get(workflow=workflow, node_id="mail")
+    assert cursor.polled_at is not None
+    assert cursor.last_error == ""
+    assert ticker.mail._busy == set()
+    assert Run.objects.filter(workflow=workflow).count() == 0
