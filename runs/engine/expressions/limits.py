@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -86,7 +87,7 @@ def _scalar_size(item: Any) -> int | None:
 def _measure(item: Any, limit: int, what: str, memo: dict[int, int], depth: int) -> int:
     size = _scalar_size(item)
     if size is None:
-        if isinstance(item, (dict, list, tuple, set, frozenset)):
+        if isinstance(item, (dict, list, tuple, set, frozenset, deque)):
             size = _measure_container(item, limit, what, memo, depth)
         else:
             size = 64
