@@ -231,6 +231,22 @@ def test_the_escape_corpus_still_fails_with_modules_imported(pool, payload):
     ("import collections\nresult = collections.namedtuple('P', ['f%d' % i for i in "
      "range(5000)])", "too large"),
     ("import datetime\nresult = datetime.date.today().strftime('%c' * 10**6)", "too large"),
+    ("import math\nresult = math.prod(range(1, 10**6))", "too large"),
+    ("import math\nresult = math.lcm(*range(1, 10**5))", "too large"),
+    ("import math\nresult = math.perm(10**6)", "too large"),
+    ("import decimal\nresult = int(decimal.Decimal('1e999999'))", "too large"),
+    ("import decimal\nresult = round(decimal.Decimal('1e999999'))", "too large"),
+    ("import decimal, math\nresult = math.floor(decimal.Decimal('1e999999'))", "too large"),
+    ("import decimal\nresult = decimal.Decimal('1e999999').as_integer_ratio()", "too large"),
+    ("import decimal, statistics\nresult = statistics.mean([decimal.Decimal('1e999999')])",
+     "too large"),
+    ("import decimal\nresult = decimal.Context(Emax=decimal.MAX_EMAX)", "too large"),
+    ("import collections\nresult = collections.deque([1]) * 10**10", "too large"),
+    ("import itertools\nresult = sorted(itertools.count())", "too large"),
+    ("import itertools\nresult = set(itertools.count())", "too large"),
+    ("import collections, itertools\nresult = collections.Counter(itertools.count())",
+     "(?i)timed out|memory"),
+    ("import re\nresult = re.match(r'(a+)+$', 'a' * 60 + 'b')", "timed out"),
 ])
 def test_module_bombs_are_stopped_and_the_worker_serves_on(pool, code, reason):
     with pytest.raises(CodeError, match=reason):

@@ -41,6 +41,7 @@ from .limits import (
     SCALARS,
     Limits,
     SandboxLimit,
+    check_integral,
     measure,
     too_big,
 )
@@ -140,6 +141,8 @@ class Sandbox(ImportsMixin, OperatorsMixin, Interpreter):
                               self.limits.max_sequence)
         elif isinstance(func, type) and func in _BUILDERS and args:
             args = (self.materialize(args[0]), *args[1:])  # an iterator: taken under the cap
+        elif func is int and args:
+            check_integral(args[0], self.limits.max_int_bits)
         elif func is str and len(args) == 1 and not kwargs and not isinstance(args[0], SCALARS):
             measure(args[0], self.limits.max_string, "string")
             return self.charge(safe_str(args[0]))  # no host addresses in the text

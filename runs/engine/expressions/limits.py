@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 DEFAULT_TIMEOUT = 2.0
@@ -63,6 +64,15 @@ class SandboxLimit(BaseException):
 
 def too_big(what: str, size: int, limit: int) -> SandboxLimit:
     return SandboxLimit(f"{what} would be too large ({size:,} > {limit:,})")
+
+
+def check_integral(value: Any, max_bits: int) -> None:
+    """Refuse turning a Decimal like 1E+999999 into an integer: CPython would spend minutes
+    building it in C."""
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 0:
+        bits = int(value.adjusted() * 3.33)
+        if bits > max_bits:
+            raise too_big("integer (bits)", bits, max_bits)
 
 
 def measure(value: Any, limit: int, what: str = "result") -> int:

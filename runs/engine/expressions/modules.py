@@ -37,7 +37,7 @@ from typing import Any
 from asteval.astutils import Procedure
 
 from .guards import SandboxLike, _arg
-from .limits import SandboxLimit, too_big
+from .limits import SandboxLimit, check_integral, too_big
 
 ALLOWED_MODULES = (
     "base64", "collections", "datetime", "decimal", "hashlib", "itertools", "json", "math",
@@ -155,11 +155,17 @@ def _g_strftime(sb: SandboxLike, method: Callable, obj: Any, args: tuple, kwargs
     return sb.charge(method(*args, **kwargs))
 
 
+def _g_integral(sb: SandboxLike, method: Callable, obj: Any, args: tuple, kwargs: dict) -> Any:
+    check_integral(obj, sb.limits.max_int_bits)
+    return method(*args, **kwargs)
+
+
 MODULE_GUARDS: dict[type, dict[str, Callable[..., Any]]] = {
     random.Random: {"randbytes": _g_length(0, "n", "random bytes"),
                     "getrandbits": _g_getrandbits, "choices": _g_choices,
                     "sample": _g_length(1, "k", "sample", per_item=8)},
     statistics.NormalDist: {"samples": _g_length(0, "n", "samples", per_item=8)},
+    decimal.Decimal: {"as_integer_ratio": _g_integral},
     string.Template: {"substitute": _g_substitute, "safe_substitute": _g_substitute},
     datetime.date: {"strftime": _g_strftime}, datetime.datetime: {"strftime": _g_strftime},
     datetime.time: {"strftime": _g_strftime},
@@ -206,8 +212,30 @@ def _factorial_guard(sb: SandboxLike, n: Any = 0, *args: Any) -> None:
 
 def _comb_guard(sb: SandboxLike, n: Any = 0, k: Any = None, *args: Any) -> None:
     if isinstance(n, int) and n > 2:
+        _bits_check(sb, n, "result")  # comb(n, k) <= 2**n
+
+
+def _perm_guard(sb: SandboxLike, n: Any = 0, k: Any = None, *args: Any) -> None:
+    if isinstance(n, int) and n > 2:
         k = n if not isinstance(k, int) else k
-        _bits_check(sb, min(n, max(k, 1) * math.log2(n)), "result")
+        _bits_check(sb, max(k, 1) * math.log2(n), "result")
+
+
+def _product_guard(sb: SandboxLike, values: Any = (), *args: Any, **kwargs: Any) -> None:
+    """prod() and lcm() of integers: their result has at most the sum of their bits."""
+    items = [values, *args] if isinstance(values, int) else values
+    if hasattr(items, "__len__"):
+        _bits_check(sb, sum(v.bit_length() for v in items if isinstance(v, int)), "result")
+
+
+def _integral_guard(sb: SandboxLike, value: Any = None, *args: Any) -> None:
+    check_integral(value, sb.limits.max_int_bits)
+
+
+def _data_guard(sb: SandboxLike, data: Any = (), *args: Any, **kwargs: Any) -> None:
+    """statistics works in exact fractions: a Decimal like 1E+999999 would take minutes."""
+    for value in (data if isinstance(data, (list, tuple)) else ()):
+        check_integral(value, sb.limits.max_int_bits)
 
 
 def _pbkdf2_guard(sb: SandboxLike, hash_name: Any = None, password: Any = b"", salt: Any = b"",
@@ -218,10 +246,14 @@ def _pbkdf2_guard(sb: SandboxLike, hash_name: Any = None, password: Any = b"", s
         raise too_big("pbkdf2 key length", dklen, 1 << 16)
 
 
-def _context_guard(sb: SandboxLike, prec: Any = None, *args: Any, **kwargs: Any) -> None:
+def _context_guard(sb: SandboxLike, prec: Any = None, rounding: Any = None, emin: Any = None,
+                   emax: Any = None, *args: Any, **kwargs: Any) -> None:
     prec = kwargs.get("prec", prec)
     if isinstance(prec, int) and prec > 100_000:
         raise too_big("decimal precision", prec, 100_000)
+    for value in (kwargs.get("Emax", emax), kwargs.get("Emin", emin)):
+        if isinstance(value, int) and abs(value) > 999_999:
+            raise too_big("decimal exponent limit", abs(value), 999_999)
 
 
 def _namedtuple_guard(sb: SandboxLike, typename: Any = "", field_names: Any = (),
@@ -279,6 +311,7 @@ _ITERTOOLS = {  # name -> whether its inputs are copied in C first
     "takewhile": False, "tee": False, "zip_longest": False, "combinations": True,
     "combinations_with_replacement": True,
 }
+_STATISTICS = [n for n in statistics.__all__ if n != "kde_random"]
 _URLLIB_PARSE = [
     "quote", "quote_plus", "quote_from_bytes", "unquote", "unquote_plus", "unquote_to_bytes",
     "urlencode", "urlparse", "urlunparse", "urlsplit", "urlunsplit", "urljoin", "urldefrag",
@@ -351,12 +384,14 @@ def build_modules(sb: SandboxLike) -> dict[str, ModuleView]:
             "subn", "escape", "error", "A", "ASCII", "I", "IGNORECASE", "M", "MULTILINE",
             "S", "DOTALL", "X", "VERBOSE", "U", "UNICODE", "NOFLAG"]),
         "math": _view(sb, "math", math, public, {
-            "factorial": _factorial_guard, "comb": _comb_guard, "perm": _comb_guard}),
+            "factorial": _factorial_guard, "comb": _comb_guard, "perm": _perm_guard,
+            "prod": _product_guard, "lcm": _product_guard, "floor": _integral_guard,
+            "ceil": _integral_guard, "trunc": _integral_guard}),
         "datetime": _view(sb, "datetime", datetime, [
             "date", "datetime", "time", "timedelta", "timezone", "MINYEAR", "MAXYEAR", "UTC"]),
         "decimal": _decimal_view(sb),
-        "statistics": _view(sb, "statistics", statistics,
-                            [n for n in statistics.__all__ if n != "kde_random"]),
+        "statistics": _view(sb, "statistics", statistics, _STATISTICS,
+                            dict.fromkeys(_STATISTICS, _data_guard)),
         "itertools": ModuleView("itertools", itertools_members),
         "collections": _view(sb, "collections", collections, [
             "Counter", "OrderedDict", "defaultdict", "deque", "ChainMap", "namedtuple"],
