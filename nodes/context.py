@@ -86,8 +86,9 @@ class NodeContext(Protocol):
         ...
 
     def run_code(self, code: str, names: Mapping[str, Any], *,
-                 timeout: float | None = None) -> Any:
-        """Run multi-line sandboxed Python in a worker process; its `result`, or NodeError."""
+                 timeout: float | None = None, language: str = "python") -> Any:
+        """Run multi-line sandboxed Python (or JavaScript, `language="javascript"`) in a
+        worker process; its result, or NodeError."""
         ...
 
     def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:

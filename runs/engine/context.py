@@ -101,9 +101,10 @@ class EngineContext:
             raise NodeError(str(exc)) from None
 
     def run_code(self, code: str, names: Mapping[str, Any], *,
-                 timeout: float | None = None) -> Any:
+                 timeout: float | None = None, language: str = "python") -> Any:
         try:
-            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant)
+            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant,
+                            language=language)
         except CodeError as exc:
             raise NodeError(str(exc)) from None
 
