@@ -56,6 +56,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("HTTP_ALLOW", "list", [],
             "hosts (every port), host:port entries or CIDRs outbound HTTP may reach although "
             "they are internal"),
+    Setting("SQLITE_DIRS", "list", [],
+            "folders whose SQLite files the database node may open (sqlite:/// credentials); "
+            "empty: none"),
     Setting("HTTP_MAX_REDIRECTS", "int", 5, "redirects an outbound request follows at most"),
     Setting("BASE_URL", "str", "http://127.0.0.1:8000",
             "where this server is reachable (resume URLs, the demo workflow)"),
