@@ -12,6 +12,7 @@ written `{{ input.total > 100 }}` or, as saved workflows did before, bare
 
 from __future__ import annotations
 
+import ast
 import re
 import types
 import typing
@@ -218,3 +219,58 @@ def expressions(cls: type[NodeType], config: Any, settings: Any = None,
     if isinstance(settings, dict):
         yield from _model_expressions(NodeSettings, settings,
                                       prefix.rsplit("config", 1)[0] + "settings")
+
+
+MAX_EXPRESSION_LENGTH = 10_000
+MAX_DEPTH = 100  # as the sandbox's EXPRESSION_LIMITS.max_ast_depth
+
+
+def _depth(tree: ast.AST) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _nested_braces(tree: ast.AST) -> bool:
+    """A set holding a set or dict: `{{ a }}` written inside an expression."""
+    return any(isinstance(node, ast.Set) and any(
+        isinstance(e, (ast.Set, ast.Dict, ast.SetComp, ast.DictComp)) for e in node.elts)
+        for node in ast.walk(tree))
+
+
+def syntax_problem(source: str) -> str | None:
+    """Why an expression cannot run (its syntax), or None. What it reads is known only when
+    it runs (POST /api/expressions/check evaluates it against sample data)."""
+    if not source.strip():
+        return "empty expression"
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        return f"longer than {MAX_EXPRESSION_LENGTH} characters"
+    try:
+        tree = ast.parse(source.strip())
+    except SyntaxError as exc:
+        return f"syntax error: {exc.msg}"
+    except (RecursionError, MemoryError, ValueError):
+        return "syntax error: nested too deeply"
+    if _depth(tree) > MAX_DEPTH:
+        return f"nested more than {MAX_DEPTH} levels deep"
+    if _nested_braces(tree):
+        return ("{{ }} inside an expression: put one {{ }} around the whole expression, "
+                "e.g. {{ input.a > 1 and input.b }}")
+    return None
+
+
+def expression_problems(cls: type[NodeType], config: Any, settings: Any = None,
+                        prefix: str = "config") -> list[tuple[str, str]]:
+    """(path, problem) for each expression in a node's config and settings that cannot run."""
+    problems = []
+    for found in expressions(cls, config, settings, prefix):
+        problem = syntax_problem(found.source)
+        if problem:
+            where = found.source[:60]
+            if found.kind == "template" or not where:
+                where = "{{ " + where + " }}" if where else "{{ }}"
+            problems.append((found.path, f"{where}: {problem}"))
+    return problems

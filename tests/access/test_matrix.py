@@ -67,6 +67,13 @@ API_ACCESS = {
     ("runs/<pk>/retry", "post"): "run",
 }
 
+# Routes that name no object: (route, method) -> (body, what each role may do). The body may
+# name a project or workflow of the `world`; "signed_in": anyone signed in (nothing shared is
+# read or written); otherwise the access action needed in the project the body names.
+COLLECTION_ACCESS = {
+    ("expressions/check", "post"): ({"expression": "{{ 1 + 1 }}"}, "signed_in"),
+}
+
 ADMIN_ACCESS = {
     ("workflows/workflow/<id>/change/", "get"): "view",
     ("workflows/workflow/<id>/history/", "get"): "view",
@@ -237,6 +244,30 @@ def test_api_matrix(world, who):
     assert Credential.objects.filter(pk=world["credential"].pk).exists()
     assert Run.objects.count() == 1
     assert Invitation.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def _collection_body(body: dict, ids: dict) -> dict:
+    return {k: ids[v[1:-1]] if isinstance(v, str) and v.startswith("<") else v
+            for k, v in body.items()}
+
+
+@pytest.mark.parametrize("who", [*ROLE_ACTIONS, "anonymous"])
+def test_collection_matrix(world, who):
+    client = APIClient() if who == "anonymous" else api_client(world["users"][who])
+    for (route, method), (body, need) in COLLECTION_ACCESS.items():
+        response = rolled_back(lambda route=route, method=method, body=body: getattr(
+            client, method)("/api/" + route, _collection_body(body, world["ids"]),
+                            format="json"))
+        where = (who, method.upper(), route, response.status_code, response.content[:200])
+        assert response.status_code < 500, where
+        if who == "anonymous":
+            assert response.status_code in (401, 403), where
+        elif need == "signed_in" or need in ROLE_ACTIONS[who]:
+            assert response.status_code in (200, 201), where
+        elif ROLE_ACTIONS[who]:
+            assert response.status_code == 403, where
+        else:
+            assert response.status_code in (403, 404), where
 
 
 @pytest.mark.parametrize("who", list(ROLE_ACTIONS))
