@@ -7,7 +7,7 @@
 `kind` "template" (default for text holding `{{ }}`) renders text with templates the way a
 config field is rendered; "expression" (the If, Switch, Transform fields) evaluates one
 expression, written `{{ ... }}` or bare. `names` is sample data (`input`, `trigger`, `nodes`,
-`vars`, ...).
+`vars`, ...); with `workflow` (an id the user may view) its project's variables are `vars`.
 A syntax problem answers `ok: false` without evaluating; the value preview is cut to
 PREVIEW_CHARS of JSON. Nothing runs outside the sandbox and nothing is stored.
 """
@@ -18,14 +18,18 @@ from typing import Any
 
 import orjson
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.base import get_scoped
 from nodes.config_fields import TEMPLATE, syntax_problem, unwrap
 from wfaib.conf import wfaib_settings
+from wfaib.exceptions import ErrorSerializer
+from workflows.selectors import workflows_visible_to
+from workflows.variables import variables_of
 
 from ..engine.expressions import ExpressionError, evaluate, render
 from ..engine.state import jsonable
@@ -42,6 +46,8 @@ class ExpressionCheckSerializer(serializers.Serializer):
                                              "expression (If, Switch, Transform fields).")
     names = serializers.DictField(required=False, default=dict,
                                   help_text="Sample data: input, trigger, nodes, vars, item...")
+    workflow = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                        help_text="Its project's variables become `vars`.")
 
     def validate_names(self, value: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -108,7 +114,11 @@ class ExpressionCheckView(APIView):
     read_only_token_may_post = True  # it reads and changes nothing
 
     @extend_schema(request=ExpressionCheckSerializer,
-                   responses=ExpressionCheckResultSerializer, tags=["expressions"],
+                   responses={200: ExpressionCheckResultSerializer,
+                              404: OpenApiResponse(ErrorSerializer,
+                                                   description="`workflow` is not one of "
+                                                               "yours")},
+                   tags=["expressions"],
                    operation_id="expressions_check")
     def post(self, request: Request) -> Response:
         body = ExpressionCheckSerializer(data=request.data)
@@ -118,5 +128,8 @@ class ExpressionCheckView(APIView):
         kind = data.get("kind") or "template"
         names: dict[str, Any] = {"input": None, "trigger": None, "nodes": {}, "run": {},
                                  "now": timezone.now().isoformat(), "vars": {}}
+        if data.get("workflow"):
+            workflow = get_scoped(workflows_visible_to, request, data["workflow"], "view")
+            names["vars"] = variables_of(workflow.project_id)
         names.update(data["names"])
         return Response(check_expression(text, kind, names))
