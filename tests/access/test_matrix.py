@@ -77,6 +77,7 @@ API_ACCESS = {
 # read or written); otherwise the access action needed in the project the body names.
 COLLECTION_ACCESS = {
     ("expressions/check", "post"): ({"expression": "{{ 1 + 1 }}"}, "signed_in"),
+    ("workflow-templates", "get"): ({}, "signed_in"),
 }
 
 ADMIN_ACCESS = {

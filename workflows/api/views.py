@@ -24,12 +24,14 @@ from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer
 
 from .. import services
+from ..gallery import available_templates
 from ..selectors import credentials_visible_to, workflows_visible_to
 from .serializers import (
     CredentialSerializer,
     CredentialShareSerializer,
     NodeTypeSerializer,
     RotatedSecretSerializer,
+    TemplateSerializer,
     WorkflowSerializer,
     WorkflowVersionSerializer,
     WorkflowVersionSummarySerializer,
@@ -222,3 +224,13 @@ class NodeTypesView(APIView):
                    tags=["node-types"])
     def get(self, request: Request) -> Response:
         return Response([cls.describe() for cls in registry])
+
+
+class TemplatesView(APIView):
+    """The template gallery: workflows to start from (create one with POST /api/workflows and
+    a template's `definition`). `services` names what a template calls outside the run."""
+
+    @extend_schema(responses=TemplateSerializer(many=True), operation_id="templates_list",
+                   tags=["node-types"])
+    def get(self, request: Request) -> Response:
+        return Response(available_templates())
