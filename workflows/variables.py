@@ -5,8 +5,9 @@
     {{ vars.api_base }}/orders       # in any config field
 
 Values are plain text and NOT secret: they are returned by the API, shown in the admin, and
-end up in run logs wherever a node's output holds them. Keep secrets in credentials. A value
-is data, never an expression: `{{ }}` inside a value is not evaluated.
+end up in run logs wherever a node's output holds them. Keep secrets in credentials: a key
+that names a secret (`api_key`, `password`, `*_token`: the masking rule's names) is refused.
+A value is data, never an expression: `{{ }}` inside a value is not evaluated.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from accounts.access import project_ids
 from accounts.models import ApiToken, Project
 from audit.services import audit_record
 from wfaib.errors import DomainError
+from wfaib.masking import is_secret_key
 
 from .models import Variable
 
@@ -44,6 +46,9 @@ class InvalidVariable(DomainError):
 def key_problem(key: Any) -> str | None:
     if not isinstance(key, str) or not KEY_RE.match(key):
         return "1-64 letters, digits or _, starting with a letter (it is read as vars.<key>)"
+    if is_secret_key(key):
+        return ("names a secret: variables are not secret (every member and every run log "
+                "can read them); keep it in a credential")
     return None
 
 

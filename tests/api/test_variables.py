@@ -25,13 +25,13 @@ def test_expressions_read_the_project_s_variables(user, team, api_server):
     variable_create(project=team, key="api_base", value=api_server.url + "/v1")
     variable_create(project=team, key="greeting", value="Hello, ")
     other = project_create(name="other", creator=user)
-    variable_create(project=other, key="secretish", value="not yours")
+    variable_create(project=other, key="other_value", value="not yours")
     definition = simple_definition(
         {"id": "call", "type": "http", "config": {"url": "{{ vars.api_base }}/orders"}},
         {"id": "out", "type": "transform", "config": {"mapping": {
             "hi": "{{ vars.greeting + trigger.name }}",
             "count": "len(nodes.call.body.orders)",
-            "others": "vars.get('secretish')"}}})
+            "others": "vars.get('other_value')"}}})
     run = run_now(make_workflow(owner=user, project=team, definition=definition),
                   input={"name": "Ada"})
     assert run.status == Run.Status.SUCCEEDED, run.error
@@ -86,6 +86,9 @@ def test_api_crud_in_a_project(api, user, team):
     ({"key": "has-dash"}, "key"),
     ({"key": "_private"}, "key"),
     ({"key": "k" * 65}, "key"),
+    ({"key": "api_key", "value": "sk-live"}, "key"),
+    ({"key": "db_password"}, "key"),
+    ({"key": "github_token"}, "key"),
     ({}, "key"),
     ({"key": "ok", "value": "v" * 10_001}, "value"),
     ({"key": "ok", "value": {"a": 1}}, "value"),
