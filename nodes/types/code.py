@@ -1,11 +1,11 @@
 """`code`: run multi-line Python in the sandbox, in a worker process with OS limits.
 
-The code sees the names `input`, `nodes`, `run`, `trigger` and `now` (JSON values; dict keys
-also read as attributes) and may define functions, loop, and raise and catch exceptions. Its
-output is the variable `result` when the code sets it, otherwise the value of the last line
-when that is an expression (`sum(input)`), otherwise null. No imports, no files, no network;
-time (`timeout`, default WFAIB_CODE_TIMEOUT), memory (WFAIB_CODE_MEMORY_MB) and sizes are
-bounded; a failure names the line.
+The code sees the names `input`, `nodes`, `run`, `trigger`, `now` and `vars` (JSON values;
+dict keys also read as attributes) and may define functions, loop, and raise and catch
+exceptions. Its output is the variable `result` when the code sets it, otherwise the value
+of the last line when that is an expression (`sum(input)`), otherwise null. No imports, no
+files, no network; time (`timeout`, default WFAIB_CODE_TIMEOUT), memory
+(WFAIB_CODE_MEMORY_MB) and sizes are bounded; a failure names the line.
 """
 
 import ast
@@ -17,7 +17,7 @@ from ..base import NodeConfig, NodeType
 from ..context import NodeContext
 from ..registry import register
 
-NAMES = ("input", "nodes", "run", "trigger", "now")
+NAMES = ("input", "nodes", "run", "trigger", "now", "vars")
 MAX_CODE_LENGTH = 200_000
 
 

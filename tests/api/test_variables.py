@@ -145,3 +145,13 @@ def test_the_admin_adds_and_refuses_like_the_api(user, team):
                        {"project": team.pk, "key": "good", "value": "x"})
     assert good.status_code == 302
     assert Variable.objects.get(project=team, key="good").value == "x"
+
+
+def test_the_code_node_reads_vars_too(user):
+    project = personal_project(user)
+    variable_create(project=project, key="rate", value="0.2")
+    definition = simple_definition({"id": "c", "type": "code", "config": {
+        "code": "result = round(input['amount'] * float(vars.rate), 2)"}})
+    run = run_now(make_workflow(owner=user, definition=definition), input={"amount": 50})
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert run.result == 10.0
