@@ -37,6 +37,15 @@ def test_import_creates_an_inactive_workflow_with_the_report(api, user):
     assert run.status == Run.Status.SUCCEEDED, run.error
 
 
+def test_a_cli_export_list_of_one_workflow_is_imported_and_of_many_refused(api):
+    one = api.post(URL, {"workflow": [fixture("03_switch_rules")]}, format="json")
+    assert one.status_code == 201
+    assert one.json()["workflow"]["name"] == "Route by plan"
+    many = api.post(URL, {"workflow": [fixture("03_switch_rules")] * 2}, format="json")
+    assert many.status_code == 400
+    assert "2 workflows" in many.json()["message"]
+
+
 def test_dry_run_creates_nothing(api):
     answer = api.post(URL, {"workflow": fixture("10_unknown_nodes"), "dry_run": True},
                       format="json")

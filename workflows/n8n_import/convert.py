@@ -110,6 +110,15 @@ def _node_id(name: str, taken: set[str]) -> str:
     return found
 
 
+def unwrap_export(data: Any) -> Any:
+    """`n8n export:workflow` writes a list of workflows: one of them is imported."""
+    if isinstance(data, list) and len(data) == 1:
+        return data[0]
+    if isinstance(data, list) and data:
+        raise N8nImportError("", f"the file holds {len(data)} workflows; import one at a time")
+    return data
+
+
 def _check_shape(data: Any) -> list[dict[str, Any]]:
     if not isinstance(data, dict):
         raise N8nImportError("", "an n8n workflow export is a JSON object with nodes and "
@@ -233,6 +242,7 @@ def _ensure_trigger(nodes: list[dict[str, Any]], edges: list[dict[str, str]],
 
 def convert(data: Any, *, workflow_map: dict[str, int] | None = None) -> Conversion:
     """Raises N8nImportError when `data` is not an n8n workflow export."""
+    data = unwrap_export(data)
     n8n_nodes = _check_shape(data)
     taken: set[str] = set()
     report = Report(notes=[
