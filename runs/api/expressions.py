@@ -7,7 +7,9 @@
 `kind` "template" (default for text holding `{{ }}`) renders text with templates the way a
 config field is rendered; "expression" (the If, Switch, Transform fields) evaluates one
 expression, written `{{ ... }}` or bare. `names` is sample data (`input`, `trigger`, `nodes`,
-`vars`, ...); with `workflow` (an id the user may view) its project's variables are `vars`.
+`vars`, ...); with `workflow` (an id the user may view) its project's variables are `vars`;
+with `run` (and `node`) the names that run's nodes saw (its trigger, node outputs, the node's
+input), so the preview shows real data. `names` given override both.
 A syntax problem answers `ok: false` without evaluating; the value preview is cut to
 PREVIEW_CHARS of JSON. Nothing runs outside the sandbox and nothing is stored.
 """
@@ -33,6 +35,7 @@ from workflows.variables import variables_of
 
 from ..engine.expressions import ExpressionError, evaluate, render
 from ..engine.state import jsonable
+from ..selectors import run_expression_names, runs_visible_to
 
 MAX_NAMES_BYTES = 1_000_000
 PREVIEW_CHARS = 2_000
@@ -48,6 +51,10 @@ class ExpressionCheckSerializer(serializers.Serializer):
                                   help_text="Sample data: input, trigger, nodes, vars, item...")
     workflow = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
                                         help_text="Its project's variables become `vars`.")
+    run = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                   help_text="Use this run's data: trigger, nodes, input.")
+    node = serializers.CharField(required=False, max_length=100,
+                                 help_text="With `run`: the node whose input is `input`.")
 
     def validate_names(self, value: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -116,8 +123,8 @@ class ExpressionCheckView(APIView):
     @extend_schema(request=ExpressionCheckSerializer,
                    responses={200: ExpressionCheckResultSerializer,
                               404: OpenApiResponse(ErrorSerializer,
-                                                   description="`workflow` is not one of "
-                                                               "yours")},
+                                                   description="`workflow` or `run` is not "
+                                                               "one of yours")},
                    tags=["expressions"],
                    operation_id="expressions_check")
     def post(self, request: Request) -> Response:
@@ -131,5 +138,10 @@ class ExpressionCheckView(APIView):
         if data.get("workflow"):
             workflow = get_scoped(workflows_visible_to, request, data["workflow"], "view")
             names["vars"] = variables_of(workflow.project_id)
+        if data.get("run"):
+            run = get_scoped(runs_visible_to, request, data["run"], "view",
+                             project_lookup="workflow__project")
+            names.update(run_expression_names(run, data.get("node")))
+            names["vars"] = variables_of(run.workflow.project_id)
         names.update(data["names"])
         return Response(check_expression(text, kind, names))

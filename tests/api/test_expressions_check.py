@@ -68,3 +68,18 @@ def test_bad_bodies_are_400_naming_the_field(api, body, field):
 
 def test_signed_out_is_refused(anon):
     assert anon.post(URL, {"expression": "{{ 1 }}"}, format="json").status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_a_run_s_data_feeds_the_preview(api, other_api, user):
+    from tests.factories import make_workflow, run_now, simple_definition
+
+    workflow = make_workflow(owner=user, definition=simple_definition(
+        {"id": "double", "type": "transform", "config": {"expression": "{{ input.n * 2 }}"}},
+        {"id": "after", "type": "transform", "config": {"expression": "{{ input }}"}}))
+    run = run_now(workflow, input={"n": 21})
+    body = {"expression": "{{ nodes.double + trigger.n + input }}", "run": run.pk,
+            "node": "after"}
+    result = api.post(URL, body, format="json").json()
+    assert result["value"] == 42 + 21 + 42, result
+    assert other_api.post(URL, body, format="json").status_code == 404
