@@ -124,3 +124,25 @@ class Credential(models.Model):
         from .crypto import encrypt_json
 
         self.encrypted_data = encrypt_json(value)
+
+
+class Variable(models.Model):
+    """A project-level key/value that expressions read as `vars.<key>` (n8n's variables).
+    Values are plain text and NOT secret: they are shown in the API, the admin, run inputs
+    and logs; secrets belong in credentials."""
+
+    project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE,
+                                related_name="variables")
+    key = models.CharField(max_length=64)
+    value = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="variable_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,7 +1,8 @@
 """`code`: run multi-line Python or JavaScript in a sandbox, in a worker process with OS
 limits.
 
-Both languages see the names `input`, `nodes`, `run`, `trigger` and `now` (JSON values).
+Both languages see the names `input`, `nodes`, `run`, `trigger`, `now` and `vars` (JSON
+values).
 Python (`language: "python"`, the default): dict keys also read as attributes; the code may
 define functions, loop, raise and catch exceptions and import a vetted standard library
 (json, re, math, datetime, decimal, statistics, itertools, collections, hashlib, base64, uuid,
@@ -22,7 +23,7 @@ from ..base import NodeConfig, NodeType
 from ..context import NodeContext
 from ..registry import register
 
-NAMES = ("input", "nodes", "run", "trigger", "now")
+NAMES = ("input", "nodes", "run", "trigger", "now", "vars")
 MAX_CODE_LENGTH = 200_000
 
 

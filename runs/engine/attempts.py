@@ -17,6 +17,7 @@ from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, Outputs, Wait
+from nodes.config_fields import text_paths
 from nodes.versions import node_config
 from workflows.graph import DEFAULT_PORT
 
@@ -24,6 +25,7 @@ from ..models import RunLog
 from ..tenancy import tenant_of
 from .context import NodeContext
 from .expressions import ExpressionError, evaluate, render_value
+from .expressions.templates import stringify
 from .journal import CANCEL_CHECK_INTERVAL
 from .loops import run_loop
 from .policies import call_with_timeout, retry_delay
@@ -223,6 +225,7 @@ def _prepare_config(ex: RunExecution, cls: type[NodeType], raw: dict,
         }
     except ExpressionError as exc:
         raise NodeError(f"config expression failed: {exc}") from None
+    rendered = as_text_where_wanted(cls, raw, rendered)
     try:
         return cls.Config.model_validate(rendered)
     except PydanticValidationError as exc:
@@ -232,6 +235,43 @@ def _prepare_config(ex: RunExecution, cls: type[NodeType], raw: dict,
             for e in exc.errors(include_url=False)
         )
         raise NodeError(f"invalid config after rendering: {problems}") from None
+
+
+def _from_template(raw: Any, path: tuple[Any, ...]) -> bool:
+    """True when the value at `path` came out of a `{{ }}` template in the raw config."""
+    for key in path:
+        if isinstance(raw, str):
+            break
+        if isinstance(raw, dict) and key in raw:
+            raw = raw[key]
+        elif isinstance(raw, list) and isinstance(key, int) and 0 <= key < len(raw):
+            raw = raw[key]
+        else:
+            return False
+    return isinstance(raw, str) and "{{" in raw
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    """`value` with `new` at `path`, copying only the containers on the way (a whole
+    template hands over the run's own data, which must not change)."""
+    if not path:
+        return new
+    key, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, key: _replaced(value[key], rest, new)}
+    copy = list(value)
+    copy[key] = _replaced(copy[key], rest, new)
+    return copy
+
+
+def as_text_where_wanted(cls: type[NodeType], raw: dict, rendered: dict) -> dict:
+    """A template's value in a field typed as text becomes its text, as in n8n:
+    `{{ input.id }}` yielding 42 in a `str` field (or a `dict[str, str]` such as the HTTP
+    query) is "42"; in a field that takes numbers or any value it stays 42."""
+    for path, value in list(text_paths(cls.Config, rendered)):
+        if _from_template(raw, path):
+            rendered = _replaced(rendered, path, stringify(value))
+    return rendered
 
 
 def _sleep(ex: RunExecution, frame: Frame, seconds: float) -> None:

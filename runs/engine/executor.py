@@ -43,6 +43,7 @@ from nodes.registry import registry
 from wfaib.conf import wfaib_settings
 from workflows.graph import DEFAULT_PORT, Graph
 from workflows.models import Workflow
+from workflows.variables import variables_of
 
 from ..db_retry import is_locked, retry_on_lock
 from ..heartbeat import beating
@@ -112,6 +113,7 @@ class RunExecution:
         self.max_depth = int(wfaib_settings.MAX_SUBWORKFLOW_DEPTH)
         self.max_loop_items = int(wfaib_settings.MAX_LOOP_ITEMS)
         self.rng = random.Random()
+        self._vars: dict[str, str] | None = None
         self.run_names = {
             "id": run.pk,
             "workflow_id": run.workflow_id,
@@ -125,6 +127,15 @@ class RunExecution:
                 for nid, cls in self.types.items() if cls.external_resume
             },
         }
+
+    @property
+    def project_vars(self) -> dict[str, str]:
+        """`vars`: the project's variables, read once per execution, and only by runs whose
+        definition mentions `vars` (the hot path of other workflows makes no query)."""
+        if self._vars is None:
+            mentions = b"vars" in orjson.dumps(self.definition.get("nodes", []))
+            self._vars = variables_of(self.run.workflow.project_id) if mentions else {}
+        return self._vars
 
     @property
     def last_value(self) -> Any:
@@ -245,6 +256,7 @@ class RunExecution:
             "nodes": frame.states.outputs,
             "run": self.run_names,
             "now": timezone.now().isoformat(),
+            "vars": self.project_vars,
         }
         names.update(frame.extra)
         return names

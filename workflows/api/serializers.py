@@ -232,3 +232,16 @@ class NodeTypeSerializer(serializers.Serializer):
     secret_fields = serializers.ListField(child=serializers.CharField())
     timeout = serializers.FloatField()
     config_schema = serializers.DictField(help_text="JSON Schema of the node's config.")
+
+
+class TemplateSerializer(serializers.Serializer):
+    """A gallery template (workflows/gallery/*.json)."""
+
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.CharField()
+    services = serializers.ListField(child=serializers.CharField(),
+                                     help_text="What it calls outside the run: http, llm.")
+    sample_input = serializers.JSONField(allow_null=True, help_text="An input it runs with.")
+    definition = serializers.DictField(help_text="The WorkflowDefinition to create it from.")

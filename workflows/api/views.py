@@ -24,12 +24,15 @@ from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer
 
 from .. import services
+from ..gallery import available_templates
 from ..selectors import credentials_visible_to, workflows_visible_to
+from .n8n import N8nImportSerializer, import_n8n_response
 from .serializers import (
     CredentialSerializer,
     CredentialShareSerializer,
     NodeTypeSerializer,
     RotatedSecretSerializer,
+    TemplateSerializer,
     WorkflowSerializer,
     WorkflowVersionSerializer,
     WorkflowVersionSummarySerializer,
@@ -79,7 +82,8 @@ class WorkflowViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     serializer_class = WorkflowSerializer
     visible_to = staticmethod(workflows_visible_to)
-    action_access = {"versions": "view", "version": "view", "rotate_secret": "edit"}
+    action_access = {"versions": "view", "version": "view", "rotate_secret": "edit",
+                     "import_n8n": "edit"}
 
     lookup_value_regex = r"\d+"
 
@@ -145,6 +149,15 @@ class WorkflowViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         version = get_object_or_404(workflow.versions.select_related("created_by"),
                                     number=int(number))
         return Response(WorkflowVersionSerializer(version).data)
+
+    @extend_schema(request=N8nImportSerializer, responses={201: OpenApiResponse(
+        description="{workflow, report}: created inactive; the report lists every node and "
+                    "expression not converted and why"), 200: OpenApiResponse(
+        description="dry_run: {definition, report}")})
+    @action(detail=False, methods=["post"], url_path="import-n8n", url_name="import-n8n")
+    def import_n8n(self, request: Request) -> Response:
+        """Create a workflow from an n8n workflow export (JSON)."""
+        return import_n8n_response(self, request)
 
     @extend_schema(request=None, responses=RotatedSecretSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-secret")
@@ -222,3 +235,13 @@ class NodeTypesView(APIView):
                    tags=["node-types"])
     def get(self, request: Request) -> Response:
         return Response([cls.describe() for cls in registry])
+
+
+class TemplatesView(APIView):
+    """The template gallery: workflows to start from (create one with POST /api/workflows and
+    a template's `definition`). `services` names what a template calls outside the run."""
+
+    @extend_schema(responses=TemplateSerializer(many=True), operation_id="templates_list",
+                   tags=["node-types"])
+    def get(self, request: Request) -> Response:
+        return Response(available_templates())
