@@ -98,7 +98,8 @@ class Credential(models.Model):
     shared_with = models.ManyToManyField("accounts.Project", blank=True,
                                          related_name="shared_credentials")
     name = models.CharField(max_length=100)
-    # What the secret is for ("openai", "http_header", "basic_auth", ...): free text for now.
+    # One of workflows.credential_kinds.KINDS ("smtp", "oauth2", ...); free text kinds from
+    # before they were typed are kept and keep working unvalidated.
     kind = models.CharField(max_length=50)
     encrypted_data = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

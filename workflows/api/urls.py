@@ -1,9 +1,9 @@
-"""/api/workflows..., /api/credentials..., /api/node-types."""
+"""/api/workflows..., /api/credentials..., /api/credential-kinds, /api/node-types."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import CredentialViewSet, NodeTypesView, WorkflowViewSet
+from .views import CredentialKindsView, CredentialViewSet, NodeTypesView, WorkflowViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("workflows", WorkflowViewSet, basename="workflow")
@@ -11,5 +11,6 @@ router.register("credentials", CredentialViewSet, basename="credential")
 
 urlpatterns = [
     path("node-types", NodeTypesView.as_view(), name="node-types"),
+    path("credential-kinds", CredentialKindsView.as_view(), name="credential-kinds"),
     *router.urls,
 ]

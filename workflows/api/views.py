@@ -18,14 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import token_of
 from accounts.api.base import ScopedViewSetMixin
 from nodes.registry import registry
 from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer
 
 from .. import services
+from ..credential_kinds import KINDS
 from ..selectors import credentials_visible_to, workflows_visible_to
 from .serializers import (
+    CredentialKindSerializer,
     CredentialSerializer,
     CredentialShareSerializer,
     NodeTypeSerializer,
@@ -59,6 +62,21 @@ def base_version(request: Request, data: dict) -> int | None:
 
 
 PROJECT_FILTER = OpenApiParameter("project", int, description="Only this project's.")
+KIND_FILTER = OpenApiParameter(
+    "kind", str, description="Only credentials of these kinds (comma-separated) that you may "
+                             "use in nodes, your projects' own and those shared with them.")
+
+
+class CredentialKindFilterSerializer(serializers.Serializer):
+    kind = serializers.CharField(required=False, max_length=500)
+
+    def validate_kind(self, value: str) -> list[str]:
+        kinds = [k.strip() for k in value.split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise serializers.ValidationError(
+                f"unknown kind {unknown[0]!r}; one of {', '.join(KINDS)}")
+        return kinds
 
 
 class ProjectFilterSerializer(serializers.Serializer):
@@ -172,9 +190,20 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        return filter_by_project(self.request, queryset) if self.action == "list" else queryset
+        if self.action != "list":
+            return queryset
+        queryset = filter_by_project(self.request, queryset)
+        kinds = CredentialKindFilterSerializer(data=self.request.query_params)
+        kinds.is_valid(raise_exception=True)
+        if kinds.validated_data.get("kind"):
+            # The editor's picker: the credentials of these kinds the user may use in nodes.
+            usable = credentials_visible_to(self.request.user, "use",
+                                            token=token_of(self.request.auth))
+            queryset = queryset.filter(kind__in=kinds.validated_data["kind"],
+                                       pk__in=usable.values("pk"))
+        return queryset
 
-    @extend_schema(parameters=[PROJECT_FILTER])
+    @extend_schema(parameters=[PROJECT_FILTER, KIND_FILTER])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -213,6 +242,16 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         project = get_object_or_404(credential.shared_with.all(), pk=int(project_id))
         services.credential_unshare(credential=credential, project=project, actor=request.user)
         return Response(self.get_serializer(credential).data)
+
+
+class CredentialKindsView(APIView):
+    """The typed credential kinds and the JSON Schema of each one's data (secret fields carry
+    `x-secret`): what the admin and editor forms are generated from."""
+
+    @extend_schema(responses=CredentialKindSerializer(many=True),
+                   operation_id="credential_kinds_list", tags=["credentials"])
+    def get(self, request: Request) -> Response:
+        return Response([kind.describe() for kind in KINDS.values()])
 
 
 class NodeTypesView(APIView):
