@@ -4,6 +4,7 @@ error messages.
     shown = mask(workflow.definition)          # secrets -> "********"
     saved = keep_secrets(edited, stored)        # "********" -> the stored value, same place
     text = mask_text("GET https://u:pw@h/?api_key=k")  # "...u:********@h/?api_key=********"
+    out = scrub_values(output, ["s3cret"])      # known secret values -> "***", at any depth
 
 What is a secret (`is_secret_key`): the value under a key whose name says so, at any depth:
 `*secret*`, `*password*`/`passwd`, `api_key`/`api-key`/`apikey` (so `X-Api-Key`),
@@ -147,6 +148,30 @@ def mask_text(text: str) -> str:
         lambda m: f"{m['head']}{MASK}" if is_secret_key(m["name"]) or
         m["name"].lower() in ("key", "sig", "signature", "auth", "code") else m[0], text)
     return _CREDENTIAL.sub(lambda m: f"{m['head']}{MASK}", text)
+
+
+SCRUBBED = "***"
+
+
+def scrub_values(value: Any, secrets: list[str] | tuple[str, ...]) -> Any:
+    """`value` (text, or JSON-like data at any depth) with every occurrence of the known
+    secret strings `secrets` (longest first) replaced by "***": what a run stores of a node
+    that saw decrypted credentials. The value itself when nothing was found."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        if not any(s in value for s in secrets):
+            return value
+        for secret in secrets:
+            value = value.replace(secret, SCRUBBED)
+        return value
+    if isinstance(value, dict):
+        out = {key: scrub_values(item, secrets) for key, item in value.items()}
+        return value if all(out[k] is value[k] for k in value) else out
+    if isinstance(value, list):
+        items = [scrub_values(item, secrets) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 class MaskingFilter(logging.Filter):

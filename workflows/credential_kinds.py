@@ -13,8 +13,10 @@ Kinds not listed here (free text from before kinds were typed) keep working unva
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
@@ -142,6 +144,31 @@ def kind_of(name: str) -> Kind | None:
 def secret_fields(kind: str) -> tuple[str, ...]:
     found = KINDS.get(kind)
     return found.secret_fields if found is not None else ()
+
+
+MIN_SECRET = 3  # shorter values are not scrubbed from texts (they would garble everything)
+
+
+def secret_values(kind: str, data: Any) -> list[str]:
+    """The secret strings in a credential's (resolved) data, for scrubbing them from what a run
+    stores: its secret fields (or, for an untyped kind, values under secret-looking keys),
+    a URL's password, and a basic-auth pair as it appears in a header."""
+    from wfaib.masking import is_secret_key
+
+    if not isinstance(data, dict):
+        return []
+    fields = secret_fields(kind) if kind in KINDS else tuple(
+        k for k in data if is_secret_key(k))
+    found = [v for k in fields if isinstance(v := data.get(k), str)]
+    for value in list(found):
+        if "://" in value:
+            password = urlsplit(value).password
+            if password:
+                found.append(password)
+    if kind == "basic_auth" and data.get("username") is not None:
+        pair = f"{data['username']}:{data.get('password') or ''}".encode()
+        found.append(base64.b64encode(pair).decode())
+    return sorted({v for v in found if len(v) >= MIN_SECRET}, key=len, reverse=True)
 
 
 def is_external(value: Any) -> bool:

@@ -16,7 +16,14 @@ from django.db import connection
 
 from nodes.base import NodeError, NodeType
 from nodes.context import Credential
+from workflows.models import Credential as StoredCredential
 from workflows.selectors import credential_usable_in
+
+
+def credential_payload(credential: StoredCredential) -> Credential:
+    """What a node receives of a stored credential: its decrypted data."""
+    return {"id": credential.pk, "name": credential.name, "kind": credential.kind,
+            "data": credential.data}
 
 
 def credential_fields(cls: type[NodeType]) -> list[str]:
@@ -61,8 +68,7 @@ class CredentialResolver:
             if credential is None:
                 raise NodeError(f"credential {ref!r} does not exist or is not available to "
                                 f"this workflow's project")
-            return {"id": credential.pk, "name": credential.name, "kind": credential.kind,
-                    "data": credential.data}
+            return credential_payload(credential)
         finally:
             if threading.get_ident() != self._owner:  # a node's own thread: no stray connection
                 connection.close()

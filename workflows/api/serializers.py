@@ -240,6 +240,18 @@ class CredentialShareSerializer(serializers.Serializer):
         help_text="The project whose members may use the credential (never read it).")
 
 
+class CredentialTestSerializer(serializers.Serializer):
+    url = serializers.URLField(required=False, max_length=2000,
+                               help_text="HTTP kinds: the URL to GET with the credential "
+                                         "applied (default: the kind's own); openai and "
+                                         "anthropic: the base URL.")
+
+
+class CredentialTestResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField(help_text="What happened; never holds a secret.")
+
+
 class CredentialKindSerializer(serializers.Serializer):
     """A typed credential kind (workflows.credential_kinds)."""
 

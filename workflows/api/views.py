@@ -31,6 +31,8 @@ from .serializers import (
     CredentialKindSerializer,
     CredentialSerializer,
     CredentialShareSerializer,
+    CredentialTestResultSerializer,
+    CredentialTestSerializer,
     NodeTypeSerializer,
     RotatedSecretSerializer,
     WorkflowSerializer,
@@ -184,7 +186,7 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     serializer_class = CredentialSerializer
     visible_to = staticmethod(credentials_visible_to)
-    action_access = {"share": "admin", "unshare": "admin"}
+    action_access = {"share": "admin", "unshare": "admin", "test": "edit"}
 
     lookup_value_regex = r"\d+"
 
@@ -218,8 +220,28 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             self.target_project(data["project"])
         serializer.instance = services.credential_update(credential=serializer.instance, **data)
 
+    @extend_schema(responses={204: None, 409: OpenApiResponse(
+        ErrorSerializer, description="credential_in_use: `workflows` lists the workflows "
+                                     "({id, name}) whose nodes name it.")})
+    def destroy(self, request, *args, **kwargs):
+        """Delete a credential, unless a workflow's current definition uses it (409)."""
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance) -> None:
         services.credential_delete(credential=instance)
+
+    @extend_schema(request=CredentialTestSerializer, responses=CredentialTestResultSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        """Test the connection: HTTP kinds GET `url` (or the kind's default) with the
+        credential applied; smtp/imap log in; database runs SELECT 1; s3 asks head_bucket;
+        openai/anthropic list models. Answers {ok, message}; never a secret."""
+        from runs.credential_checks import check_credential
+
+        credential = self.get_object()
+        body = CredentialTestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(check_credential(credential, url=body.validated_data.get("url")))
 
     @extend_schema(request=CredentialShareSerializer, responses=CredentialSerializer)
     @action(detail=True, methods=["post"])
