@@ -194,7 +194,8 @@ class CredentialAdmin(ProjectScopedAdmin, admin.ModelAdmin):
 
     def test_view(self, request, object_id):
         """GET: the form; POST: run the kind's connection test and show its message (never a
-        secret). Its project's editors only (as the API)."""
+        secret), or (an oauth2 authorization-code credential) go connect it at the provider.
+        Its project's editors only (as the API)."""
         from runs.credential_checks import check_credential
 
         obj = self.get_object(request, object_id)
@@ -203,7 +204,14 @@ class CredentialAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         if not self.allows(request, obj, "edit"):
             raise PermissionDenied
         url, result = request.POST.get("url", "").strip(), None
-        if request.method == "POST":
+        if request.method == "POST" and "connect" in request.POST:
+            from runs.oauth2_connect import ConnectRefused, connect_start
+
+            try:
+                return HttpResponseRedirect(connect_start(obj, back="admin"))
+            except ConnectRefused as exc:
+                result = {"ok": False, "message": exc.message}
+        elif request.method == "POST":
             if url and not url.startswith(("http://", "https://")):
                 result = {"ok": False, "message": "the URL must start with http:// or https://"}
             else:

@@ -19,11 +19,22 @@ from nodes.context import Credential
 from workflows.models import Credential as StoredCredential
 from workflows.selectors import credential_usable_in
 
+from .oauth2 import fresh_token_data
+
+
+def resolved_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The data with external values ({"$env"}, {"$vault"}) read now."""
+    return data
+
 
 def credential_payload(credential: StoredCredential) -> Credential:
-    """What a node receives of a stored credential: its decrypted data."""
+    """What a node receives of a stored credential: its decrypted data, an oauth2 one with a
+    current access token (fetched or refreshed, and stored, as needed)."""
+    data = resolved_data(credential.data)
+    if credential.kind == "oauth2":
+        data = fresh_token_data(credential, data)
     return {"id": credential.pk, "name": credential.name, "kind": credential.kind,
-            "data": credential.data}
+            "data": data}
 
 
 def credential_fields(cls: type[NodeType]) -> list[str]:

@@ -61,6 +61,7 @@ API_ACCESS = {
     ("credentials/<pk>", "delete"): "delete",
     ("credentials/<pk>/share", "post"): "admin",
     ("credentials/<pk>/test", "post"): "edit",
+    ("credentials/<pk>/oauth2/connect", "post"): "edit",
     ("credentials/<pk>/share/<project_id>", "delete"): "admin",
     ("runs/<pk>", "get"): "view",
     ("runs/<pk>", "post"): "run",  # pk is the *workflow* id here

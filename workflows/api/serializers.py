@@ -252,6 +252,11 @@ class CredentialTestResultSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="What happened; never holds a secret.")
 
 
+class OAuth2ConnectSerializer(serializers.Serializer):
+    authorize_url = serializers.URLField(help_text="Send the user's browser here.")
+    redirect_uri = serializers.URLField(help_text="Register this at the provider.")
+
+
 class CredentialKindSerializer(serializers.Serializer):
     """A typed credential kind (workflows.credential_kinds)."""
 

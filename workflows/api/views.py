@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +37,7 @@ from .serializers import (
     CredentialTestResultSerializer,
     CredentialTestSerializer,
     NodeTypeSerializer,
+    OAuth2ConnectSerializer,
     RotatedSecretSerializer,
     WorkflowSerializer,
     WorkflowVersionSerializer,
@@ -186,7 +190,7 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     serializer_class = CredentialSerializer
     visible_to = staticmethod(credentials_visible_to)
-    action_access = {"share": "admin", "unshare": "admin", "test": "edit"}
+    action_access = {"share": "admin", "unshare": "admin", "test": "edit", "connect": "edit"}
 
     lookup_value_regex = r"\d+"
 
@@ -230,6 +234,18 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance) -> None:
         services.credential_delete(credential=instance)
 
+    @extend_schema(request=None, responses=OAuth2ConnectSerializer)
+    @action(detail=True, methods=["post"], url_path="oauth2/connect")
+    def connect(self, request: Request, pk: str | None = None) -> Response:
+        """Start the OAuth2 authorization-code flow: send the user's browser to
+        `authorize_url`; the provider returns to `redirect_uri` (GET /api/oauth2/callback),
+        which stores the tokens. Only oauth2 credentials with grant_type authorization_code."""
+        from runs.oauth2_connect import connect_start, redirect_uri
+
+        credential = self.get_object()
+        return Response({"authorize_url": connect_start(credential),
+                         "redirect_uri": redirect_uri()})
+
     @extend_schema(request=CredentialTestSerializer, responses=CredentialTestResultSerializer)
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
@@ -264,6 +280,32 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         project = get_object_or_404(credential.shared_with.all(), pk=int(project_id))
         services.credential_unshare(credential=credential, project=project, actor=request.user)
         return Response(self.get_serializer(credential).data)
+
+
+class OAuth2CallbackView(APIView):
+    """Where the OAuth2 provider sends the browser back after "connect": the code is exchanged
+    for tokens stored encrypted in the credential. Public (the signed, one-time `state`
+    names the credential); a connect started in the admin returns there."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiResponse(description="{ok, credential}"),
+                              400: ErrorSerializer}, tags=["credentials"],
+                   parameters=[OpenApiParameter("code", str), OpenApiParameter("state", str),
+                               OpenApiParameter("error", str)])
+    def get(self, request: Request) -> Response | HttpResponseRedirect:
+        from runs.oauth2_connect import ConnectRefused, connect_finish
+
+        if request.query_params.get("error"):
+            raise ConnectRefused(f"the provider refused: "
+                                 f"{request.query_params['error'][:100]}")
+        credential, back = connect_finish(code=request.query_params.get("code", ""),
+                                          state=request.query_params.get("state", ""))
+        if back == "admin":
+            return HttpResponseRedirect(
+                reverse("admin:workflows_credential_change", args=[credential.pk]))
+        return Response({"ok": True, "credential": credential.pk})
 
 
 class CredentialKindsView(APIView):
