@@ -42,7 +42,7 @@ def connect_start(credential: Credential, *, back: str = "api") -> str:
                              "is connected this way")
     state = signing.dumps({"c": credential.pk, "n": secrets.token_urlsafe(16), "b": back},
                           salt=_SALT)
-    return authorize_url(resolved_data(data), state, redirect_uri())
+    return authorize_url(resolved_data(data, credential.name), state, redirect_uri())
 
 
 def connect_finish(*, code: str, state: str) -> tuple[Credential, str]:
@@ -62,7 +62,8 @@ def connect_finish(*, code: str, state: str) -> tuple[Credential, str]:
     if not code:
         raise ConnectRefused("the provider sent no code")
     try:
-        exchange_code(credential, resolved_data(credential.data), code, redirect_uri())
+        data = resolved_data(credential.data, credential.name)
+        exchange_code(credential, data, code, redirect_uri())
     except TokenError as exc:
         raise ConnectRefused(str(exc)) from None
     return credential, payload.get("b", "api")

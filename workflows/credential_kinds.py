@@ -180,8 +180,13 @@ def is_external(value: Any) -> bool:
 def _external_problem(value: dict[str, str]) -> str | None:
     (key, ref), = value.items()
     if key == "$env":
-        return None if ref and ref.replace("_", "a").isalnum() else \
-            "$env must name an environment variable (letters, digits, _)"
+        from wfaib.conf import wfaib_settings
+
+        prefix = wfaib_settings.CREDENTIAL_ENV_PREFIX
+        if not (ref and ref.replace("_", "a").isalnum()):
+            return "$env must name an environment variable (letters, digits, _)"
+        return None if ref.startswith(prefix) else \
+            f"$env may only name variables starting with {prefix!r} (WFAIB_CREDENTIAL_ENV_PREFIX)"
     path, _, name = ref.partition("#")
     return None if path.strip("/") and name else "$vault must be 'mount/path#key'"
 

@@ -19,18 +19,19 @@ from nodes.context import Credential
 from workflows.models import Credential as StoredCredential
 from workflows.selectors import credential_usable_in
 
+from . import external_values
 from .oauth2 import fresh_token_data
 
 
-def resolved_data(data: dict[str, Any]) -> dict[str, Any]:
-    """The data with external values ({"$env"}, {"$vault"}) read now."""
-    return data
+def resolved_data(data: dict[str, Any], name: str = "") -> dict[str, Any]:
+    """The data with external values ({"$env"}, {"$vault"}) read now (never stored)."""
+    return external_values.resolve(data, name)
 
 
 def credential_payload(credential: StoredCredential) -> Credential:
     """What a node receives of a stored credential: its decrypted data, an oauth2 one with a
     current access token (fetched or refreshed, and stored, as needed)."""
-    data = resolved_data(credential.data)
+    data = resolved_data(credential.data, credential.name)
     if credential.kind == "oauth2":
         data = fresh_token_data(credential, data)
     return {"id": credential.pk, "name": credential.name, "kind": credential.kind,
@@ -49,6 +50,7 @@ class CredentialResolver:
     def __init__(self, project_id: int | None):
         self.project_id = project_id
         self._found: dict[str, Credential] = {}
+        self._failed: dict[str, NodeError] = {}  # by prefetch, for the node to see
         self._owner = threading.get_ident()
         self._lock = threading.Lock()
 
@@ -56,16 +58,21 @@ class CredentialResolver:
         for name in credential_fields(cls):
             ref = getattr(config, name, None)
             if ref not in (None, ""):
+                with self._lock:  # a new attempt tries again
+                    self._failed.pop(str(ref).strip(), None)
                 try:
                     self(ref)
-                except NodeError:  # the node raises it when it asks (or may not ask)
-                    pass
+                except NodeError as exc:  # the node gets it when it asks (it may not ask)
+                    with self._lock:
+                        self._failed[str(ref).strip()] = exc
 
     def __call__(self, ref: int | str) -> Credential:
         key = str(ref).strip()
         with self._lock:
             if key in self._found:
                 return self._found[key]
+            if key in self._failed:
+                raise NodeError(str(self._failed[key]))
         found = self._load(ref)
         with self._lock:
             self._found[key] = found

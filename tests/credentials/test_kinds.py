@@ -79,6 +79,7 @@ def test_valid_data_of_each_kind_is_stored(api):
     ("bearer_token", {"token": 12345}, "data.token"),
     ("bearer_token", {"token": {"$env": "A B"}}, "data.token"),
     ("bearer_token", {"token": {"$vault": "nokey"}}, "data.token"),
+    ("bearer_token", {"token": {"$env": "SECRET_KEY"}}, "data.token"),
 ])
 def test_invalid_data_answers_400_naming_the_field(api, kind, data, field):
     response = create(api, kind, data)
@@ -107,7 +108,8 @@ def test_an_unknown_kind_is_refused_and_an_update_is_validated_too(api):
 
 
 def test_external_values_are_accepted_in_place_of_a_field(api):
-    response = create(api, "basic_auth", {"username": "u", "password": {"$env": "MY_PW"}})
+    response = create(api, "basic_auth", {"username": "u",
+                                          "password": {"$env": "WFAIB_SECRET_MY_PW"}})
     assert response.status_code == 201, response.json()
     response = create(api, "bearer_token", {"token": {"$vault": "secret/app#token"}}, "v")
     assert response.status_code == 201, response.json()
