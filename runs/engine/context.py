@@ -159,6 +159,11 @@ class EngineContext:
         return self._services("resume URL").resume_url
 
     def log(self, message: str, *args: Any) -> None:
+        scrub = getattr(self.credentials, "scrub", None)  # the run's known secrets
+        if scrub is not None:
+            message = scrub(message % args if args else message)
+            args = ()
+            message = message.replace("%", "%%")
         logger.info("[run %s node %s] " + message, self.run_id, self.node_id, *args)
 
 

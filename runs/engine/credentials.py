@@ -16,6 +16,8 @@ from django.db import connection
 
 from nodes.base import NodeError, NodeType
 from nodes.context import Credential
+from wfaib.masking import scrub_values
+from workflows.credential_kinds import MIN_SECRET, secret_values
 from workflows.models import Credential as StoredCredential
 from workflows.selectors import credential_usable_in
 
@@ -51,6 +53,9 @@ class CredentialResolver:
         self.project_id = project_id
         self._found: dict[str, Credential] = {}
         self._failed: dict[str, NodeError] = {}  # by prefetch, for the node to see
+        # The secret values this run has seen (credentials' secret fields, nodes' decrypted
+        # secret config fields), longest first: scrubbed from all the run stores.
+        self._known: tuple[str, ...] = ()
         self._owner = threading.get_ident()
         self._lock = threading.Lock()
 
@@ -76,7 +81,24 @@ class CredentialResolver:
         found = self._load(ref)
         with self._lock:
             self._found[key] = found
+        self.remember(secret_values(found["kind"], found["data"]))
         return found
+
+    def remember(self, values: Any) -> None:
+        """Add secret values (strings of MIN_SECRET characters or more) to scrub."""
+        new = {v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET}
+        with self._lock:
+            if new - set(self._known):
+                self._known = tuple(sorted(set(self._known) | new, key=len, reverse=True))
+
+    def remember_config(self, cls: type[NodeType], config: Any) -> None:
+        """The node's secret config fields (llm api_key: decrypted from the definition)."""
+        if cls.secret_fields:
+            self.remember(getattr(config, name, None) for name in cls.secret_fields)
+
+    def scrub(self, value: Any) -> Any:
+        """`value` with every known secret replaced by "***" (the value itself if none)."""
+        return scrub_values(value, self._known)
 
     def _load(self, ref: int | str) -> Credential:
         if self.project_id is None:
