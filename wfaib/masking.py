@@ -47,6 +47,13 @@ def is_secret_key(key: Any, fields: frozenset[str] | None = None) -> bool:
     return key.lower() in (_node_secret_fields() if fields is None else fields)
 
 
+def is_credential_reference(key: Any, value: Any) -> bool:
+    """A node's `credential` field naming a stored credential by id or name (not a secret:
+    the editor shows which one is picked)."""
+    return key == "credential" and (isinstance(value, int) or (
+        isinstance(value, str) and len(value) <= 100))
+
+
 def _masked(value: Any) -> Any:
     """The mask for a secret value: empty values stay empty (nothing to hide, and the editor
     shows a field as unset)."""
@@ -63,7 +70,8 @@ def _mask(value: Any, fields: frozenset[str]) -> Any:
     if isinstance(value, dict):
         out: dict[Any, Any] | None = None
         for key, item in value.items():
-            new = _masked(item) if is_secret_key(key, fields) else _mask(item, fields)
+            secret = is_secret_key(key, fields) and not is_credential_reference(key, item)
+            new = _masked(item) if secret else _mask(item, fields)
             if new is not item and out is None:
                 out = dict(value)
             if out is not None:

@@ -93,3 +93,10 @@ def test_the_admin_refuses_too(user):
                            {"post": "yes"}, follow=True)
     assert Credential.objects.filter(pk=credential.pk).exists()
     assert b"used by 1 workflow(s): &#x27;report&#x27;" in response.content
+
+
+def test_the_api_shows_which_credential_a_node_names(api, user):
+    credential = credential_create(owner=user, name="mail", kind="smtp", data={"host": "h"})
+    workflow = uses(user, credential.pk, "report")
+    shown = api.get(f"/api/workflows/{workflow.pk}").json()["definition"]
+    assert shown["nodes"][1]["config"]["credential"] == credential.pk
