@@ -184,3 +184,12 @@ def test_connect_is_only_for_authorization_code_credentials(user, oauth, api):
     response = api.post(f"/api/credentials/{credential.pk}/oauth2/connect")
     assert response.status_code == 400
     assert response.json()["code"] == "oauth2_connect_refused"
+
+
+def test_test_connection_of_an_oauth2_credential_fetches_a_token(user, oauth, api):
+    credential = credential_create(owner=user, name="cc", kind="oauth2", data=oauth_data(oauth))
+    response = api.post(f"/api/credentials/{credential.pk}/test",
+                        {"url": f"{oauth.server.url}/api"}, format="json")
+    assert response.json() == {"ok": True,
+                               "message": f"GET {oauth.server.url}/api answered HTTP 200"}
+    assert oauth.issued == 1
