@@ -91,3 +91,29 @@ def test_a_decrypted_secret_config_field_is_scrubbed_too(user):
     assert run.status == "succeeded", run.error
     assert run.result["key"] == "***"
     assert "sk-config-SCRUB-99" not in stored_text(run)
+
+
+class RespondEchoNode(NodeType):
+    """Answers the webhook call with the credential's password (careless, again)."""
+
+    type = "test_respond_secret"
+    Config = EchoConfig
+    inline_only = True
+
+    def run(self, ctx, config, input):
+        password = ctx.credential(config.credential)["data"]["password"]
+        ctx.respond(status=200, headers={}, body={"said": f"pw={password}"})
+        return
+
+
+def test_a_webhook_answer_holding_the_secret_is_scrubbed(user):
+    from runs.models import Run
+
+    credential = credential_create(owner=user, name="basic", kind="basic_auth",
+                                   data={"username": "ann", "password": SECRET})
+    with registry.temporarily(RespondEchoNode):
+        run = run_now(make_workflow(owner=user, definition=simple_definition(
+            {"id": "answer", "type": "test_respond_secret",
+             "config": {"credential": credential.pk}})))
+    assert run.status == "succeeded", run.error
+    assert Run.objects.get(pk=run.pk).response["body"] == {"said": "pw=***"}
