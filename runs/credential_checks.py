@@ -190,6 +190,9 @@ def _check_s3(payload: dict[str, Any], url: str | None) -> str:
     except ImportError:
         raise CheckFailed("no S3 client installed (pip install boto3)") from None
     data = payload["data"]
+    refused = outbound.refusal_for(data["endpoint_url"]) if data.get("endpoint_url") else None
+    if refused:  # S3 speaks HTTP: the same address policy as every outbound request
+        raise CheckFailed(f"endpoint_url {data['endpoint_url']}: {refused}")
     client = boto3.client("s3", endpoint_url=data.get("endpoint_url") or None,
                           region_name=data.get("region") or None,
                           aws_access_key_id=data.get("access_key_id") or None,
