@@ -53,6 +53,13 @@ DECLARED: tuple[Setting, ...] = (
             "seconds the previous webhook secret keeps working after a rotation"),
     Setting("CREDENTIAL_KEYS", "list", [],
             "Fernet keys for credentials at rest, newest first; empty: derived from SECRET_KEY"),
+    Setting("CREDENTIAL_ENV_PREFIX", "str", "WFAIB_SECRET_",
+            "a credential field {\"$env\": NAME} may only name environment variables starting "
+            "with this (others hold the server's own secrets)"),
+    Setting("VAULT_URL", "str", "",
+            "HashiCorp Vault address for credential fields {\"$vault\": \"mount/path#key\"} "
+            "(KV v2); empty: Vault references fail"),
+    Setting("VAULT_TOKEN", "str", "", "the Vault token WFAIB reads credential values with"),
     Setting("HTTP_ALLOW", "list", [],
             "hosts (every port), host:port entries or CIDRs outbound HTTP may reach although "
             "they are internal"),

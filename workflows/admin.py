@@ -21,7 +21,10 @@ from runs.models import Run
 from runs.services import run_start
 from wfaib.masking import keep_secrets, mask
 
-from . import admin_views
+from . import (
+    admin_credentials,  # noqa: F401  (registers the Credential admin)
+    admin_views,
+)
 from .models import Variable, Workflow, WorkflowVersion
 from .selectors import workflows_visible_to
 from .services import workflow_create, workflow_delete, workflow_update

@@ -89,8 +89,9 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
             ex.record(frame, log, t0, cls)
             raise
         except Exception as exc:  # any node failure becomes a failed attempt with its reason
-            message = failure_message(exc)
-            details = jsonable(getattr(exc, "output", None))
+            # a secret the run knows never reaches a message, a log or the error output
+            message = ex.credentials.scrub(failure_message(exc))
+            details = ex.credentials.scrub(jsonable(getattr(exc, "output", None)))
             log.status, log.error = RunLog.Status.FAILED, message
             retry, message = _should_retry(ex, settings, names, message, details, attempt)
             if not retry:
@@ -133,6 +134,7 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
     """One attempt: render the config, call run() (under the timeout), run a loop body.
     Returns a Wait, or (outputs by port, whether the node returned a plain value)."""
     config = _prepare_config(ex, cls, node_config(cls, node), names)
+    ex.credentials.remember_config(cls, config)
     ex.credentials.prefetch(cls, config)
     ctx = NodeContext(node_id=node_id, node_type=node["type"], names=names,
                       run_id=ex.run.pk, attempt=attempt,
@@ -157,9 +159,10 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
         if frame.owner is not None:
             raise NodeError("a run can only wait at the top level, not inside a loop body")
         return result
+    scrub = ex.credentials.scrub  # what a node returns holds no secret the run knows
     if isinstance(result, Outputs):
-        return {port: jsonable(v) for port, v in result.ports.items()}, False
-    return {first_port(cls, node): jsonable(result)}, True
+        return {port: scrub(jsonable(v)) for port, v in result.ports.items()}, False
+    return {first_port(cls, node): scrub(jsonable(result))}, True
 
 
 def _should_retry(ex: RunExecution, settings: NodeSettings, names: dict[str, Any],

@@ -166,8 +166,9 @@ class EngineContext:
 
     # -- the run ---------------------------------------------------------------------------
     def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:
-        return self._services("respond service").respond(
-            {"status": status, "headers": dict(headers), "body": body})
+        answer = {"status": status, "headers": dict(headers), "body": body}
+        scrub = getattr(self.credentials, "scrub", None)  # stored with the run: no secret
+        return self._services("respond service").respond(scrub(answer) if scrub else answer)
 
     def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:
         return self._services("sub-workflow service").run_subworkflow(workflow_id, input)
@@ -179,6 +180,11 @@ class EngineContext:
         return self._services("resume URL").resume_url
 
     def log(self, message: str, *args: Any) -> None:
+        scrub = getattr(self.credentials, "scrub", None)  # the run's known secrets
+        if scrub is not None:
+            message = scrub(message % args if args else message)
+            args = ()
+            message = message.replace("%", "%%")
         logger.info("[run %s node %s] " + message, self.run_id, self.node_id, *args)
 
 

@@ -16,7 +16,28 @@ from django.db import connection
 
 from nodes.base import NodeError, NodeType
 from nodes.context import Credential
+from wfaib.masking import scrub_values
+from workflows.credential_kinds import MIN_SECRET, secret_values
+from workflows.models import Credential as StoredCredential
 from workflows.selectors import credential_usable_in
+
+from . import external_values
+from .oauth2 import fresh_token_data
+
+
+def resolved_data(data: dict[str, Any], name: str = "") -> dict[str, Any]:
+    """The data with external values ({"$env"}, {"$vault"}) read now (never stored)."""
+    return external_values.resolve(data, name)
+
+
+def credential_payload(credential: StoredCredential) -> Credential:
+    """What a node receives of a stored credential: its decrypted data, an oauth2 one with a
+    current access token (fetched or refreshed, and stored, as needed)."""
+    data = resolved_data(credential.data, credential.name)
+    if credential.kind == "oauth2":
+        data = fresh_token_data(credential, data)
+    return {"id": credential.pk, "name": credential.name, "kind": credential.kind,
+            "data": data}
 
 
 def credential_fields(cls: type[NodeType]) -> list[str]:
@@ -31,6 +52,10 @@ class CredentialResolver:
     def __init__(self, project_id: int | None):
         self.project_id = project_id
         self._found: dict[str, Credential] = {}
+        self._failed: dict[str, NodeError] = {}  # by prefetch, for the node to see
+        # The secret values this run has seen (credentials' secret fields, nodes' decrypted
+        # secret config fields), longest first: scrubbed from all the run stores.
+        self._known: tuple[str, ...] = ()
         self._owner = threading.get_ident()
         self._lock = threading.Lock()
 
@@ -38,20 +63,42 @@ class CredentialResolver:
         for name in credential_fields(cls):
             ref = getattr(config, name, None)
             if ref not in (None, ""):
+                with self._lock:  # a new attempt tries again
+                    self._failed.pop(str(ref).strip(), None)
                 try:
                     self(ref)
-                except NodeError:  # the node raises it when it asks (or may not ask)
-                    pass
+                except NodeError as exc:  # the node gets it when it asks (it may not ask)
+                    with self._lock:
+                        self._failed[str(ref).strip()] = exc
 
     def __call__(self, ref: int | str) -> Credential:
         key = str(ref).strip()
         with self._lock:
             if key in self._found:
                 return self._found[key]
+            if key in self._failed:
+                raise NodeError(str(self._failed[key]))
         found = self._load(ref)
         with self._lock:
             self._found[key] = found
+        self.remember(secret_values(found["kind"], found["data"]))
         return found
+
+    def remember(self, values: Any) -> None:
+        """Add secret values (strings of MIN_SECRET characters or more) to scrub."""
+        new = {v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET}
+        with self._lock:
+            if new - set(self._known):
+                self._known = tuple(sorted(set(self._known) | new, key=len, reverse=True))
+
+    def remember_config(self, cls: type[NodeType], config: Any) -> None:
+        """The node's secret config fields (llm api_key: decrypted from the definition)."""
+        if cls.secret_fields:
+            self.remember(getattr(config, name, None) for name in cls.secret_fields)
+
+    def scrub(self, value: Any) -> Any:
+        """`value` with every known secret replaced by "***" (the value itself if none)."""
+        return scrub_values(value, self._known)
 
     def _load(self, ref: int | str) -> Credential:
         if self.project_id is None:
@@ -61,8 +108,7 @@ class CredentialResolver:
             if credential is None:
                 raise NodeError(f"credential {ref!r} does not exist or is not available to "
                                 f"this workflow's project")
-            return {"id": credential.pk, "name": credential.name, "kind": credential.kind,
-                    "data": credential.data}
+            return credential_payload(credential)
         finally:
             if threading.get_ident() != self._owner:  # a node's own thread: no stray connection
                 connection.close()

@@ -299,6 +299,8 @@ class RunExecution:
         now (side effects, waits)."""
         log.duration_ms = _ms(time.perf_counter() - t0)
         log.finished_at = timezone.now()
+        scrub = self.credentials.scrub  # known secrets never reach a stored log
+        log.input, log.output, log.error = scrub(log.input), scrub(log.output), scrub(log.error)
         if frame.owner is not None:  # loop bodies: buffered, adopted by the loop in order
             frame.logs.append(log)
             return
