@@ -11,6 +11,7 @@ from nodes.registry import registry
 from runs.models import Run
 from tests.factories import make_workflow, run_now
 from workflows.n8n_import import CONVERTERS, convert
+from workflows.services import credential_create
 from workflows.validation import validate_definition
 from workflows.variables import variable_create
 
@@ -119,10 +120,17 @@ def test_schedule_http_if_runs_against_a_loopback_api(user, api_server):
         "node": "HTTP Request", "n8n_type": "httpHeaderAuth", "n8n_name": "Queue API key",
         "kind": "api_key_header", "placeholder": "n8n: Queue API key"}]
     assert _ids(conversion)["schedule_trigger"]["config"]["interval"] == 600
-    run = run_now(make_workflow(owner=user, definition=conversion.definition))
+    workflow = make_workflow(owner=user, definition=conversion.definition)
+    unfilled = run_now(workflow)  # the placeholder names a credential nobody has made yet
+    assert unfilled.status == Run.Status.FAILED
+    assert "credential 'n8n: Queue API key' does not exist" in unfilled.error
+    credential_create(owner=user, name="n8n: Queue API key", kind="api_key_header",
+                      data={"header_name": "X-Api-Key", "api_key": "queue-key-1"})
+    run = run_now(workflow)
     assert run.status == Run.Status.SUCCEEDED, run.error
     assert run.result == {"alert": "queue at 9"}
     assert api_server.requests[-1].path.startswith("/queue?limit=10&since=")
+    assert api_server.requests[-1].headers["X-Api-Key"] == "queue-key-1"
 
 
 @pytest.mark.parametrize(("body", "tier"), [
