@@ -43,6 +43,15 @@ class Credential(TypedDict):
     data: dict[str, Any]
 
 
+class FileRef(TypedDict):
+    """A file of the run as nodes pass it in JSON: its bytes stay in the file store."""
+
+    name: str
+    size: int
+    content_type: str
+    key: str
+
+
 class NodeContext(Protocol):
     """What a running node sees. Attributes describe where it runs; methods are services."""
 
@@ -101,6 +110,16 @@ class NodeContext(Protocol):
         """A stored credential the workflow's project may use (its own or shared with it), by
         id or name, with its secrets decrypted and external values resolved. NodeError when
         there is none, or when `kinds` is given and its kind is not one of them."""
+        ...
+
+    def save_file(self, name: str, data: bytes, content_type: str) -> FileRef:
+        """Keep `data` as a file of this run (deleted with it); its reference. NodeError over
+        WFAIB_FILE_MAX_SIZE or outside a stored run."""
+        ...
+
+    def open_file(self, ref: Any) -> bytes:
+        """The bytes of a file reference of a run of this workflow's project; NodeError for
+        anything else (not a reference, deleted, another project's)."""
         ...
 
     def log(self, message: str, *args: Any) -> None: ...

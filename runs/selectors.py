@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from accounts.access import project_ids
 from accounts.models import ApiToken
 from wfaib.masking import mask_text
 
-from .models import Run, RunLog
+from .models import Run, RunFile, RunLog
 
 
 def runs_visible_to(user: Any, action: str = "view", *,
@@ -59,3 +60,11 @@ def run_as_dict(run: Run, *, with_logs: bool = True) -> dict[str, Any]:
     if with_logs:
         data["logs"] = [log_as_dict(log) for log in run.logs.order_by("id")]
     return data
+
+
+def run_files(run: Run) -> list[dict[str, Any]]:
+    """The run's files with their download URLs (GET /api/runs/<id>/files/<file id>)."""
+    return [{"id": row.pk, "name": row.name, "size": row.size, "content_type": row.content_type,
+             "key": row.key, "created_at": row.created_at.isoformat(),
+             "url": reverse("run-file", args=[run.pk, row.pk])}
+            for row in RunFile.objects.filter(run=run).order_by("id")]

@@ -11,6 +11,10 @@ os.environ.setdefault("WFAIB_HTTP_ALLOW", "127.0.0.1,::1,localhost")
 os.environ.setdefault("WFAIB_API_RATE_USER", "100000/min")
 os.environ.setdefault("WFAIB_API_RATE_IP", "100000/min")
 
+# Run files go to a folder of this test process, not the checkout's media/.
+os.environ.setdefault("MEDIA_ROOT", os.path.join(__import__("tempfile").gettempdir(),
+                                                 f"wfaib-test-media-{os.getpid()}"))
+
 from .settings import *  # noqa: F403
 
 # SQLite: a file database (WAL) rather than Django's shared-cache in-memory one, where a read

@@ -10,6 +10,8 @@ urlpatterns = [
          name="run-detail"),
     path("runs/<int:pk>/cancel", RunViewSet.as_view({"post": "cancel"}), name="run-cancel"),
     path("runs/<int:pk>/retry", RunViewSet.as_view({"post": "retry"}), name="run-retry"),
+    path("runs/<int:pk>/files/<int:file_id>", RunViewSet.as_view({"get": "download"}),
+         name="run-file"),
     path("runs/retry", RunViewSet.as_view({"post": "bulk_retry"}), name="run-bulk-retry"),
     path("workflows/<int:pk>/runs", WorkflowRunsViewSet.as_view({"post": "create"}),
          name="workflow-runs"),

@@ -6,6 +6,8 @@ POST queues a run of *workflow* `id` (same as `POST /api/workflows/{id}/runs`).
 
 from __future__ import annotations
 
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +18,8 @@ from accounts.api.base import ScopedViewSetMixin, get_scoped
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.selectors import workflows_visible_to
 
-from ..models import Run
+from ..files import FileUnavailable, file_storage
+from ..models import Run, RunFile
 from ..selectors import runs_visible_to
 from ..services import (
     RetryNotAllowed,
@@ -148,6 +151,26 @@ class RunViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
         result["skipped"] += [{"run": i, "reason": "your role does not allow running it"}
                               for i in ids if i in visible and i not in allowed]
         return Response(result)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+                   operation_id="runs_file_download")
+    def download(self, request: Request, pk: str | None = None,
+                 file_id: int | None = None) -> FileResponse:
+        """Download a file of the run (a webhook upload, an HTTP binary response, a storage
+        read), as an attachment; for whoever may view the run."""
+        run = self.get_object()
+        row = RunFile.objects.filter(run=run, pk=file_id).first()
+        if row is None:
+            raise Http404("No such file.")
+        try:
+            handle = file_storage().open(row.key, "rb")
+        except (FileNotFoundError, FileUnavailable):
+            raise Http404("The file is missing from the file store.") from None
+        response = FileResponse(handle, as_attachment=True, filename=row.name,
+                                content_type=row.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        return response
 
     @extend_schema(
         request=RunStartSerializer, responses={202: RunSerializer},
