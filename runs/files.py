@@ -136,7 +136,7 @@ def file_open(ref: Any, *, project_id: int | None) -> bytes:
     return read_file(find_file(ref, project_id=project_id))
 
 
-def _delete_stored(keys: list[str]) -> None:
+def delete_stored(keys: list[str]) -> None:
     storage = file_storage()
     for key in keys:
         try:
@@ -149,7 +149,7 @@ def _delete_stored(keys: list[str]) -> None:
 def _on_run_file_deleted(sender: type[RunFile], instance: RunFile, **kwargs: Any) -> None:
     """The stored bytes go once the row's delete commits (kept if it rolls back)."""
     key = instance.key
-    transaction.on_commit(lambda: _delete_stored([key]))
+    transaction.on_commit(lambda: delete_stored([key]))
 
 
 def run_files_purge(run_ids: Iterable[int]) -> int:

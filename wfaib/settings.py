@@ -191,6 +191,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API lives under /api/; the public /hook/ doors (left out of the schema) must not
+    # widen the prefix that operation ids and tags are made from.
+    "SCHEMA_PATH_PREFIX": r"/api/",
     "COMPONENT_SPLIT_REQUEST": True,  # write-only fields (secrets) only in request bodies
     # Swagger UI from the installed sidecar package: /api/docs/ works without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -37,6 +37,10 @@ class Workflow(models.Model):
     webhook_secret = models.CharField(max_length=200, blank=True, default="")
     webhook_previous_secret = models.CharField(max_length=200, blank=True, default="")
     webhook_secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    # An optional custom webhook path, `/hook/<webhook_path>`, beside `/api/webhook/<id>`:
+    # unique in the installation (workflows/webhook_paths.py checks its shape).
+    webhook_path = models.SlugField(max_length=64, null=True, blank=True, unique=True,
+                                    default=None)
     # At most this many runs at once (null: no limit); extra runs wait queued, in order.
     max_concurrency = models.PositiveIntegerField(null=True, blank=True)
     # Started with the failed run's details whenever a run of this workflow fails.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import RunViewSet, WorkflowRunsViewSet
+from .views import RunViewSet, WorkflowRunsViewSet, WorkflowTestEventViewSet
 
 urlpatterns = [
     path("runs", RunViewSet.as_view({"get": "list"}), name="run-list"),
@@ -15,4 +15,8 @@ urlpatterns = [
     path("runs/retry", RunViewSet.as_view({"post": "bulk_retry"}), name="run-bulk-retry"),
     path("workflows/<int:pk>/runs", WorkflowRunsViewSet.as_view({"post": "create"}),
          name="workflow-runs"),
+    path("workflows/<int:pk>/listen", WorkflowTestEventViewSet.as_view({"post": "listen"}),
+         name="workflow-listen"),
+    path("workflows/<int:pk>/test-event",
+         WorkflowTestEventViewSet.as_view({"get": "test_event"}), name="workflow-test-event"),
 ]

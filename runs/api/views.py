@@ -29,6 +29,7 @@ from ..services import (
     run_retry_bulk,
     run_start_idempotent,
 )
+from ..webhooks import listening
 from .serializers import (
     RunBulkRetryResultSerializer,
     RunBulkRetrySerializer,
@@ -192,3 +193,31 @@ class WorkflowRunsViewSet(viewsets.ViewSet):  # scoped by start_run_response
     def create(self, request: Request, pk: int) -> Response:
         """Queue a run of the workflow with `input` as its trigger payload; 202 with the run."""
         return start_run_response(request, pk)
+
+
+class TestEventSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["idle", "listening", "captured"])
+    event = serializers.JSONField(allow_null=True, help_text=(
+        "The captured call: {method, query, headers, input}; `input` is what the run's input "
+        "would have been (files as references with an empty key: not stored)."))
+    until = serializers.DateTimeField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema(tags=["webhook"])
+class WorkflowTestEventViewSet(viewsets.ViewSet):  # scoped with get_scoped below
+    """The editor's "listen for a test event" (runs/webhooks/listening.py)."""
+
+    @extend_schema(request=None, responses={200: TestEventSerializer},
+                   operation_id="workflows_listen")
+    def listen(self, request: Request, pk: int) -> Response:
+        """Listen for the next call to `/hook/test/<id or custom path>` (for 120 s); read it
+        with GET /api/workflows/{id}/test-event."""
+        workflow = get_scoped(workflows_visible_to, request, pk, "edit")
+        return Response(listening.listen_start(workflow.pk))
+
+    @extend_schema(responses={200: TestEventSerializer}, operation_id="workflows_test_event")
+    def test_event(self, request: Request, pk: int) -> Response:
+        """Whether the editor listens, and the captured test call once there is one."""
+        workflow = get_scoped(workflows_visible_to, request, pk, "view")
+        return Response(listening.listen_state(workflow.pk))

@@ -56,6 +56,8 @@ API_ACCESS = {
     ("workflows/<pk>/versions/<number>", "get"): "view",
     ("workflows/<pk>/rotate-secret", "post"): "edit",
     ("workflows/<pk>/runs", "post"): "run",
+    ("workflows/<pk>/listen", "post"): "edit",
+    ("workflows/<pk>/test-event", "get"): "view",
     ("credentials/<pk>", "get"): "view",
     ("credentials/<pk>", "put"): "edit",
     ("credentials/<pk>", "patch"): "edit",
