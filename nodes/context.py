@@ -52,6 +52,34 @@ class FileRef(TypedDict):
     key: str
 
 
+class StoredObject(TypedDict):
+    """One entry of `ObjectStore.list`."""
+
+    key: str
+    size: int
+    modified: str  # ISO 8601
+
+
+class ObjectStore(Protocol):
+    """A place a storage node reads and writes (`NodeContext.object_store`): keys are relative
+    paths ("in/report.pdf"); a key escaping the store ("..", absolute, a symlink out of a
+    local root) raises NodeError, as does a missing object."""
+
+    def read(self, key: str) -> tuple[bytes, str]:
+        """The object's bytes and content type."""
+        ...
+
+    def write(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def list(self, prefix: str, limit: int) -> tuple[list[StoredObject], bool]:
+        """Up to `limit` objects under `prefix` (recursively), and whether there are more."""
+        ...
+
+    def delete(self, key: str) -> bool:
+        """Whether there was an object to delete."""
+        ...
+
+
 class NodeContext(Protocol):
     """What a running node sees. Attributes describe where it runs; methods are services."""
 
@@ -120,6 +148,12 @@ class NodeContext(Protocol):
     def open_file(self, ref: Any) -> bytes:
         """The bytes of a file reference of a run of this workflow's project; NodeError for
         anything else (not a reference, deleted, another project's)."""
+        ...
+
+    def object_store(self, backend: str, *, root: str = "",
+                     credential: Credential | None = None) -> ObjectStore:
+        """A storage node's store: "local" (a folder `root` under WFAIB_STORAGE_ROOT) or "s3"
+        (an `s3` credential's bucket, its endpoint under the outbound-address guard)."""
         ...
 
     def log(self, message: str, *args: Any) -> None: ...

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from nodes.base import NodeError
-from nodes.context import Credential, FileRef, SubworkflowOutcome
+from nodes.context import Credential, FileRef, ObjectStore, SubworkflowOutcome
 from nodes.context import NodeContext as NodeContract
 
-from . import outbound
+from . import object_stores, outbound
 from .expressions import ExpressionError, evaluate
 from .sandbox_process import CodeError, run_code
 
@@ -166,6 +166,10 @@ class EngineContext:
 
     def open_file(self, ref: Any) -> bytes:
         return self._files().open(ref)
+
+    def object_store(self, backend: str, *, root: str = "",
+                     credential: Credential | None = None) -> ObjectStore:
+        return object_stores.object_store(backend, root=root, credential=credential)
 
     # -- the run ---------------------------------------------------------------------------
     def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:
