@@ -226,3 +226,23 @@ def test_an_s3_endpoint_on_a_private_address_is_refused(settings):
                                key="a"))
     assert "endpoint_url" in error
     assert "refused" in error
+
+
+# -- end to end ---------------------------------------------------------------------------------
+
+def test_a_form_upload_is_stored_by_the_storage_node(root, client):
+    """What the issue asks for: receive a form upload, store the file (sync webhook, executed
+    by the executor, answered with the result)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    definition = simple_definition({"id": "store", "type": "storage", "config": {
+        "operation": "write", "key": "uploads/{{ input.doc.name }}",
+        "file": "{{ input.doc }}"}})
+    definition["nodes"][0]["config"] = {"accept": ["multipart"]}
+    workflow = make_workflow(definition=definition)
+    response = client.post(f"/api/webhook/{workflow.pk}", {
+        "doc": SimpleUploadedFile("scan.pdf", b"%PDF-1.7 scan", "application/pdf")})
+    assert response.status_code == 200, response.content
+    assert response.json()["result"] == {"key": "uploads/scan.pdf", "size": 13,
+                                         "content_type": "application/pdf"}
+    assert (root / "uploads" / "scan.pdf").read_bytes() == b"%PDF-1.7 scan"
