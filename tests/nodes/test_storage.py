@@ -112,11 +112,21 @@ def test_a_file_ref_of_another_project_is_refused(root):
 
 
 @pytest.mark.parametrize("key", ["../escape.txt", "a/../../escape.txt", "/etc/passwd",
-                                 "a\\..\\b", "a/./b", "C:/x", "a\x00b"])
+                                 "a\\..\\b", "a/./b", "C:/x", "a\x01b"])
 def test_local_keys_that_leave_the_root_are_refused(root, key):
     error = failed(storage_run(operation="write", key=key, content="x"))
     assert "refused" in error
     assert not (root.parent / "escape.txt").exists()
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "x" * 1025, "", "..", "a/../b"])
+def test_check_key_refuses_what_a_definition_cannot_even_hold(key):
+    # NUL cannot be stored in PostgreSQL's JSON, so it is checked here directly
+    from nodes.base import NodeError
+    from runs.engine.object_stores import check_key
+
+    with pytest.raises(NodeError, match="refused|empty|longer"):
+        check_key(key)
 
 
 def test_a_symlink_out_of_the_root_is_refused(root, tmp_path):
