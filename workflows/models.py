@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from .webhook_paths import validate_webhook_path
+
 
 class Workflow(models.Model):
     """A named graph of nodes in one project (`owner` is who created it). `definition` is the
@@ -40,7 +42,7 @@ class Workflow(models.Model):
     # An optional custom webhook path, `/hook/<webhook_path>`, beside `/api/webhook/<id>`:
     # unique in the installation (workflows/webhook_paths.py checks its shape).
     webhook_path = models.SlugField(max_length=64, null=True, blank=True, unique=True,
-                                    default=None)
+                                    default=None, validators=[validate_webhook_path])
     # At most this many runs at once (null: no limit); extra runs wait queued, in order.
     max_concurrency = models.PositiveIntegerField(null=True, blank=True)
     # Started with the failed run's details whenever a run of this workflow fails.

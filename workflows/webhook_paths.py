@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
+
 PATH_RE = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,63}$")
 RESERVED = frozenset({
     "test", "api", "admin", "hook", "hooks", "webhook", "webhooks", "static", "media",
@@ -27,3 +29,11 @@ def check_webhook_path(value: str) -> str:
     if text in RESERVED:
         raise ValueError(f"{text!r} is reserved; choose another path")
     return text
+
+
+def validate_webhook_path(value: str) -> None:
+    """The model field's validator (forms and the API alike)."""
+    try:
+        check_webhook_path(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid_webhook_path") from None

@@ -93,6 +93,24 @@ def test_form_bodies(client):
     assert last_input(workflow) == {"name": "Ada", "x": ["1", "2"]}
 
 
+def test_a_form_with_too_many_fields_is_400(client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    workflow = hook_workflow(accept=["form"])
+    response = client.post(f"/api/webhook/{workflow.pk}", b"a=1&b=2&c=3&d=4",
+                           content_type="application/x-www-form-urlencoded")
+    assert (response.status_code, response.json()["code"]) == (400, "too_many_fields")
+    assert not Run.objects.filter(workflow=workflow).exists()
+
+
+def test_a_workflow_path_is_checked_by_the_model_too():
+    from django.core.exceptions import ValidationError
+
+    workflow = hook_workflow()
+    workflow.webhook_path = "admin"
+    with pytest.raises(ValidationError, match="reserved"):
+        workflow.full_clean()
+
+
 def test_text_bodies(client):
     workflow = hook_workflow(accept=["text"])
     url = f"/api/webhook/{workflow.pk}?wait=false"
