@@ -178,6 +178,10 @@ def test_the_run_viewer_links_the_files(run, client):
     page = client.get(f"/admin/runs/run/{run.pk}/change/").content.decode()
     assert f"/api/runs/{run.pk}/files/{row.pk}" in page
     assert "photo.png" in page
+    # the link works with the viewer's session
+    download = client.get(f"/api/runs/{run.pk}/files/{row.pk}")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"\x89PNG"
 
 
 def test_project_scoping_uses_the_runs_project(run):
