@@ -16,13 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+import httpcore
 import httpx
 
 from nodes.base import NodeError
 from nodes.context import Credential, FileRef, ObjectStore, SubworkflowOutcome
 from nodes.context import NodeContext as NodeContract
+from wfaib.conf import wfaib_settings
 
-from . import object_stores, outbound
+from . import object_stores, outbound, ssrf
 from .expressions import ExpressionError, evaluate
 from .sandbox_process import CodeError, run_code
 
@@ -110,9 +112,10 @@ class EngineContext:
             raise NodeError(str(exc)) from None
 
     def run_code(self, code: str, names: Mapping[str, Any], *,
-                 timeout: float | None = None) -> Any:
+                 timeout: float | None = None, language: str = "python") -> Any:
         try:
-            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant)
+            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant,
+                            language=language)
         except CodeError as exc:
             raise NodeError(str(exc)) from None
 
@@ -124,6 +127,23 @@ class EngineContext:
             raise NodeError(f"{method} {url} timed out after {kwargs.get('timeout')}s") from None
         except httpx.HTTPError as exc:
             raise NodeError(f"{method} {url} failed: {exc}") from None
+
+    def outbound_address(self, host: str, port: int) -> str:
+        try:
+            return str(ssrf.checked_address(host, port))
+        except httpcore.ConnectError as exc:  # OutboundRefused is one
+            raise NodeError(f"{host}:{port}: {exc}") from None
+
+    def local_database_file(self, path: str) -> str:
+        roots = [os.path.realpath(root) for root in wfaib_settings.SQLITE_DIRS or [] if root]
+        if not roots:
+            raise NodeError("SQLite files are not enabled here: the operator lists the folders "
+                            "they may be in with WFAIB_SQLITE_DIRS")
+        found = os.path.realpath(os.path.join(roots[0], path))
+        if not any(os.path.commonpath([found, root]) == root for root in roots):
+            raise NodeError(f"SQLite file {path!r} is outside the folders WFAIB_SQLITE_DIRS "
+                            f"allows")
+        return found
 
     def llm_client(self, *, base_url: str | None, api_key: str | None,
                    timeout: float) -> openai.OpenAI:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0003_run_created_at_default'),
+        ('runs', '0004_imap_trigger'),
     ]
 
     operations = [
