@@ -369,3 +369,13 @@ def test_a_node_opens_a_webhook_upload():
                         files=RunFileAccess(lambda: run.pk, workflow.project_id))
     assert ctx.open_file(run.input["f"]) == b"payload"
     assert run_now(workflow, run.input).status == Run.Status.SUCCEEDED
+
+
+def test_a_path_taken_in_a_race_is_a_clear_error():
+    from workflows.services import WebhookPathTaken, workflow_update
+
+    first, second = hook_workflow(), hook_workflow()
+    workflow_update(workflow=first, user=first.owner, webhook_path="raced")
+    with pytest.raises(WebhookPathTaken, match="webhook_path"):  # past the serializer's check
+        workflow_update(workflow=second, user=second.owner, webhook_path="raced")
+    assert WebhookPathTaken.code == "webhook_path_taken"
