@@ -43,6 +43,43 @@ class Credential(TypedDict):
     data: dict[str, Any]
 
 
+class FileRef(TypedDict):
+    """A file of the run as nodes pass it in JSON: its bytes stay in the file store."""
+
+    name: str
+    size: int
+    content_type: str
+    key: str
+
+
+class StoredObject(TypedDict):
+    """One entry of `ObjectStore.list`."""
+
+    key: str
+    size: int
+    modified: str  # ISO 8601
+
+
+class ObjectStore(Protocol):
+    """A place a storage node reads and writes (`NodeContext.object_store`): keys are relative
+    paths ("in/report.pdf"); a key escaping the store ("..", absolute, a symlink out of a
+    local root) raises NodeError, as does a missing object."""
+
+    def read(self, key: str) -> tuple[bytes, str]:
+        """The object's bytes and content type."""
+        ...
+
+    def write(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def list(self, prefix: str, limit: int) -> tuple[list[StoredObject], bool]:
+        """Up to `limit` objects under `prefix` (recursively), and whether there are more."""
+        ...
+
+    def delete(self, key: str) -> bool:
+        """Whether there was an object to delete."""
+        ...
+
+
 class NodeContext(Protocol):
     """What a running node sees. Attributes describe where it runs; methods are services."""
 
@@ -114,6 +151,22 @@ class NodeContext(Protocol):
         """A stored credential the workflow's project may use (its own or shared with it), by
         id or name, with its secrets decrypted and external values resolved. NodeError when
         there is none, or when `kinds` is given and its kind is not one of them."""
+        ...
+
+    def save_file(self, name: str, data: bytes, content_type: str) -> FileRef:
+        """Keep `data` as a file of this run (deleted with it); its reference. NodeError over
+        WFAIB_FILE_MAX_SIZE or outside a stored run."""
+        ...
+
+    def open_file(self, ref: Any) -> bytes:
+        """The bytes of a file reference of a run of this workflow's project; NodeError for
+        anything else (not a reference, deleted, another project's)."""
+        ...
+
+    def object_store(self, backend: str, *, root: str = "",
+                     credential: Credential | None = None) -> ObjectStore:
+        """A storage node's store: "local" (a folder `root` under WFAIB_STORAGE_ROOT) or "s3"
+        (an `s3` credential's bucket, its endpoint under the outbound-address guard)."""
         ...
 
     def log(self, message: str, *args: Any) -> None: ...

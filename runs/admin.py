@@ -14,7 +14,7 @@ from wfaib.masking import mask_text
 
 from .admin_views import pretty_json, run_timeline
 from .models import Run
-from .selectors import runs_visible_to
+from .selectors import run_files, runs_visible_to
 
 
 @admin.register(Run)
@@ -94,6 +94,7 @@ class RunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
             "run": run,
             "title": f"Run #{run.pk} of {run.workflow.name}",
             "timeline": run_timeline(run),
+            "run_files": run_files(run),
             "run_error": mask_text(run.error),
             "input_json": pretty_json(run.input),
             "result_json": pretty_json(run.result),

@@ -31,6 +31,10 @@ class RunsConfig(AppConfig):
 
         hooks.install(ENGINE_HOOKS)
 
+        from . import files
+
+        files.connect()  # a run file's stored bytes go when its row is deleted
+
         # `manage.py runserver` runs the embedded scheduler loop (watchdog, waits, schedules) in
         # its serving process (with autoreload, the child); WSGI/ASGI servers start it from
         # wfaib/wsgi.py and asgi.py. Other commands (migrate, run_workflow, tests) never do.

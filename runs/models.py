@@ -140,6 +140,26 @@ class ScheduleFire(models.Model):
         return f"{self.workflow_id}/{self.node_id} @ {self.due_at.isoformat()}"
 
 
+class RunFile(models.Model):
+    """A file a run received or made (a webhook upload, an HTTP binary response, a storage
+    read), kept in the file store (`STORAGES["wfaib_files"]`, runs/files.py) under `key`.
+    Nodes pass it around as a reference `{name, size, content_type, key}`; it goes with its
+    run (its stored bytes too: runs/files.py deletes them after the row's delete commits)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=255)
+    key = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size} bytes)"
+
+
 class MailboxCursor(models.Model):
     """Where an `imap` trigger is in its mailbox: the mailbox's UIDVALIDITY and the last UID
     that started a run. The row is locked while a message's run is created and moved in the

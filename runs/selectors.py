@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from accounts.access import project_ids
 from accounts.models import ApiToken
 from wfaib.masking import mask_text
 
-from .models import Run, RunLog
+from .models import Run, RunFile, RunLog
 
 
 def runs_visible_to(user: Any, action: str = "view", *,
@@ -77,3 +78,9 @@ def run_expression_names(run: Run, node_id: str | None = None) -> dict[str, Any]
             nodes[log.node_id] = output
     return {"trigger": run.input, "nodes": nodes, "input": node_input,
             "run": {"id": run.pk, "workflow_id": run.workflow_id, "trigger": run.trigger}}
+def run_files(run: Run) -> list[dict[str, Any]]:
+    """The run's files with their download URLs (GET /api/runs/<id>/files/<file id>)."""
+    return [{"id": row.pk, "name": row.name, "size": row.size, "content_type": row.content_type,
+             "key": row.key, "created_at": row.created_at.isoformat(),
+             "url": reverse("run-file", args=[run.pk, row.pk])}
+            for row in RunFile.objects.filter(run=run).order_by("id")]

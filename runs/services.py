@@ -7,6 +7,7 @@ parent run that waits for it). The engine never imports this module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from nodes.context import FileRef
 from workflows.graph import Graph
 from workflows.models import Workflow, WorkflowVersion
 from workflows.services import current_version
@@ -22,6 +24,7 @@ from . import dispatch
 from .db_retry import retry_on_lock
 from .engine.hooks import EngineHooks
 from .engine.wait_record import WaitRecord
+from .files import delete_stored, file_save
 from .models import Run, RunLog
 
 # Runs a person starts by hand; these are audited (webhooks, schedules and sub-runs are not).
@@ -102,6 +105,55 @@ def _create_run(
         if execute:
             transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
     return run
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file to keep with a run that is starting (a webhook upload)."""
+
+    field: str
+    name: str
+    content_type: str
+    data: bytes
+
+
+def run_start_with_files(
+    *, workflow: Workflow, files: list[NewFile], trigger: str, key: str,
+    build_input: Callable[[dict[str, list[FileRef]]], Any],
+) -> RunStart:
+    """run_start_idempotent for a trigger that brings files: the run, its files (stored as
+    its own, runs/files.py) and its input, which references them (`build_input(refs by
+    field)`), are committed together before the run is dispatched. Stored bytes of a start
+    that fails are deleted again. A replayed key stores nothing."""
+    if key:
+        existing = Run.objects.filter(workflow=workflow, idempotency_key=key).first()
+        if existing:
+            return RunStart(existing, created=False)
+    return retry_on_lock(_start_with_files, workflow=workflow, files=files, trigger=trigger,
+                         key=key, build_input=build_input)
+
+
+def _start_with_files(*, workflow: Workflow, files: list[NewFile], trigger: str, key: str,
+                      build_input: Callable[[dict[str, list[FileRef]]], Any]) -> RunStart:
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            started = run_start_idempotent(workflow=workflow, input=None, trigger=trigger,
+                                           key=key)
+            if not started.created:
+                return started
+            refs: dict[str, list[FileRef]] = {}
+            for new in files:
+                ref = file_save(run_id=started.run.pk, name=new.name, data=new.data,
+                                content_type=new.content_type)
+                stored.append(ref["key"])
+                refs.setdefault(new.field, []).append(ref)
+            started.run.input = build_input(refs)
+            started.run.save(update_fields=["input"])
+            return started
+    except BaseException:
+        delete_stored(stored)
+        raise
 
 
 class RunFinished(ValueError):

@@ -1,4 +1,7 @@
+import shutil
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from tests.factories import UserFactory
@@ -11,6 +14,15 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remove_run_files():
+    """Run files go to this process's temporary MEDIA_ROOT (wfaib/settings_test.py); removed
+    at the end of the session."""
+    yield
+    if "wfaib-test-media-" in str(settings.MEDIA_ROOT):
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture

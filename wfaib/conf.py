@@ -105,6 +105,13 @@ DECLARED: tuple[Setting, ...] = (
             "empty = embedded iff EXECUTOR=inline"),
     Setting("TICK_INTERVAL", "float", 1.0, "seconds between scheduler ticks"),
     Setting("API_MAX_BODY", "int", 2 * 1024 * 1024, "bytes an API request body may have"),
+    Setting("FILE_MAX_SIZE", "int", 25 * 1024 * 1024,
+            "bytes one run file may have (a webhook upload, an HTTP binary response, a "
+            "storage read); larger: 413 for an upload, a failed node otherwise"),
+    Setting("WEBHOOK_MAX_UPLOAD", "int", 50 * 1024 * 1024,
+            "bytes a multipart webhook body (form fields and files) may have"),
+    Setting("STORAGE_ROOT", "str", "",
+            "the folder the storage node's local backend works in (empty: local storage off)"),
     Setting("JSON_MAX_DEPTH", "int", 64, "nesting depth a JSON body may have"),
     Setting("INVITATION_HOURS", "int", 72, "hours an invitation link to a project stays valid"),
     Setting("AUDIT_RETENTION_DAYS", "int", 365,

@@ -33,7 +33,7 @@ from wfaib.conf import wfaib_settings
 logger = logging.getLogger("wfaib.resilience")
 
 API_PREFIX = "/api/"
-WEBHOOK_PREFIX = "/api/webhook/"
+WEBHOOK_PREFIX = ("/api/webhook/", "/hook/")  # the public webhook doors
 DB_RETRY_AFTER = 5  # seconds a client should wait while the database is unavailable
 
 

@@ -143,6 +143,24 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 
 LOGIN_URL = "admin:login"
 
+# --- Files -------------------------------------------------------------------------------------
+# The run file store (runs/files.py): uploads, HTTP binary responses and storage reads, kept
+# beside the run and deleted with it. A folder under MEDIA_ROOT by default; for S3 install the
+# `s3` extra and set RUN_FILES_BACKEND=storages.backends.s3.S3Storage with its AWS_* settings
+# (README, *Files between nodes*). Never served as static media: only the scoped download view
+# hands a file out.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "wfaib_files": {
+        "BACKEND": env.str("RUN_FILES_BACKEND",
+                           default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("RUN_FILES_OPTIONS", default={})
+        or {"location": str(Path(MEDIA_ROOT) / "run-files")},
+    },
+}
+
 # --- Cache (rate limits, idempotency) ------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://wfaib")}
 
@@ -173,6 +191,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API lives under /api/; the public /hook/ doors (left out of the schema) must not
+    # widen the prefix that operation ids and tags are made from.
+    "SCHEMA_PATH_PREFIX": r"/api/",
     "COMPONENT_SPLIT_REQUEST": True,  # write-only fields (secrets) only in request bodies
     # Swagger UI from the installed sidecar package: /api/docs/ works without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

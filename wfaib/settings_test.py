@@ -1,6 +1,7 @@
 """Settings for the test suite: the real settings, with test-only defaults in the environment."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("WFAIB_FAST_PASSWORD_HASHER", "1")
@@ -10,6 +11,10 @@ os.environ.setdefault("WFAIB_HTTP_ALLOW", "127.0.0.1,::1,localhost")
 # The whole suite calls the API from 127.0.0.1; the throttle tests set their own rates.
 os.environ.setdefault("WFAIB_API_RATE_USER", "100000/min")
 os.environ.setdefault("WFAIB_API_RATE_IP", "100000/min")
+
+# Run files go to a folder of this test process, not the checkout's media/.
+os.environ.setdefault("MEDIA_ROOT", os.path.join(tempfile.gettempdir(),
+                                                 f"wfaib-test-media-{os.getpid()}"))
 
 from .settings import *  # noqa: F403
 

@@ -9,7 +9,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts.invitation_views import invitation_view
-from runs.webhooks.views import WebhookView
+from runs.webhooks.views import HookTestView, HookView, WebhookView
 
 from .health import health
 from .schema_view import SchemaView
@@ -36,6 +36,9 @@ urlpatterns = [
     path("admin/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("invitations/<str:key>", invitation_view, name="invitation"),
+    # Webhooks by custom path (or id), and the editor's test URL (runs/webhooks/listening.py)
+    path("hook/test/<str:ref>", HookTestView.as_view(), name="webhook-test"),
+    path("hook/<str:ref>", HookView.as_view(), name="webhook-path"),
     path("api/", include(api)),
 ]
 

@@ -23,7 +23,7 @@ from django.urls import reverse
 from wfaib.conf import wfaib_settings
 from wfaib.exceptions import error_body
 
-WEBHOOK_PATHS = ("/api/webhook/", "/api/resume/")
+WEBHOOK_PATHS = ("/api/webhook/", "/api/resume/", "/hook/")
 _ALSO_ON_WEBHOOK_HOSTS = ("/api/health",)
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from .fields import SealedJSONField
+from .webhook_paths import validate_webhook_path
 
 
 class Workflow(models.Model):
@@ -40,6 +41,10 @@ class Workflow(models.Model):
     webhook_secret = models.CharField(max_length=200, blank=True, default="")
     webhook_previous_secret = models.CharField(max_length=200, blank=True, default="")
     webhook_secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    # An optional custom webhook path, `/hook/<webhook_path>`, beside `/api/webhook/<id>`:
+    # unique in the installation (workflows/webhook_paths.py checks its shape).
+    webhook_path = models.SlugField(max_length=64, null=True, blank=True, unique=True,
+                                    default=None, validators=[validate_webhook_path])
     # At most this many runs at once (null: no limit); extra runs wait queued, in order.
     max_concurrency = models.PositiveIntegerField(null=True, blank=True)
     # Started with the failed run's details whenever a run of this workflow fails.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.access import personal_project
 from accounts.models import Project
@@ -17,6 +17,27 @@ from wfaib.masking import keep_secrets
 
 from .models import Credential, Workflow, WorkflowVersion
 from .validation import ensure_valid
+
+
+class WebhookPathTaken(DomainError):
+    """Another workflow took the custom webhook path meanwhile (the serializer checks first;
+    this is the database's word when two saves race)."""
+
+    code = "webhook_path_taken"
+
+    def __init__(self) -> None:
+        super().__init__("webhook_path: another workflow already has this path")
+
+
+def _saved(save: Any) -> Any:
+    """`save()`, with a taken webhook path answered as WebhookPathTaken."""
+    try:
+        with transaction.atomic():
+            return save()
+    except IntegrityError as exc:
+        if "webhook_path" in str(exc):
+            raise WebhookPathTaken() from None
+        raise
 
 
 class VersionConflict(DomainError):
@@ -55,10 +76,10 @@ def workflow_create(
     definition = stamp_versions(definition)
     ensure_valid(definition)
     definition = {**definition, "name": definition.get("name") or name}
-    workflow = Workflow.objects.create(
+    workflow = _saved(lambda: Workflow.objects.create(
         owner=owner, project=project or personal_project(owner), name=name,
         description=description, definition=definition, is_active=is_active, **options,
-    )
+    ))
     _snapshot(workflow, owner)
     workflow.save(update_fields=["version"])
     audit_record(action="workflow.create", obj=workflow, actor=owner,
@@ -68,7 +89,8 @@ def workflow_create(
 
 # Workflow fields whose changes the audit trail records (secrets only as "changed").
 _AUDITED = ("name", "description", "is_active", "definition", "webhook_auth", "webhook_mode",
-            "webhook_secret", "max_concurrency", "error_workflow_id", "project_id")
+            "webhook_secret", "webhook_path", "max_concurrency", "error_workflow_id",
+            "project_id")
 
 
 def _audited_fields(workflow: Workflow) -> dict[str, Any]:
@@ -104,7 +126,7 @@ def workflow_update(
     diff = json_diff(before, _audited_fields(locked))
     if diff:
         _snapshot(locked, user)
-    locked.save()
+    _saved(locked.save)
     if diff:
         audit_record(action="workflow.update", obj=locked, actor=user, diff=diff,
                      extra={"version": locked.version})

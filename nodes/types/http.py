@@ -1,9 +1,11 @@
 """`http`: call an HTTP API with httpx (through ctx, which applies the outbound-address guard).
 
-Output: {status, headers, body}; the body is parsed when the response is JSON. `credential`
-names a stored credential (api_key_header, bearer_token, basic_auth, oauth2) whose auth is
-applied to the request (its headers win over the config's). A status outside
-2xx fails the node unless `accept_status` lists it or `fail_on_error_status` is off.
+Output: {status, headers, body}; the body is parsed when the response is JSON, and a binary
+response (an image, a PDF, application/octet-stream: nodes/binary.py) is kept as a run file,
+its body a file reference {name, size, content_type, key}. `credential` names a stored
+credential (api_key_header, bearer_token, basic_auth, oauth2) whose auth is applied to the
+request (its headers win over the config's). A status outside 2xx fails the node unless
+`accept_status` lists it or `fail_on_error_status` is off.
 """
 
 from typing import Any, Literal
@@ -12,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from ..base import NodeConfig, NodeError, NodeType, credential_field, expression_field
+from ..binary import file_name, is_binary
 from ..context import NodeContext
 from ..http_auth import HTTP_AUTH_KINDS, auth_headers
 from ..registry import register
@@ -90,6 +93,9 @@ class HttpNode(NodeType):
             **kwargs,
         )
         body: Any = response.text
+        if response.content and is_binary(response.headers.get("content-type")):
+            body = ctx.save_file(file_name(str(response.url), response.headers),
+                                 response.content, response.headers["content-type"])
         if "json" in response.headers.get("content-type", "") and response.content:
             try:
                 body = response.json()

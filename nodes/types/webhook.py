@@ -1,6 +1,20 @@
-"""`webhook`: the trigger. Its output is the payload the run was started with."""
+"""`webhook`: the trigger. Its output is the payload the run was started with.
 
-from typing import Any
+Its config says what the workflow's webhook takes (runs/webhooks/options.py reads it):
+`methods` (POST by default), `accept` (body kinds: JSON by default, so a browser's cross-site
+form post never starts a run unless allowed) and `payload`, the shape of the run's input:
+
+    "body"     (default) the body as sent: JSON as is, a form or multipart body as
+               {field: value} with each uploaded file as a file reference
+               {name, size, content_type, key} under its field, text as a string, XML as a
+               dict; a GET (or any call without a body) gives its query {name: value}; an
+               empty body gives {}
+    "request"  {"method", "query", "headers", "body", "files"}: files as
+               {field: [file reference, ...]}; headers lower-case, without Authorization,
+               Cookie and the webhook token or signature
+"""
+
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -8,9 +22,22 @@ from ..base import NodeConfig, NodeType
 from ..context import NodeContext
 from ..registry import register
 
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+BodyKind = Literal["json", "form", "multipart", "text", "xml"]
+
 
 class WebhookConfig(NodeConfig):
     description: str = Field("", description="What callers send here (shown in the editor).")
+    methods: list[Method] = Field(
+        default_factory=lambda: list[Method](["POST"]), min_length=1,
+        description="HTTP methods the webhook accepts (others: 405).")
+    accept: list[BodyKind] = Field(
+        default_factory=lambda: list[BodyKind](["json"]), min_length=1,
+        description="Body kinds the webhook accepts (others: 415): json, form "
+                    "(urlencoded), multipart (with files), text, xml.")
+    payload: Literal["body", "request"] = Field(
+        "body", description="body: the run's input is the body (the query for a GET); "
+                            "request: {method, query, headers, body, files}.")
 
 
 @register
@@ -18,7 +45,7 @@ class WebhookNode(NodeType):
     type = "webhook"
     label = "Webhook"
     category = "trigger"
-    description = "Starts the workflow when its URL receives a POST; passes the payload on."
+    description = "Starts the workflow when its URL is called; passes the payload on."
     icon = "webhook"
     inputs = []
     Config = WebhookConfig

@@ -6,6 +6,8 @@ POST queues a run of *workflow* `id` (same as `POST /api/workflows/{id}/runs`).
 
 from __future__ import annotations
 
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +18,8 @@ from accounts.api.base import ScopedViewSetMixin, get_scoped
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.selectors import workflows_visible_to
 
-from ..models import Run
+from ..files import FileUnavailable, file_storage
+from ..models import Run, RunFile
 from ..selectors import runs_visible_to
 from ..services import (
     RetryNotAllowed,
@@ -26,6 +29,7 @@ from ..services import (
     run_retry_bulk,
     run_start_idempotent,
 )
+from ..webhooks import listening
 from .serializers import (
     RunBulkRetryResultSerializer,
     RunBulkRetrySerializer,
@@ -149,6 +153,26 @@ class RunViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
                               for i in ids if i in visible and i not in allowed]
         return Response(result)
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+                   operation_id="runs_file_download")
+    def download(self, request: Request, pk: str | None = None,
+                 file_id: int | None = None) -> FileResponse:
+        """Download a file of the run (a webhook upload, an HTTP binary response, a storage
+        read), as an attachment; for whoever may view the run."""
+        run = self.get_object()
+        row = RunFile.objects.filter(run=run, pk=file_id).first()
+        if row is None:
+            raise Http404("No such file.")
+        try:
+            handle = file_storage().open(row.key, "rb")
+        except (FileNotFoundError, FileUnavailable):
+            raise Http404("The file is missing from the file store.") from None
+        response = FileResponse(handle, as_attachment=True, filename=row.name,
+                                content_type=row.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        return response
+
     @extend_schema(
         request=RunStartSerializer, responses={202: RunSerializer},
         parameters=[IDEMPOTENCY_KEY,
@@ -169,3 +193,31 @@ class WorkflowRunsViewSet(viewsets.ViewSet):  # scoped by start_run_response
     def create(self, request: Request, pk: int) -> Response:
         """Queue a run of the workflow with `input` as its trigger payload; 202 with the run."""
         return start_run_response(request, pk)
+
+
+class TestEventSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["idle", "listening", "captured"])
+    event = serializers.JSONField(allow_null=True, help_text=(
+        "The captured call: {method, query, headers, input}; `input` is what the run's input "
+        "would have been (files as references with an empty key: not stored)."))
+    until = serializers.DateTimeField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema(tags=["webhook"])
+class WorkflowTestEventViewSet(viewsets.ViewSet):  # scoped with get_scoped below
+    """The editor's "listen for a test event" (runs/webhooks/listening.py)."""
+
+    @extend_schema(request=None, responses={200: TestEventSerializer},
+                   operation_id="workflows_listen")
+    def listen(self, request: Request, pk: int) -> Response:
+        """Listen for the next call to `/hook/test/<id or custom path>` (for 120 s); read it
+        with GET /api/workflows/{id}/test-event."""
+        workflow = get_scoped(workflows_visible_to, request, pk, "edit")
+        return Response(listening.listen_start(workflow.pk))
+
+    @extend_schema(responses={200: TestEventSerializer}, operation_id="workflows_test_event")
+    def test_event(self, request: Request, pk: int) -> Response:
+        """Whether the editor listens, and the captured test call once there is one."""
+        workflow = get_scoped(workflows_visible_to, request, pk, "view")
+        return Response(listening.listen_state(workflow.pk))

@@ -14,17 +14,17 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpcore
 import httpx
 
 from nodes.base import NodeError
-from nodes.context import Credential, SubworkflowOutcome
+from nodes.context import Credential, FileRef, ObjectStore, SubworkflowOutcome
 from nodes.context import NodeContext as NodeContract
 from wfaib.conf import wfaib_settings
 
-from . import outbound, ssrf
+from . import object_stores, outbound, ssrf
 from .expressions import ExpressionError, evaluate
 from .sandbox_process import CodeError, run_code
 
@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     import openai
 
 logger = logging.getLogger("wfaib.nodes")
+
+
+class FileAccess(Protocol):
+    """The run's file store as the context reaches it (runs.engine.files.RunFileAccess)."""
+
+    def save(self, name: str, data: bytes, content_type: str) -> FileRef: ...
+
+    def open(self, ref: Any) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class EngineContext:
         scope: str = "",
         tenant: Any = None,
         credentials: Callable[[int | str], Credential] | None = None,
+        files: FileAccess | None = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -76,6 +85,8 @@ class EngineContext:
         self.tenant = tenant  # whose share of the code workers this node uses (runs.tenancy)
         # Looks up a credential by id or name for this run's project (None: not wired here).
         self.credentials = credentials
+        # The run's file store (None: files are not available, e.g. a node run on its own).
+        self.files = files
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -163,6 +174,22 @@ class EngineContext:
             raise NodeError(f"credential {found['name']!r} is of kind {found['kind']!r}; this "
                             f"node needs one of: {', '.join(kinds)}")
         return found
+
+    # -- files -----------------------------------------------------------------------------
+    def _files(self) -> FileAccess:
+        if self.files is None:
+            raise NodeError("files are not available here (the node is running outside a run)")
+        return self.files
+
+    def save_file(self, name: str, data: bytes, content_type: str) -> FileRef:
+        return self._files().save(name, data, content_type)
+
+    def open_file(self, ref: Any) -> bytes:
+        return self._files().open(ref)
+
+    def object_store(self, backend: str, *, root: str = "",
+                     credential: Credential | None = None) -> ObjectStore:
+        return object_stores.object_store(backend, root=root, credential=credential)
 
     # -- the run ---------------------------------------------------------------------------
     def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:

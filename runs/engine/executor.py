@@ -52,6 +52,7 @@ from . import waits
 from .attempts import run_node
 from .context import RunServices
 from .credentials import CredentialResolver
+from .files import RunFileAccess
 from .hooks import EngineHooks, installed
 from .journal import SUPERSEDED, DatabaseJournal, DeferredJournal, Journal, claim
 from .resume_tokens import resume_token, resume_url
@@ -93,6 +94,7 @@ class RunExecution:
         self.fresh = fresh  # created already claimed by this process: no checkpoints to load
         self.definition = run.version.definition
         self.credentials = CredentialResolver(run.workflow.project_id)
+        self.files = RunFileAccess(lambda: run.pk, run.workflow.project_id)
         self.graph = Graph.from_definition(self.definition)
         self.types = {nid: registry.get(n["type"]) for nid, n in self.graph.nodes.items()}
         self.bodies = {nid: self.graph.descendants(nid, cls.body_port)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
@@ -64,6 +65,8 @@ def read_body(request: HttpRequest, max_body: int) -> bytes:
             raise BodyRefused(411, "length_required",
                               "this server cannot read a chunked body; send a Content-Length")
         body = request.environ["wsgi.input"].read(max_body + 1)
+    elif length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:  # an upload within its own limit
+        body = request.read(max_body + 1)
     else:
         try:
             body = request.body

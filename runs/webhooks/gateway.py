@@ -3,18 +3,23 @@
 
     limit_client     429 rate_limited          per client address (Retry-After)
     read_request_body  413 / 411 / 400          before the lookup, so it answers alike for
-                                                every id, existing or not
-    find             404 workflow_not_found     unknown or inactive workflow
+                                                every id, existing or not (a multipart body
+                                                within WFAIB_WEBHOOK_MAX_UPLOAD)
+    find             404 workflow_not_found     unknown or inactive workflow (by id or custom
+                                                path)
     authenticate     404 workflow_not_found     a missing or wrong token or signature: the
                                                 same answer, so ids cannot be probed
     limit_workflow   429 rate_limited          per workflow
-    parse            415 / 400                  JSON only (runs/webhooks/body.py)
+    allow_method     405 method_not_allowed     not one of the webhook node's `methods`
+    parse            415 / 413 / 400            the kinds the webhook node `accept`s
+                                                (runs/webhooks/payload.py, body.py, kinds.py)
     deduplicate      400 invalid_parameter      the webhook-id / Idempotency-Key
     wants_sync       400 invalid_parameter      ?wait=true|false
-    start_and_answer                            the run, committed before any 2xx, answered
-                                                (runs/webhooks/answers.py)
+    start_and_answer                            the run (with its uploaded files), committed
+                                                before any 2xx, answered (answers.py)
 
-    response = receive(request, workflow_id)
+    response = receive(request, workflow_id)            # or a custom path's slug
+    response = receive(request, ref, test=True)         # /hook/test/<ref>: capture only
 """
 
 from __future__ import annotations
@@ -30,11 +35,19 @@ from wfaib.conf import wfaib_settings
 from workflows.models import Workflow
 
 from ..models import Run
-from ..services import run_start_idempotent, run_start_synchronously
-from . import ratelimit
+from ..services import (
+    NewFile,
+    RunStart,
+    run_start_idempotent,
+    run_start_synchronously,
+    run_start_with_files,
+)
+from . import listening, ratelimit
 from .answers import answer_accepted, answer_finished, wait_for_answer
-from .body import is_json_type, parse_json
-from .http import read_request_body
+from .http import json_response, read_request_body
+from .kinds import body_kind
+from .options import DEFAULT, WebhookOptions, webhook_options
+from .payload import Parsed, build_input, headers_of, parse_request, query_of, unstored_refs
 from .rejected import WebhookRejected
 from .signatures import AuthFailure, check_signature, check_token, valid_secrets
 
@@ -43,7 +56,7 @@ logger = logging.getLogger("wfaib.webhooks")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 _WORKFLOW_FIELDS = ("id", "name", "created_at", "is_active", "version", "max_concurrency",
                     "webhook_auth", "webhook_mode", "webhook_secret", "webhook_previous_secret",
-                    "webhook_secret_rotated_at")
+                    "webhook_secret_rotated_at", "webhook_path")
 MAX_KEY = 200
 
 
@@ -64,7 +77,7 @@ def limit_workflow(workflow: Workflow) -> None:
     _limit(f"wf:{workflow.pk}", wfaib_settings.WEBHOOK_RATE_PER_WORKFLOW, "for this workflow")
 
 
-def not_found(workflow_id: int, reason: str) -> WebhookRejected:
+def not_found(workflow_id: int | str, reason: str) -> WebhookRejected:
     """The one answer for an unknown or inactive workflow and a failed token or signature
     check, so ids cannot be probed for what exists or how it is protected; the precise
     reason is logged for the operator."""
@@ -74,11 +87,16 @@ def not_found(workflow_id: int, reason: str) -> WebhookRejected:
                            "or inactive workflow, or a missing or wrong token or signature)")
 
 
-def find(workflow_id: int) -> Workflow:
-    workflow = Workflow.objects.filter(pk=workflow_id).only(*_WORKFLOW_FIELDS).first()
+def find(workflow_id: int | str, *, inactive_too: bool = False) -> Workflow:
+    """By id, or (a str) by custom path (`/hook/<path>`; digits there are an id)."""
+    if isinstance(workflow_id, str) and not workflow_id.isdigit():
+        lookup: dict[str, Any] = {"webhook_path": workflow_id}
+    else:
+        lookup = {"pk": int(workflow_id)}
+    workflow = Workflow.objects.filter(**lookup).only(*_WORKFLOW_FIELDS).first()
     if workflow is None:
         raise not_found(workflow_id, "no such workflow")
-    if not workflow.is_active:
+    if not workflow.is_active and not inactive_too:
         raise not_found(workflow_id, "the workflow is inactive")
     return workflow
 
@@ -102,13 +120,17 @@ def authenticate(request: HttpRequest, workflow: Workflow, body: bytes) -> str:
     return ""
 
 
-def parse(request: HttpRequest, body: bytes) -> Any:
-    """The JSON payload (`{}` for an empty body). Only JSON, even with an empty body: a
-    browser's cross-site form POST (urlencoded, multipart or text/plain) never starts a run."""
-    if request.content_type and not is_json_type(request):
-        raise WebhookRejected(415, "unsupported_media_type", "send the body as "
-                              f"application/json (got {request.content_type!r})")
-    return parse_json(body, request) if body else {}
+def allow_method(request: HttpRequest, options: WebhookOptions) -> None:
+    if request.method not in options.methods:
+        allowed = ", ".join(sorted(options.methods))
+        raise WebhookRejected(405, "method_not_allowed", f"{request.method} is not allowed "
+                              f"here; this webhook takes {allowed}", {"Allow": allowed})
+
+
+def parse(request: HttpRequest, body: bytes, options: WebhookOptions = DEFAULT) -> Parsed:
+    """The body by the kinds the webhook node accepts (JSON only by default, even with an
+    empty body: a browser's cross-site form POST never starts a run of such a webhook)."""
+    return parse_request(request, body, options)
 
 
 def deduplicate(request: HttpRequest, signed_key: str) -> str:
@@ -130,10 +152,36 @@ def wants_sync(request: HttpRequest, workflow: Workflow) -> bool:
     return wait in _TRUE or (not wait and workflow.webhook_mode == Workflow.WebhookMode.SYNC)
 
 
-def start_and_answer(request: HttpRequest, workflow: Workflow, payload: Any, key: str,
-                     sync: bool) -> HttpResponse:
+def capture_test_event(request: HttpRequest, workflow: Workflow, options: WebhookOptions,
+                       parsed: Parsed) -> HttpResponse:
+    """A call to the test URL: kept for the editor that listens (no run starts)."""
+    event = {"method": request.method, "query": query_of(request),
+             "headers": headers_of(request),
+             "input": build_input(request, options, parsed, unstored_refs(parsed.uploads))}
+    if not listening.capture(workflow.pk, event):
+        raise WebhookRejected(404, "not_listening", "nobody listens for a test event of this "
+                              "workflow; press listen in the editor first (POST "
+                              f"/api/workflows/{workflow.pk}/listen)")
+    return json_response({"captured": True, "workflow": workflow.pk}, 200)
+
+
+def _start(request: HttpRequest, workflow: Workflow, options: WebhookOptions, parsed: Parsed,
+           key: str) -> RunStart:
+    """The run (with its uploaded files) on the queued path."""
+    if parsed.uploads:
+        files = [NewFile(u.field, u.name, u.content_type, u.data) for u in parsed.uploads]
+        return run_start_with_files(
+            workflow=workflow, files=files, trigger=Run.Trigger.WEBHOOK, key=key,
+            build_input=lambda refs: build_input(request, options, parsed, refs))
+    return run_start_idempotent(workflow=workflow, trigger=Run.Trigger.WEBHOOK, key=key,
+                                input=build_input(request, options, parsed, {}))
+
+
+def start_and_answer(request: HttpRequest, workflow: Workflow, options: WebhookOptions,
+                     parsed: Parsed, key: str, sync: bool) -> HttpResponse:
     timeout = wfaib_settings.WEBHOOK_SYNC_TIMEOUT
-    if sync and not key:  # a direct path when the executor has one (runs.dispatch)
+    if sync and not key and not parsed.uploads:  # a direct path when the executor has one
+        payload = build_input(request, options, parsed, {})
         outcome = run_start_synchronously(workflow=workflow, input=payload,
                                           trigger=Run.Trigger.WEBHOOK, timeout=timeout)
         if outcome is not None:
@@ -142,8 +190,7 @@ def start_and_answer(request: HttpRequest, workflow: Workflow, payload: Any, key
                 return answer_finished(request, run, {})
             return answer_accepted(request, run.pk, status)
     # Committed when it returns (autocommit), so no 2xx can lose the run.
-    started = run_start_idempotent(workflow=workflow, input=payload,
-                                   trigger=Run.Trigger.WEBHOOK, key=key)
+    started = _start(request, workflow, options, parsed, key)
     run = started.run
     replayed = {} if started.created else {"Idempotent-Replayed": "true"}
     status = run.status
@@ -156,14 +203,19 @@ def start_and_answer(request: HttpRequest, workflow: Workflow, payload: Any, key
     return answer_accepted(request, run.pk, status, replayed)
 
 
-def receive(request: HttpRequest, workflow_id: int) -> HttpResponse:
-    """One webhook request through every step; raises WebhookRejected."""
+def receive(request: HttpRequest, workflow_id: int | str, *, test: bool = False) -> HttpResponse:
+    """One webhook request through every step; raises WebhookRejected. `test`: the test URL
+    (the event is captured for a listening editor, no run starts)."""
     limit_client(request)
-    body = read_request_body(request)
-    workflow = find(workflow_id)
+    body = read_request_body(request, uploads=body_kind(request) == "multipart")
+    workflow = find(workflow_id, inactive_too=test)
     signed_key = authenticate(request, workflow, body)
     limit_workflow(workflow)
-    payload = parse(request, body)
+    options = webhook_options(workflow)
+    allow_method(request, options)
+    parsed = parse(request, body, options)
+    if test:
+        return capture_test_event(request, workflow, options, parsed)
     key = deduplicate(request, signed_key)
     sync = wants_sync(request, workflow)
-    return start_and_answer(request, workflow, payload, key, sync)
+    return start_and_answer(request, workflow, options, parsed, key, sync)

@@ -51,9 +51,11 @@ def harden(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def read_request_body(request: HttpRequest) -> bytes:
-    """The body, within WFAIB_WEBHOOK_MAX_BODY (raises WebhookRejected 413/411/400)."""
-    return read_body(request, int(wfaib_settings.WEBHOOK_MAX_BODY))
+def read_request_body(request: HttpRequest, *, uploads: bool = False) -> bytes:
+    """The body, within WFAIB_WEBHOOK_MAX_BODY, or WFAIB_WEBHOOK_MAX_UPLOAD for a multipart
+    body with files (`uploads`) (raises WebhookRejected 413/411/400)."""
+    limit = wfaib_settings.WEBHOOK_MAX_UPLOAD if uploads else wfaib_settings.WEBHOOK_MAX_BODY
+    return read_body(request, int(limit))
 
 
 class PublicPostView(APIView):
@@ -62,13 +64,16 @@ class PublicPostView(APIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    public_methods: tuple[str, ...] = ("POST",)  # the webhook takes more (its node decides)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            if request.method != "POST":
-                raise WebhookRejected(405, "method_not_allowed", f"{request.method} is not "
-                                      "allowed here; send a POST", {"Allow": "POST"})
-            response = self.post(request, **kwargs)  # type: ignore[attr-defined]
+            method = request.method or ""
+            if method not in self.public_methods:
+                allowed = ", ".join(self.public_methods)
+                raise WebhookRejected(405, "method_not_allowed", f"{method} is not "
+                                      f"allowed here; send a {allowed}", {"Allow": allowed})
+            response = getattr(self, method.lower())(request, **kwargs)
         except WebhookRejected as rejected:
             response = rejection_response(rejected)
         return harden(response)

@@ -1,4 +1,6 @@
-"""`POST /api/webhook/{workflowId}`: the public gateway that starts a run.
+"""`POST /api/webhook/{workflowId}` (and `/hook/<custom path>`, `/hook/test/<...>`): the public
+gateway that starts a run. GET, PUT, PATCH and DELETE too when the webhook node allows them,
+with JSON, form, multipart (files), text or XML bodies as it accepts (nodes/types/webhook.py).
 
 The hot path, so it is a plain Django view (DRF's request wrapping, content negotiation and
 authentication are skipped; the class is an APIView only so drf-spectacular documents it).
@@ -105,3 +107,45 @@ class WebhookView(PublicPostView):
     )
     def post(self, request: HttpRequest, workflow_id: int) -> HttpResponse:
         return receive(request, workflow_id)
+
+    # The other methods a webhook node may allow (`methods`); 405 unless it does.
+    @extend_schema(operation_id="webhook_trigger_get", tags=["webhook"],
+                   summary="Trigger a workflow with GET (the query is the input), if its "
+                           "webhook node allows GET", responses={200: WebhookResultSerializer})
+    def get(self, request: HttpRequest, workflow_id: int) -> HttpResponse:
+        return receive(request, workflow_id)
+
+    @extend_schema(exclude=True)
+    def put(self, request: HttpRequest, workflow_id: int) -> HttpResponse:
+        return receive(request, workflow_id)
+
+    @extend_schema(exclude=True)
+    def patch(self, request: HttpRequest, workflow_id: int) -> HttpResponse:
+        return receive(request, workflow_id)
+
+    @extend_schema(exclude=True)
+    def delete(self, request: HttpRequest, workflow_id: int) -> HttpResponse:
+        return receive(request, workflow_id)
+
+    public_methods = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@extend_schema(exclude=True)
+class HookView(PublicPostView):
+    """`/hook/<custom path or id>`: the same webhook under the workflow's custom path."""
+
+    public_methods = WebhookView.public_methods
+    test = False
+
+    def _receive(self, request: HttpRequest, ref: str) -> HttpResponse:
+        return receive(request, ref, test=self.test)
+
+    get = post = put = patch = delete = _receive
+
+
+@extend_schema(exclude=True)
+class HookTestView(HookView):
+    """`/hook/test/<custom path or id>`: captured for the editor that listens, no run starts
+    (runs/webhooks/listening.py)."""
+
+    test = True

@@ -26,7 +26,8 @@ from rest_framework.test import APIClient
 from accounts.models import Invitation, Membership, Project, Role
 from accounts.services import invitation_create, project_create
 from accounts.tokens import token_create
-from runs.models import Run
+from runs.files import file_save
+from runs.models import Run, RunFile
 from tests.factories import UserFactory, make_workflow, run_now
 from workflows.models import Credential, Workflow
 from workflows.services import credential_create, credential_share
@@ -56,6 +57,8 @@ API_ACCESS = {
     ("workflows/<pk>/versions/<number>", "get"): "view",
     ("workflows/<pk>/rotate-secret", "post"): "edit",
     ("workflows/<pk>/runs", "post"): "run",
+    ("workflows/<pk>/listen", "post"): "edit",
+    ("workflows/<pk>/test-event", "get"): "view",
     ("credentials/<pk>", "get"): "view",
     ("credentials/<pk>", "put"): "edit",
     ("credentials/<pk>", "patch"): "edit",
@@ -72,6 +75,7 @@ API_ACCESS = {
     ("runs/<pk>", "post"): "run",  # pk is the *workflow* id here
     ("runs/<pk>/cancel", "post"): "run",
     ("runs/<pk>/retry", "post"): "run",
+    ("runs/<pk>/files/<file_id>", "get"): "view",
 }
 
 # Routes that name no object: (route, method) -> (body, what each role may do). The body may
@@ -173,6 +177,7 @@ def world(db):
     other = project_create(name="other", creator=admin)
     workflow = make_workflow(owner=admin, name="team-flow", project=team)
     run = run_now(workflow, {"x": 1})
+    run_file = file_save(run_id=run.pk, name="a.txt", data=b"a", content_type="text/plain")
     credential = credential_create(owner=admin, name="key", kind="openai", data={"k": "v"},
                                    project=team)
     credential_share(credential=credential, project=other)
@@ -188,7 +193,8 @@ def world(db):
     ids = {"workflows": workflow.pk, "credentials": credential.pk, "runs": run.pk,
            "auth/tokens": token.pk, "projects": team.pk, "user_id": viewer.pk,
            "invitation_id": invitation.pk, "project_id": other.pk, "number": 1,
-           "workflow_for_run": workflow.pk, "variables": variable.pk}
+           "workflow_for_run": workflow.pk, "variables": variable.pk,
+           "file_id": RunFile.objects.get(key=run_file["key"]).pk}
     return {"users": users, "ids": ids, "workflow": workflow, "run": run, "variable": variable,
             "credential": credential, "team": team}
 
@@ -199,7 +205,7 @@ def concrete(route: str, method: str, ids: dict) -> str:
                   if route.startswith(p))
     pk = ids["workflow_for_run"] if (route, method) == ("runs/<pk>", "post") else ids[prefix]
     path = route.replace("<pk>", str(pk))
-    for name in ("user_id", "invitation_id", "project_id", "number"):
+    for name in ("user_id", "invitation_id", "project_id", "number", "file_id"):
         path = path.replace(f"<{name}>", str(ids[name]))
     return "/api/" + path
 
@@ -240,7 +246,8 @@ def test_api_matrix(world, who):
         response = rolled_back(lambda path=path, method=method: getattr(client, method)(
             path, {}, format="json"))
         status = response.status_code
-        where = (who, method.upper(), path, status, response.content[:200])
+        body = b"" if response.streaming else response.content[:200]  # a file download streams
+        where = (who, method.upper(), path, status, body)
         assert status < 500, where
         if need == "self":
             expected_ok = who == "admin"

@@ -9,8 +9,8 @@ from workflows.models import Workflow, WorkflowVersion
 pytestmark = pytest.mark.django_db
 
 WORKFLOW_KEYS = {"id", "name", "description", "definition", "is_active", "version", "owner",
-                 "project", "webhook_auth", "webhook_mode", "max_concurrency", "error_workflow",
-                 "webhook_url", "created_at", "updated_at"}
+                 "project", "webhook_auth", "webhook_mode", "webhook_path", "max_concurrency",
+                 "error_workflow", "webhook_url", "created_at", "updated_at"}
 
 
 def transform(node_id, expression):

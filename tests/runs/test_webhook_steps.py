@@ -75,8 +75,8 @@ def test_an_empty_body_must_still_be_sent_as_json():
 
 
 def test_parse_reads_json_and_an_empty_body():
-    assert gateway.parse(request(b'{"a": [1]}'), b'{"a": [1]}') == {"a": [1]}
-    assert gateway.parse(request(b""), b"") == {}
+    assert gateway.parse(request(b'{"a": [1]}'), b'{"a": [1]}').body == {"a": [1]}
+    assert gateway.parse(request(b""), b"").body == {}
 
 
 def test_deduplicate_takes_the_signed_id_first_and_refuses_long_keys():

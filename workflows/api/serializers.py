@@ -16,6 +16,7 @@ from wfaib.webhook_origin import webhook_url
 from ..credential_kinds import KINDS, CredentialDataInvalid, validate_data
 from ..models import Credential, Workflow, WorkflowVersion
 from ..selectors import workflows_visible_to
+from ..webhook_paths import check_webhook_path
 
 
 def project_field(help_text: str) -> serializers.PrimaryKeyRelatedField:
@@ -68,7 +69,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
     class Meta:
         model = Workflow
         fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
-                  "project", "webhook_auth", "webhook_mode", "webhook_secret", "max_concurrency",
+                  "project", "webhook_auth", "webhook_mode", "webhook_secret", "webhook_path",
+                  "max_concurrency",
                   "error_workflow", "webhook_url", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
 
@@ -118,6 +120,14 @@ class WorkflowSerializer(serializers.ModelSerializer):
                               "nodes": top.get("nodes", current.get("nodes", [])),
                               "edges": top.get("edges", current.get("edges", []))}
         return data
+
+    def validate_webhook_path(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return check_webhook_path(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def validate_error_workflow(self, value: Workflow | None) -> Workflow | None:
         if value is not None and self.instance is not None and value.pk == self.instance.pk:
