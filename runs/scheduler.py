@@ -5,7 +5,8 @@
 
 Each tick (WFAIB["TICK_INTERVAL"], 1 s) recovers runs whose heartbeat stopped, resumes waiting
 runs whose time came, re-dispatches queued runs nobody took (runs/recovery.py), and fires due
-`schedule` triggers. Everything it does is safe with several schedulers at once: a due time is
+`schedule` triggers; audit events and runs past their retention are pruned now and then
+(runs/retention.py). Everything it does is safe with several schedulers at once: a due time is
 recorded as a unique ScheduleFire row in the same transaction as its run, so two schedulers (or
 two web processes) fire it once.
 
@@ -41,7 +42,7 @@ from nodes.types.schedule import ScheduleConfig
 from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
-from . import dispatch, recovery
+from . import dispatch, recovery, retention
 from .models import Run, ScheduleFire
 from .services import run_start
 
@@ -163,7 +164,8 @@ class Ticker:
         # One failing step (say a database hiccup) must not starve the others. While the
         # database is down, the outage is logged once, and once more when it is back.
         steps = (recovery.run_recover_stale, recovery.run_resume_due,
-                 recovery.run_redispatch_queued, self.scheduler.tick, audit_prune_if_due)
+                 recovery.run_redispatch_queued, self.scheduler.tick, audit_prune_if_due,
+                 retention.run_prune_if_due)
         for step in steps:
             try:
                 step(now=now)
