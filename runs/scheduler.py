@@ -39,6 +39,7 @@ from pydantic import ValidationError
 
 from audit.services import audit_prune_if_due
 from nodes.types.schedule import ScheduleConfig
+from wfaib import metrics
 from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
@@ -136,6 +137,7 @@ class Scheduler:
             entry.last_due = due_at
             return None
         entry.last_due = due_at
+        metrics.schedule_fired(due_at, now)
         return run
 
     def tick(self, now: dt.datetime | None = None) -> list[Run]:
@@ -161,6 +163,7 @@ class Ticker:
 
     def tick(self, now: dt.datetime | None = None) -> None:
         now = now or timezone.now()
+        metrics.scheduler_ticked()
         # One failing step (say a database hiccup) must not starve the others. While the
         # database is down, the outage is logged once, and once more when it is back.
         steps = (recovery.run_recover_stale, recovery.run_resume_due,

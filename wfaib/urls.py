@@ -12,6 +12,7 @@ from accounts.invitation_views import invitation_view
 from runs.webhooks.views import WebhookView
 
 from .health import health
+from .metrics import metrics_view
 from .schema_view import SchemaView
 
 handler404 = "wfaib.exceptions.json_404"
@@ -37,6 +38,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("invitations/<str:key>", invitation_view, name="invitation"),
     path("api/", include(api)),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus; closed unless configured
 ]
 
 if settings.OAUTH_PROVIDERS:  # OAuth sign-in, only when configured (accounts/oauth.py)

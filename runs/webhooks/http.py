@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from wfaib import metrics, tracing
 from wfaib.conf import wfaib_settings
 
 from .body import read_body
@@ -62,13 +63,17 @@ class PublicPostView(APIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    door = "webhook"  # the label of its metrics and spans
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            if request.method != "POST":
-                raise WebhookRejected(405, "method_not_allowed", f"{request.method} is not "
-                                      "allowed here; send a POST", {"Allow": "POST"})
-            response = self.post(request, **kwargs)  # type: ignore[attr-defined]
-        except WebhookRejected as rejected:
-            response = rejection_response(rejected)
+        with tracing.request_span(request, self.door) as span:
+            try:
+                if request.method != "POST":
+                    raise WebhookRejected(405, "method_not_allowed", f"{request.method} is "
+                                          "not allowed here; send a POST", {"Allow": "POST"})
+                response = self.post(request, **kwargs)  # type: ignore[attr-defined]
+            except WebhookRejected as rejected:
+                response = rejection_response(rejected)
+            tracing.answered(span, response.status_code)
+        metrics.webhook_answered(self.door, response.status_code)
         return harden(response)
