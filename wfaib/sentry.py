@@ -24,17 +24,22 @@ from sentry_sdk.integrations.django import DjangoIntegration
 from .masking import MASK, is_secret_key, mask_text
 
 _MAX_DEPTH = 64
+_SENTRY_SECRETS = frozenset({"cookies", "sessionid", "csrftoken", "env"})  # event fields
+
+
+def _secret(key: object) -> bool:
+    return is_secret_key(key) or (isinstance(key, str) and key.lower() in _SENTRY_SECRETS)
 
 
 def _scrub(value: Any, depth: int = 0) -> Any:
     if depth > _MAX_DEPTH:
         return MASK
     if isinstance(value, dict):
-        return {k: (MASK if is_secret_key(k) and v not in (None, "", [], {})
+        return {k: (MASK if _secret(k) and v not in (None, "", [], {})
                     else _scrub(v, depth + 1)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         # headers often come as [name, value] pairs
-        if len(value) == 2 and isinstance(value[0], str) and is_secret_key(value[0]):
+        if len(value) == 2 and isinstance(value[0], str) and _secret(value[0]):
             return [value[0], MASK]
         return [_scrub(v, depth + 1) for v in value]
     if isinstance(value, str):
