@@ -20,6 +20,9 @@ DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "django-insecure-dev-only-wfaib-key-do-not-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Former keys still accepted for sessions, password-reset links and signed values (README,
+# "Key rotation"); new ones are signed with SECRET_KEY.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
