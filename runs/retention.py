@@ -174,7 +174,12 @@ def run_prune_if_due(*, now: dt.datetime | None = None) -> PruneResult | None:
         if _next_due is not None and now < _next_due:
             return None
         _next_due = now + dt.timedelta(seconds=interval)
-    result = run_prune(now=now, max_batches=MAX_BATCHES_PER_TICK)
+    try:
+        result = run_prune(now=now, max_batches=MAX_BATCHES_PER_TICK)
+    except Exception:
+        with _due_lock:
+            _next_due = None  # try again at the next tick (say, the database was down)
+        raise
     if not result.complete:
         with _due_lock:
             _next_due = now  # go on at the next tick
