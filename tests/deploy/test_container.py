@@ -86,10 +86,16 @@ def test_the_entrypoint_migrates_serves_and_answers_the_image_health_check(tmp_p
                              .group(1))
         command = [c.replace(":8000", f":{port}") for c in command]
         assert subprocess.run(command, env=env, timeout=60, check=False).returncode == 0
+        # answers of both granian workers are added up (PROMETHEUS_MULTIPROC_DIR)
+        for _ in range(12):
+            with httpx.Client(timeout=10) as client:  # a connection each: spread over workers
+                assert client.post(f"http://127.0.0.1:{port}/api/webhook/987654",
+                                   json={}).status_code == 404
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10,
                             headers={"Authorization": "Bearer t0ken"})
         assert metrics.status_code == 200
         assert "wfaib_runs" in metrics.text
+        assert 'wfaib_webhook_responses_total{code="404",door="webhook"} 12.0' in metrics.text
     finally:
         os.killpg(web.pid, signal.SIGTERM)
         web.wait(timeout=60)
