@@ -14,7 +14,7 @@ Both rules pick a suffix of the same order (oldest first), so what goes is the l
 two suffixes. Deletion takes WFAIB_RUN_PRUNE_BATCH runs per transaction (their RunLogs go by
 the cascade in the same transaction), so a writer never waits long behind the pruner. On SQLite
 `PRAGMA incremental_vacuum` then returns the freed pages to the file system (the database is
-switched to auto_vacuum=INCREMENTAL by migration runs 0004), so the file stops growing.
+switched to auto_vacuum=INCREMENTAL by migration runs 0005), so the file stops growing.
 """
 
 from __future__ import annotations

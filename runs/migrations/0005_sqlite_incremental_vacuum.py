@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("runs", "0003_run_created_at_default"),
+        ("runs", "0004_imap_trigger"),
     ]
 
     operations = [

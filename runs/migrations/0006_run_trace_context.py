@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("runs", "0004_sqlite_incremental_vacuum"),
+        ("runs", "0005_sqlite_incremental_vacuum"),
     ]
 
     operations = [
