@@ -26,10 +26,18 @@ class RunsConfig(AppConfig):
     def ready(self) -> None:
         # Django's place for start-up wiring (models are loaded by now). The engine reports to
         # services through the hooks installed here; it never imports them.
-        from .engine import hooks
+        from wfaib import logs, metrics, sentry, tracing
+
+        from .engine import hooks, observe
         from .services import ENGINE_HOOKS
 
         hooks.install(ENGINE_HOOKS)
+        # What the engine's one observation point feeds: log context, metrics, trace spans.
+        for observer in (logs.LogContextObserver(), metrics.MetricsObserver(),
+                         tracing.TracingObserver()):
+            observe.install(observer)
+        tracing.configure_from_env()  # off unless an OTLP endpoint is configured
+        sentry.configure()  # off unless SENTRY_DSN is set
 
         from . import files
 

@@ -59,6 +59,9 @@ class Run(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
     depth = models.PositiveSmallIntegerField(default=0)  # sub-workflow nesting
+    # The W3C trace context ({"traceparent": ...}) every execution of this run continues, so a
+    # run resumed by another worker stays in one trace (wfaib/tracing.py); null: untraced.
+    trace_context = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -48,6 +48,8 @@ class ResumedSerializer(serializers.Serializer):
 class ResumeView(PublicPostView):
     """Resumes the run waiting for this token with the request body as the node's output."""
 
+    door = "resume"
+
     @extend_schema(
         request=OpenApiTypes.ANY,
         responses={

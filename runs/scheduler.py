@@ -6,7 +6,8 @@
 Each tick (WFAIB["TICK_INTERVAL"], 1 s) recovers runs whose heartbeat stopped, resumes waiting
 runs whose time came, re-dispatches queued runs nobody took (runs/recovery.py), and fires due
 `schedule` triggers; it also hands due `imap` triggers to their poller's threads
-(runs/imap_trigger.py). Everything it does is safe with several schedulers at once: a due time is
+(runs/imap_trigger.py); audit events and runs past their retention are pruned now and then
+(runs/retention.py). Everything it does is safe with several schedulers at once: a due time is
 recorded as a unique ScheduleFire row in the same transaction as its run, so two schedulers (or
 two web processes) fire it once.
 
@@ -39,10 +40,11 @@ from pydantic import ValidationError
 
 from audit.services import audit_prune_if_due
 from nodes.types.schedule import ScheduleConfig
+from wfaib import metrics
 from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
-from . import dispatch, recovery
+from . import dispatch, recovery, retention
 from .imap_trigger import MailPoller
 from .models import Run, ScheduleFire
 from .services import run_start
@@ -137,6 +139,7 @@ class Scheduler:
             entry.last_due = due_at
             return None
         entry.last_due = due_at
+        metrics.schedule_fired(due_at, now)
         return run
 
     def tick(self, now: dt.datetime | None = None) -> list[Run]:
@@ -163,11 +166,12 @@ class Ticker:
 
     def tick(self, now: dt.datetime | None = None) -> None:
         now = now or timezone.now()
+        metrics.scheduler_ticked()
         # One failing step (say a database hiccup) must not starve the others. While the
         # database is down, the outage is logged once, and once more when it is back.
         steps = (recovery.run_recover_stale, recovery.run_resume_due,
                  recovery.run_redispatch_queued, self.scheduler.tick, self.mail.tick,
-                 audit_prune_if_due)
+                 audit_prune_if_due, retention.run_prune_if_due)
         for step in steps:
             try:
                 step(now=now)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from nodes.context import FileRef
+from wfaib import tracing
 from workflows.graph import Graph
 from workflows.models import Workflow, WorkflowVersion
 from workflows.services import current_version
@@ -96,7 +97,8 @@ def _create_run(
             workflow=workflow, version=version or current_version(workflow),
             trigger=trigger, input=input, idempotency_key=idempotency_key,
             parent_run=parent_run, retry_of=retry_of,
-            depth=(parent_run.depth + 1) if parent_run else 0, **running,
+            depth=(parent_run.depth + 1) if parent_run else 0,
+            trace_context=tracing.current_carrier(), **running,
         )
         if trigger in MANUAL_TRIGGERS:
             audit_record(action="run.start", obj=run, object_repr=f"run #{run.pk} of "

@@ -9,9 +9,18 @@ RabbitMQ by URL); tasks are found in each app's tasks.py (runs/tasks.py).
 import os
 
 from celery import Celery
+from celery.signals import worker_process_shutdown
+from prometheus_client import multiprocess
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfaib.settings")
 
 app = Celery("wfaib")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_shutdown.connect
+def _metrics_process_gone(pid: int | None = None, **_: object) -> None:
+    """A pool process ended: its live gauges go (prometheus_client multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid or os.getpid())

@@ -116,6 +116,24 @@ DECLARED: tuple[Setting, ...] = (
     Setting("INVITATION_HOURS", "int", 72, "hours an invitation link to a project stays valid"),
     Setting("AUDIT_RETENTION_DAYS", "int", 365,
             "audit events older than this are pruned daily; 0 keeps all"),
+    Setting("RUN_RETENTION_DAYS", "int", 30,
+            "finished runs (and their logs) older than this many days are pruned; 0 keeps "
+            "all; a workflow's retention_days overrides it"),
+    Setting("RUN_RETENTION_MAX_RUNS", "int", 10_000,
+            "finished runs kept per workflow, newest first; 0 = no cap; a workflow's "
+            "retention_max_runs overrides it"),
+    Setting("RUN_PRUNE_INTERVAL", "float", 3600.0,
+            "seconds between the scheduler's run-pruning passes; 0 = only manage.py prune_runs"),
+    Setting("LOG_FORMAT", "str", "",
+            "json (one object a line) or console (readable); empty: console iff DEBUG"),
+    Setting("METRICS_TOKEN", "str", "",
+            "a bearer token that may read /metrics (empty, and no METRICS_ALLOW: /metrics is off)"),
+    Setting("METRICS_ALLOW", "list", [],
+            "client addresses or CIDRs that may read /metrics without the token"),
+    Setting("METRICS_PORT", "int", 0,
+            "run_worker / run_scheduler serve their metrics on this port (0 = off)"),
+    Setting("RUN_PRUNE_BATCH", "int", 500,
+            "runs deleted per transaction while pruning (short transactions: no long locks)"),
 )
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in DECLARED}
 

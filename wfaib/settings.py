@@ -20,6 +20,9 @@ DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "django-insecure-dev-only-wfaib-key-do-not-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Former keys still accepted for sessions, password-reset links and signed values (README,
+# "Key rotation"); new ones are signed with SECRET_KEY.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wfaib.logs.RequestIdMiddleware",  # the request id on every log line of the request
     "wfaib.resilience.ResilienceMiddleware",  # sheds webhook load first; DB down -> 503
     "wfaib.webhook_origin.WebhookHostMiddleware",  # webhooks on their own host, if configured
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer
@@ -351,12 +355,24 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="wfaib")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Error tracking (wfaib/sentry.py), on when SENTRY_DSN is set; started with the apps.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Credentials in a logged URL or header are masked (wfaib.masking: the one rule).
-    "filters": {"mask_secrets": {"()": "wfaib.masking.MaskingFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]}},
+    # Each record carries its request, run and node ids (wfaib/logs.py), as JSON lines or, in
+    # development (WFAIB_LOG_FORMAT=console, the default with DEBUG=1), readable lines.
+    "filters": {"mask_secrets": {"()": "wfaib.masking.MaskingFilter"},
+                "context": {"()": "wfaib.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "wfaib.logs.JsonFormatter"},
+                   "console": {"()": "wfaib.logs.ConsoleFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "filters": ["mask_secrets", "context"],
+                             "formatter": WFAIB["LOG_FORMAT"] or ("console" if DEBUG else "json")}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     # Django's own "django" logger has a console handler under DEBUG and also propagates to
     # the root one: every line twice. Here it only propagates.

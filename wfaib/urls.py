@@ -12,6 +12,7 @@ from accounts.invitation_views import invitation_view
 from runs.webhooks.views import HookTestView, HookView, WebhookView
 
 from .health import health
+from .metrics import metrics_view
 from .schema_view import SchemaView
 
 handler404 = "wfaib.exceptions.json_404"
@@ -40,6 +41,7 @@ urlpatterns = [
     path("hook/test/<str:ref>", HookTestView.as_view(), name="webhook-test"),
     path("hook/<str:ref>", HookView.as_view(), name="webhook-path"),
     path("api/", include(api)),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus; closed unless configured
 ]
 
 if settings.OAUTH_PROVIDERS:  # OAuth sign-in, only when configured (accounts/oauth.py)

@@ -5,7 +5,10 @@
 
 Keys come from WFAIB["CREDENTIAL_KEYS"] (comma-separated Fernet keys, newest first, so a key
 can be rotated: old tokens still decrypt, new ones use the first key). When none is set, a key
-is derived from SECRET_KEY, so the embedded mode needs no extra setup.
+is derived from SECRET_KEY, so the embedded mode needs no extra setup; that derived key stays
+the last one tried, so setting CREDENTIAL_KEYS later loses nothing. `rotate_token(token)` (and
+`manage.py rotate_keys`) rewrites a token under the first key, after which older keys, and
+SECRET_KEY, can change.
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ from wfaib.conf import wfaib_settings
 
 @cache
 def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
-    if not keys:
-        derived = hashlib.sha256(b"wfaib-credentials:" + secret_key.encode()).digest()
-        keys = (base64.urlsafe_b64encode(derived).decode(),)
+    derived = hashlib.sha256(b"wfaib-credentials:" + secret_key.encode()).digest()
+    keys = (*keys, base64.urlsafe_b64encode(derived).decode())
     return MultiFernet([Fernet(k) for k in keys])
 
 

@@ -51,6 +51,10 @@ class Workflow(models.Model):
     error_workflow = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Run retention for this workflow; null: the deployment's WFAIB_RUN_RETENTION_DAYS /
+    # WFAIB_RUN_RETENTION_MAX_RUNS; 0: keep (no age limit / no count cap). runs/retention.py
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
+    retention_max_runs = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -90,7 +90,7 @@ def workflow_create(
 # Workflow fields whose changes the audit trail records (secrets only as "changed").
 _AUDITED = ("name", "description", "is_active", "definition", "webhook_auth", "webhook_mode",
             "webhook_secret", "webhook_path", "max_concurrency", "error_workflow_id",
-            "project_id")
+            "project_id", "retention_days", "retention_max_runs")
 
 
 def _audited_fields(workflow: Workflow) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from .expressions import ExpressionError, evaluate, render_value
 from .expressions.templates import stringify
 from .journal import CANCEL_CHECK_INTERVAL
 from .loops import run_loop
+from .observe import observer
 from .policies import call_with_timeout, retry_delay
 from .state import (
     BodyFailure,
@@ -82,8 +83,9 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
         if durable:
             ex.journal.start(log)
         try:
-            result = _attempt(ex, frame, node_id, node, cls, settings, names, input_value,
-                              attempt)
+            with observer.node(ex.run, node_id, node["type"]):  # metrics, span, log context
+                result = _attempt(ex, frame, node_id, node, cls, settings, names, input_value,
+                                  attempt)
         except RunCancelled:
             log.status, log.error = RunLog.Status.FAILED, "cancelled by request"
             ex.record(frame, log, t0, cls)

@@ -55,6 +55,7 @@ from .credentials import CredentialResolver
 from .files import RunFileAccess
 from .hooks import EngineHooks, installed
 from .journal import SUPERSEDED, DatabaseJournal, DeferredJournal, Journal, claim
+from .observe import observer
 from .resume_tokens import resume_token, resume_url
 from .state import (
     TRUNCATED,
@@ -210,6 +211,7 @@ class RunExecution:
             return self._superseded()
         if ended == SUPERSEDED:
             return self._superseded()
+        observer.run_ended(self.run, ended)
         self._after_finish(ended)
         return ended
 
@@ -379,7 +381,8 @@ def execute_deferred(run: Run, *, hooks: EngineHooks | None = None) -> str:
     run.status, run.executions = Run.Status.RUNNING, 1
     journal = DeferredJournal(run)
     try:
-        return RunExecution(run, journal=journal, hooks=hooks, fresh=True).execute()
+        with observer.execution(run):
+            return RunExecution(run, journal=journal, hooks=hooks, fresh=True).execute()
     except Exception as exc:  # an engine bug: store the run failed, never drop it
         logger.exception("run of workflow %s: engine error", run.workflow_id)
         journal.fail(f"internal error: {type(exc).__name__}: {exc}")
@@ -401,10 +404,11 @@ def execute_run(run_id: int, listener: Listener | None = None, *,
         return None
     try:
         execution = RunExecution(run, listener, hooks=hooks, fresh=claimed is not None)
-        if run.cancel_requested:
-            return execution.end(Run.Status.CANCELLED, error="cancelled by request")
-        with beating(run.pk):  # keeps heartbeat_at fresh, even while one node runs for long
-            return execution.execute()
+        with observer.execution(run):  # metrics, the run's trace span, log context
+            if run.cancel_requested:
+                return execution.end(Run.Status.CANCELLED, error="cancelled by request")
+            with beating(run.pk):  # keeps heartbeat_at fresh, even while one node runs long
+                return execution.execute()
     except Exception as exc:  # an engine bug must not leave the run hanging in `running`
         if is_locked(exc):  # not the run's fault: its heartbeat stops, and the watchdog
             logger.warning("run %s: the database stayed locked; the watchdog resumes the run "
@@ -412,6 +416,7 @@ def execute_run(run_id: int, listener: Listener | None = None, *,
             return Run.Status.RUNNING
         logger.exception("run %s: engine error", run_id)
         DatabaseJournal(run).fail(f"internal error: {type(exc).__name__}: {exc}")
+        observer.run_ended(run, Run.Status.FAILED)
         return Run.Status.FAILED
     finally:
         if on_stop is not None:

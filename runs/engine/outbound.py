@@ -20,6 +20,7 @@ from django.core.signals import setting_changed
 
 from wfaib.conf import wfaib_settings
 
+from .observe import observer
 from .ssrf import GuardedBackend, OutboundRefused, check_scheme, check_url
 
 __all__ = ["OutboundRefused", "check_url", "client", "guarded_transport", "llm_http_client",
@@ -79,6 +80,7 @@ def request(method: str, url: str, *, timeout: float, follow_redirects: bool = T
         check_scheme(url)
         http = client()
         hop = http.build_request(method, url, timeout=timeout, **kwargs)
+        observer.outbound_headers(hop.headers)  # the trace context (W3C traceparent)
     except OutboundRefused as exc:
         raise httpx.UnsupportedProtocol(str(exc)) from None
     except httpx.InvalidURL as exc:  # e.g. 0177.0.0.1, which httpx will not parse

@@ -14,6 +14,7 @@ at once.
 
 from __future__ import annotations
 
+import contextvars
 import random
 import threading
 import time
@@ -61,10 +62,12 @@ def call_with_timeout(fn: Callable[[], Any], timeout: float | None, *, name: str
     timeout = max_node_timeout(timeout)
     box: dict[str, Any] = {}
     done = threading.Event()
+    # The node's thread sees this thread's context variables (its trace span, log context).
+    context = contextvars.copy_context()
 
     def target() -> None:
         try:
-            box["value"] = fn()
+            box["value"] = context.run(fn)
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
         finally:

@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from wfaib import metrics, tracing
 from wfaib.conf import wfaib_settings
 
 from .body import read_body
@@ -65,15 +66,19 @@ class PublicPostView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
     public_methods: tuple[str, ...] = ("POST",)  # the webhook takes more (its node decides)
+    door = "webhook"  # the label of its metrics and spans
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            method = request.method or ""
-            if method not in self.public_methods:
-                allowed = ", ".join(self.public_methods)
-                raise WebhookRejected(405, "method_not_allowed", f"{method} is not "
-                                      f"allowed here; send a {allowed}", {"Allow": allowed})
-            response = getattr(self, method.lower())(request, **kwargs)
-        except WebhookRejected as rejected:
-            response = rejection_response(rejected)
+        with tracing.request_span(request, self.door) as span:
+            try:
+                method = request.method or ""
+                if method not in self.public_methods:
+                    allowed = ", ".join(self.public_methods)
+                    raise WebhookRejected(405, "method_not_allowed", f"{method} is not "
+                                          f"allowed here; send a {allowed}", {"Allow": allowed})
+                response = getattr(self, method.lower())(request, **kwargs)
+            except WebhookRejected as rejected:
+                response = rejection_response(rejected)
+            tracing.answered(span, response.status_code)
+        metrics.webhook_answered(self.door, response.status_code)
         return harden(response)

@@ -78,3 +78,30 @@ def test_key_rotation_keeps_old_secrets_readable(user, settings):
 
     with pytest.raises(InvalidToken):
         _ = Credential.objects.get(pk=credential.pk).data
+
+
+def test_rotate_credential_keys_moves_every_secret_to_the_newest_key(user, settings):
+    import io
+
+    from cryptography.fernet import Fernet, InvalidToken
+    from django.core.management import CommandError, call_command
+
+    from workflows.services import credential_create
+
+    settings.WFAIB = {**settings.WFAIB, "CREDENTIAL_KEYS": []}  # a key derived from SECRET_KEY
+    derived = credential_create(owner=user, name="d", kind="x", data={"k": "derived"})
+    new_key = Fernet.generate_key().decode()
+    settings.WFAIB = {**settings.WFAIB, "CREDENTIAL_KEYS": [new_key]}
+    assert Credential.objects.get(pk=derived.pk).data == {"k": "derived"}  # still opens
+    out = io.StringIO()
+    call_command("rotate_credential_keys", stdout=out)
+    assert "Re-encrypted 1 credential(s)" in out.getvalue()
+    # now SECRET_KEY may change: the new key alone opens it
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    assert Credential.objects.get(pk=derived.pk).data == {"k": "derived"}
+    # a credential no configured key opens is reported by id, without its content
+    settings.WFAIB = {**settings.WFAIB, "CREDENTIAL_KEYS": [Fernet.generate_key().decode()]}
+    with pytest.raises(InvalidToken):
+        _ = Credential.objects.get(pk=derived.pk).data
+    with pytest.raises(CommandError, match=f"credential {derived.pk} \\(d\\): none of the keys"):
+        call_command("rotate_credential_keys", stdout=io.StringIO())

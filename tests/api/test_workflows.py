@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 
 WORKFLOW_KEYS = {"id", "name", "description", "definition", "is_active", "version", "owner",
                  "project", "webhook_auth", "webhook_mode", "webhook_path", "max_concurrency",
-                 "error_workflow", "webhook_url", "created_at", "updated_at"}
+                 "error_workflow", "retention_days", "retention_max_runs", "webhook_url",
+                 "created_at", "updated_at"}
 
 
 def transform(node_id, expression):
@@ -54,6 +55,20 @@ def test_create_with_bad_field_is_400_naming_it(api):
     response = create(api, name="", max_concurrency=0, webhook_auth="magic")
     assert response.status_code == 400
     assert set(response.json()["fields"]) == {"name", "max_concurrency", "webhook_auth"}
+
+
+def test_retention_fields_are_set_and_bad_values_refused_naming_the_field(api):
+    wf = create(api, retention_days=7, retention_max_runs=0).json()
+    assert (wf["retention_days"], wf["retention_max_runs"]) == (7, 0)
+    url = f"/api/workflows/{wf['id']}"
+    for bad in ({"retention_days": -1}, {"retention_max_runs": "many"},
+                {"retention_days": 10**9}):
+        response = api.patch(url, bad, format="json")
+        assert response.status_code == 400, bad
+        assert set(response.json()["fields"]) == set(bad)
+    cleared = api.patch(url, {"retention_days": None}, format="json").json()
+    assert cleared["retention_days"] is None
+    assert Workflow.objects.get(pk=wf["id"]).retention_days is None
 
 
 def test_non_json_body_is_415_and_malformed_json_400(api):

@@ -31,7 +31,8 @@ def test_web_is_healthy_only_once_it_serves_after_migrating(compose):
     entry = (ROOT / "scripts" / "docker-entrypoint.sh").read_text()
     web_branch = entry.split("web)", 1)[1].split(";;", 1)[0]
     # migrate runs before the server starts, so serving (healthy) means migrated.
-    assert web_branch.index("manage.py migrate") < web_branch.index("--port 8000")
+    assert web_branch.index("manage.py migrate") < web_branch.index("exec granian")
+    assert '--port "${PORT:-8000}"' in web_branch
     assert web["command"] == ["web"]
 
 
@@ -41,3 +42,15 @@ def test_web_waits_for_healthy_postgres_and_redis(compose):
     assert web["depends_on"]["redis"] == {"condition": "service_healthy"}
     for name in ("postgres", "redis"):
         assert compose["services"][name]["healthcheck"]["test"]
+
+
+def test_services_keep_their_data_in_named_volumes_and_run_their_commands(compose):
+    services = compose["services"]
+    for name in ("postgres", "redis"):
+        assert services[name]["volumes"], name
+    for service in services.values():
+        for volume in service.get("volumes", []):
+            assert volume.split(":")[0] in compose["volumes"]
+    assert services["worker"]["command"][0] == "worker"
+    assert "--max-tasks-per-child" in services["worker"]["command"]
+    assert services["scheduler"]["command"] == ["scheduler"]

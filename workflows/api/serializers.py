@@ -58,6 +58,14 @@ class WorkflowSerializer(serializers.ModelSerializer):
         write_only=True, required=False, allow_blank=True, max_length=200,
         style={"input_type": "password"})
     max_concurrency = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    retention_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=100_000,
+        help_text="Finished runs older than this many days are deleted (0 = keep; null = the "
+                  "deployment's WFAIB_RUN_RETENTION_DAYS).")
+    retention_max_runs = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=100_000_000,
+        help_text="Finished runs kept, newest first (0 = no cap; null = the deployment's "
+                  "WFAIB_RUN_RETENTION_MAX_RUNS).")
     error_workflow = serializers.PrimaryKeyRelatedField(
         queryset=Workflow.objects.none(), required=False, allow_null=True,
         help_text="A workflow of yours started with the details whenever a run of this fails.")
@@ -70,8 +78,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
         model = Workflow
         fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
                   "project", "webhook_auth", "webhook_mode", "webhook_secret", "webhook_path",
-                  "max_concurrency",
-                  "error_workflow", "webhook_url", "created_at", "updated_at"]
+                  "max_concurrency", "retention_days", "retention_max_runs", "error_workflow",
+                  "webhook_url", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand
 
 from runs import recovery
 from runs.scheduler import Ticker
+from wfaib import metrics
+from wfaib.conf import wfaib_settings
 
 
 class Command(BaseCommand):
@@ -31,6 +33,8 @@ class Command(BaseCommand):
             recovery.run_recover_on_startup()
             ticker.tick()
             return
+        if wfaib_settings.METRICS_PORT:
+            metrics.serve(int(wfaib_settings.METRICS_PORT))
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: ticker.stop())
         self.stdout.write(f"scheduler running (tick every {ticker.interval:g} s)")

@@ -27,7 +27,9 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from wfaib import metrics
 from wfaib.celery import app
+from wfaib.conf import wfaib_settings
 
 logger = logging.getLogger("wfaib.worker")
 
@@ -91,6 +93,8 @@ class Command(BaseCommand):
         if options["concurrency"]:
             argv += ["--concurrency", str(options["concurrency"])]
         argv += options["celery_args"]
+        if wfaib_settings.METRICS_PORT:  # the worker processes' values (PROMETHEUS_MULTIPROC_DIR)
+            metrics.serve(int(wfaib_settings.METRICS_PORT))
         if options["no_supervise"]:
             app.worker_main(argv=argv)
             return
