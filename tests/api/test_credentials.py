@@ -80,7 +80,7 @@ def test_key_rotation_keeps_old_secrets_readable(user, settings):
         _ = Credential.objects.get(pk=credential.pk).data
 
 
-def test_rotate_credential_keys_moves_every_secret_to_the_newest_key(user, settings):
+def test_rotate_keys_moves_every_secret_to_the_newest_key(user, settings):
     import io
 
     from cryptography.fernet import Fernet, InvalidToken
@@ -94,8 +94,8 @@ def test_rotate_credential_keys_moves_every_secret_to_the_newest_key(user, setti
     settings.WFAIB = {**settings.WFAIB, "CREDENTIAL_KEYS": [new_key]}
     assert Credential.objects.get(pk=derived.pk).data == {"k": "derived"}  # still opens
     out = io.StringIO()
-    call_command("rotate_credential_keys", stdout=out)
-    assert "Re-encrypted 1 credential(s)" in out.getvalue()
+    call_command("rotate_keys", stdout=out)
+    assert "re-encrypted 1 credentials" in out.getvalue()
     # now SECRET_KEY may change: the new key alone opens it
     settings.SECRET_KEY = "another-secret-key-" + "x" * 40
     assert Credential.objects.get(pk=derived.pk).data == {"k": "derived"}
@@ -104,4 +104,4 @@ def test_rotate_credential_keys_moves_every_secret_to_the_newest_key(user, setti
     with pytest.raises(InvalidToken):
         _ = Credential.objects.get(pk=derived.pk).data
     with pytest.raises(CommandError, match=f"credential {derived.pk} \\(d\\): none of the keys"):
-        call_command("rotate_credential_keys", stdout=io.StringIO())
+        call_command("rotate_keys", stdout=io.StringIO())

@@ -48,6 +48,6 @@ def test_the_readme_covers_the_operations_topics():
     for topic in ("Environment variables", "Scaling workers", "Backups and restore",
                   "Upgrades", "Key rotation", "Retention", "Metrics", "Tracing"):
         assert f"### {topic}" in section, topic
-    for command in ("pg_dump", "pg_restore", ".backup", "migrate", "rotate_credential_keys",
+    for command in ("pg_dump", "pg_restore", ".backup", "migrate", "rotate_keys",
                     "prune_runs --dry-run"):
         assert command in section, command

@@ -1,13 +1,16 @@
 """`manage.py rotate_keys`: re-encrypt every stored secret with the newest key.
 
 Put the new key first in WFAIB_CREDENTIAL_KEYS (keeping the old ones after it), run this, then
-drop the old keys. Credentials' data (MultiFernet.rotate) and the sealed secrets of every
-workflow definition and saved version are rewritten.
+drop the old keys (and SECRET_KEY may change: a key derived from it is only ever tried last).
+Credentials' data (MultiFernet.rotate) and the sealed secrets of every workflow definition and
+saved version are rewritten, each in its own short transaction; running it twice is harmless.
+A credential no configured key opens stops the command, named by id (never by content).
 """
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from cryptography.fernet import InvalidToken
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from workflows.crypto import rotate_token
@@ -22,8 +25,12 @@ class Command(BaseCommand):
         for pk in Credential.objects.values_list("pk", flat=True).iterator():
             with transaction.atomic():
                 credential = Credential.objects.select_for_update().get(pk=pk)
-                Credential.objects.filter(pk=pk).update(
-                    encrypted_data=rotate_token(credential.encrypted_data))
+                try:
+                    token = rotate_token(credential.encrypted_data)
+                except InvalidToken:
+                    raise CommandError(f"credential {pk} ({credential.name}): none of the "
+                                       f"keys decrypts it") from None
+                Credential.objects.filter(pk=pk).update(encrypted_data=token)
             credentials += 1
         for model in (Workflow, WorkflowVersion):
             for pk in model.objects.values_list("pk", flat=True).iterator():
