@@ -71,7 +71,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
   const latest = useRef({ state, version, workflowId, invalid, typeMap })
   latest.current = { state, version, workflowId, invalid, typeMap }
   const lost = useCallback((text: string) => setNotice({ kind: 'error', text }), [])
-  const { run, logs, start, clear } = useRun(api, workflowId, lost)
+  const { run, live, logs, start, clear } = useRun(api, workflowId, lost)
   const presence = usePresence(config, workflowId)
   const ports = useDynamicPorts(config, state.nodes, typeMap)
 
@@ -379,7 +379,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
       )}
       {run && (
         <div className={`wf-banner wf-run-bar wf-run-${run.status}`} data-testid="run-bar" data-run-status={run.status}>
-          <span>Run #{run.id}: <strong>{run.status}</strong></span>
+          <span>{live ? 'Run' : 'Last run'} #{run.id}: <strong>{run.status}</strong></span>
           {run.error ? <span> — {run.error_node_id && <code>{run.error_node_id}</code>} {run.error}</span> : null}
           {config.runUrlTemplate && <a href={config.runUrlTemplate.replace('{id}', String(run.id))} data-testid="run-link">Open in run viewer</a>}
           <button type="button" className="wf-icon-btn" aria-label="Clear run" onClick={clear}><X size={14} /></button>
