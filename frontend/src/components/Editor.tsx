@@ -28,6 +28,8 @@ import ShortcutHelp from './ShortcutHelp'
 import Toolbar from './Toolbar'
 import VersionHistory from './VersionHistory'
 
+/** A workflow's definition under the workflow's own name (the one the editor edits). */
+const named = (wf: Workflow): Definition => ({ ...wf.definition, name: wf.name })
 const NO_ERRORS: ErrorMap = { nodes: {}, general: [] }
 type Notice = { kind: 'success' | 'error' | 'warning'; text: string } | null
 
@@ -90,7 +92,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
   const load = useCallback(async (id: number) => {
     const wf = await api.getWorkflow(id)
     const loaded = fromDefinition(wf.definition)
-    dispatch({ type: 'load', name: wf.name, definition: wf.definition, nodes: loaded.missingPositions ? autoLayout(loaded.nodes, loaded.edges) : undefined })
+    dispatch({ type: 'load', name: wf.name, definition: named(wf), nodes: loaded.missingPositions ? autoLayout(loaded.nodes, loaded.edges) : undefined })
     setWorkflow(wf)
     setVersion(wf.version)
     setErrors(NO_ERRORS)
@@ -128,7 +130,16 @@ function EditorInner({ config }: { config: EditorConfig }) {
       position = freeSpot({ x: Math.round(centre.x - NODE_WIDTH / 2), y: Math.round(centre.y - NODE_HEIGHT / 2) }, nodes)
     }
     dispatch({ type: 'addNode', nodeType: type, position, after })
-  }, [dispatch, toFlow])
+    // Bring it into view when it landed outside the visible part of the canvas.
+    const rect = wrapper.current?.getBoundingClientRect()
+    if (rect) {
+      const a = flow.flowToScreenPosition(position)
+      const b = flow.flowToScreenPosition({ x: position.x + NODE_WIDTH + 40, y: position.y + NODE_HEIGHT })
+      if (a.x < rect.left || a.y < rect.top || b.x > rect.right || b.y > rect.bottom) {
+        flow.setCenter(position.x + NODE_WIDTH / 2, position.y + NODE_HEIGHT / 2, { zoom: flow.getZoom() })
+      }
+    }
+  }, [dispatch, toFlow, flow])
 
   const onInvalid = useCallback((nodeId: string, field: string, message: string | null) => {
     setInvalid((cur) => {
@@ -164,7 +175,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
         setWorkflowId(wf.id)
         if (config.editorUrlTemplate) window.history.replaceState(null, '', config.editorUrlTemplate.replace('{id}', String(wf.id)))
       }
-      dispatch({ type: 'saved', definition: wf.definition || definition })
+      dispatch({ type: 'saved', definition: wf.definition ? named(wf) : definition })
       setWorkflow(wf)
       setVersion(wf.version)
       setErrors(NO_ERRORS)
@@ -179,7 +190,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
         const mine = diffDefinitions(s.base, definition)
         setConflict({ current: e.body.current_version ?? null, theirs: null, mine })
         api.getWorkflow(id).then((theirs) => {
-          setConflict((c) => c && { ...c, current: theirs.version, theirs: diffDefinitions(latest.current.state.base, theirs.definition) })
+          setConflict((c) => c && { ...c, current: theirs.version, theirs: diffDefinitions(latest.current.state.base, named(theirs)) })
           theirsRef.current = theirs
         }).catch(() => { /* the banner still offers reload and overwrite */ })
       } else if (e instanceof ApiError && e.status === 400 && Array.isArray(e.body.errors)) {
@@ -212,9 +223,9 @@ function EditorInner({ config }: { config: EditorConfig }) {
     const theirs = theirsRef.current
     const s = latest.current.state
     if (!theirs || !s.base) return
-    const { merged, overridden } = mergeOnTop(s.base, currentDefinition(s), { ...theirs.definition, name: theirs.name })
+    const { merged, overridden } = mergeOnTop(s.base, currentDefinition(s), named(theirs))
     dispatch({ type: 'replace', definition: merged, name: merged.name || s.name })
-    dispatch({ type: 'rebase', definition: theirs.definition })
+    dispatch({ type: 'rebase', definition: named(theirs) })
     setVersion(theirs.version)
     setConflict(null)
     setNotice({ kind: 'warning', text: `Your changes are on top of version ${theirs.version}${overridden.length ? ` (yours replaced theirs in ${overridden.join(', ')})` : ''}. Review, then save.` })
