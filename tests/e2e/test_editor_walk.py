@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.factories import make_workflow, run_now, simple_definition
 
 from .conftest import sign_in
-from .walk import no_sideways_scroll, select_node, view_ready, walk  # noqa: F401
+from .walk import no_sideways_scroll, select_node, view_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -90,8 +90,8 @@ def test_node_visuals_and_placement(walk, live_server, e2e_user):
     sizes = {(round(b["width"]), round(b["height"]))
              for b in boxes(page, "trigger", "shape", "wait").values()}
     assert len(sizes) == 1, sizes
-    colours = page.evaluate("""() => ['trigger', 'shape', 'wait'].map(id =>
-        getComputedStyle(document.querySelector(`[data-testid=node-${id}] .wf-node-icon`)).backgroundColor)""")
+    colours = page.evaluate("""() => ['trigger', 'shape', 'wait'].map(id => getComputedStyle(
+        document.querySelector(`[data-testid=node-${id}] .wf-node-icon`)).backgroundColor)""")
     assert len(set(colours)) == 3, colours  # trigger, core, flow
     # Ports aligned: an edge between two nodes at the same height is straight.
     out = page.locator('[data-testid="node-shape"] .react-flow__handle.source').bounding_box()
@@ -130,7 +130,8 @@ def test_node_visuals_and_placement(walk, live_server, e2e_user):
     page.keyboard.press("Control+v")
     expect(page.get_by_test_id("node-shape_2")).to_be_visible()
     pasted = page.get_by_test_id("node-shape_2").bounding_box()
-    assert abs(pasted["x"] - mx) < 3 and abs(pasted["y"] - my) < 3, (pasted, mx, my)
+    assert abs(pasted["x"] - mx) < 3, (pasted, mx)
+    assert abs(pasted["y"] - my) < 3, (pasted, my)
     page.keyboard.press("Control+v")
     expect(page.get_by_test_id("node-shape_3")).to_be_attached()
     b = boxes(page, "shape_2", "shape_3")
@@ -155,7 +156,8 @@ def test_node_visuals_and_placement(walk, live_server, e2e_user):
 def test_node_panel_shows_input_parameters_output_of_the_last_run(walk, live_server, e2e_user):
     page = walk
     workflow = make_workflow(owner=e2e_user, name="Panel", definition=simple_definition(
-        {"id": "shape", "type": "transform", "config": {"expression": "{'double': input['n'] * 2}"}}))
+        {"id": "shape", "type": "transform",
+         "config": {"expression": "{'double': input['n'] * 2}"}}))
     run = run_now(workflow, input={"n": 21})
     sign_in(page, live_server.url, e2e_user.email)
     page.goto(editor_url(live_server, workflow))
@@ -361,7 +363,8 @@ def test_polish_labels_ids_inline_validation_warnings_and_help(walk, live_server
 
     # Unique element ids (config and settings both have a timeout), readable labels.
     duplicates = page.evaluate("""() => { const seen = {}, dup = [];
-        for (const e of document.querySelectorAll('[id]')) { if (seen[e.id]) dup.push(e.id); seen[e.id] = 1 }
+        for (const e of document.querySelectorAll('[id]')) {
+          if (seen[e.id]) dup.push(e.id); seen[e.id] = 1 }
         return dup }""")
     assert duplicates == []
     expect(page.locator('[data-field="url"] label')).to_contain_text("URL")
