@@ -74,7 +74,7 @@ def test_build_save_run_and_inspect(page, live_server, e2e_user, api_server, loo
 
     # Forms generated from each type's JSON Schema.
     select_node(page, "transform")
-    expression = page.locator('[data-field="expression"] textarea')
+    expression = page.locator('[data-field="expression"] .cm-content')
     expect(page.locator('[data-field="expression"] .wf-badge-expr')).to_be_visible()
     expression.fill("{'who': input.name}")
     select_node(page, "http")

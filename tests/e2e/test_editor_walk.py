@@ -2,6 +2,8 @@
 dark (fixtures in walk.py): layout and branding, node visuals, placement, the node panel with
 the last run's data, conflicts, webhook URLs, export/import/restore, and the polish items."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -188,7 +190,7 @@ def test_node_panel_shows_input_parameters_output_of_the_last_run(walk, live_ser
     else:
         assert b[0]["x"] < b[1]["x"] < b[2]["x"], b
         assert abs(b[0]["y"] - b[2]["y"]) < 2, b
-    expect(page.locator('[data-field="expression"] textarea')).to_be_visible()
+    expect(page.locator('[data-field="expression"] .cm-content')).to_be_visible()
     page.shot("node-panel")
     page.get_by_test_id("expand-panel").click()
     expect(panel).to_have_attribute("data-expanded", "0")
@@ -263,7 +265,7 @@ def test_conflict_shows_their_changes_then_merge_or_overwrite(walk, live_server,
     theirs(trigger={"description": "theirs"})
     page.get_by_label("Workflow name").fill("Mine")
     select_node(page, "shape")
-    page.locator('[data-field="expression"] textarea').fill("{'mine': 1}")
+    page.locator('[data-field="expression"] .cm-content').fill("{'mine': 1}")
     page.get_by_test_id("save").click()
     banner = page.get_by_test_id("conflict")
     expect(banner).to_be_visible()
@@ -286,7 +288,7 @@ def test_conflict_shows_their_changes_then_merge_or_overwrite(walk, live_server,
     # Or overwrite: my version replaces theirs.
     theirs(shape={"expression": "'theirs again'"})
     select_node(page, "shape")
-    page.locator('[data-field="expression"] textarea').fill("{'mine': 2}")
+    page.locator('[data-field="expression"] .cm-content').fill("{'mine': 2}")
     page.get_by_test_id("save").click()
     expect(page.get_by_test_id("conflict-theirs")).to_contain_text("theirs again")
     page.get_by_test_id("overwrite").click()
@@ -415,4 +417,49 @@ def test_polish_labels_ids_inline_validation_warnings_and_help(walk, live_server
     page.shot("shortcuts")
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("shortcut-help")).to_have_count(0)
+    assert page.js_errors == []
+
+
+def test_expression_editor_completes_from_the_last_run(walk, live_server, e2e_user):
+    page = walk
+    page.add_init_script("""window.__csp = []; document.addEventListener(
+        'securitypolicyviolation', e => window.__csp.push(e.violatedDirective));""")
+    workflow = make_workflow(owner=e2e_user, name="Complete", definition=simple_definition(
+        {"id": "shape", "type": "transform", "config": {"expression": "input"}},
+        {"id": "check", "type": "condition", "config": {"expression": "True"}}))
+    run_now(workflow, input={"customer": {"name": "Ada", "city": "London"}, "total": 3})
+    sign_in(page, live_server.url, e2e_user.email)
+    page.goto(editor_url(live_server, workflow))
+    select_node(page, "check")
+    field = page.locator('[data-field="expression"] .cm-content')
+    expect(field).to_have_text("True")
+    field.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    # The input of `check` was the output of `shape` in the last run: the trigger's payload.
+    page.keyboard.type("input.cus")
+    options = page.locator(".cm-tooltip-autocomplete li")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("customer")
+    options.first.click()
+    expect(field).to_have_text("input.customer")
+    page.keyboard.type(".")
+    expect(options).to_have_text([re.compile("^city"), re.compile("^name")])
+    page.shot("completion")
+    options.nth(1).click()
+    expect(field).to_have_text("input.customer.name")
+    page.keyboard.type(" == 'Ada' and nodes.")
+    expect(options).to_have_text(
+        [re.compile("^check"), re.compile("^shape"), re.compile("^trigger")])
+    page.keyboard.press("Escape")
+    expect(field).to_have_text("input.customer.name == 'Ada' and nodes.")
+
+    # What was typed is the node's config (and undo inside the editor's store takes it back).
+    page.keyboard.type("shape.total > 1")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("version")).to_have_text("v2")
+    workflow.refresh_from_db()
+    check = next(n for n in workflow.definition["nodes"] if n["id"] == "check")
+    assert check["config"]["expression"] == "input.customer.name == 'Ada' and nodes.shape.total > 1"
+    assert page.evaluate("window.__csp") == []
     assert page.js_errors == []

@@ -6,9 +6,11 @@
 // Element ids carry the form's id (config and settings forms both have a `timeout`).
 import { X } from 'lucide-react'
 import { useState } from 'react'
+import type { Scope } from '../lib/completion'
 import { humanLabel } from '../lib/labels'
 import { checkField } from '../lib/validate'
 import type { Config, JsonSchema } from '../types'
+import CodeField from './CodeField'
 
 export function resolveField(raw: JsonSchema): JsonSchema {
   if (!Array.isArray(raw.anyOf)) return raw
@@ -18,13 +20,16 @@ export function resolveField(raw: JsonSchema): JsonSchema {
   return { ...base, ...outer, nullable: branches.length < anyOf.length }
 }
 
-export type FieldKind = 'secret' | 'select' | 'boolean' | 'number' | 'textarea' | 'text' | 'map' | 'json'
+export type FieldKind = 'secret' | 'select' | 'boolean' | 'number' | 'textarea' | 'text' | 'map' | 'json' | 'code'
 export function fieldKind(field: JsonSchema, isSecret: boolean): FieldKind {
   if (isSecret) return 'secret'
   if (Array.isArray(field.enum)) return 'select'
   if (field.type === 'boolean') return 'boolean'
   if (field.type === 'integer' || field.type === 'number') return 'number'
-  if (field.type === 'string') return ['textarea', 'expression'].includes(field.format || '') ? 'textarea' : 'text'
+  if (field.type === 'string') {
+    if (field.format === 'code' || (field.format === 'expression' && field['x-expression'])) return 'code'
+    return ['textarea', 'expression'].includes(field.format || '') ? 'textarea' : 'text'
+  }
   const ap = field.additionalProperties
   if (field.type === 'object' && ap && typeof ap === 'object' && ap.type === 'string' && !field.properties) return 'map'
   return 'json'
@@ -106,10 +111,11 @@ function SecretField({ id, name, value, onChange }: { id: string; name: string; 
 
 interface FieldProps {
   id: string; name: string; field: JsonSchema; required: boolean; value: unknown; isSecret: boolean
+  scope: Scope; language: 'python' | 'javascript'
   errors?: string[]; onChange: Change; onInvalid: (m: string | null) => void
 }
 
-function Field({ id, name, field, required, value, onChange, onInvalid, isSecret, errors }: FieldProps) {
+function Field({ id, name, field, required, value, onChange, onInvalid, isSecret, errors, scope, language }: FieldProps) {
   const kind = fieldKind(field, isSecret)
   const expression = !!field['x-expression']
   const label = humanLabel(field.title, name)
@@ -149,6 +155,12 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
       onChange: (e: { target: { value: string } }) => change(e.target.value === '' && !required ? undefined : e.target.value),
     }
     input = kind === 'textarea' ? <textarea rows={3} {...props} /> : <input type={field.format === 'uri' ? 'url' : 'text'} {...props} />
+  } else if (kind === 'code') {
+    input = (
+      <CodeField id={id} label={label} value={typeof value === 'string' ? value : ''} code={field.format === 'code'}
+        language={language} scope={scope} placeholder={placeholder}
+        onChange={(v) => change(v === '' && !required ? undefined : v)} />
+    )
   } else if (kind === 'secret') {
     input = <SecretField id={id} name={name} value={value} onChange={change} />
   } else if (kind === 'map') {
@@ -183,9 +195,11 @@ export interface ConfigFormProps {
   errors?: Record<string, string[]>
   onChange: (field: string, value: unknown) => void
   onInvalid?: (field: string, message: string | null) => void
+  /** The last run's data, for completing expressions. */
+  scope?: Scope
 }
 
-export default function ConfigForm({ formId, nodeId, schema, secretFields, config, onChange, onInvalid, errors }: ConfigFormProps) {
+export default function ConfigForm({ formId, nodeId, schema, secretFields, config, onChange, onInvalid, errors, scope }: ConfigFormProps) {
   const props = schema.properties || {}
   const required = new Set(schema.required || [])
   const secrets = new Set(secretFields || [])
@@ -198,7 +212,8 @@ export default function ConfigForm({ formId, nodeId, schema, secretFields, confi
         const isSecret = secrets.has(name) || !!field['x-secret'] || field.format === 'password'
         return (
           <Field key={`${nodeId}:${name}`} id={`${formId}-${name}`} name={name} field={field} required={required.has(name)}
-            value={config[name]} isSecret={isSecret} errors={errors?.[name]}
+            value={config[name]} isSecret={isSecret} errors={errors?.[name]} scope={scope || {}}
+            language={config.language === 'javascript' || (config.language === undefined && field['x-language'] === 'javascript') ? 'javascript' : 'python'}
             onChange={(v) => onChange(name, v)} onInvalid={(m) => onInvalid?.(name, m)} />
         )
       })}

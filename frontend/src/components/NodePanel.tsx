@@ -4,6 +4,7 @@
 // double click on a node) it covers the canvas with the three panes side by side.
 import { Maximize2, Minimize2, X } from 'lucide-react'
 import { useState } from 'react'
+import type { Scope } from '../lib/completion'
 import type { Action } from '../store/reducer'
 import type { FieldErrors, NodeTypeInfo, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
 import ConfigForm from './ConfigForm'
@@ -56,8 +57,19 @@ function OutputPane({ node, run, logs }: Pick<Props, 'node' | 'run' | 'logs'>) {
   )
 }
 
+/** What an expression of this node sees, as in the last run: its input, the trigger payload
+ * and every node's output. */
+export function runScope(nodeId: string, run: Run | null, logs: Record<string, RunLog>, edges: WfEdge[]): Scope {
+  if (!run) return {}
+  const nodes = Object.fromEntries(Object.values(logs).filter((l) => l.output !== undefined).map((l) => [l.node_id, l.output]))
+  const upstream = edges.filter((e) => e.target === nodeId).map((e) => logs[e.source]).filter(Boolean)
+  const input = logs[nodeId]?.input ?? (upstream.length === 1 ? upstream[0].output : undefined)
+  return { input, trigger: run.input ?? undefined, nodes }
+}
+
 export default function NodePanel(p: Props) {
   const { node, info, errors, expanded } = p
+  const scope = runScope(node.id, p.run, p.logs, p.edges)
   const [tab, setTab] = useState<Tab>('parameters')
   const hasRun = !!(p.run && p.logs[node.id])
   const tabs: [Tab, string][] = [['input', 'Input'], ['parameters', 'Parameters'], ['output', 'Output']]
@@ -98,7 +110,7 @@ export default function NodePanel(p: Props) {
           {node.data.nodeType === 'webhook' && <WebhookInfo workflow={p.workflow} />}
           {info ? (
             <ConfigForm key={node.id} formId="cfg" nodeId={node.id} schema={info.config_schema || {}}
-              secretFields={info.secret_fields} config={node.data.config || {}} errors={errors?.fields}
+              secretFields={info.secret_fields} config={node.data.config || {}} errors={errors?.fields} scope={scope}
               onChange={(field, value) => p.dispatch({ type: 'setConfig', nodeId: node.id, field, value })}
               onInvalid={(field, m) => p.onInvalid(node.id, `config.${field}`, m)} />
           ) : <p className="errornote">Unknown node type {node.data.nodeType}.</p>}
