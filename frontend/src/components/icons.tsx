@@ -1,7 +1,7 @@
 // Node icons from lucide (SVG bundled into editor.js: nothing depends on the system's emoji
 // fonts) and one colour per category.
 import {
-  Box, CalendarClock, Code, Database, Filter, GitBranch, Globe, Hourglass, Mail, Merge, Pause,
+  Box, CalendarClock, Code, Database, Filter, GitBranch, Globe, Hourglass, Inbox, Mail, Merge, Pause,
   Play, Repeat, Reply, Shuffle, Sparkles, Split, Timer, Webhook, Workflow, type LucideIcon,
 } from 'lucide-react'
 
@@ -11,7 +11,7 @@ const BY_NAME: Record<string, LucideIcon> = {
   globe: Globe, sparkles: Sparkles, shuffle: Shuffle, webhook: Webhook, box: Box, clock: Timer,
   'git-branch': GitBranch, code: Code, mail: Mail, repeat: Repeat, timer: Timer, filter: Filter,
   merge: Merge, reply: Reply, play: Play, database: Database, workflow: Workflow, split: Split,
-  pause: Pause,
+  pause: Pause, inbox: Inbox,
 }
 
 export function iconFor(type: string | undefined, name: string | undefined): LucideIcon {
