@@ -131,11 +131,12 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
     """One attempt: render the config, call run() (under the timeout), run a loop body.
     Returns a Wait, or (outputs by port, whether the node returned a plain value)."""
     config = _prepare_config(ex, cls, node_config(cls, node), names)
+    ex.credentials.prefetch(cls, config)
     ctx = NodeContext(node_id=node_id, node_type=node["type"], names=names,
                       run_id=ex.run.pk, attempt=attempt,
                       expression_timeout=ex.expression_timeout,
                       services=ex.services_for(frame, node_id, cls), scope=frame.scope,
-                      tenant=tenant_of(ex.run.workflow))
+                      tenant=tenant_of(ex.run.workflow), credentials=ex.credentials)
     timeout = settings.timeout
     if timeout is None and (not cls.pure or cls.long_running):
         timeout = cls.timeout

@@ -16,13 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpcore
 import httpx
 
 from nodes.base import NodeError
 from nodes.context import Credential, SubworkflowOutcome
 from nodes.context import NodeContext as NodeContract
+from wfaib.conf import wfaib_settings
 
-from . import outbound
+from . import outbound, ssrf
 from .expressions import ExpressionError, evaluate
 from .sandbox_process import CodeError, run_code
 
@@ -35,7 +37,7 @@ logger = logging.getLogger("wfaib.nodes")
 @dataclass(frozen=True)
 class RunServices:
     """What the executor hands to a node that reaches back into the run (inline_only or
-    suspends). `credential` stays None until credentials are wired into runs."""
+    suspends). `credential` is an optional lookup; runs pass theirs to the context."""
 
     respond: Callable[[dict[str, Any]], bool]
     run_subworkflow: Callable[[int, Any], SubworkflowOutcome]
@@ -99,9 +101,10 @@ class EngineContext:
             raise NodeError(str(exc)) from None
 
     def run_code(self, code: str, names: Mapping[str, Any], *,
-                 timeout: float | None = None) -> Any:
+                 timeout: float | None = None, language: str = "python") -> Any:
         try:
-            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant)
+            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant,
+                            language=language)
         except CodeError as exc:
             raise NodeError(str(exc)) from None
 
@@ -113,6 +116,23 @@ class EngineContext:
             raise NodeError(f"{method} {url} timed out after {kwargs.get('timeout')}s") from None
         except httpx.HTTPError as exc:
             raise NodeError(f"{method} {url} failed: {exc}") from None
+
+    def outbound_address(self, host: str, port: int) -> str:
+        try:
+            return str(ssrf.checked_address(host, port))
+        except httpcore.ConnectError as exc:  # OutboundRefused is one
+            raise NodeError(f"{host}:{port}: {exc}") from None
+
+    def local_database_file(self, path: str) -> str:
+        roots = [os.path.realpath(root) for root in wfaib_settings.SQLITE_DIRS or [] if root]
+        if not roots:
+            raise NodeError("SQLite files are not enabled here: the operator lists the folders "
+                            "they may be in with WFAIB_SQLITE_DIRS")
+        found = os.path.realpath(os.path.join(roots[0], path))
+        if not any(os.path.commonpath([found, root]) == root for root in roots):
+            raise NodeError(f"SQLite file {path!r} is outside the folders WFAIB_SQLITE_DIRS "
+                            f"allows")
+        return found
 
     def llm_client(self, *, base_url: str | None, api_key: str | None,
                    timeout: float) -> openai.OpenAI:
@@ -136,8 +156,8 @@ class EngineContext:
                    kinds: Sequence[str] = ()) -> Credential:
         lookup = self.credentials or (self.services.credential if self.services else None)
         if lookup is None:
-            raise NodeError(f"credential {credential_id!r}: credentials are not available to "
-                            f"nodes yet; put the secret in the node's config")
+            raise NodeError(f"credential {credential_id!r}: credentials are not available "
+                            f"here (the node is running outside a run)")
         found = lookup(credential_id)
         if kinds and found["kind"] not in kinds:
             raise NodeError(f"credential {found['name']!r} is of kind {found['kind']!r}; this "
