@@ -61,6 +61,20 @@ def test_layout_branding_and_phone_canvas(walk, live_server, e2e_user):
     assert crumbs.split().count("Workflows") == 1, crumbs
     no_sideways_scroll(page)
     page.shot("editor")
+
+    # A new workflow: the templates sit over the empty canvas; picking one moves nothing.
+    page.goto(editor_url(live_server))
+    view_ready(page)
+    # Where the canvas is inside the editor (the page itself may scroll to the button).
+    where = """() => { const r = document.querySelector('[data-testid=canvas]')
+        .getBoundingClientRect(), e = document.querySelector('[data-testid=editor]')
+        .getBoundingClientRect(); return [r.left - e.left, r.top - e.top, r.width, r.height] }"""
+    expect(page.get_by_test_id("palette-webhook")).to_be_visible()
+    before = page.evaluate(where)
+    page.get_by_test_id("templates").get_by_role("button", name="Scheduled HTTP check").click()
+    expect(page.get_by_test_id("node-check")).to_be_attached()
+    expect(page.get_by_test_id("templates")).to_have_count(0)
+    assert page.evaluate(where) == before
     assert page.js_errors == []
 
 

@@ -81,9 +81,12 @@ function EditorInner({ config }: { config: EditorConfig }) {
   const toFlow = useCallback((p: Point) => flow.screenToFlowPosition(p), [flow])
   useEffect(() => {
     if (!state.fitRequest) return undefined
+    // Nothing to fit on an empty canvas (React Flow's fitView would wait for nodes).
+    if (!latest.current.state.nodes.length) { setViewState('ready'); return undefined }
     setViewState('fitting')
     const t = setTimeout(() => {
-      Promise.resolve(flow.fitView({ padding: 0.2, maxZoom: 1.2 })).finally(() => setViewState('ready'))
+      const done = new Promise((resolve) => setTimeout(resolve, 2000)) // never stay "fitting"
+      Promise.race([Promise.resolve(flow.fitView({ padding: 0.2, maxZoom: 1.2 })), done]).finally(() => setViewState('ready'))
     }, 50)
     return () => clearTimeout(t)
   }, [state.fitRequest, flow])
