@@ -12,6 +12,8 @@ import pytest
 # thread with a running loop unless told this is deliberate (the loop never awaits the ORM).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from .walk import walk  # noqa: F401  (the editor walk's fixture, issue 19)
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery"

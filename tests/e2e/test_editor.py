@@ -74,7 +74,7 @@ def test_build_save_run_and_inspect(page, live_server, e2e_user, api_server, loo
 
     # Forms generated from each type's JSON Schema.
     select_node(page, "transform")
-    expression = page.locator('[data-field="expression"] textarea')
+    expression = page.locator('[data-field="expression"] .cm-content')
     expect(page.locator('[data-field="expression"] .wf-badge-expr')).to_be_visible()
     expression.fill("{'who': input.name}")
     select_node(page, "http")
@@ -213,8 +213,10 @@ def test_templates_layout_settings_secrets_clipboard_and_history(page, live_serv
     expect(page.get_by_test_id("version")).to_have_text("v2")
     workflow.refresh_from_db()
     pasted = next(n for n in workflow.definition["nodes"] if n["id"] == "post_2")
+    original = next(n for n in workflow.definition["nodes"] if n["id"] == "post")
     assert pasted["type"] == "http"
-    assert pasted["config"]["url"] == "https://example.com/hook"
+    assert pasted["config"] == original["config"]  # the template's URL and body, copied
+    assert pasted["config"]["url"].startswith("https://")
     summary = next(n for n in workflow.definition["nodes"] if n["id"] == "summary")
     assert summary["settings"] == {"on_error": "route"}
 

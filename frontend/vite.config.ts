@@ -1,7 +1,8 @@
 // Builds the editor into ../static/editor/ with stable file names (editor.js, editor.css) so the
 // Django template can load it through {% static %} without a manifest. Rebuild with
 //   npm --prefix frontend ci && npm --prefix frontend run build
-import { defineConfig } from 'vite'
+// `vitest run` uses the same file (unit tests in src/**/*.test.ts, no browser).
+import { defineConfig } from 'vitest/config'
 import react from '@vitejs/plugin-react'
 import { fileURLToPath } from 'node:url'
 
@@ -12,9 +13,10 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../static/editor', import.meta.url)),
     emptyOutDir: true,
     sourcemap: false,
+    chunkSizeWarningLimit: 1024,
     target: 'es2020',
     rollupOptions: {
-      input: fileURLToPath(new URL('./src/main.jsx', import.meta.url)),
+      input: fileURLToPath(new URL('./src/main.tsx', import.meta.url)),
       output: {
         entryFileNames: 'editor.js',
         assetFileNames: 'editor[extname]',
@@ -22,4 +24,5 @@ export default defineConfig({
       },
     },
   },
+  test: { include: ['src/**/*.test.ts'], environment: 'node' },
 })

@@ -1,25 +1,25 @@
 // The palette: every registered node type from /api/node-types, grouped by category, with a
 // search box. Drag an item onto the canvas (or press its + button) to add a node.
+import { Plus } from 'lucide-react'
 import { useMemo, useState } from 'react'
-import { iconFor } from './NodeView.jsx'
+import type { NodeTypeInfo } from '../types'
+import { NodeIcon } from './icons'
 
 const ORDER = ['trigger', 'core', 'data', 'flow', 'ai']
 
-export default function Palette({ types, onAdd }) {
+export function groupTypes(types: NodeTypeInfo[], query: string): [string, NodeTypeInfo[]][] {
+  const q = query.trim().toLowerCase()
+  const matches = types.filter((t) => !q || [t.type, t.label, t.description, t.category].some((s) => (s || '').toLowerCase().includes(q)))
+  const byCat: Record<string, NodeTypeInfo[]> = {}
+  for (const t of matches) (byCat[t.category] ||= []).push(t)
+  const rank = (c: string) => (ORDER.indexOf(c) < 0 ? 99 : ORDER.indexOf(c))
+  return Object.keys(byCat).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+    .map((c) => [c, byCat[c].sort((a, b) => a.label.localeCompare(b.label))])
+}
+
+export default function Palette({ types, onAdd }: { types: NodeTypeInfo[]; onAdd: (type: string) => void }) {
   const [query, setQuery] = useState('')
-  const groups = useMemo(() => {
-    const q = query.trim().toLowerCase()
-    const matches = types.filter((t) => !q || [t.type, t.label, t.description, t.category]
-      .some((s) => (s || '').toLowerCase().includes(q)))
-    const byCat = {}
-    for (const t of matches) (byCat[t.category] ||= []).push(t)
-    const cats = Object.keys(byCat).sort((a, b) => {
-      const ia = ORDER.indexOf(a) < 0 ? 99 : ORDER.indexOf(a)
-      const ib = ORDER.indexOf(b) < 0 ? 99 : ORDER.indexOf(b)
-      return ia - ib || a.localeCompare(b)
-    })
-    return cats.map((c) => [c, byCat[c].sort((a, b) => a.label.localeCompare(b.label))])
-  }, [types, query])
+  const groups = useMemo(() => groupTypes(types, query), [types, query])
   return (
     <aside className="wf-palette" aria-label="Node palette">
       <input type="search" className="wf-search" placeholder="Search nodes…" value={query}
@@ -36,10 +36,10 @@ export default function Palette({ types, onAdd }) {
                 e.dataTransfer.setData('text/plain', t.type)
                 e.dataTransfer.effectAllowed = 'move'
               }}>
-              <span className="wf-node-icon" aria-hidden="true">{iconFor(t.icon)}</span>
+              <NodeIcon type={t.type} name={t.icon} category={t.category} size={14} />
               <span className="wf-palette-label">{t.label}</span>
               <button type="button" className="wf-icon-btn" title={`Add ${t.label}`}
-                aria-label={`Add ${t.label}`} onClick={() => onAdd(t.type)}>+</button>
+                aria-label={`Add ${t.label}`} onClick={() => onAdd(t.type)}><Plus size={14} /></button>
             </div>
           ))}
         </section>

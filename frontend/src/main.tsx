@@ -3,11 +3,12 @@
 import { createRoot } from 'react-dom/client'
 import '@xyflow/react/dist/style.css'
 import './editor.css'
-import Editor from './Editor.jsx'
+import Editor from './components/Editor'
+import type { EditorConfig } from './types'
 
 const mount = document.getElementById('wfaib-editor')
 const configEl = document.getElementById('wfaib-editor-config')
 if (mount && configEl) {
-  const config = JSON.parse(configEl.textContent)
+  const config = JSON.parse(configEl.textContent || '{}') as EditorConfig
   createRoot(mount).render(<Editor config={config} />)
 }

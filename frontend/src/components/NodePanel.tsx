@@ -1,0 +1,137 @@
+// The node panel, laid out as n8n's: Input | Parameters | Output. Input and Output come from
+// the last run (the one started here, or the workflow's latest when the editor opened).
+// Narrow, it shows one pane at a time under tabs of those names; expanded (the button, or a
+// double click on a node) it covers the canvas with the three panes side by side.
+import { Maximize2, Minimize2, X } from 'lucide-react'
+import { useState } from 'react'
+import type { Scope } from '../lib/completion'
+import type { Action } from '../store/reducer'
+import type { FieldErrors, NodeTypeInfo, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
+import ConfigForm from './ConfigForm'
+import { NodeIcon } from './icons'
+import JsonView from './JsonView'
+import WebhookInfo from './WebhookInfo'
+
+export const LOG_STATUS: Record<string, string> = { started: 'running', succeeded: 'succeeded', failed: 'failed', skipped: 'skipped', waiting: 'waiting' }
+type Tab = 'input' | 'parameters' | 'output'
+
+interface Props {
+  node: WfNode
+  info?: NodeTypeInfo
+  errors?: FieldErrors
+  run: Run | null
+  logs: Record<string, RunLog>
+  edges: WfEdge[]
+  workflow: Workflow | null
+  expanded: boolean
+  onExpand: (v: boolean) => void
+  onClose: () => void
+  dispatch: (a: Action) => void
+  onInvalid: (nodeId: string, field: string, message: string | null) => void
+  onRename: (from: string, to: string) => void
+  loadCredentials?: (kinds: string[]) => Promise<unknown>
+}
+
+function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'logs' | 'edges'>) {
+  const log = logs[node.id]
+  const upstream = edges.filter((e) => e.target === node.id).map((e) => e.source)
+  if (!run) return <p className="wf-muted">No run yet. Run the workflow to see what reaches this node.</p>
+  if (log) return <JsonView value={log.input} testId="run-input-data" />
+  const from = upstream.filter((id) => logs[id])
+  if (!from.length) return <p className="wf-muted">This node was not reached in run #{run.id}.</p>
+  return <>{from.map((id) => <div key={id}><div className="wf-muted">from <code>{id}</code></div><JsonView value={logs[id].output} /></div>)}</>
+}
+
+function OutputPane({ node, run, logs }: Pick<Props, 'node' | 'run' | 'logs'>) {
+  const log = logs[node.id]
+  if (!run) return <p className="wf-muted">No run yet.</p>
+  if (!log) return <p className="wf-muted">Not reached in run #{run.id}.</p>
+  return (
+    <>
+      <p className="wf-muted">
+        Run #{run.id}: <span className={`wf-pill wf-pill-${LOG_STATUS[log.status] || log.status}`}>{LOG_STATUS[log.status] || log.status}</span>
+        {log.duration_ms != null && <> · {log.duration_ms} ms</>}
+      </p>
+      {log.error && <div className="wf-field-error" data-testid="run-error-data">{log.error}</div>}
+      <div data-testid="run-output"><JsonView value={log.output} /></div>
+    </>
+  )
+}
+
+/** What an expression of this node sees, as in the last run: its input, the trigger payload
+ * and every node's output. */
+export function runScope(nodeId: string, run: Run | null, logs: Record<string, RunLog>, edges: WfEdge[]): Scope {
+  if (!run) return {}
+  const nodes = Object.fromEntries(Object.values(logs).filter((l) => l.output !== undefined).map((l) => [l.node_id, l.output]))
+  const upstream = edges.filter((e) => e.target === nodeId).map((e) => logs[e.source]).filter(Boolean)
+  const input = logs[nodeId]?.input ?? (upstream.length === 1 ? upstream[0].output : undefined)
+  return { input, trigger: run.input ?? undefined, nodes }
+}
+
+export default function NodePanel(p: Props) {
+  const { node, info, errors, expanded } = p
+  const scope = runScope(node.id, p.run, p.logs, p.edges)
+  const [tab, setTab] = useState<Tab>('parameters')
+  const hasRun = !!(p.run && p.logs[node.id])
+  const tabs: [Tab, string][] = [['input', 'Input'], ['parameters', 'Parameters'], ['output', 'Output']]
+  return (
+    <section className={`wf-ndv${expanded ? ' wf-ndv-expanded' : ''}`} data-testid="node-panel" data-tab={tab}
+      data-expanded={expanded ? '1' : '0'} aria-label={`Node ${node.id}`}>
+      <header className="wf-ndv-head">
+        <NodeIcon type={node.data.nodeType} name={info?.icon} category={info?.category} size={16} />
+        <h2>{info ? info.label : node.data.nodeType}</h2>
+        <div className="wf-tabs" role="tablist">
+          {tabs.map(([key, label]) => (
+            <button key={key} type="button" role="tab" aria-selected={tab === key} data-testid={`tab-${key}`}
+              className={`wf-tab${tab === key ? ' wf-tab-on' : ''}${key === 'output' && hasRun ? ' wf-tab-data' : ''}`}
+              onClick={() => setTab(key)}>{label}</button>
+          ))}
+        </div>
+        <button type="button" className="wf-icon-btn" data-testid="expand-panel" onClick={() => p.onExpand(!expanded)}
+          title={expanded ? 'Back to the canvas' : 'Input | Parameters | Output side by side'} aria-label={expanded ? 'Collapse panel' : 'Expand panel'}>
+          {expanded ? <Minimize2 size={16} /> : <Maximize2 size={16} />}
+        </button>
+        <button type="button" className="wf-icon-btn" aria-label="Close panel" data-testid="close-panel" onClick={p.onClose}><X size={16} /></button>
+      </header>
+      <div className="wf-ndv-panes">
+        <div className="wf-pane wf-pane-input" data-pane="input" data-testid="pane-input">
+          <h3>Input</h3>
+          <InputPane node={node} run={p.run} logs={p.logs} edges={p.edges} />
+        </div>
+        <div className="wf-pane wf-pane-parameters" data-pane="parameters" data-testid="pane-parameters">
+          <h3>Parameters</h3>
+          {info?.description && <p className="wf-muted">{info.description}</p>}
+          <div className="wf-field">
+            <label htmlFor="node-id">Node id</label>
+            <input id="node-id" key={node.id} defaultValue={node.id}
+              onBlur={(e) => p.onRename(node.id, e.target.value)}
+              onKeyDown={(e) => { if (e.key === 'Enter') e.currentTarget.blur() }} />
+          </div>
+          {errors?.other?.map((m, i) => <div key={i} className="wf-field-error" data-testid="node-error">{m}</div>)}
+          {node.data.nodeType === 'webhook' && <WebhookInfo workflow={p.workflow} />}
+          {info ? (
+            <ConfigForm key={node.id} formId="cfg" nodeId={node.id} schema={info.config_schema || {}}
+              secretFields={info.secret_fields} config={node.data.config || {}} errors={errors?.fields} scope={scope}
+              loadCredentials={p.loadCredentials}
+              onChange={(field, value) => p.dispatch({ type: 'setConfig', nodeId: node.id, field, value })}
+              onInvalid={(field, m) => p.onInvalid(node.id, `config.${field}`, m)} />
+          ) : <p className="errornote">Unknown node type {node.data.nodeType}.</p>}
+          {info?.settings_schema && (
+            <details className="wf-settings" open={!!(errors && Object.keys(errors.settings || {}).length)}>
+              <summary>Retries and error handling</summary>
+              <ConfigForm key={`${node.id}-settings`} formId="set" nodeId={`${node.id}-settings`}
+                schema={info.settings_schema} config={node.data.extra?.settings || {}}
+                errors={errors?.settings}
+                onChange={(field, value) => p.dispatch({ type: 'setSetting', nodeId: node.id, field, value })}
+                onInvalid={(field, m) => p.onInvalid(node.id, `settings.${field}`, m)} />
+            </details>
+          )}
+        </div>
+        <div className="wf-pane wf-pane-output" data-pane="output" data-testid="pane-output">
+          <h3>Output</h3>
+          <OutputPane node={node} run={p.run} logs={p.logs} />
+        </div>
+      </div>
+    </section>
+  )
+}

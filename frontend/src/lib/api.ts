@@ -1,0 +1,56 @@
+// Talks to WFAIB's REST API with the admin session cookie and the CSRF token.
+// Every failure becomes an ApiError carrying the HTTP status and the JSON error body
+// ({code, message, ...}) so callers can react to 400 (validation) and 409 (conflict).
+import type { EditorConfig, Json, NodeTypeInfo, Run, Workflow } from '../types'
+
+export interface ErrorBody { code?: string; message?: string; errors?: { path?: string; message: string }[]; current_version?: number; [k: string]: unknown }
+
+export interface CredentialOption { id: number; name: string; kind: string }
+
+export class ApiError extends Error {
+  status: number
+  body: ErrorBody
+  constructor(status: number, body: ErrorBody | null) {
+    super((body && body.message) || `HTTP ${status}`)
+    this.status = status
+    this.body = body || {}
+  }
+}
+
+type Paged<T> = T[] | { results: T[] }
+export const listOf = <T>(data: Paged<T> | null | undefined): T[] =>
+  (Array.isArray(data) ? data : (data && data.results) || [])
+
+export function makeApi({ apiBase, csrfToken }: Pick<EditorConfig, 'apiBase' | 'csrfToken'>) {
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    if (method !== 'GET') headers['X-CSRFToken'] = csrfToken
+    const response = await fetch(apiBase + path, {
+      method, headers, credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    let data: unknown = null
+    const text = await response.text()
+    if (text) {
+      try { data = JSON.parse(text) } catch { data = { message: text.slice(0, 300) } }
+    }
+    if (!response.ok) throw new ApiError(response.status, data as ErrorBody)
+    return data as T
+  }
+  return {
+    nodeTypes: () => request<Paged<NodeTypeInfo>>('GET', '/node-types'),
+    // The credentials of these kinds the user may use in nodes (the picker).
+    credentials: (kinds: string[]) => request<Paged<CredentialOption>>('GET', `/credentials?kind=${encodeURIComponent(kinds.join(','))}`),
+    getWorkflow: (id: number) => request<Workflow>('GET', `/workflows/${id}`),
+    createWorkflow: (data: object) => request<Workflow>('POST', '/workflows', data),
+    updateWorkflow: (id: number, data: object) => request<Workflow>('PUT', `/workflows/${id}`, data),
+    startRun: (id: number, input: Json) => request<Run>('POST', `/workflows/${id}/runs`, { input }),
+    getRun: (id: number) => request<Run>('GET', `/runs/${id}`),
+    lastRuns: (workflowId: number) => request<Paged<Run>>('GET', `/runs?workflow=${workflowId}`),
+    cancelRun: (id: number) => request<Run>('POST', `/runs/${id}/cancel`),
+    versions: (id: number) => request<Paged<{ number: number; created_by?: string; created_at: string }>>('GET', `/workflows/${id}/versions`),
+    version: (id: number, n: number | string) => request<{ number: number; definition: import('../types').Definition }>('GET', `/workflows/${id}/versions/${n}`),
+  }
+}
+export type Api = ReturnType<typeof makeApi>

@@ -1,0 +1,114 @@
+// Shared shapes: the workflow definition as the API stores it, the node types the API
+// describes, runs and their logs, and the editor's React Flow nodes and edges.
+import type { Edge, Node } from '@xyflow/react'
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+export type Config = Record<string, unknown>
+
+export interface DefNode {
+  id: string
+  type: string
+  config?: Config
+  position?: { x: number; y: number }
+  [key: string]: unknown
+}
+export interface DefEdge { from: string; to: string; port?: string }
+export interface Definition {
+  name?: string
+  nodes: DefNode[]
+  edges: DefEdge[]
+  [key: string]: unknown
+}
+
+export interface JsonSchema {
+  type?: string
+  title?: string
+  description?: string
+  default?: unknown
+  enum?: unknown[]
+  format?: string
+  minimum?: number
+  maximum?: number
+  minLength?: number
+  maxLength?: number
+  pattern?: string
+  properties?: Record<string, JsonSchema>
+  required?: string[]
+  additionalProperties?: JsonSchema | boolean
+  anyOf?: JsonSchema[]
+  items?: JsonSchema
+  nullable?: boolean
+  'x-expression'?: boolean
+  'x-secret'?: boolean
+  [key: string]: unknown
+}
+
+export interface NodeTypeInfo {
+  type: string
+  label: string
+  category: string
+  description?: string
+  icon?: string
+  inputs: string[]
+  outputs: string[]
+  is_trigger?: boolean
+  dynamic_outputs?: boolean
+  config_schema?: JsonSchema
+  settings_schema?: JsonSchema
+  secret_fields?: string[]
+}
+
+export interface NodeData extends Record<string, unknown> {
+  nodeType: string
+  config: Config
+  extra: Record<string, unknown> & { settings?: Config }
+}
+export type WfNode = Node<NodeData, 'wfaib'>
+export type WfEdge = Edge
+
+export interface RunLog {
+  node_id: string
+  node_type?: string
+  status: string
+  input?: unknown
+  output?: unknown
+  error?: string | null
+  duration_ms?: number | null
+  attempt?: number
+}
+export interface Run {
+  id: number
+  status: string
+  input?: unknown
+  error?: string | null
+  error_node_id?: string | null
+  logs?: RunLog[]
+}
+
+export interface Workflow {
+  id: number
+  name: string
+  version: number
+  definition: Definition
+  is_active?: boolean
+  webhook_url?: string
+  webhook_auth?: string
+  webhook_mode?: string
+}
+
+export interface EditorConfig {
+  workflowId: number | null
+  apiBase: string
+  csrfToken: string
+  editorUrlTemplate?: string
+  runUrlTemplate?: string
+  runsUrlTemplate?: string
+  portsUrl?: string
+  presenceUrlTemplate?: string
+  presenceInterval?: number
+  templates?: { key: string; name: string; definition: Definition }[]
+  user?: string
+}
+
+export interface FieldErrors { fields: Record<string, string[]>; settings: Record<string, string[]>; other: string[] }
+export interface ErrorMap { nodes: Record<string, FieldErrors>; general: { path?: string; message: string }[] }
