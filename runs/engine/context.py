@@ -19,14 +19,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from nodes.base import NodeError
-from nodes.context import Credential, SubworkflowOutcome
+from nodes.context import Credential, ModelUsage, SubworkflowOutcome
 from nodes.context import NodeContext as NodeContract
 
-from . import outbound
+from . import outbound, outbound_httpx2
 from .expressions import ExpressionError, evaluate
+from .metering import UsageMeter
 from .sandbox_process import CodeError, run_code
 
 if TYPE_CHECKING:
+    import anthropic
     import openai
 
 logger = logging.getLogger("wfaib.nodes")
@@ -61,6 +63,7 @@ class EngineContext:
         scope: str = "",
         tenant: Any = None,
         credentials: Callable[[int | str], Credential] | None = None,
+        meter: UsageMeter | None = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -74,6 +77,8 @@ class EngineContext:
         self.tenant = tenant  # whose share of the code workers this node uses (runs.tenancy)
         # Looks up a credential by id or name for this run's project (None: not wired here).
         self.credentials = credentials
+        # Model calls: budgets to check, usage to record, partial output (runs.engine.metering).
+        self.meter = meter if meter is not None else UsageMeter()
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -114,23 +119,56 @@ class EngineContext:
         except httpx.HTTPError as exc:
             raise NodeError(f"{method} {url} failed: {exc}") from None
 
+    def _guarded_base_url(self, base_url: str | None) -> None:
+        refused = outbound.refusal_for(base_url) if base_url else None
+        if refused:  # checked here for a clear message; the transport checks again
+            raise NodeError(f"base_url {base_url}: {refused}")
+
     def llm_client(self, *, base_url: str | None, api_key: str | None,
-                   timeout: float) -> openai.OpenAI:
+                   timeout: float, organization: str | None = None) -> openai.OpenAI:
         import openai
 
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
-            raise NodeError("no API key: set the node's api_key or OPENAI_API_KEY")
-        refused = outbound.refusal_for(base_url) if base_url else None
-        if refused:  # checked here for a clear message; the transport checks again
-            raise NodeError(f"base_url {base_url}: {refused}")
+            raise NodeError("no API key: set the node's credential (or api_key), or "
+                            "OPENAI_API_KEY")
+        self._guarded_base_url(base_url)
         return openai.OpenAI(
             api_key=key,
             base_url=base_url,
+            organization=organization,
             timeout=timeout,
             max_retries=0,
             http_client=outbound.llm_http_client(timeout),
         )
+
+    def anthropic_client(self, *, base_url: str | None, api_key: str | None,
+                         timeout: float) -> anthropic.Anthropic:
+        import anthropic
+
+        key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+        if not key:
+            raise NodeError("no API key: set the node's credential (or api_key), or "
+                            "ANTHROPIC_API_KEY")
+        self._guarded_base_url(base_url)
+        return anthropic.Anthropic(
+            api_key=key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=outbound_httpx2.llm_http_client2(timeout),
+        )
+
+    # -- model calls ---------------------------------------------------------------------
+    def check_budget(self, *, model: str, prompt_tokens: int, completion_tokens: int) -> None:
+        self.meter.check(model=model, prompt_tokens=prompt_tokens,
+                         completion_tokens=completion_tokens)
+
+    def record_usage(self, usage: ModelUsage) -> ModelUsage:
+        return self.meter.record(usage)
+
+    def publish_partial(self, text: str) -> None:
+        self.meter.partial(text)
 
     def credential(self, credential_id: int | str, *,
                    kinds: Sequence[str] = ()) -> Credential:
