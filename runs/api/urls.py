@@ -1,7 +1,8 @@
-"""/api/runs..., /api/workflows/{id}/runs."""
+"""/api/runs..., /api/workflows/{id}/runs, the cost ledger (/api/usage...)."""
 
 from django.urls import path
 
+from .usage import ProjectUsageView, UsageView, WorkflowUsageView
 from .views import RunViewSet, WorkflowRunsViewSet
 
 urlpatterns = [
@@ -13,4 +14,7 @@ urlpatterns = [
     path("runs/retry", RunViewSet.as_view({"post": "bulk_retry"}), name="run-bulk-retry"),
     path("workflows/<int:pk>/runs", WorkflowRunsViewSet.as_view({"post": "create"}),
          name="workflow-runs"),
+    path("usage", UsageView.as_view(), name="usage"),
+    path("workflows/<int:pk>/usage", WorkflowUsageView.as_view(), name="workflow-usage"),
+    path("projects/<int:pk>/usage", ProjectUsageView.as_view(), name="project-usage"),
 ]

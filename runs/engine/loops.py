@@ -40,6 +40,8 @@ def run_loop(ex: RunExecution, frame: Frame, loop_id: str, plan: Iterate,
         chunk = list(enumerate(batches[start:start + parallel], start))
         for index, item, iteration, error in _run_chunk(ex, frame, loop_id, chunk):
             ex.adopt_logs(frame, iteration.logs)  # recorded in order, by this thread
+            if not frame.threaded:
+                ex.usage.flush()  # model calls made in iteration threads, into the ledger
             if error is not None:
                 raise error
             result = iteration.last_value if iteration.has_value else None

@@ -1,0 +1,83 @@
+"""The engine's side of model calls: a meter for each attempt of a node that calls models, and
+the ledger written from what it recorded.
+
+    usage = RunUsage(execution)
+    meter = usage.meter(frame, cls)          # before the attempt, in the engine's thread
+    ...                                      # the node runs (its own thread): ctx.record_usage
+    usage.settle(frame, log, meter)          # after it: log.usage, ModelCall rows, run totals
+
+Nodes run in worker threads that must not touch the database, and loop iterations may run in
+threads of their own: the ledger is written by the thread that owns the run (a threaded loop
+iteration's calls wait in a backlog until its loop hands them over, `flush`).
+"""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from nodes.base import NodeType
+from nodes.context import ModelUsage
+from wfaib.conf import wfaib_settings
+
+from .metering import UsageMeter
+from .state import Frame
+
+if TYPE_CHECKING:
+    from ..models import RunLog
+    from .executor import RunExecution
+
+Settled = tuple[str, str, int, list[ModelUsage]]
+
+
+def summary(entries: list[ModelUsage]) -> dict[str, Any]:
+    """An attempt's calls summed, as stored on its RunLog."""
+    costs = [e["cost"] for e in entries]
+    return {
+        "calls": len(entries),
+        "prompt_tokens": sum(e["prompt_tokens"] for e in entries),
+        "completion_tokens": sum(e["completion_tokens"] for e in entries),
+        "cached_tokens": sum(e["cached_tokens"] for e in entries),
+        "cost": None if all(c is None for c in costs) else
+        float(sum((Decimal(str(c)) for c in costs if c is not None), Decimal(0))),
+    }
+
+
+class RunUsage:
+    def __init__(self, ex: RunExecution):
+        self.ex = ex
+        self.lock = threading.Lock()
+        self.backlog: list[Settled] = []
+
+    def meter(self, frame: Frame, cls: type[NodeType]) -> UsageMeter:
+        """A meter for one attempt; budgets are loaded only for types that call models
+        (`uses_models`)."""
+        return UsageMeter(interval=float(wfaib_settings.LLM_STREAM_INTERVAL))
+
+    def settle(self, frame: Frame, log: RunLog, meter: UsageMeter) -> None:
+        """After an attempt (whatever its outcome): what it spent, on its log and in the
+        ledger (now, or from the backlog when this thread must not write)."""
+        entries = meter.take()
+        if not entries:
+            return
+        log.usage = summary(entries)
+        item: Settled = (log.node_id, log.scope, log.attempt, entries)
+        if frame.threaded:
+            with self.lock:
+                self.backlog.append(item)
+            return
+        self.flush()
+        self._write(item)
+
+    def flush(self) -> None:
+        """Write the backlog (from the thread that owns the run)."""
+        with self.lock:
+            items, self.backlog = self.backlog, []
+        for item in items:
+            self._write(item)
+
+    def _write(self, item: Settled) -> None:
+        node_id, scope, attempt, entries = item
+        self.ex.journal.record_usage(node_id=node_id, scope=scope, attempt=attempt,
+                                     entries=entries)
