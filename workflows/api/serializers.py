@@ -56,6 +56,13 @@ class WorkflowSerializer(serializers.ModelSerializer):
         write_only=True, required=False, allow_blank=True, max_length=200,
         style={"input_type": "password"})
     max_concurrency = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    monthly_token_budget = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**15,
+        help_text="Most model tokens this workflow may use a month (null: no limit).")
+    monthly_cost_budget = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=12, decimal_places=4, min_value=0,
+        coerce_to_string=False,
+        help_text="Most estimated USD of model calls a month (null: no limit).")
     error_workflow = serializers.PrimaryKeyRelatedField(
         queryset=Workflow.objects.none(), required=False, allow_null=True,
         help_text="A workflow of yours started with the details whenever a run of this fails.")
@@ -68,7 +75,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
         model = Workflow
         fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
                   "project", "webhook_auth", "webhook_mode", "webhook_secret", "max_concurrency",
-                  "error_workflow", "webhook_url", "created_at", "updated_at"]
+                  "error_workflow", "monthly_token_budget", "monthly_cost_budget",
+                  "webhook_url", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
