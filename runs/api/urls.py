@@ -9,6 +9,7 @@ urlpatterns = [
     path("runs", RunViewSet.as_view({"get": "list"}), name="run-list"),
     path("runs/<int:pk>", RunViewSet.as_view({"get": "retrieve", "post": "queue"}),
          name="run-detail"),
+    path("runs/<int:pk>/partial", RunViewSet.as_view({"get": "partial"}), name="run-partial"),
     path("runs/<int:pk>/cancel", RunViewSet.as_view({"post": "cancel"}), name="run-cancel"),
     path("runs/<int:pk>/retry", RunViewSet.as_view({"post": "retry"}), name="run-retry"),
     path("runs/retry", RunViewSet.as_view({"post": "bulk_retry"}), name="run-bulk-retry"),

@@ -80,7 +80,7 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
                      input=log_copy(input_value, ex.log_max))
         if durable:
             ex.journal.start(log)
-        meter = ex.usage.meter(frame, cls)
+        meter = ex.usage.meter(frame, cls, node_id)
         try:
             try:
                 result = _attempt(ex, frame, node_id, node, cls, settings, names, input_value,

@@ -23,6 +23,7 @@ from nodes.base import NodeType
 from nodes.context import ModelUsage
 from wfaib.conf import wfaib_settings
 
+from . import partial
 from .budgets import load_budgets
 from .metering import Budget, UsageMeter
 from .state import Frame
@@ -64,9 +65,10 @@ class RunUsage:
         with self.lock:
             self.since = {"tokens": Decimal(0), "cost": Decimal(0)}
 
-    def meter(self, frame: Frame, cls: type[NodeType]) -> UsageMeter:
+    def meter(self, frame: Frame, cls: type[NodeType], node_id: str) -> UsageMeter:
         """A meter for one attempt; budgets are loaded only for types that call models
-        (`uses_models`): fresh in the run's thread, as last loaded in a loop's thread."""
+        (`uses_models`): fresh in the run's thread, as last loaded in a loop's thread. Its
+        partial output goes to the cache for the run viewer (runs/engine/partial.py)."""
         budgets: list[Budget] = []
         if cls.uses_models:
             if not frame.threaded:
@@ -74,11 +76,16 @@ class RunUsage:
             with self.lock:
                 budgets = [replace(b, used=b.used + self.since[b.kind])
                            for b in self.budgets or []]
-        return UsageMeter(budgets=budgets, interval=float(wfaib_settings.LLM_STREAM_INTERVAL))
+        run_id, scope = self.ex.run.pk, frame.scope
+        return UsageMeter(budgets=budgets, interval=float(wfaib_settings.LLM_STREAM_INTERVAL),
+                          publish=lambda text: partial.publish(run_id, node_id, scope, text))
 
     def settle(self, frame: Frame, log: RunLog, meter: UsageMeter) -> None:
-        """After an attempt (whatever its outcome): what it spent, on its log and in the
-        ledger (now, or from the backlog when this thread must not write)."""
+        """After an attempt (whatever its outcome): its partial output dropped (the log holds
+        the output), what it spent on its log and in the ledger (now, or from the backlog when
+        this thread must not write)."""
+        if meter.published:
+            partial.clear(self.ex.run.pk, log.node_id)
         entries = meter.take()
         if not entries:
             return

@@ -65,6 +65,7 @@ API_ACCESS = {
     ("credentials/<pk>/share/<project_id>", "delete"): "admin",
     ("runs/<pk>", "get"): "view",
     ("runs/<pk>", "post"): "run",  # pk is the *workflow* id here
+    ("runs/<pk>/partial", "get"): "view",
     ("runs/<pk>/cancel", "post"): "run",
     ("runs/<pk>/retry", "post"): "run",
 }
