@@ -226,7 +226,32 @@ def credential_unshare(*, credential: Credential, project: Project, actor: Any =
                  extra={"project": project.pk, "project_name": project.name})
 
 
+class CredentialInUse(DomainError):
+    """The credential is named by nodes of workflows; it is not deleted."""
+
+    code, status = "credential_in_use", 409
+
+    def __init__(self, workflows: list[dict[str, Any]]):
+        super().__init__("credential in use")
+        self.workflows = workflows
+
+    @property
+    def message(self) -> str:
+        names = ", ".join(f"{w['name']!r} (#{w['id']})" for w in self.workflows)
+        return (f"the credential is used by {len(self.workflows)} workflow(s): {names}; "
+                "change their nodes to another credential first")
+
+    def extra(self) -> dict[str, Any]:
+        return {"workflows": self.workflows}
+
+
 @transaction.atomic
 def credential_delete(*, credential: Credential) -> None:
+    """Delete a credential no workflow's current definition names (else CredentialInUse)."""
+    from .credential_usage import credential_users
+
+    users = credential_users(credential)
+    if users:
+        raise CredentialInUse(users)
     audit_record(action="credential.delete", obj=credential, extra={"kind": credential.kind})
     credential.delete()

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .expressions import ExpressionCheckView
 from .usage import ProjectUsageView, UsageView, WorkflowUsageView
 from .views import RunViewSet, WorkflowRunsViewSet
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("runs/<int:pk>/cancel", RunViewSet.as_view({"post": "cancel"}), name="run-cancel"),
     path("runs/<int:pk>/retry", RunViewSet.as_view({"post": "retry"}), name="run-retry"),
     path("runs/retry", RunViewSet.as_view({"post": "bulk_retry"}), name="run-bulk-retry"),
+    path("expressions/check", ExpressionCheckView.as_view(), name="expressions-check"),
     path("workflows/<int:pk>/runs", WorkflowRunsViewSet.as_view({"post": "create"}),
          name="workflow-runs"),
     path("usage", UsageView.as_view(), name="usage"),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflows', '0003_projects'),
+        ('workflows', '0006_sealed_definitions'),
     ]
 
     operations = [
