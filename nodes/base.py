@@ -25,6 +25,8 @@ A node type is a class with these attributes:
     long_running  True for a pure node that may work for long (code): it runs in its own
                   thread under its timeout, like a node with side effects, so a cancellation
                   interrupts the wait instead of waiting for the node to end
+    uses_models   True when the node calls language models through ctx.check_budget /
+                  record_usage: the engine loads the run's budgets before each attempt
     body_port     the output port whose downstream nodes form a body run once per item (loop)
     is_trigger    True for the node a run starts from (it has no inputs)
     raw_fields    config fields that are expressions themselves (not rendered as templates)
@@ -179,6 +181,7 @@ class NodeType:
     suspends: ClassVar[bool] = False
     external_resume: ClassVar[bool] = False
     long_running: ClassVar[bool] = False
+    uses_models: ClassVar[bool] = False
     body_port: ClassVar[str | None] = None
     version: ClassVar[int] = 1
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 if TYPE_CHECKING:
+    import anthropic
     import httpx
     import openai
 
@@ -78,6 +79,16 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> bool:
         """Whether there was an object to delete."""
         ...
+class ModelUsage(TypedDict):
+    """One model call's usage as a node reports it (`record_usage`); `cost` is the estimate in
+    USD the engine fills in from its price table (None: the model has no price)."""
+
+    provider: str  # "openai", "anthropic"
+    model: str
+    prompt_tokens: int  # including cached_tokens
+    completion_tokens: int
+    cached_tokens: int
+    cost: float | None
 
 
 class NodeContext(Protocol):
@@ -118,8 +129,30 @@ class NodeContext(Protocol):
         ...
 
     def llm_client(self, *, base_url: str | None, api_key: str | None,
-                   timeout: float) -> openai.OpenAI:
+                   timeout: float, organization: str | None = None) -> openai.OpenAI:
         """An OpenAI-compatible client whose transport goes through the address guard."""
+        ...
+
+    def anthropic_client(self, *, base_url: str | None, api_key: str | None,
+                         timeout: float) -> anthropic.Anthropic:
+        """An Anthropic client whose transport goes through the address guard."""
+        ...
+
+    # -- model calls: budgets, the cost ledger, streamed output (nodes/ai uses these) -------
+    def check_budget(self, *, model: str, prompt_tokens: int, completion_tokens: int) -> None:
+        """Before a model call: NodeError naming the budget when this call (its estimated
+        prompt tokens plus at most `completion_tokens`) would take the workflow's or project's
+        monthly token or cost budget past its limit. Nothing to check: returns."""
+        ...
+
+    def record_usage(self, usage: ModelUsage) -> ModelUsage:
+        """After a model call: put its usage in the cost ledger (on this node's RunLog and the
+        run's totals); returns it with the estimated `cost` filled in."""
+        ...
+
+    def publish_partial(self, text: str) -> None:
+        """The output so far of a node still at work (a streamed answer), for the run viewer;
+        throttled by the engine, dropped when the node ends (its output is stored then)."""
         ...
 
     def run_code(self, code: str, names: Mapping[str, Any], *,

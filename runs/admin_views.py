@@ -18,6 +18,7 @@ from django.utils import timezone
 from wfaib.masking import mask_text
 from workflows.selectors import workflows_visible_to
 
+from .ledger import usage_report
 from .models import Run, RunLog
 from .selectors import runs_visible_to
 
@@ -53,10 +54,29 @@ def run_timeline(run: Run) -> dict[str, Any]:
     return {"rows": rows, "total_ms": int(total_ms)}
 
 
+def spend_chart(user: Any) -> dict[str, Any]:
+    """This month's model spend the user may see, a bar per day: estimated cost, or tokens
+    when no call had a price."""
+    report = usage_report(user)
+    by_cost = report["totals"]["cost"] > 0
+    values = [d["cost"] if by_cost else d["total_tokens"] for d in report["days"]]
+    peak = max(values or [0])
+    return {
+        "month": report["month"], "totals": report["totals"], "by_cost": by_cost,
+        "peak": round(peak, 4) if by_cost else peak,
+        "bars": [{"day": d["day"], "value": round(v, 4) if by_cost else v,
+                  "tokens": d["total_tokens"], "calls": d["calls"],
+                  "height_pct": round(v / peak * 100, 1) if peak else 0}
+                 for d, v in zip(report["days"], values, strict=True)],
+        "workflows": sorted(report["workflows"],
+                            key=lambda w: (-w["cost"], -w["total_tokens"]))[:5],
+    }
+
+
 def dashboard(user: Any, *, now: dt.datetime | None = None, hours: int = 24) -> dict[str, Any]:
     """Figures for the admin index: the user's workflows with their last run, run counts and
-    failure rate over the last `hours`, runs per hour (for a small bar chart) and the most
-    recent failures."""
+    failure rate over the last `hours`, runs per hour (for a small bar chart), the most
+    recent failures and this month's model spend (`spend_chart`)."""
     now = now or timezone.now()
     since = now - dt.timedelta(hours=hours)
     runs = runs_visible_to(user)
@@ -98,6 +118,7 @@ def dashboard(user: Any, *, now: dt.datetime | None = None, hours: int = 24) -> 
     failures = (runs.filter(status=Run.Status.FAILED).select_related("workflow")
                 .order_by("-created_at", "-id")[:8])
     return {
+        "spend": spend_chart(user),
         "counts": counts,
         "failure_rate": failure_rate,
         "bars": bars,

@@ -62,6 +62,11 @@ class Run(models.Model):
     # The W3C trace context ({"traceparent": ...}) every execution of this run continues, so a
     # run resumed by another worker stays in one trace (wfaib/tracing.py); null: untraced.
     trace_context = models.JSONField(null=True, blank=True, editable=False)
+    # The cost ledger's totals of this run's model calls (ModelCall rows are the detail).
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=16, decimal_places=8, default=0,
+                               help_text="Estimated USD cost of the run's model calls.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -114,6 +119,9 @@ class RunLog(models.Model):
     attempt = models.PositiveSmallIntegerField(default=1)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The attempt's model calls summed: {calls, prompt_tokens, completion_tokens,
+    # cached_tokens, cost}; null when it made none (ModelCall rows hold each call).
+    usage = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "id"]
@@ -121,6 +129,41 @@ class RunLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id} ({self.status})"
+
+
+class ModelCall(models.Model):
+    """The cost ledger: one language-model call a node made, with the usage its provider
+    reported and the estimated cost (runs/engine/pricing.py). The node's RunLog is the one of
+    the same run, node id, scope and attempt. Workflow and project are kept for the monthly
+    sums (budgets, GET /api/usage); the project is the workflow's when the call was made."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="model_calls")
+    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE,
+                                 related_name="+")
+    project = models.ForeignKey("accounts.Project", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    node_id = models.CharField(max_length=100)
+    scope = models.CharField(max_length=200, blank=True, default="")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=200)
+    prompt_tokens = models.PositiveIntegerField(default=0)  # including cached_tokens
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cached_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=16, decimal_places=8, null=True, blank=True,
+                               help_text="Estimated USD; empty when the model has no price.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["workflow", "created_at"], name="modelcall_workflow_time"),
+            models.Index(fields=["project", "created_at"], name="modelcall_project_time"),
+            models.Index(fields=["created_at"], name="modelcall_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}: {self.prompt_tokens}+{self.completion_tokens}"
 
 
 class ScheduleFire(models.Model):

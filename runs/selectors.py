@@ -38,6 +38,7 @@ def log_as_dict(log: RunLog) -> dict[str, Any]:
         "duration_ms": log.duration_ms,
         "started_at": log.started_at.isoformat() if log.started_at else None,
         "finished_at": log.finished_at.isoformat() if log.finished_at else None,
+        "usage": log.usage,
     }
 
 
@@ -56,6 +57,10 @@ def run_as_dict(run: Run, *, with_logs: bool = True) -> dict[str, Any]:
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "duration_ms": run.duration_ms,
+        "usage": {"prompt_tokens": run.prompt_tokens,
+                  "completion_tokens": run.completion_tokens,
+                  "total_tokens": run.prompt_tokens + run.completion_tokens,
+                  "cost": float(run.cost)},
     }
     if with_logs:
         data["logs"] = [log_as_dict(log) for log in run.logs.order_by("id")]

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from tests.factories import UserFactory
-from tests.servers import LoopbackServer, openai_compatible
+from tests.llm_servers import ModelServer
+from tests.servers import LoopbackServer
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +45,7 @@ def api_server():
 
 @pytest.fixture
 def llm_server():
-    server = LoopbackServer().start()
-    openai_compatible(server)
+    """A model server speaking the OpenAI and Anthropic wire formats (tests/llm_servers.py)."""
+    server = ModelServer().start()
     yield server
     server.stop()

@@ -1,4 +1,4 @@
-"""Real HTTP servers on 127.0.0.1 for tests: a scriptable API and an OpenAI-compatible fake."""
+"""Real HTTP servers on 127.0.0.1 for tests: a scriptable API (models: tests/llm_servers.py)."""
 
 from __future__ import annotations
 
@@ -106,7 +106,9 @@ class LoopbackServer:
 
 
 def openai_compatible(server: LoopbackServer, *, api_key: str = "sk-test") -> None:
-    """Serve /v1/chat/completions like OpenAI: echoes the prompt, checks the bearer key."""
+    """Serve /v1/chat/completions like OpenAI on a LoopbackServer: echoes the prompt, checks
+    the bearer key; a streamed request gets the answer as one SSE body. (A fuller fake that
+    also speaks Anthropic's format and scripts answers: tests/llm_servers.py.)"""
 
     def completions(req: Request) -> tuple[int, dict[str, str], bytes]:
         if req.headers.get("Authorization") != f"Bearer {api_key}":
@@ -132,6 +134,14 @@ def openai_compatible(server: LoopbackServer, *, api_key: str = "sk-test") -> No
             "x_request": {"temperature": body.get("temperature"),
                           "max_tokens": body.get("max_tokens")},
         }
+        if body.get("stream"):
+            chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk",
+                     "created": answer["created"], "model": body["model"]}
+            events = [{**chunk, "choices": [{"index": 0, "finish_reason": "stop", "delta": {
+                "role": "assistant", "content": content}}]},
+                      {**chunk, "choices": [], "usage": answer["usage"]}]
+            sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+            return 200, {"Content-Type": "text/event-stream"}, sse.encode()
         return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
 
     server.route("POST", "/v1/chat/completions", completions)

@@ -21,7 +21,7 @@ from django.conf import settings
 @dataclass(frozen=True)
 class Setting:
     name: str
-    cast: str  # the django-environ reader: str, int, float, bool, list
+    cast: str  # the django-environ reader: str, int, float, bool, list, json
     default: Any
     help: str
 
@@ -114,6 +114,11 @@ DECLARED: tuple[Setting, ...] = (
             "the folder the storage node's local backend works in (empty: local storage off)"),
     Setting("JSON_MAX_DEPTH", "int", 64, "nesting depth a JSON body may have"),
     Setting("INVITATION_HOURS", "int", 72, "hours an invitation link to a project stays valid"),
+    Setting("LLM_PRICES", "json", {},
+            "model prices in USD per million tokens, {model: {input, output, cached_input}}, "
+            "over the default table (runs/engine/pricing.py)"),
+    Setting("LLM_STREAM_INTERVAL", "float", 0.5,
+            "seconds between updates of a streaming model answer's partial output"),
     Setting("AUDIT_RETENTION_DAYS", "int", 365,
             "audit events older than this are pruned daily; 0 keeps all"),
     Setting("RUN_RETENTION_DAYS", "int", 30,

@@ -45,7 +45,8 @@ class WorkflowForm(forms.ModelForm):
 
     class Meta:
         model = Workflow
-        fields = ["name", "project", "description", "is_active", "definition"]
+        fields = ["name", "project", "description", "is_active", "definition",
+                  "monthly_token_budget", "monthly_cost_budget"]
         widgets = {"definition": forms.Textarea(attrs={"rows": 24, "cols": 100,
                                                       "class": "vLargeTextField"})}
 
@@ -167,8 +168,9 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        fields = ("name", "project", "description", "is_active", "definition")
-        data = {k: form.cleaned_data[k] for k in fields}
+        fields = ("name", "project", "description", "is_active", "definition",
+                  "monthly_token_budget", "monthly_cost_budget")
+        data = {k: form.cleaned_data[k] for k in fields if k in form.cleaned_data}
         if change:
             saved = workflow_update(workflow=obj, user=request.user, **data)
         else:

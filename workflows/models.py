@@ -55,6 +55,13 @@ class Workflow(models.Model):
     # WFAIB_RUN_RETENTION_MAX_RUNS; 0: keep (no age limit / no count cap). runs/retention.py
     retention_days = models.PositiveIntegerField(null=True, blank=True)
     retention_max_runs = models.PositiveIntegerField(null=True, blank=True)
+    # Monthly budgets of model calls (null: none); a call that would pass one is refused
+    # before it is made, and an audit event warns at 80 % (runs/engine/budgets.py).
+    monthly_token_budget = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Most model tokens (prompt + completion) a month.")
+    monthly_cost_budget = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True,
+        help_text="Most estimated USD of model calls a month.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,6 +4,7 @@ WorkflowVersion. Who may call these is decided by the doors through `workflows.s
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -90,11 +91,17 @@ def workflow_create(
 # Workflow fields whose changes the audit trail records (secrets only as "changed").
 _AUDITED = ("name", "description", "is_active", "definition", "webhook_auth", "webhook_mode",
             "webhook_secret", "webhook_path", "max_concurrency", "error_workflow_id",
-            "project_id", "retention_days", "retention_max_runs")
+            "project_id", "retention_days", "retention_max_runs", "monthly_token_budget",
+            "monthly_cost_budget")
 
 
 def _audited_fields(workflow: Workflow) -> dict[str, Any]:
-    return {f: getattr(workflow, f) for f in _AUDITED if hasattr(workflow, f)}
+    return {f: _plain(getattr(workflow, f)) for f in _AUDITED if hasattr(workflow, f)}
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit trail's JSON stores it (a Decimal budget as its text)."""
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _copy_fields(source: Workflow, target: Workflow) -> None:

@@ -34,6 +34,16 @@ class RunLogSerializer(serializers.Serializer):
     duration_ms = serializers.IntegerField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+    usage = serializers.JSONField(
+        allow_null=True, help_text="The attempt's model calls summed: calls, prompt_tokens, "
+                                   "completion_tokens, cached_tokens, cost (estimated USD).")
+
+
+class RunUsageSerializer(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    total_tokens = serializers.IntegerField()
+    cost = serializers.FloatField(help_text="Estimated USD of the run's model calls.")
 
 
 class RunSummarySerializer(serializers.Serializer):
@@ -50,11 +60,25 @@ class RunSummarySerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
+    usage = RunUsageSerializer()
     url = serializers.URLField()
 
 
 class RunSerializer(RunSummarySerializer):
     logs = RunLogSerializer(many=True)
+
+
+class PartialOutputSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    scope = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+
+
+class RunPartialSerializer(serializers.Serializer):
+    run = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Run.Status.choices)
+    nodes = serializers.DictField(child=PartialOutputSerializer(),
+                                  help_text="By node id: the output so far of nodes at work.")
 
 
 class RunFilterSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from .expressions import ExpressionError, evaluate, render_value
 from .expressions.templates import stringify
 from .journal import CANCEL_CHECK_INTERVAL
 from .loops import run_loop
+from .metering import UsageMeter
 from .observe import observer
 from .policies import call_with_timeout, retry_delay
 from .state import (
@@ -82,10 +83,14 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
                      input=log_copy(input_value, ex.log_max))
         if durable:
             ex.journal.start(log)
+        meter = ex.usage.meter(frame, cls, node_id)
         try:
             with observer.node(ex.run, node_id, node["type"]):  # metrics, span, log context
-                result = _attempt(ex, frame, node_id, node, cls, settings, names, input_value,
-                                  attempt)
+                try:
+                    result = _attempt(ex, frame, node_id, node, cls, settings, names,
+                                      input_value, attempt, meter)
+                finally:  # model calls cost money whatever became of the attempt
+                    ex.usage.settle(frame, log, meter)
         except RunCancelled:
             log.status, log.error = RunLog.Status.FAILED, "cancelled by request"
             ex.record(frame, log, t0, cls)
@@ -132,7 +137,7 @@ def _succeeded(ex: RunExecution, frame: Frame, node_id: str, cls: type[NodeType]
 
 def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type[NodeType],
              settings: NodeSettings, names: dict[str, Any], input_value: Any,
-             attempt: int) -> Wait | tuple[dict[str, Any], bool]:
+             attempt: int, meter: UsageMeter) -> Wait | tuple[dict[str, Any], bool]:
     """One attempt: render the config, call run() (under the timeout), run a loop body.
     Returns a Wait, or (outputs by port, whether the node returned a plain value)."""
     config = _prepare_config(ex, cls, node_config(cls, node), names)
@@ -143,7 +148,7 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
                       expression_timeout=ex.expression_timeout,
                       services=ex.services_for(frame, node_id, cls), scope=frame.scope,
                       tenant=tenant_of(ex.run.workflow), credentials=ex.credentials,
-                      files=ex.files)
+                      files=ex.files, meter=meter)
     timeout = settings.timeout
     if timeout is None and (not cls.pure or cls.long_running):
         timeout = cls.timeout

@@ -20,15 +20,17 @@ import httpcore
 import httpx
 
 from nodes.base import NodeError
-from nodes.context import Credential, FileRef, ObjectStore, SubworkflowOutcome
+from nodes.context import Credential, FileRef, ModelUsage, ObjectStore, SubworkflowOutcome
 from nodes.context import NodeContext as NodeContract
 from wfaib.conf import wfaib_settings
 
-from . import object_stores, outbound, ssrf
+from . import object_stores, outbound, outbound_httpx2, ssrf
 from .expressions import ExpressionError, evaluate
+from .metering import UsageMeter
 from .sandbox_process import CodeError, run_code
 
 if TYPE_CHECKING:
+    import anthropic
     import openai
 
 logger = logging.getLogger("wfaib.nodes")
@@ -72,6 +74,7 @@ class EngineContext:
         tenant: Any = None,
         credentials: Callable[[int | str], Credential] | None = None,
         files: FileAccess | None = None,
+        meter: UsageMeter | None = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -87,6 +90,8 @@ class EngineContext:
         self.credentials = credentials
         # The run's file store (None: files are not available, e.g. a node run on its own).
         self.files = files
+        # Model calls: budgets to check, usage to record, partial output (runs.engine.metering).
+        self.meter = meter if meter is not None else UsageMeter()
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -145,23 +150,56 @@ class EngineContext:
                             f"allows")
         return found
 
+    def _guarded_base_url(self, base_url: str | None) -> None:
+        refused = outbound.refusal_for(base_url) if base_url else None
+        if refused:  # checked here for a clear message; the transport checks again
+            raise NodeError(f"base_url {base_url}: {refused}")
+
     def llm_client(self, *, base_url: str | None, api_key: str | None,
-                   timeout: float) -> openai.OpenAI:
+                   timeout: float, organization: str | None = None) -> openai.OpenAI:
         import openai
 
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
-            raise NodeError("no API key: set the node's api_key or OPENAI_API_KEY")
-        refused = outbound.refusal_for(base_url) if base_url else None
-        if refused:  # checked here for a clear message; the transport checks again
-            raise NodeError(f"base_url {base_url}: {refused}")
+            raise NodeError("no API key: set the node's credential (or api_key), or "
+                            "OPENAI_API_KEY")
+        self._guarded_base_url(base_url)
         return openai.OpenAI(
             api_key=key,
             base_url=base_url,
+            organization=organization,
             timeout=timeout,
             max_retries=0,
             http_client=outbound.llm_http_client(timeout),
         )
+
+    def anthropic_client(self, *, base_url: str | None, api_key: str | None,
+                         timeout: float) -> anthropic.Anthropic:
+        import anthropic
+
+        key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+        if not key:
+            raise NodeError("no API key: set the node's credential (or api_key), or "
+                            "ANTHROPIC_API_KEY")
+        self._guarded_base_url(base_url)
+        return anthropic.Anthropic(
+            api_key=key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=outbound_httpx2.llm_http_client2(timeout),
+        )
+
+    # -- model calls ---------------------------------------------------------------------
+    def check_budget(self, *, model: str, prompt_tokens: int, completion_tokens: int) -> None:
+        self.meter.check(model=model, prompt_tokens=prompt_tokens,
+                         completion_tokens=completion_tokens)
+
+    def record_usage(self, usage: ModelUsage) -> ModelUsage:
+        return self.meter.record(usage)
+
+    def publish_partial(self, text: str) -> None:
+        self.meter.partial(text)
 
     def credential(self, credential_id: int | str, *,
                    kinds: Sequence[str] = ()) -> Credential:

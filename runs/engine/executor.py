@@ -68,6 +68,7 @@ from .state import (
     is_truncated,
     jsonable,
 )
+from .usage import RunUsage
 
 __all__ = ["SUPERSEDED", "TRUNCATED", "Listener", "RunExecution", "can_defer", "claim",
            "execute_deferred", "execute_run", "jsonable"]
@@ -116,6 +117,7 @@ class RunExecution:
         self.max_depth = int(wfaib_settings.MAX_SUBWORKFLOW_DEPTH)
         self.max_loop_items = int(wfaib_settings.MAX_LOOP_ITEMS)
         self.rng = random.Random()
+        self.usage = RunUsage(self)  # model calls: meters, the cost ledger, budgets
         self._vars: dict[str, str] | None = None
         self.run_names = {
             "id": run.pk,
@@ -202,6 +204,7 @@ class RunExecution:
             node_id: str = "") -> str:
         """Finish the run through the journal, then tell the caller (hooks.after_finish)."""
         try:
+            self.usage.flush()
             try:
                 ended = self.journal.finish(status, result=result, error=error,
                                             node_id=node_id)

@@ -8,7 +8,7 @@ The engine (executor.py) decides *what* happened; the journal records it: `check
 logs a resumed run continues from), `add` (a log written with the next flush), `start` (a
 `started` row before a side effect), `checkpoint` (a finished node's log, now), `flush`,
 `check` (cancelled? superseded?), `finish`, `park` (waiting for a retry), `suspend` (waiting in
-a node), `settle_wait`, `respond` and `fail`.
+a node), `settle_wait`, `respond`, `fail` and `record_usage` (the cost ledger).
 
 Fencing: a Run's `executions` counts its claims. Every write that ends or parks a run is
 conditional on the claim this execution holds, so an execution the watchdog took for dead never
@@ -25,7 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -33,11 +34,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from nodes.context import ModelUsage
 from workflows.models import Workflow
 
 from .. import tenancy
 from ..db_retry import retry_on_lock
-from ..models import Run, RunLog
+from ..models import ModelCall, Run, RunLog
 from .state import RunCancelled, RunSuperseded, jsonable
 from .wait_record import WaitRecord
 
@@ -58,6 +60,7 @@ class Journal:
     def __init__(self, run: Run):
         self.run = run
         self.pending: list[RunLog] = []
+        self.model_calls: list[ModelCall] = []  # what record_usage wrote (or kept)
 
     # -- logs --------------------------------------------------------------------------------
     def checkpoints(self) -> list[RunLog]:
@@ -117,6 +120,30 @@ class Journal:
         """The engine broke: end the run failed with `error`, whatever state it is in."""
         raise NotImplementedError
 
+    def record_usage(self, *, node_id: str, scope: str, attempt: int,
+                     entries: Sequence[ModelUsage]) -> None:
+        """The model calls of one node attempt: ledger rows and the run's totals. Written
+        whatever became of the run (never fenced): the calls were made and paid for."""
+        calls = [ModelCall(run=self.run, workflow_id=self.run.workflow_id,
+                           project_id=self.run.workflow.project_id, node_id=node_id,
+                           scope=scope, attempt=attempt, provider=e["provider"][:32],
+                           model=e["model"][:200], prompt_tokens=e["prompt_tokens"],
+                           completion_tokens=e["completion_tokens"],
+                           cached_tokens=e["cached_tokens"],
+                           cost=Decimal(str(e["cost"])) if e["cost"] is not None else None)
+                 for e in entries]
+        self._store_usage(calls)
+        self.model_calls.extend(calls)
+        run = self.run
+        run.prompt_tokens = (run.prompt_tokens or 0) + sum(c.prompt_tokens for c in calls)
+        run.completion_tokens = (run.completion_tokens or 0) + sum(c.completion_tokens
+                                                                   for c in calls)
+        run.cost = Decimal(run.cost or 0) + sum((c.cost or Decimal(0) for c in calls),
+                                                Decimal(0))
+
+    def _store_usage(self, calls: list[ModelCall]) -> None:
+        """Nothing stored (memory journals keep `model_calls`)."""
+
 
 # -- the database --------------------------------------------------------------------------
 
@@ -163,7 +190,7 @@ class DatabaseJournal(Journal):
     def checkpoint(self, log: RunLog) -> None:
         if log.pk:
             _retrying("saving a node's log", self.run.pk, lambda: log.save(update_fields=[
-                "status", "output", "error", "ports", "duration_ms", "finished_at"]))
+                "status", "output", "error", "ports", "duration_ms", "finished_at", "usage"]))
             return
         self.pending.append(log)
         self.flush()
@@ -267,6 +294,21 @@ class DatabaseJournal(Journal):
         return bool(_retrying("storing the webhook answer", self.run.pk, lambda: (
             Run.objects.filter(pk=self.run.pk, response__isnull=True)
             .update(response=jsonable(response)))))
+
+    def _store_usage(self, calls: list[ModelCall]) -> None:
+        prompt = sum(c.prompt_tokens for c in calls)
+        completion = sum(c.completion_tokens for c in calls)
+        cost = sum((c.cost or Decimal(0) for c in calls), Decimal(0))
+
+        def write() -> None:
+            with transaction.atomic():
+                ModelCall.objects.bulk_create(calls)
+                Run.objects.filter(pk=self.run.pk).update(
+                    prompt_tokens=F("prompt_tokens") + prompt,
+                    completion_tokens=F("completion_tokens") + completion,
+                    cost=F("cost") + cost)
+
+        _retrying("recording model usage", self.run.pk, write)
 
     def fail(self, error: str) -> None:
         self.pending = []
@@ -373,6 +415,9 @@ class DeferredJournal(MemoryJournal):
             for log in self.written:
                 log.run = run
             RunLog.objects.bulk_create(self.written)
+            for call in self.model_calls:  # a pure node that called a model
+                call.run = run
+            ModelCall.objects.bulk_create(self.model_calls)
 
     def park(self, resume_at: dt.datetime) -> str:
         raise RuntimeError("a deferred run cannot wait")

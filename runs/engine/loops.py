@@ -35,11 +35,16 @@ def run_loop(ex: RunExecution, frame: Frame, loop_id: str, plan: Iterate,
     parallel = max(1, plan.parallelism)
     if parallel > 1 and any(ex.types[n].inline_only for n in ex.bodies[loop_id]):
         parallel = 1  # nodes that reach into the database run in the engine's thread
+    if parallel > 1 and not frame.threaded and any(ex.types[n].uses_models
+                                                   for n in ex.bodies[loop_id]):
+        ex.usage.load()  # iteration threads check budgets against this (no database there)
     results: list[Any] = []
     for start in range(0, len(batches), parallel):
         chunk = list(enumerate(batches[start:start + parallel], start))
         for index, item, iteration, error in _run_chunk(ex, frame, loop_id, chunk):
             ex.adopt_logs(frame, iteration.logs)  # recorded in order, by this thread
+            if not frame.threaded:
+                ex.usage.flush()  # model calls made in iteration threads, into the ledger
             if error is not None:
                 raise error
             result = iteration.last_value if iteration.has_value else None

@@ -49,6 +49,7 @@ API_ACCESS = {
     ("projects/<pk>/invitations", "get"): "admin",
     ("projects/<pk>/invitations", "post"): "admin",
     ("projects/<pk>/invitations/<invitation_id>", "delete"): "admin",
+    ("projects/<pk>/usage", "get"): "view",
     ("workflows/<pk>", "get"): "view",
     ("workflows/<pk>", "put"): "edit",
     ("workflows/<pk>", "patch"): "edit",
@@ -59,6 +60,7 @@ API_ACCESS = {
     ("workflows/<pk>/runs", "post"): "run",
     ("workflows/<pk>/listen", "post"): "edit",
     ("workflows/<pk>/test-event", "get"): "view",
+    ("workflows/<pk>/usage", "get"): "view",
     ("credentials/<pk>", "get"): "view",
     ("credentials/<pk>", "put"): "edit",
     ("credentials/<pk>", "patch"): "edit",
@@ -73,6 +75,7 @@ API_ACCESS = {
     ("variables/<pk>", "delete"): "delete",
     ("runs/<pk>", "get"): "view",
     ("runs/<pk>", "post"): "run",  # pk is the *workflow* id here
+    ("runs/<pk>/partial", "get"): "view",
     ("runs/<pk>/cancel", "post"): "run",
     ("runs/<pk>/retry", "post"): "run",
     ("runs/<pk>/files/<file_id>", "get"): "view",
@@ -414,3 +417,21 @@ def test_admin_matrix_of_members_without_the_2fa_their_project_requires(world, w
         else:
             assert response.status_code == 302, where
             assert response["Location"] == "/admin/account/two-factor/", where
+
+
+# -- the cost ledger: GET /api/usage sums only what the user may see -----------------------
+
+@pytest.mark.parametrize("who", list(ROLE_ACTIONS))
+def test_usage_report_counts_only_the_projects_the_user_may_view(world, who):
+    from runs.models import ModelCall
+
+    elsewhere = make_workflow(name="elsewhere")
+    for workflow, tokens in ((world["workflow"], 100), (elsewhere, 7)):
+        ModelCall.objects.create(run=world["run"], workflow=workflow, project=workflow.project,
+                                 node_id="ask", provider="openai", model="m",
+                                 prompt_tokens=tokens, completion_tokens=0)
+    report = api_client(world["users"][who]).get("/api/usage").json()
+    expected = {"superuser": 107, "outsider": 0, "staff_outsider": 0}.get(who, 100)
+    assert report["totals"]["prompt_tokens"] == expected, who
+    names = {w["name"] for w in report["workflows"]}
+    assert ("team-flow" in names) == (who not in ("outsider", "staff_outsider"))

@@ -66,6 +66,13 @@ class WorkflowSerializer(serializers.ModelSerializer):
         required=False, allow_null=True, min_value=0, max_value=100_000_000,
         help_text="Finished runs kept, newest first (0 = no cap; null = the deployment's "
                   "WFAIB_RUN_RETENTION_MAX_RUNS).")
+    monthly_token_budget = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**15,
+        help_text="Most model tokens this workflow may use a month (null: no limit).")
+    monthly_cost_budget = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=12, decimal_places=4, min_value=0,
+        coerce_to_string=False,
+        help_text="Most estimated USD of model calls a month (null: no limit).")
     error_workflow = serializers.PrimaryKeyRelatedField(
         queryset=Workflow.objects.none(), required=False, allow_null=True,
         help_text="A workflow of yours started with the details whenever a run of this fails.")
@@ -79,6 +86,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
                   "project", "webhook_auth", "webhook_mode", "webhook_secret", "webhook_path",
                   "max_concurrency", "retention_days", "retention_max_runs", "error_workflow",
+                  "monthly_token_budget", "monthly_cost_budget",
                   "webhook_url", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
 

@@ -1,0 +1,152 @@
+"""Providers: one `complete(request, on_text)` over each vendor's SDK, with the same retries,
+timeouts and error messages.
+
+    provider = open_provider(ctx, kind="openai", api_key=key, base_url=None, timeout=60)
+    result = provider.complete(request, on_text=lambda delta: ...)   # ChatResult
+
+Retries: a 429, 408/409 or 5xx answer (and a dropped connection) is tried again up to `retries`
+times, after the provider's Retry-After when it sends one (at most `RETRY_AFTER_CAP` seconds:
+asked to wait longer, the call fails at once so the node's own retry settings, which can park
+the run, take over), else after a short exponential backoff. The SDKs' own retries are off.
+Errors become `NodeError`s naming the provider, the status and the provider's message, with
+the API key scrubbed from anything the provider echoes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import anthropic
+import httpx
+import httpx2
+import openai
+
+from ..base import NodeError
+from .chat import ChatRequest, ChatResult
+
+RETRY_AFTER_CAP = 60.0  # seconds: the longest Retry-After a node waits in its thread
+BACKOFF = (1.0, 8.0)  # first delay, cap (doubling in between) without a Retry-After
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+OnText = Callable[[str], None]
+# Both SDKs raise errors of these shapes (anthropic's are modelled on openai's).
+_STATUS_ERRORS = (openai.APIStatusError, anthropic.APIStatusError)
+_TIMEOUTS = (openai.APITimeoutError, anthropic.APITimeoutError)
+_CONNECTION_ERRORS = (openai.APIConnectionError, anthropic.APIConnectionError)
+# Raised unwrapped by the SDKs while a streamed answer is read.
+_STREAM_TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
+_STREAM_ERRORS = (httpx.TransportError, httpx2.TransportError)
+
+
+class Provider(Protocol):
+    name: str
+
+    def complete(self, request: ChatRequest, on_text: OnText | None = None) -> ChatResult:
+        """One model call (streamed when `request.stream`: each piece of text is handed to
+        `on_text` as it arrives); retried as the module says; NodeError on failure."""
+        ...
+
+
+def _body_message(body: Any) -> str:
+    """The provider's own error message from an error body ({"error": {"message"}} or
+    {"message"})."""
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return inner["message"]
+        if isinstance(body.get("message"), str):
+            return body["message"]
+    return ""
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from Retry-After / retry-after-ms (delta seconds only; a date is ignored)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name) if headers is not None else None
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+class CallFailed(Exception):
+    """A failed call: the message for the user, whether to try again, the wait asked for."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.message, self.retryable, self.retry_after = message, retryable, retry_after
+
+
+def describe_error(exc: Exception, *, provider: str, timeout: float) -> CallFailed | None:
+    """An SDK error as a CallFailed (None: not an SDK error)."""
+    if isinstance(exc, _STATUS_ERRORS):
+        status = exc.status_code
+        reason = _body_message(exc.body) or exc.response.reason_phrase or "no message"
+        retryable = status in RETRYABLE_STATUS or status >= 500
+        hint = " (check the credential's API key)" if status == 401 else ""
+        return CallFailed(f"{provider} answered {status}: {reason}{hint}", retryable=retryable,
+                          retry_after=_retry_after(exc.response.headers) if retryable else None)
+    if isinstance(exc, (*_TIMEOUTS, *_STREAM_TIMEOUTS)):  # a timeout is a connection error
+        return CallFailed(f"{provider} did not answer within {timeout:g}s (the node's timeout)",
+                          retryable=False)
+    if isinstance(exc, _CONNECTION_ERRORS):
+        cause = exc.__cause__ or exc.__context__
+        detail = str(cause) if cause is not None and str(cause) else str(exc)
+        refused = detail.startswith("refused") or "refused:" in detail
+        return CallFailed(f"could not reach {provider}: {detail}", retryable=not refused)
+    if isinstance(exc, _STREAM_ERRORS):  # part of the answer was streamed: not tried again
+        return CallFailed(f"the connection to {provider} broke while the answer streamed: "
+                          f"{exc or type(exc).__name__}", retryable=False)
+    return None
+
+
+class BaseProvider:
+    """The retry loop and error mapping; subclasses implement `_call`."""
+
+    name = ""
+
+    def __init__(self, *, api_key: str, timeout: float, retries: int = 2,
+                 sleep: Callable[[float], None] = time.sleep):
+        self._api_key = api_key
+        self.timeout = timeout
+        self.retries = retries
+        self._sleep = sleep
+
+    def _call(self, request: ChatRequest, on_text: OnText | None) -> ChatResult:
+        raise NotImplementedError
+
+    def scrub(self, text: str) -> str:
+        """`text` without the API key (a provider may echo part of a wrong key; the whole
+        key never leaves here)."""
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def complete(self, request: ChatRequest, on_text: OnText | None = None) -> ChatResult:
+        delay = BACKOFF[0]
+        for attempt in range(self.retries + 1):
+            try:
+                return self._call(request, on_text)
+            except NodeError:
+                raise
+            except Exception as exc:
+                failed = describe_error(exc, provider=self.name, timeout=self.timeout)
+                if failed is None:
+                    raise
+            message = self.scrub(failed.message)
+            if not failed.retryable or attempt == self.retries:
+                tries = f" (after {attempt + 1} attempts)" if attempt else ""
+                raise NodeError(message + tries) from None
+            wait = failed.retry_after if failed.retry_after is not None else delay
+            if wait > RETRY_AFTER_CAP:
+                raise NodeError(f"{message}; it asks to retry after {wait:g}s, longer than the "
+                                f"{RETRY_AFTER_CAP:g}s a node waits (use the node's retry "
+                                f"settings for longer waits)") from None
+            self._sleep(wait)
+            delay = min(delay * 2, BACKOFF[1])
+        raise AssertionError("unreachable")  # the loop returns or raises
