@@ -35,6 +35,16 @@ class SubworkflowOutcome(TypedDict):
     error_node_id: str | None
 
 
+class WorkflowInfo(TypedDict):
+    """Another workflow of the project as a tool-calling node sees it
+    (`NodeContext.describe_workflow`): its trigger's declared `input_schema` (None: any)."""
+
+    id: int
+    name: str
+    description: str
+    input_schema: dict[str, Any] | None
+
+
 class Credential(TypedDict):
     """A stored secret as a node receives it."""
 
@@ -121,6 +131,11 @@ class NodeContext(Protocol):
     def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:
         """Run another workflow of the same owner now, in this thread, and report how it
         ended."""
+        ...
+
+    def describe_workflow(self, workflow_id: int) -> WorkflowInfo:
+        """Another workflow of the same project (name, description, its trigger's input
+        schema), for an agent offering it as a tool; NodeError when there is none."""
         ...
 
     def resume_token(self) -> str:

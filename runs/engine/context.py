@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from nodes.base import NodeError
-from nodes.context import Credential, ModelUsage, SubworkflowOutcome
+from nodes.context import Credential, ModelUsage, SubworkflowOutcome, WorkflowInfo
 from nodes.context import NodeContext as NodeContract
 
 from . import outbound, outbound_httpx2
@@ -45,6 +45,7 @@ class RunServices:
     resume_url: str
     depth: int = 0
     credential: Callable[[int | str], Credential] | None = None
+    describe_workflow: Callable[[int], WorkflowInfo] | None = None
 
 
 class EngineContext:
@@ -189,6 +190,12 @@ class EngineContext:
 
     def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:
         return self._services("sub-workflow service").run_subworkflow(workflow_id, input)
+
+    def describe_workflow(self, workflow_id: int) -> WorkflowInfo:
+        describe = self._services("workflow lookup").describe_workflow
+        if describe is None:
+            raise NodeError("other workflows cannot be looked up here")
+        return describe(workflow_id)
 
     def resume_token(self) -> str:
         return self._services("resume token").resume_token
