@@ -66,6 +66,29 @@ class ModelUsage(TypedDict):
     cost: float | None
 
 
+class ConversationMemory(Protocol):
+    """Conversation memory of the run's project, keyed by session id (ai/memory.py)."""
+
+    def load(self, session_id: str, *, window: int = 20,
+             max_tokens: int | None = None) -> list[dict[str, str]]: ...
+
+    def append(self, session_id: str, messages: list[dict[str, Any]]) -> int: ...
+
+    def clear(self, session_id: str) -> int: ...
+
+
+class VectorStore(Protocol):
+    """The vector store of the run's project, by collection (ai/vectors.py)."""
+
+    def insert(self, collection: str, items: list[dict[str, Any]]) -> list[str]: ...
+
+    def query(self, collection: str, vector: list[float], *, top_k: int = 4,
+              where: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+    def delete(self, collection: str, *, ids: list[str] | None = None,
+               where: dict[str, Any] | None = None) -> int: ...
+
+
 class NodeContext(Protocol):
     """What a running node sees. Attributes describe where it runs; methods are services."""
 
@@ -116,6 +139,17 @@ class NodeContext(Protocol):
     def publish_partial(self, text: str) -> None:
         """The output so far of a node still at work (a streamed answer), for the run viewer;
         throttled by the engine, dropped when the node ends (its output is stored then)."""
+        ...
+
+    # -- data the project keeps for AI nodes (memory, vectors) -----------------------------
+    @property
+    def memory(self) -> ConversationMemory:
+        """Conversation memory of the run's project; NodeError outside a project's run."""
+        ...
+
+    @property
+    def vectors(self) -> VectorStore:
+        """The vector store of the run's project; NodeError outside a project's run."""
         ...
 
     def run_code(self, code: str, names: Mapping[str, Any], *,

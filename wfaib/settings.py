@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "workflows",
     "runs",
     "audit",
+    "ai",  # conversation memory and the vector store (ai/)
 ]
 
 MIDDLEWARE = [

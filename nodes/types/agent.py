@@ -36,6 +36,7 @@ from ..context import ModelUsage, NodeContext
 from ..registry import register
 from .agent_tools import AgentTool, Toolbox, ToolFailure
 from .llm import _ask, _total
+from .memory import MemorySettings, history, remember
 
 MAX_TOOL_RESULT_CHARS = 20_000
 
@@ -67,6 +68,9 @@ class AgentConfig(NodeConfig):
     timeout: float = Field(120.0, gt=0, le=900, description="Seconds per model call.")
     base_url: str = Field("", json_schema_extra={"format": "uri"})
     api_key: str = Field("", json_schema_extra={"format": "password"})
+    memory: MemorySettings | None = Field(
+        None, description="Conversation memory: the session's history comes before the "
+                          "prompt; the prompt and the final answer are appended after.")
 
     @field_validator("tools")
     @classmethod
@@ -195,4 +199,8 @@ class AgentNode(NodeType):
     uses_models = True
 
     def run(self, ctx: NodeContext, config: AgentConfig, input: Any) -> Any:
-        return AgentLoop(ctx, config, []).answer()
+        past = [Message(role=m["role"], content=m["content"])  # type: ignore[typeddict-item]
+                for m in history(ctx, config.memory)]
+        output = AgentLoop(ctx, config, past).answer()
+        remember(ctx, config.memory, config.prompt, output["content"])
+        return output

@@ -140,7 +140,8 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
                       run_id=ex.run.pk, attempt=attempt,
                       expression_timeout=ex.expression_timeout,
                       services=ex.services_for(frame, node_id, cls), scope=frame.scope,
-                      tenant=tenant_of(ex.run.workflow), meter=meter)
+                      tenant=tenant_of(ex.run.workflow), meter=meter,
+                      project_id=ex.run.workflow.project_id)
     timeout = settings.timeout
     if timeout is None and (not cls.pure or cls.long_running):
         timeout = cls.timeout

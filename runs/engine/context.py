@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from nodes.base import NodeError
-from nodes.context import Credential, ModelUsage, SubworkflowOutcome, WorkflowInfo
+from nodes.context import (
+    ConversationMemory,
+    Credential,
+    ModelUsage,
+    SubworkflowOutcome,
+    VectorStore,
+    WorkflowInfo,
+)
 from nodes.context import NodeContext as NodeContract
 
 from . import outbound, outbound_httpx2
@@ -65,6 +72,7 @@ class EngineContext:
         tenant: Any = None,
         credentials: Callable[[int | str], Credential] | None = None,
         meter: UsageMeter | None = None,
+        project_id: int | None = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -80,6 +88,7 @@ class EngineContext:
         self.credentials = credentials
         # Model calls: budgets to check, usage to record, partial output (runs.engine.metering).
         self.meter = meter if meter is not None else UsageMeter()
+        self.project_id = project_id  # whose memory and vectors the node sees (ai/)
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -103,6 +112,24 @@ class EngineContext:
             return evaluate(expression, names, timeout=self.expression_timeout)
         except ExpressionError as exc:
             raise NodeError(str(exc)) from None
+
+    # -- the project's AI data -------------------------------------------------------------
+    def _project(self, what: str) -> int:
+        if self.project_id is None:
+            raise NodeError(f"{what} belongs to a project: it is only available in a run")
+        return self.project_id
+
+    @property
+    def memory(self) -> ConversationMemory:
+        from ai.memory import ProjectMemory
+
+        return ProjectMemory(self._project("conversation memory"))
+
+    @property
+    def vectors(self) -> VectorStore:
+        from ai.vectors import ProjectVectors
+
+        return ProjectVectors(self._project("the vector store"))
 
     def run_code(self, code: str, names: Mapping[str, Any], *,
                  timeout: float | None = None) -> Any:
