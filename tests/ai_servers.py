@@ -8,7 +8,7 @@ OpenAI's embeddings endpoint (`POST /v1/embeddings`).
     server.embed_with = lambda text: [...]                   # vectors for /v1/embeddings
 
 Embeddings default to a deterministic bag-of-letters vector (DIMENSIONS long), so texts that
-share words come out close.
+share words come out close; they consume scripted failures (`fail`), never scripted replies.
 """
 
 from __future__ import annotations
@@ -74,9 +74,8 @@ class AgentServer(ModelServer):
         if (req.headers.get("authorization") or "") != f"Bearer {self.api_key}":
             key = (req.headers.get("authorization") or "").removeprefix("Bearer ")
             return self._error(out, False, self._failure(401, f"Incorrect API key: {key}"))
-        step = self.script.popleft() if self.script else None
-        if step is not None and not isinstance(step, Reply):
-            return self._error(out, False, step)
+        if self.script and not isinstance(self.script[0], Reply):  # a scripted failure
+            return self._error(out, False, self.script.popleft())
         body = req.json()
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         self.embedded += texts

@@ -152,6 +152,10 @@ def test_embeddings_errors_name_no_secret(server, user):
     assert run.error_node_id == "embed"
     assert "401" in run.error
     assert "sk-wrong-0000" not in run.error
+    server.fail(500, "the embedder fell over")
+    run = run_now(make_workflow(owner=user, definition=simple_definition(embed(
+        server, input="x"))))
+    assert "the embeddings API answered 500: the embedder fell over" in run.error
     run = run_now(make_workflow(owner=user, definition=simple_definition(embed(
         server, input=[{"text": ""}]))))
     assert "input[0]: 'text' must be a non-empty text" in run.error
