@@ -13,6 +13,7 @@ COPY workflows ./workflows
 COPY runs ./runs
 COPY nodes ./nodes
 COPY audit ./audit
+COPY ai ./ai
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./

@@ -2,7 +2,7 @@
 
 Each iteration sends the conversation (system prompt, optional memory, the prompt, then every
 tool call and result so far) with the tools' declarations; when the model asks for tools, each
-call runs (nodes/types/agent_tools.py: other workflows of the project, or http/code nodes
+call runs (nodes/ai/tools.py: other workflows of the project, or http/code nodes
 configured as tools) and its output (JSON) goes back as a tool message; when it answers
 without tool calls, that answer is the node's output. OpenAI and Anthropic function calling go
 through the provider layer (nodes/ai). The node runs in the engine's thread (`inline_only`:
@@ -31,10 +31,10 @@ from pydantic import Field, field_validator
 
 from ..ai import ChatRequest, Message, ToolCall, open_provider
 from ..ai.providers import BaseProvider
+from ..ai.tools import AgentTool, Toolbox, ToolFailure
 from ..base import NodeConfig, NodeError, NodeType, credential_field, expression_field
 from ..context import ModelUsage, NodeContext
 from ..registry import register
-from .agent_tools import AgentTool, Toolbox, ToolFailure
 from .llm import _ask, _total
 from .memory import MemorySettings, history, remember
 

@@ -21,11 +21,11 @@ from jsonschema import exceptions as schema_errors
 from jsonschema import validators
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ..ai import ToolSpec
-from ..ai.structured import schema_problem
 from ..base import NodeConfig, NodeError, Outputs, Wait
 from ..context import NodeContext
 from ..registry import registry
+from . import ToolSpec
+from .structured import schema_problem
 
 NODE_TOOLS = ("http", "code", "database")  # built-in node types usable as tools
 TEMPLATE_RE = re.compile(r"\{\{(.+?)\}\}", re.DOTALL)
