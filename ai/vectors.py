@@ -115,6 +115,20 @@ def _where(where: Any) -> dict[str, Any]:
     return {f"metadata__{k}": v for k, v in where.items()}
 
 
+def ranked(items: QuerySet[VectorItem], query: list[float], kind: str) -> QuerySet[VectorItem]:
+    """`items` annotated with their cosine `distance` to `query` in the database's own SQL
+    ("sqlite-vec" or "pgvector"), nearest first."""
+    if kind == "sqlite-vec":
+        blob = np.asarray(query, dtype=np.float32).tobytes()
+        distance: Any = Func(F("vector"), Value(blob), function="vec_distance_cosine",
+                             output_field=FloatField())
+    else:
+        literal = "[" + ",".join(repr(v) for v in query) + "]"
+        distance = RawSQL("(ai_vectoritem.embedding::text)::vector <=> %s::vector",
+                          (literal,), output_field=FloatField())
+    return items.annotate(distance=distance).order_by("distance", "id")
+
+
 class ProjectVectors:
     def __init__(self, project_id: int):
         self.project_id = project_id
@@ -168,15 +182,7 @@ class ProjectVectors:
         kind = backend()
         if kind == "exact":
             return self._exact(items, query, top_k)
-        if kind == "sqlite-vec":
-            blob = np.asarray(query, dtype=np.float32).tobytes()
-            distance: Any = Func(F("vector"), Value(blob), function="vec_distance_cosine",
-                                 output_field=FloatField())
-        else:
-            literal = "[" + ",".join(repr(v) for v in query) + "]"
-            distance = RawSQL("(ai_vectoritem.embedding::text)::vector <=> %s::vector",
-                              (literal,), output_field=FloatField())
-        found = items.annotate(distance=distance).order_by("distance", "id")[:top_k]
+        found = ranked(items, query, kind)[:top_k]
         return [{"id": i.key, "text": i.text, "metadata": i.metadata,
                  "score": round(1.0 - float(i.distance), 6)} for i in found]
 
