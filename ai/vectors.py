@@ -182,9 +182,11 @@ class ProjectVectors:
         kind = backend()
         if kind == "exact":
             return self._exact(items, query, top_k)
-        found = ranked(items, query, kind)[:top_k]
-        return [{"id": i.key, "text": i.text, "metadata": i.metadata,
-                 "score": round(1.0 - float(i.distance), 6)} for i in found]
+        found = ranked(items, query, kind).values_list("key", "text", "metadata",
+                                                       "distance")[:top_k]
+        return [{"id": key, "text": text, "metadata": metadata,
+                 "score": round(1.0 - float(distance), 6)}
+                for key, text, metadata, distance in found]
 
     @staticmethod
     def _exact(items: QuerySet[VectorItem], query: list[float],
