@@ -182,8 +182,8 @@ class ProjectVectors:
         kind = backend()
         if kind == "exact":
             return self._exact(items, query, top_k)
-        found = ranked(items, query, kind).values_list("key", "text", "metadata",
-                                                       "distance")[:top_k]
+        found = ranked(items, query, kind).values_list(  # type: ignore[misc]
+            "key", "text", "metadata", "distance")[:top_k]  # (annotated by ranked())
         return [{"id": key, "text": text, "metadata": metadata,
                  "score": round(1.0 - float(distance), 6)}
                 for key, text, metadata, distance in found]
