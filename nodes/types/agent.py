@@ -142,7 +142,10 @@ class AgentLoop:
             request = ChatRequest(model=config.model, messages=list(self.messages),
                                   temperature=config.temperature, max_tokens=config.max_tokens,
                                   tools=self.toolbox.specs())
-            result = _ask(self.ctx, self.provider, request, self.spent)
+            try:  # a budget, the provider's errors: failed with the steps so far
+                result = _ask(self.ctx, self.provider, request, self.spent)
+            except NodeError as exc:
+                raise self.fail(exc.message) from None
             self.steps.append({"type": "model", "iteration": iteration, "text": result.text,
                                "tool_calls": result.tool_calls,
                                "finish_reason": result.finish_reason,

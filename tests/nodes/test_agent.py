@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from nodes.base import NodeError
 from runs.models import ModelCall, Run
 from tests.ai_servers import AgentServer
 from tests.factories import make_workflow, run_now
@@ -197,3 +198,36 @@ def test_bad_tool_configs_are_refused_at_save(tools, field):
 def test_bad_trigger_input_schema_is_refused():
     problems = validate_definition(definition(trigger_config={"input_schema": {"type": 5}}))
     assert any("input_schema" in str(p) for p in problems), problems
+
+
+def test_a_budget_stops_a_looping_agent(server):
+    """The agent checks the budget before every model turn (the meter the engine hands it):
+    a model that keeps calling tools is stopped when the month's tokens would pass the limit,
+    naming the budget, before the call is made."""
+    from decimal import Decimal
+
+    from nodes.registry import registry
+    from runs.engine.context import EngineContext
+    from runs.engine.metering import Budget, UsageMeter
+
+    for _ in range(10):
+        server.call_tools(("noop", {}), prompt_tokens=300, completion_tokens=20)
+    meter = UsageMeter(budgets=[Budget(scope="workflow", object_id=1, name="bot",
+                                       kind="tokens", limit=Decimal(1000),
+                                       used=Decimal(0))])
+    ctx = EngineContext(node_id="agent", node_type="agent", names={"input": {}}, meter=meter)
+    cls = registry.get("agent")
+    config = cls.Config.model_validate({
+        "prompt": "loop", "base_url": server.url + "/v1", "api_key": KEY, "model": "m",
+        "max_tokens": 100, "max_iterations": 50,
+        "tools": [{"name": "noop", "kind": "http", "config": {"url": server.url + "/x"}}]})
+    with pytest.raises(NodeError) as failed:
+        cls().run(ctx, config, None)
+    assert "the workflow 'bot''s monthly tokens budget" in str(failed.value)
+    assert "the call was not made" in str(failed.value)
+    turns = server.count("/v1/chat/completions")
+    assert 1 < turns < 10  # stopped part-way: the budget, not the script, ended the loop
+    assert sum(e["prompt_tokens"] + e["completion_tokens"] for e in meter.entries) <= 1000
+    steps = failed.value.output["steps"]
+    assert [s["type"] for s in steps] == ["model", "tool"] * (turns)
+    assert failed.value.output["usage"]["prompt_tokens"] == 300 * turns
