@@ -141,7 +141,7 @@ class ProjectAdminForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = ("name", "require_mfa")
+        fields = ("name", "require_mfa", "monthly_token_budget", "monthly_cost_budget")
 
     def clean_require_mfa(self) -> bool:
         value = bool(self.cleaned_data.get("require_mfa"))
@@ -164,7 +164,8 @@ class ProjectAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     delete_action = "admin"
     list_display = ("name", "is_personal", "require_mfa", "created_at")
     search_fields = ("name",)
-    fields = ("name", "require_mfa", "personal_owner", "created_at")
+    fields = ("name", "require_mfa", "monthly_token_budget", "monthly_cost_budget",
+              "personal_owner", "created_at")
     readonly_fields = ("personal_owner", "created_at")
     inlines = [MembershipInline]
 
@@ -178,7 +179,9 @@ class ProjectAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         return obj.is_personal
 
     def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data[k] for k in ("name", "require_mfa")}
+        data = {k: form.cleaned_data[k] for k in ("name", "require_mfa", "monthly_token_budget",
+                                                  "monthly_cost_budget")
+                if k in form.cleaned_data}
         if change:  # the form already set the new values on `obj`: compare with the stored
             project_update(project=Project.objects.get(pk=obj.pk), actor=request.user, **data)
         else:

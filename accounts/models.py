@@ -94,6 +94,13 @@ class Project(models.Model):
                                           related_name="personal_project")
     # Members must use two-factor sign-in (enforced at sign-in; stored and set here).
     require_mfa = models.BooleanField(default=False)
+    # Monthly budgets of model calls (null: none); a call that would pass one is refused
+    # before it is made, and an audit event warns at 80 % (runs/engine/budgets.py).
+    monthly_token_budget = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Most model tokens (prompt + completion) a month.")
+    monthly_cost_budget = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True,
+        help_text="Most estimated USD of model calls a month.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectManager()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -72,27 +73,36 @@ def require_mfa_check(*, actor: Any, turning_on: bool) -> None:
 
 
 @transaction.atomic
-def project_create(*, name: str, creator: User, require_mfa: bool = False) -> Project:
-    """A team project; its creator is its first admin."""
+def project_create(*, name: str, creator: User, require_mfa: bool = False,
+                   **budgets: Any) -> Project:
+    """A team project; its creator is its first admin. `budgets`: monthly_token_budget,
+    monthly_cost_budget."""
     require_mfa_check(actor=creator, turning_on=require_mfa)
-    project = Project.objects.create(name=name, require_mfa=require_mfa)
+    project = Project.objects.create(name=name, require_mfa=require_mfa, **budgets)
     Membership.objects.create(project=project, user=creator, role=Role.ADMIN)
     audit_record(action="project.create", obj=project, actor=creator,
                  extra={"name": name, "require_mfa": require_mfa})
     return project
 
 
+def _plain(value: Any) -> Any:
+    """A value as the audit trail's JSON stores it (a Decimal budget as its text)."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
 @transaction.atomic
 def project_update(*, project: Project, actor: Any = None, **changes: Any) -> Project:
-    """Change `name` and/or `require_mfa` (turning it on needs 2FA on the actor's account;
-    the audit event `project.update` records each changed field's old and new value)."""
+    """Change `name`, `require_mfa` (turning it on needs 2FA on the actor's account) and/or
+    the monthly budgets `monthly_token_budget` and `monthly_cost_budget` (the audit event
+    `project.update` records each changed field's old and new value)."""
     before = {k: getattr(project, k) for k in changes}
     require_mfa_check(actor=actor, turning_on=bool(changes.get("require_mfa"))
                       and not project.require_mfa)
     for key, value in changes.items():
         setattr(project, key, value)
     project.save()
-    diff = {k: {"old": before[k], "new": v} for k, v in changes.items() if before[k] != v}
+    diff = {k: {"old": _plain(before[k]), "new": _plain(v)} for k, v in changes.items()
+            if before[k] != v}
     if diff:
         audit_record(action="project.update", obj=project, actor=actor, extra={"changes": diff})
     return project

@@ -150,7 +150,7 @@ class NodeSettings(BaseModel):
     jitter: bool = Field(True, description="Randomise delays (half to full length).")
     retry_if: str | None = Field(
         None,
-        description="Retry only when this expression is true, e.g. details.status >= 500",
+        description="Retry only when this expression is true, e.g. {{ details.status >= 500 }}",
         json_schema_extra={"x-expression": True, "format": "expression"},
     )
     timeout: float | None = Field(

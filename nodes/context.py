@@ -114,6 +114,18 @@ class NodeContext(Protocol):
         """An outbound HTTP call through the address guard (httpx keyword arguments)."""
         ...
 
+    def outbound_address(self, host: str, port: int) -> str:
+        """The IP address a node may connect to for `host`:`port` (a database, SMTP or IMAP
+        server), under the same address policy as HTTP (WFAIB_HTTP_ALLOW opens internal
+        hosts); NodeError naming the reason when it is refused or does not resolve."""
+        ...
+
+    def local_database_file(self, path: str) -> str:
+        """The absolute, resolved path of a SQLite file a node may open: inside one of the
+        folders of WFAIB_SQLITE_DIRS (a relative path is taken inside the first); NodeError
+        otherwise."""
+        ...
+
     def llm_client(self, *, base_url: str | None, api_key: str | None,
                    timeout: float, organization: str | None = None) -> openai.OpenAI:
         """An OpenAI-compatible client whose transport goes through the address guard."""
@@ -153,8 +165,9 @@ class NodeContext(Protocol):
         ...
 
     def run_code(self, code: str, names: Mapping[str, Any], *,
-                 timeout: float | None = None) -> Any:
-        """Run multi-line sandboxed Python in a worker process; its `result`, or NodeError."""
+                 timeout: float | None = None, language: str = "python") -> Any:
+        """Run multi-line sandboxed Python (or JavaScript, `language="javascript"`) in a
+        worker process; its result, or NodeError."""
         ...
 
     def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:

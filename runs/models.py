@@ -22,6 +22,7 @@ class Run(models.Model):
         RETRY = "retry"
         SUBWORKFLOW = "subworkflow"
         ERROR = "error"
+        IMAP = "imap"
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
@@ -180,3 +181,27 @@ class ScheduleFire(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id}/{self.node_id} @ {self.due_at.isoformat()}"
+
+
+class MailboxCursor(models.Model):
+    """Where an `imap` trigger is in its mailbox: the mailbox's UIDVALIDITY and the last UID
+    that started a run. The row is locked while a message's run is created and moved in the
+    same transaction, so each message starts one run however many pollers run."""
+
+    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="+")
+    node_id = models.CharField(max_length=100)
+    mailbox = models.CharField(max_length=500)
+    uidvalidity = models.BigIntegerField()
+    last_uid = models.BigIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    polled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "node_id"],
+                                    name="mailboxcursor_one_per_trigger")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id}/{self.node_id} {self.mailbox} @ {self.last_uid}"

@@ -5,7 +5,8 @@
 
 Each tick (WFAIB["TICK_INTERVAL"], 1 s) recovers runs whose heartbeat stopped, resumes waiting
 runs whose time came, re-dispatches queued runs nobody took (runs/recovery.py), and fires due
-`schedule` triggers. Everything it does is safe with several schedulers at once: a due time is
+`schedule` triggers; it also hands due `imap` triggers to their poller's threads
+(runs/imap_trigger.py). Everything it does is safe with several schedulers at once: a due time is
 recorded as a unique ScheduleFire row in the same transaction as its run, so two schedulers (or
 two web processes) fire it once.
 
@@ -42,6 +43,7 @@ from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
 from . import dispatch, recovery
+from .imap_trigger import MailPoller
 from .models import Run, ScheduleFire
 from .services import run_start
 
@@ -155,6 +157,7 @@ class Ticker:
     def __init__(self, interval: float | None = None) -> None:
         self.interval = interval or float(wfaib_settings.TICK_INTERVAL)
         self.scheduler = Scheduler()
+        self.mail = MailPoller(background=True)  # imap triggers, polled on their own threads
         self._stop = threading.Event()
         self.outage_since: float | None = None  # monotonic time the database went away
 
@@ -163,7 +166,8 @@ class Ticker:
         # One failing step (say a database hiccup) must not starve the others. While the
         # database is down, the outage is logged once, and once more when it is back.
         steps = (recovery.run_recover_stale, recovery.run_resume_due,
-                 recovery.run_redispatch_queued, self.scheduler.tick, audit_prune_if_due)
+                 recovery.run_redispatch_queued, self.scheduler.tick, self.mail.tick,
+                 audit_prune_if_due)
         for step in steps:
             try:
                 step(now=now)

@@ -64,3 +64,21 @@ def run_as_dict(run: Run, *, with_logs: bool = True) -> dict[str, Any]:
     if with_logs:
         data["logs"] = [log_as_dict(log) for log in run.logs.order_by("id")]
     return data
+
+
+def run_expression_names(run: Run, node_id: str | None = None) -> dict[str, Any]:
+    """The names an expression saw in `run` (for the editor's preview): `trigger`, `nodes`
+    (each top-level node's last successful output, on its first port), `run`, and with
+    `node_id` that node's last `input`."""
+    nodes: dict[str, Any] = {}
+    node_input: Any = None
+    for log in run.logs.filter(scope="").order_by("id"):
+        if log.node_id == node_id and log.status != RunLog.Status.SKIPPED:
+            node_input = log.input
+        if log.status == RunLog.Status.SUCCEEDED:
+            output = log.output
+            if log.ports is not None and isinstance(output, dict) and output:
+                output = next(iter(output.values()))
+            nodes[log.node_id] = output
+    return {"trigger": run.input, "nodes": nodes, "input": node_input,
+            "run": {"id": run.pk, "workflow_id": run.workflow_id, "trigger": run.trigger}}

@@ -8,6 +8,7 @@ parent run that waits for it). The engine never imports this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from workflows.services import current_version
 from . import dispatch
 from .db_retry import retry_on_lock
 from .engine.hooks import EngineHooks
+from .engine.metering import Budget
 from .engine.wait_record import WaitRecord
 from .models import Run, RunLog
 
@@ -342,4 +344,16 @@ def run_after_finish(run: Run, status: str) -> None:
         run_resume_parent(child=run)
 
 
-ENGINE_HOOKS = EngineHooks(start_child=run_start_child, after_finish=run_after_finish)
+def run_budget_warning(run: Run, budget: Budget, spent: Decimal) -> None:
+    """A run's model calls took a monthly budget past 80 % of its limit: the audit event
+    `budget.warning` on the workflow or project (the engine calls this; runs/engine/budgets.py).
+    """
+    target: Any = run.workflow if budget.scope == "workflow" else run.workflow.project
+    audit_record(action="budget.warning", obj=target, actor=None, via="", extra={
+        "budget": budget.kind, "limit": str(budget.limit), "spent": str(spent),
+        "percent": round(float(spent / budget.limit * 100), 1) if budget.limit else None,
+        "run": run.pk, "message": f"{budget.describe()} is {budget.amount(spent)} spent"})
+
+
+ENGINE_HOOKS = EngineHooks(start_child=run_start_child, after_finish=run_after_finish,
+                           budget_warning=run_budget_warning)

@@ -35,6 +35,7 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cached_tokens: int = 0
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # {id, name, arguments}
 
 
 @dataclass
@@ -97,7 +98,8 @@ class ModelServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def reply(self, text: str, **usage: int) -> None:
+    def reply(self, text: str, **usage: Any) -> None:
+        """The next answer; `tool_calls=[{"id", "name", "arguments"}]` asks for tools."""
         self.script.append(Reply(text, **usage))
 
     def fail(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
@@ -162,8 +164,14 @@ class ModelServer:
         return {
             "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
             "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": reply.text}}],
+            "choices": [{"index": 0, "finish_reason": "tool_calls" if reply.tool_calls
+                         else "stop", "message": {
+                             "role": "assistant", "content": reply.text,
+                             **({"tool_calls": [
+                                 {"id": c["id"], "type": "function", "function": {
+                                     "name": c["name"],
+                                     "arguments": json.dumps(c["arguments"])}}
+                                 for c in reply.tool_calls]} if reply.tool_calls else {})}}],
             "usage": self._openai_usage(usage),
         }
 
@@ -182,7 +190,17 @@ class ModelServer:
                                                               "content": piece},
                                         "finish_reason": None}]}
                   for piece in self._pieces(reply.text)]
-        events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        for index, call in enumerate(reply.tool_calls):  # arguments in two pieces
+            arguments = json.dumps(call["arguments"])
+            half = len(arguments) // 2
+            for i, piece in enumerate((arguments[:half], arguments[half:])):
+                events.append({**base, "choices": [{"index": 0, "finish_reason": None,
+                                                    "delta": {"tool_calls": [{
+                    "index": index, **({"id": call["id"], "type": "function"} if not i else {}),
+                    "function": {"name": call["name"] if not i else None,
+                                 "arguments": piece}}]}}]})
+        events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason":
+                                            "tool_calls" if reply.tool_calls else "stop"}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             events.append({**base, "choices": [], "usage": self._openai_usage(usage)})
         return [f"data: {json.dumps(e)}\n\n".encode() for e in events] + [b"data: [DONE]\n\n"]
@@ -190,8 +208,12 @@ class ModelServer:
     def _anthropic_answer(self, body: dict[str, Any], reply: Reply,
                           usage: dict[str, int]) -> dict[str, Any]:
         return {"id": "msg_test", "type": "message", "role": "assistant",
-                "model": body["model"], "content": [{"type": "text", "text": reply.text}],
-                "stop_reason": "end_turn", "stop_sequence": None,
+                "model": body["model"],
+                "content": [{"type": "text", "text": reply.text}] + [
+                    {"type": "tool_use", "id": c["id"], "name": c["name"],
+                     "input": c["arguments"]} for c in reply.tool_calls],
+                "stop_reason": "tool_use" if reply.tool_calls else "end_turn",
+                "stop_sequence": None,
                 "usage": self._anthropic_usage(usage)}
 
     @staticmethod
@@ -215,8 +237,18 @@ class ModelServer:
         events += [{"type": "content_block_delta", "index": 0,
                     "delta": {"type": "text_delta", "text": piece}}
                    for piece in self._pieces(reply.text)]
-        events += [{"type": "content_block_stop", "index": 0},
-                   {"type": "message_delta", "delta": {"stop_reason": "end_turn",
+        events.append({"type": "content_block_stop", "index": 0})
+        for index, call in enumerate(reply.tool_calls, 1):
+            arguments = json.dumps(call["arguments"])
+            events += [{"type": "content_block_start", "index": index, "content_block": {
+                "type": "tool_use", "id": call["id"], "name": call["name"], "input": {}}},
+                {"type": "content_block_delta", "index": index, "delta": {
+                    "type": "input_json_delta", "partial_json": arguments[:5]}},
+                {"type": "content_block_delta", "index": index, "delta": {
+                    "type": "input_json_delta", "partial_json": arguments[5:]}},
+                {"type": "content_block_stop", "index": index}]
+        stop = "tool_use" if reply.tool_calls else "end_turn"
+        events += [{"type": "message_delta", "delta": {"stop_reason": stop,
                                                        "stop_sequence": None},
                     "usage": {"output_tokens": wire["output_tokens"]}},
                    {"type": "message_stop"}]

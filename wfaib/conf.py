@@ -53,9 +53,19 @@ DECLARED: tuple[Setting, ...] = (
             "seconds the previous webhook secret keeps working after a rotation"),
     Setting("CREDENTIAL_KEYS", "list", [],
             "Fernet keys for credentials at rest, newest first; empty: derived from SECRET_KEY"),
+    Setting("CREDENTIAL_ENV_PREFIX", "str", "WFAIB_SECRET_",
+            "a credential field {\"$env\": NAME} may only name environment variables starting "
+            "with this (others hold the server's own secrets)"),
+    Setting("VAULT_URL", "str", "",
+            "HashiCorp Vault address for credential fields {\"$vault\": \"mount/path#key\"} "
+            "(KV v2); empty: Vault references fail"),
+    Setting("VAULT_TOKEN", "str", "", "the Vault token WFAIB reads credential values with"),
     Setting("HTTP_ALLOW", "list", [],
             "hosts (every port), host:port entries or CIDRs outbound HTTP may reach although "
             "they are internal"),
+    Setting("SQLITE_DIRS", "list", [],
+            "folders whose SQLite files the database node may open (sqlite:/// credentials); "
+            "empty: none"),
     Setting("HTTP_MAX_REDIRECTS", "int", 5, "redirects an outbound request follows at most"),
     Setting("BASE_URL", "str", "http://127.0.0.1:8000",
             "where this server is reachable (resume URLs, the demo workflow)"),
@@ -67,6 +77,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("EXPRESSION_TIMEOUT", "float", 2.0, "seconds one expression may evaluate"),
     Setting("CODE_TIMEOUT", "float", 5.0, "seconds a code node may run"),
     Setting("CODE_MEMORY_MB", "int", 256, "address-space limit of a code worker process"),
+    Setting("CODE_JS_MEMORY_MB", "int", 128,
+            "V8 heap limit of a JavaScript code node (its worker's data limit is twice this)"),
     Setting("CODE_WORKERS", "int", 2, "code worker processes"),
     Setting("TENANT_MAX_RUNNING", "int", 0,
             "runs of one project running at once (0 = no cap; the rest wait queued)"),

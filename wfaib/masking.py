@@ -4,6 +4,7 @@ error messages.
     shown = mask(workflow.definition)          # secrets -> "********"
     saved = keep_secrets(edited, stored)        # "********" -> the stored value, same place
     text = mask_text("GET https://u:pw@h/?api_key=k")  # "...u:********@h/?api_key=********"
+    out = scrub_values(output, ["s3cret"])      # known secret values -> "***", at any depth
 
 What is a secret (`is_secret_key`): the value under a key whose name says so, at any depth:
 `*secret*`, `*password*`/`passwd`, `api_key`/`api-key`/`apikey` (so `X-Api-Key`),
@@ -46,6 +47,13 @@ def is_secret_key(key: Any, fields: frozenset[str] | None = None) -> bool:
     return key.lower() in (_node_secret_fields() if fields is None else fields)
 
 
+def is_credential_reference(key: Any, value: Any) -> bool:
+    """A node's `credential` field naming a stored credential by id or name (not a secret:
+    the editor shows which one is picked)."""
+    return key == "credential" and (isinstance(value, int) or (
+        isinstance(value, str) and len(value) <= 100))
+
+
 def _masked(value: Any) -> Any:
     """The mask for a secret value: empty values stay empty (nothing to hide, and the editor
     shows a field as unset)."""
@@ -62,7 +70,8 @@ def _mask(value: Any, fields: frozenset[str]) -> Any:
     if isinstance(value, dict):
         out: dict[Any, Any] | None = None
         for key, item in value.items():
-            new = _masked(item) if is_secret_key(key, fields) else _mask(item, fields)
+            secret = is_secret_key(key, fields) and not is_credential_reference(key, item)
+            new = _masked(item) if secret else _mask(item, fields)
             if new is not item and out is None:
                 out = dict(value)
             if out is not None:
@@ -147,6 +156,30 @@ def mask_text(text: str) -> str:
         lambda m: f"{m['head']}{MASK}" if is_secret_key(m["name"]) or
         m["name"].lower() in ("key", "sig", "signature", "auth", "code") else m[0], text)
     return _CREDENTIAL.sub(lambda m: f"{m['head']}{MASK}", text)
+
+
+SCRUBBED = "***"
+
+
+def scrub_values(value: Any, secrets: list[str] | tuple[str, ...]) -> Any:
+    """`value` (text, or JSON-like data at any depth) with every occurrence of the known
+    secret strings `secrets` (longest first) replaced by "***": what a run stores of a node
+    that saw decrypted credentials. The value itself when nothing was found."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        if not any(s in value for s in secrets):
+            return value
+        for secret in secrets:
+            value = value.replace(secret, SCRUBBED)
+        return value
+    if isinstance(value, dict):
+        out = {key: scrub_values(item, secrets) for key, item in value.items()}
+        return value if all(out[k] is value[k] for k in value) else out
+    if isinstance(value, list):
+        items = [scrub_values(item, secrets) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 class MaskingFilter(logging.Filter):

@@ -21,11 +21,21 @@ from runs.models import Run
 from runs.services import run_start
 from wfaib.masking import keep_secrets, mask
 
-from . import admin_views
-from .models import Workflow, WorkflowVersion
+from . import (
+    admin_credentials,  # noqa: F401  (registers the Credential admin)
+    admin_views,
+)
+from .models import Variable, Workflow, WorkflowVersion
 from .selectors import workflows_visible_to
 from .services import workflow_create, workflow_delete, workflow_update
 from .validation import error_text, validate_definition
+from .variables import (
+    key_problem,
+    variable_create,
+    variable_delete,
+    variable_update,
+    variables_visible_to,
+)
 
 
 class WorkflowForm(forms.ModelForm):
@@ -35,7 +45,8 @@ class WorkflowForm(forms.ModelForm):
 
     class Meta:
         model = Workflow
-        fields = ["name", "project", "description", "is_active", "definition"]
+        fields = ["name", "project", "description", "is_active", "definition",
+                  "monthly_token_budget", "monthly_cost_budget"]
         widgets = {"definition": forms.Textarea(attrs={"rows": 24, "cols": 100,
                                                       "class": "vLargeTextField"})}
 
@@ -157,8 +168,9 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        fields = ("name", "project", "description", "is_active", "definition")
-        data = {k: form.cleaned_data[k] for k in fields}
+        fields = ("name", "project", "description", "is_active", "definition",
+                  "monthly_token_budget", "monthly_cost_budget")
+        data = {k: form.cleaned_data[k] for k in fields if k in form.cleaned_data}
         if change:
             saved = workflow_update(workflow=obj, user=request.user, **data)
         else:
@@ -275,3 +287,46 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+class VariableForm(forms.ModelForm):
+    class Meta:
+        model = Variable
+        fields = ["project", "key", "value"]
+        help_texts = {"key": "Read in expressions as {{ vars.<key> }}.",
+                      "value": "Plain text, visible to every member of the project and in run "
+                               "logs: not for secrets (use a credential)."}
+
+    def clean_key(self):
+        key = self.cleaned_data["key"]
+        problem = key_problem(key)
+        if problem:
+            raise ValidationError(problem)
+        return key
+
+
+@admin.register(Variable)
+class VariableAdmin(ProjectScopedAdmin, admin.ModelAdmin):
+    """Project variables (vars.<key> in expressions); the same rules as /api/variables."""
+
+    visible_to = staticmethod(variables_visible_to)
+    form = VariableForm
+    list_display = ("key", "value", "project", "updated_at")
+    list_filter = (("project", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("key", "value")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "project":  # only projects the user may edit in
+            kwargs["queryset"] = projects_visible_to(request.user, "edit")
+            kwargs["initial"] = personal_project(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in ("project", "key", "value")}
+        if change:  # the form already changed `obj`: the service starts from the stored one
+            variable_update(variable=Variable.objects.get(pk=obj.pk), actor=request.user, **data)
+        else:
+            obj.pk = variable_create(actor=request.user, **data).pk
+
+    def delete_model(self, request, obj):
+        variable_delete(variable=obj, actor=request.user)

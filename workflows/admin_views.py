@@ -1,4 +1,5 @@
-"""Custom admin pages for workflows: the visual editor, JSON import, and the editor's templates.
+"""Custom admin pages for workflows: the visual editor (offering the gallery's templates) and
+JSON import.
 
 The views are methods' bodies for `WorkflowAdmin.get_urls()` (wrapped in `admin_site.admin_view`
 there); each re-checks the model permission and ownership (a workflow that is not yours is a
@@ -31,6 +32,7 @@ from accounts.admin_access import mfa_refusal
 from nodes.registry import registry
 from wfaib.masking import mask
 
+from .gallery import available_templates
 from .models import Workflow, WorkflowVersion
 from .services import workflow_create
 from .validation import validate_definition
@@ -39,62 +41,6 @@ if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
 EXPORT_FORMAT = "wfaib-workflow/1"
-
-# Built-in starting points for a new workflow. Only those whose node types are all registered
-# are offered (a deployment may lack e.g. `schedule`).
-TEMPLATES: list[dict[str, Any]] = [
-    {
-        "key": "webhook-llm-http",
-        "name": "Summarise a webhook with an LLM and post it on",
-        "definition": {
-            "nodes": [
-                {"id": "webhook", "type": "webhook",
-                 "config": {"description": "POST {\"text\": \"...\"}"},
-                 "position": {"x": 0, "y": 80}},
-                {"id": "summary", "type": "llm",
-                 "config": {"prompt": "Summarise in two sentences:\n{{ input.text }}",
-                            "system_prompt": "You write short, factual summaries."},
-                 "position": {"x": 280, "y": 80}},
-                {"id": "post", "type": "http",
-                 "config": {"method": "POST", "url": "https://example.com/hook",
-                            "json_body": {"summary": "{{ nodes.summary.content }}"}},
-                 "position": {"x": 560, "y": 80}},
-            ],
-            "edges": [{"from": "webhook", "to": "summary"}, {"from": "summary", "to": "post"}],
-        },
-    },
-    {
-        "key": "scheduled-http-check",
-        "name": "Scheduled HTTP check",
-        "definition": {
-            "nodes": [
-                {"id": "every_5_min", "type": "schedule", "config": {"cron": "*/5 * * * *"},
-                 "position": {"x": 0, "y": 80}},
-                {"id": "check", "type": "http",
-                 "config": {"method": "GET", "url": "https://example.com/health",
-                            "fail_on_error_status": True},
-                 "position": {"x": 280, "y": 80}},
-                {"id": "report", "type": "transform",
-                 "config": {"mapping": {"status": "input.status", "checked_at": "str(now)"}},
-                 "position": {"x": 560, "y": 80}},
-            ],
-            "edges": [{"from": "every_5_min", "to": "check"}, {"from": "check", "to": "report"}],
-        },
-    },
-]
-
-
-def available_templates() -> list[dict[str, Any]]:
-    """The templates whose node types are registered and whose definition validates here."""
-    result = []
-    for template in TEMPLATES:
-        definition = {"name": template["name"], **template["definition"]}
-        if all(n["type"] in registry for n in definition["nodes"]) and not validate_definition(
-            definition
-        ):
-            result.append({**template, "definition": definition})
-    return result
-
 
 def _url_template(name: str, *, query: str = "") -> str:
     """An admin URL with `{id}` where the object id goes (filled in by the editor's JS)."""

@@ -43,3 +43,74 @@ def decrypt_json(token: str) -> Any:
     if not token:
         return {}
     return json.loads(_current().decrypt(token.encode()))
+
+
+# -- secrets inside workflow definitions ------------------------------------------------------
+# In the database a secret value of a node's config (a field the node type lists in
+# `secret_fields`, or any value under a key the masking rule calls secret, such as an
+# `Authorization` header) is {"$encrypted": "<fernet token>"}; in Python it is the plain
+# value. `SealedJSONField` (workflows.fields) applies this on every write and read.
+
+SEALED = "$encrypted"
+# Keys that name a credential (a reference, not a secret) are left as they are.
+_REFERENCES = frozenset({"credential", "credentials"})
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(SEALED), str)
+
+
+def _seal_config(value: Any, fields: frozenset[str]) -> Any:
+    from wfaib.masking import is_secret_key
+
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            secret = (is_secret_key(key, fields) and isinstance(key, str)
+                      and key.lower() not in _REFERENCES)
+            if secret and item not in (None, "", [], {}) and not is_sealed(item):
+                out[key] = {SEALED: encrypt_json(item)}
+            else:
+                out[key] = item if secret else _seal_config(item, fields)
+        return out
+    if isinstance(value, list):
+        return [_seal_config(item, fields) for item in value]
+    return value
+
+
+def _unseal(value: Any) -> Any:
+    if is_sealed(value):
+        return decrypt_json(value[SEALED])
+    if isinstance(value, dict):
+        return {key: _unseal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unseal(item) for item in value]
+    return value
+
+
+def _map_configs(definition: Any, change: Any) -> Any:
+    nodes = definition.get("nodes") if isinstance(definition, dict) else None
+    if not isinstance(nodes, list):
+        return definition
+    mapped = [{**node, "config": change(node["config"])}
+              if isinstance(node, dict) and isinstance(node.get("config"), dict) else node
+              for node in nodes]
+    return {**definition, "nodes": mapped}
+
+
+def seal_definition(definition: Any) -> Any:
+    """A copy of `definition` with the secrets of its node configs encrypted."""
+    from wfaib.masking import _node_secret_fields
+
+    fields = _node_secret_fields()
+    return _map_configs(definition, lambda config: _seal_config(config, fields))
+
+
+def unseal_definition(definition: Any) -> Any:
+    """`definition` with every {"$encrypted": token} in its node configs decrypted."""
+    return _map_configs(definition, _unseal)
+
+
+def rotate_token(token: str) -> str:
+    """`token` re-encrypted with the newest key (MultiFernet.rotate)."""
+    return _current().rotate(token.encode()).decode() if token else token

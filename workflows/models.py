@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from .fields import SealedJSONField
+
 
 class Workflow(models.Model):
     """A named graph of nodes in one project (`owner` is who created it). `definition` is the
@@ -17,7 +19,8 @@ class Workflow(models.Model):
                                 related_name="workflows")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
-    definition = models.JSONField(default=dict)
+    # Node-config secrets are encrypted in the column ({"$encrypted": ...}), plain in Python.
+    definition = SealedJSONField(default=dict)
     is_active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=0, editable=False)
 
@@ -43,6 +46,13 @@ class Workflow(models.Model):
     error_workflow = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Monthly budgets of model calls (null: none); a call that would pass one is refused
+    # before it is made, and an audit event warns at 80 % (runs/engine/budgets.py).
+    monthly_token_budget = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Most model tokens (prompt + completion) a month.")
+    monthly_cost_budget = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True,
+        help_text="Most estimated USD of model calls a month.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,7 +70,7 @@ class WorkflowVersion(models.Model):
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    definition = models.JSONField()
+    definition = SealedJSONField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -98,7 +108,8 @@ class Credential(models.Model):
     shared_with = models.ManyToManyField("accounts.Project", blank=True,
                                          related_name="shared_credentials")
     name = models.CharField(max_length=100)
-    # What the secret is for ("openai", "http_header", "basic_auth", ...): free text for now.
+    # One of workflows.credential_kinds.KINDS ("smtp", "oauth2", ...); free text kinds from
+    # before they were typed are kept and keep working unvalidated.
     kind = models.CharField(max_length=50)
     encrypted_data = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -124,3 +135,25 @@ class Credential(models.Model):
         from .crypto import encrypt_json
 
         self.encrypted_data = encrypt_json(value)
+
+
+class Variable(models.Model):
+    """A project-level key/value that expressions read as `vars.<key>` (n8n's variables).
+    Values are plain text and NOT secret: they are shown in the API, the admin, run inputs
+    and logs; secrets belong in credentials."""
+
+    project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE,
+                                related_name="variables")
+    key = models.CharField(max_length=64)
+    value = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="variable_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -35,3 +35,16 @@ def credentials_visible_to(user: Any, action: str = "view", *,
         shared = Credential.objects.filter(shared_with__in=ids).values("pk")
         return qs.filter(Q(project_id__in=ids) | Q(pk__in=shared))
     return qs.filter(project_id__in=ids)
+
+
+def credential_usable_in(project_id: int, ref: int | str) -> Credential | None:
+    """The credential a node of `project_id` may use, by id (or digit string) or by name: one
+    of the project's own or one shared with it; None when there is no such credential. A name
+    is looked up in the project's own credentials first."""
+    shared = Credential.objects.filter(shared_with=project_id).values("pk")
+    usable = Credential.objects.filter(Q(project_id=project_id) | Q(pk__in=shared))
+    text = str(ref).strip()
+    if text.isdigit():
+        return usable.filter(pk=int(text)).first()
+    own = usable.filter(project_id=project_id, name=text).first()
+    return own or usable.filter(name=text).order_by("pk").first()

@@ -4,6 +4,7 @@ WorkflowVersion. Who may call these is decided by the doors through `workflows.s
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -68,11 +69,17 @@ def workflow_create(
 
 # Workflow fields whose changes the audit trail records (secrets only as "changed").
 _AUDITED = ("name", "description", "is_active", "definition", "webhook_auth", "webhook_mode",
-            "webhook_secret", "max_concurrency", "error_workflow_id", "project_id")
+            "webhook_secret", "max_concurrency", "error_workflow_id", "project_id",
+            "monthly_token_budget", "monthly_cost_budget")
 
 
 def _audited_fields(workflow: Workflow) -> dict[str, Any]:
-    return {f: getattr(workflow, f) for f in _AUDITED if hasattr(workflow, f)}
+    return {f: _plain(getattr(workflow, f)) for f in _AUDITED if hasattr(workflow, f)}
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit trail's JSON stores it (a Decimal budget as its text)."""
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _copy_fields(source: Workflow, target: Workflow) -> None:
@@ -219,7 +226,32 @@ def credential_unshare(*, credential: Credential, project: Project, actor: Any =
                  extra={"project": project.pk, "project_name": project.name})
 
 
+class CredentialInUse(DomainError):
+    """The credential is named by nodes of workflows; it is not deleted."""
+
+    code, status = "credential_in_use", 409
+
+    def __init__(self, workflows: list[dict[str, Any]]):
+        super().__init__("credential in use")
+        self.workflows = workflows
+
+    @property
+    def message(self) -> str:
+        names = ", ".join(f"{w['name']!r} (#{w['id']})" for w in self.workflows)
+        return (f"the credential is used by {len(self.workflows)} workflow(s): {names}; "
+                "change their nodes to another credential first")
+
+    def extra(self) -> dict[str, Any]:
+        return {"workflows": self.workflows}
+
+
 @transaction.atomic
 def credential_delete(*, credential: Credential) -> None:
+    """Delete a credential no workflow's current definition names (else CredentialInUse)."""
+    from .credential_usage import credential_users
+
+    users = credential_users(credential)
+    if users:
+        raise CredentialInUse(users)
     audit_record(action="credential.delete", obj=credential, extra={"kind": credential.kind})
     credential.delete()

@@ -5,7 +5,8 @@
 
 Checks the JSON shape, unique node ids, known node types, edges naming existing nodes and ports,
 no cycles (naming the nodes in the cycle), a trigger node to start from, each node's config
-against its type's schema, each node's `settings` (retries, timeout, on_error; an `error` port
+against its type's schema, the syntax of every expression and `{{ }}` template in it
+(nodes.config_fields), each node's `settings` (retries, timeout, on_error; an `error` port
 exists only with on_error "route"), and loop bodies: the nodes reachable from a loop's body port
 may take inputs only from the loop's body port or from other nodes of the same body, and may not
 wait (delay, wait for webhook), since a run waits only at the top level.
@@ -19,6 +20,7 @@ from typing import Any, TypedDict
 from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, NodeSettings
+from nodes.config_fields import expression_problems
 from nodes.registry import registry
 from nodes.versions import node_config, version_problem
 from wfaib.errors import DomainError
@@ -99,7 +101,12 @@ def _validate_node_config(node: dict[str, Any], node_type: Any,
     problem = version_problem(cls, node)
     if problem:
         return [{"path": f"{at}.version", "message": problem}]
-    return validate_config(node_type, node_config(cls, node), f"{at}.config")
+    config = node_config(cls, node)
+    errors = validate_config(node_type, config, f"{at}.config")
+    settings = node.get("settings")
+    errors.extend({"path": path, "message": message} for path, message in expression_problems(
+        cls, config, settings if isinstance(settings, dict) else None, f"{at}.config"))
+    return errors
 
 
 def validate_definition(definition: Any) -> list[DefinitionError]:

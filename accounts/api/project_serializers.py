@@ -16,9 +16,18 @@ class ProjectSerializer(serializers.ModelSerializer):
         required=False, help_text="Members must sign in with a second factor (project admins "
                                   "set it).")
 
+    monthly_token_budget = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**15,
+        help_text="Most model tokens the project's workflows may use a month (null: no limit).")
+    monthly_cost_budget = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=12, decimal_places=4, min_value=0,
+        coerce_to_string=False,
+        help_text="Most estimated USD of model calls a month (null: no limit).")
+
     class Meta:
         model = Project
-        fields = ["id", "name", "is_personal", "role", "require_mfa", "created_at"]
+        fields = ["id", "name", "is_personal", "role", "require_mfa", "monthly_token_budget",
+                  "monthly_cost_budget", "created_at"]
         read_only_fields = ["id", "is_personal", "role", "created_at"]
 
     def get_role(self, project: Project) -> str | None:

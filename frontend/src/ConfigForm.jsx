@@ -3,7 +3,10 @@
 // (key/value rows) and anything else (a JSON text area) come from the schema alone.
 // Fields marked "x-expression" are flagged as expression fields; secret fields
 // ("x-secret" or format "password") are write-only: their stored value is never shown.
-import { useState } from 'react'
+// Fields naming a stored credential ("x-credential": [kinds]) are a picker of the
+// credentials of those kinds the user may use (GET /api/credentials?kind=...).
+import { useEffect, useState } from 'react'
+import { listOf } from './api.js'
 
 // Resolve `anyOf: [X, {type: null}]` into X plus `nullable`, keeping the outer keywords.
 export function resolveField(raw) {
@@ -15,6 +18,7 @@ export function resolveField(raw) {
 }
 
 export function fieldKind(field, isSecret) {
+  if (Array.isArray(field['x-credential'])) return 'credential'
   if (isSecret) return 'secret'
   if (Array.isArray(field.enum)) return 'select'
   if (field.type === 'boolean') return 'boolean'
@@ -98,7 +102,42 @@ function SecretField({ name, value, onChange }) {
   )
 }
 
-function Field({ name, field, required, value, onChange, isSecret, errors }) {
+function CredentialField({ name, kinds, value, onChange, api }) {
+  // A select of usable credentials (value: the id); a name or an expression typed before
+  // stays selectable as it is.
+  const [options, setOptions] = useState(null)
+  const [failed, setFailed] = useState('')
+  const kindKey = kinds.join(',')
+  useEffect(() => {
+    if (!api) return
+    let alive = true
+    api.credentials(kindKey.split(',')).then((data) => { if (alive) setOptions(listOf(data)) })
+      .catch((e) => { if (alive) setFailed(e.message) })
+    return () => { alive = false }
+  }, [api, kindKey])
+  const known = (options || []).some((c) => String(c.id) === String(value))
+  return (
+    <div className="wf-credential" data-testid={`credential-${name}`}>
+      <select id={`f-${name}`} name={name} value={value ?? ''}
+        onChange={(e) => {
+          const v = e.target.value
+          onChange(v === '' ? undefined : (/^\d+$/.test(v) ? parseInt(v, 10) : v))
+        }}>
+        <option value="">— none —</option>
+        {value != null && value !== '' && !known && <option value={value}>{String(value)}</option>}
+        {(options || []).map((c) => (
+          <option key={c.id} value={c.id}>{c.name} ({c.kind})</option>
+        ))}
+      </select>
+      {options && !options.length && (
+        <div className="wf-help">No credential of kind {kinds.join(' or ')} yet: add one in the admin (Credentials).</div>
+      )}
+      {failed && <div className="wf-field-error">{failed}</div>}
+    </div>
+  )
+}
+
+function Field({ name, field, required, value, onChange, isSecret, errors, api }) {
   const kind = fieldKind(field, isSecret)
   const expression = !!field['x-expression']
   const label = field.title || name
@@ -140,6 +179,9 @@ function Field({ name, field, required, value, onChange, isSecret, errors }) {
       },
     }
     input = kind === 'textarea' ? <textarea rows={3} {...props} /> : <input type={field.format === 'uri' ? 'url' : 'text'} {...props} />
+  } else if (kind === 'credential') {
+    input = <CredentialField name={name} kinds={field['x-credential']} value={value}
+      onChange={onChange} api={api} />
   } else if (kind === 'secret') {
     input = <SecretField name={name} value={value} onChange={onChange} />
   } else if (kind === 'map') {
@@ -163,7 +205,7 @@ function Field({ name, field, required, value, onChange, isSecret, errors }) {
   )
 }
 
-export default function ConfigForm({ nodeId, typeInfo, config, onChange, errors }) {
+export default function ConfigForm({ nodeId, typeInfo, config, onChange, errors, api }) {
   const schema = typeInfo.config_schema || {}
   const props = schema.properties || {}
   const required = new Set(schema.required || [])
@@ -177,7 +219,7 @@ export default function ConfigForm({ nodeId, typeInfo, config, onChange, errors 
         const isSecret = secrets.has(name) || !!field['x-secret'] || field.format === 'password'
         return (
           <Field key={`${nodeId}:${name}`} name={name} field={field} required={required.has(name)}
-            value={config[name]} isSecret={isSecret} errors={errors?.fields?.[name]}
+            value={config[name]} isSecret={isSecret} errors={errors?.fields?.[name]} api={api}
             onChange={(v) => onChange(name, v)} />
         )
       })}

@@ -615,7 +615,7 @@ function EditorInner({ config }) {
               {selectedErrors?.other?.map((m, i) => <div key={i} className="wf-field-error" data-testid="node-error">{m}</div>)}
               {selectedInfo ? (
                 <ConfigForm key={selected.id} nodeId={selected.id} typeInfo={selectedInfo}
-                  config={selected.data.config || {}} errors={selectedErrors}
+                  config={selected.data.config || {}} errors={selectedErrors} api={api}
                   onChange={(field, value) => setConfigValue(selected.id, field, value)} />
               ) : <p className="errornote">Unknown node type {selected.data.nodeType}.</p>}
               {selectedInfo?.settings_schema && (

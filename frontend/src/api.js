@@ -31,6 +31,8 @@ export function makeApi({ apiBase, csrfToken }) {
   }
   return {
     nodeTypes: () => request('GET', '/node-types'),
+    // The credentials of these kinds the user may use in nodes (the picker).
+    credentials: (kinds) => request('GET', `/credentials?kind=${encodeURIComponent(kinds.join(','))}`),
     getWorkflow: (id) => request('GET', `/workflows/${id}`),
     createWorkflow: (data) => request('POST', '/workflows', data),
     updateWorkflow: (id, data) => request('PUT', `/workflows/${id}`, data),

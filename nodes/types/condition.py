@@ -17,7 +17,7 @@ class ConditionConfig(NodeConfig):
     expression: str = Field(
         ...,
         min_length=1,
-        description="True or false, e.g. input.total > 100",
+        description="True or false, e.g. {{ input.total > 100 }}",
         json_schema_extra=expression_field(format="expression"),
     )
 

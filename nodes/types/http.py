@@ -1,6 +1,8 @@
 """`http`: call an HTTP API with httpx (through ctx, which applies the outbound-address guard).
 
-Output: {status, headers, body}; the body is parsed when the response is JSON. A status outside
+Output: {status, headers, body}; the body is parsed when the response is JSON. `credential`
+names a stored credential (api_key_header, bearer_token, basic_auth, oauth2) whose auth is
+applied to the request (its headers win over the config's). A status outside
 2xx fails the node unless `accept_status` lists it or `fail_on_error_status` is off.
 """
 
@@ -9,8 +11,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from ..base import NodeConfig, NodeError, NodeType, expression_field
+from ..base import NodeConfig, NodeError, NodeType, credential_field, expression_field
 from ..context import NodeContext
+from ..http_auth import HTTP_AUTH_KINDS, auth_headers
 from ..registry import register
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -30,6 +33,10 @@ class HttpConfig(NodeConfig):
     url: str = Field(..., description="The URL to call.",
                      json_schema_extra=expression_field(format="uri"))
     headers: dict[str, str] = Field(default_factory=dict, json_schema_extra=expression_field())
+    credential: int | str | None = Field(
+        None, description="A stored credential (id or name) that authenticates the request: "
+                          "API key header, bearer token, basic auth or OAuth2.",
+        json_schema_extra=credential_field(*HTTP_AUTH_KINDS))
     query: dict[str, str] = Field(default_factory=dict, json_schema_extra=expression_field())
     json_body: Any = Field(
         None,
@@ -64,7 +71,11 @@ class HttpNode(NodeType):
     timeout = 60.0
 
     def run(self, ctx: NodeContext, config: HttpConfig, input: Any) -> Any:
-        kwargs: dict[str, Any] = {"headers": config.headers}
+        headers = dict(config.headers)
+        if config.credential not in (None, ""):
+            found = ctx.credential(config.credential, kinds=HTTP_AUTH_KINDS)
+            headers.update(auth_headers(found))
+        kwargs: dict[str, Any] = {"headers": headers}
         if config.query:  # httpx drops the URL's own query string when given params={}
             kwargs["params"] = config.query
         if config.json_body is not None:

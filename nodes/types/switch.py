@@ -21,7 +21,8 @@ CASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 class SwitchCase(NodeConfig):
     name: str = Field(..., description="The output port this case sends to.")
     expression: str = Field(
-        ..., min_length=1, json_schema_extra=expression_field(format="expression")
+        ..., min_length=1, description="True when this case matches, e.g. "
+        "{{ input.kind == 'refund' }}", json_schema_extra=expression_field(format="expression")
     )
 
 

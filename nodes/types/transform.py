@@ -16,12 +16,12 @@ from ..registry import register
 class TransformConfig(NodeConfig):
     expression: str | None = Field(
         None,
-        description="An expression, e.g. input.items[0].name.upper()",
+        description="An expression, e.g. {{ input.items[0].name.upper() }}",
         json_schema_extra=expression_field(format="expression"),
     )
     mapping: dict[str, str] | None = Field(
         None,
-        description="Output keys and the expression that computes each.",
+        description="Output keys and the expression that computes each, e.g. {{ input.id }}.",
         json_schema_extra=expression_field(format="expression-map"),
     )
 

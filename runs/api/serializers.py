@@ -68,6 +68,19 @@ class RunSerializer(RunSummarySerializer):
     logs = RunLogSerializer(many=True)
 
 
+class PartialOutputSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    scope = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+
+
+class RunPartialSerializer(serializers.Serializer):
+    run = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Run.Status.choices)
+    nodes = serializers.DictField(child=PartialOutputSerializer(),
+                                  help_text="By node id: the output so far of nodes at work.")
+
+
 class RunFilterSerializer(serializers.Serializer):
     workflow = serializers.IntegerField(required=False, min_value=1)
     project = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .expressions import ExpressionCheckView
 from .usage import ProjectUsageView, UsageView, WorkflowUsageView
 from .views import RunViewSet, WorkflowRunsViewSet
 
@@ -9,9 +10,11 @@ urlpatterns = [
     path("runs", RunViewSet.as_view({"get": "list"}), name="run-list"),
     path("runs/<int:pk>", RunViewSet.as_view({"get": "retrieve", "post": "queue"}),
          name="run-detail"),
+    path("runs/<int:pk>/partial", RunViewSet.as_view({"get": "partial"}), name="run-partial"),
     path("runs/<int:pk>/cancel", RunViewSet.as_view({"post": "cancel"}), name="run-cancel"),
     path("runs/<int:pk>/retry", RunViewSet.as_view({"post": "retry"}), name="run-retry"),
     path("runs/retry", RunViewSet.as_view({"post": "bulk_retry"}), name="run-bulk-retry"),
+    path("expressions/check", ExpressionCheckView.as_view(), name="expressions-check"),
     path("workflows/<int:pk>/runs", WorkflowRunsViewSet.as_view({"post": "create"}),
          name="workflow-runs"),
     path("usage", UsageView.as_view(), name="usage"),

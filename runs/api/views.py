@@ -16,6 +16,7 @@ from accounts.api.base import ScopedViewSetMixin, get_scoped
 from wfaib.exceptions import ErrorSerializer, error_body
 from workflows.selectors import workflows_visible_to
 
+from ..engine import partial
 from ..models import Run
 from ..selectors import runs_visible_to
 from ..services import (
@@ -30,6 +31,7 @@ from .serializers import (
     RunBulkRetryResultSerializer,
     RunBulkRetrySerializer,
     RunFilterSerializer,
+    RunPartialSerializer,
     RunRetrySerializer,
     RunSerializer,
     RunStartSerializer,
@@ -94,6 +96,17 @@ class RunViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         """One run with its node-by-node logs."""
         return Response(run_payload(self.get_object(), request))
+
+    @extend_schema(responses=RunPartialSerializer)
+    @action(detail=True, methods=["get"])
+    def partial(self, request: Request, pk: str | None = None) -> Response:
+        """The output so far of nodes at work (a streamed model answer), by node id; empty
+        once the run finished (each node's output is then in its log)."""
+        run = self.get_object()
+        nodes = {} if run.is_finished else partial.read(
+            run.pk, [n.get("id") for n in run.version.definition.get("nodes", [])
+                     if isinstance(n, dict) and isinstance(n.get("id"), str)])
+        return Response({"run": run.pk, "status": run.status, "nodes": nodes})
 
     @extend_schema(request=None, responses={200: RunSerializer, 409: OpenApiResponse(
         ErrorSerializer, description="run_finished: the run had already finished")})

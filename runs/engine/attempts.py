@@ -17,6 +17,7 @@ from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, Outputs, Wait
+from nodes.config_fields import text_paths
 from nodes.versions import node_config
 from workflows.graph import DEFAULT_PORT
 
@@ -24,6 +25,7 @@ from ..models import RunLog
 from ..tenancy import tenant_of
 from .context import NodeContext
 from .expressions import ExpressionError, evaluate, render_value
+from .expressions.templates import stringify
 from .journal import CANCEL_CHECK_INTERVAL
 from .loops import run_loop
 from .metering import UsageMeter
@@ -80,7 +82,7 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
                      input=log_copy(input_value, ex.log_max))
         if durable:
             ex.journal.start(log)
-        meter = ex.usage.meter(frame, cls)
+        meter = ex.usage.meter(frame, cls, node_id)
         try:
             try:
                 result = _attempt(ex, frame, node_id, node, cls, settings, names, input_value,
@@ -92,8 +94,9 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
             ex.record(frame, log, t0, cls)
             raise
         except Exception as exc:  # any node failure becomes a failed attempt with its reason
-            message = failure_message(exc)
-            details = jsonable(getattr(exc, "output", None))
+            # a secret the run knows never reaches a message, a log or the error output
+            message = ex.credentials.scrub(failure_message(exc))
+            details = ex.credentials.scrub(jsonable(getattr(exc, "output", None)))
             log.status, log.error = RunLog.Status.FAILED, message
             retry, message = _should_retry(ex, settings, names, message, details, attempt)
             if not retry:
@@ -136,12 +139,14 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
     """One attempt: render the config, call run() (under the timeout), run a loop body.
     Returns a Wait, or (outputs by port, whether the node returned a plain value)."""
     config = _prepare_config(ex, cls, node_config(cls, node), names)
+    ex.credentials.remember_config(cls, config)
+    ex.credentials.prefetch(cls, config)
     ctx = NodeContext(node_id=node_id, node_type=node["type"], names=names,
                       run_id=ex.run.pk, attempt=attempt,
                       expression_timeout=ex.expression_timeout,
                       services=ex.services_for(frame, node_id, cls), scope=frame.scope,
-                      tenant=tenant_of(ex.run.workflow), meter=meter,
-                      project_id=ex.run.workflow.project_id)
+                      tenant=tenant_of(ex.run.workflow), credentials=ex.credentials,
+                      meter=meter, project_id=ex.run.workflow.project_id)
     timeout = settings.timeout
     if timeout is None and (not cls.pure or cls.long_running):
         timeout = cls.timeout
@@ -160,9 +165,10 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
         if frame.owner is not None:
             raise NodeError("a run can only wait at the top level, not inside a loop body")
         return result
+    scrub = ex.credentials.scrub  # what a node returns holds no secret the run knows
     if isinstance(result, Outputs):
-        return {port: jsonable(v) for port, v in result.ports.items()}, False
-    return {first_port(cls, node): jsonable(result)}, True
+        return {port: scrub(jsonable(v)) for port, v in result.ports.items()}, False
+    return {first_port(cls, node): scrub(jsonable(result))}, True
 
 
 def _should_retry(ex: RunExecution, settings: NodeSettings, names: dict[str, Any],
@@ -228,6 +234,7 @@ def _prepare_config(ex: RunExecution, cls: type[NodeType], raw: dict,
         }
     except ExpressionError as exc:
         raise NodeError(f"config expression failed: {exc}") from None
+    rendered = as_text_where_wanted(cls, raw, rendered)
     try:
         return cls.Config.model_validate(rendered)
     except PydanticValidationError as exc:
@@ -237,6 +244,43 @@ def _prepare_config(ex: RunExecution, cls: type[NodeType], raw: dict,
             for e in exc.errors(include_url=False)
         )
         raise NodeError(f"invalid config after rendering: {problems}") from None
+
+
+def _from_template(raw: Any, path: tuple[Any, ...]) -> bool:
+    """True when the value at `path` came out of a `{{ }}` template in the raw config."""
+    for key in path:
+        if isinstance(raw, str):
+            break
+        if isinstance(raw, dict) and key in raw:
+            raw = raw[key]
+        elif isinstance(raw, list) and isinstance(key, int) and 0 <= key < len(raw):
+            raw = raw[key]
+        else:
+            return False
+    return isinstance(raw, str) and "{{" in raw
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    """`value` with `new` at `path`, copying only the containers on the way (a whole
+    template hands over the run's own data, which must not change)."""
+    if not path:
+        return new
+    key, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, key: _replaced(value[key], rest, new)}
+    copy = list(value)
+    copy[key] = _replaced(copy[key], rest, new)
+    return copy
+
+
+def as_text_where_wanted(cls: type[NodeType], raw: dict, rendered: dict) -> dict:
+    """A template's value in a field typed as text becomes its text, as in n8n:
+    `{{ input.id }}` yielding 42 in a `str` field (or a `dict[str, str]` such as the HTTP
+    query) is "42"; in a field that takes numbers or any value it stays 42."""
+    for path, value in list(text_paths(cls.Config, rendered)):
+        if _from_template(raw, path):
+            rendered = _replaced(rendered, path, stringify(value))
+    return rendered
 
 
 def _sleep(ex: RunExecution, frame: Frame, seconds: float) -> None:

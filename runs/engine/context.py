@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpcore
 import httpx
 
 from nodes.base import NodeError
@@ -28,8 +29,9 @@ from nodes.context import (
     WorkflowInfo,
 )
 from nodes.context import NodeContext as NodeContract
+from wfaib.conf import wfaib_settings
 
-from . import outbound, outbound_httpx2
+from . import outbound, outbound_httpx2, ssrf
 from .expressions import ExpressionError, evaluate
 from .metering import UsageMeter
 from .sandbox_process import CodeError, run_code
@@ -44,7 +46,7 @@ logger = logging.getLogger("wfaib.nodes")
 @dataclass(frozen=True)
 class RunServices:
     """What the executor hands to a node that reaches back into the run (inline_only or
-    suspends). `credential` stays None until credentials are wired into runs."""
+    suspends). `credential` is an optional lookup; runs pass theirs to the context."""
 
     respond: Callable[[dict[str, Any]], bool]
     run_subworkflow: Callable[[int, Any], SubworkflowOutcome]
@@ -132,9 +134,10 @@ class EngineContext:
         return ProjectVectors(self._project("the vector store"))
 
     def run_code(self, code: str, names: Mapping[str, Any], *,
-                 timeout: float | None = None) -> Any:
+                 timeout: float | None = None, language: str = "python") -> Any:
         try:
-            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant)
+            return run_code(code, dict(names), timeout=timeout, tenant=self.tenant,
+                            language=language)
         except CodeError as exc:
             raise NodeError(str(exc)) from None
 
@@ -146,6 +149,23 @@ class EngineContext:
             raise NodeError(f"{method} {url} timed out after {kwargs.get('timeout')}s") from None
         except httpx.HTTPError as exc:
             raise NodeError(f"{method} {url} failed: {exc}") from None
+
+    def outbound_address(self, host: str, port: int) -> str:
+        try:
+            return str(ssrf.checked_address(host, port))
+        except httpcore.ConnectError as exc:  # OutboundRefused is one
+            raise NodeError(f"{host}:{port}: {exc}") from None
+
+    def local_database_file(self, path: str) -> str:
+        roots = [os.path.realpath(root) for root in wfaib_settings.SQLITE_DIRS or [] if root]
+        if not roots:
+            raise NodeError("SQLite files are not enabled here: the operator lists the folders "
+                            "they may be in with WFAIB_SQLITE_DIRS")
+        found = os.path.realpath(os.path.join(roots[0], path))
+        if not any(os.path.commonpath([found, root]) == root for root in roots):
+            raise NodeError(f"SQLite file {path!r} is outside the folders WFAIB_SQLITE_DIRS "
+                            f"allows")
+        return found
 
     def _guarded_base_url(self, base_url: str | None) -> None:
         refused = outbound.refusal_for(base_url) if base_url else None
@@ -202,8 +222,8 @@ class EngineContext:
                    kinds: Sequence[str] = ()) -> Credential:
         lookup = self.credentials or (self.services.credential if self.services else None)
         if lookup is None:
-            raise NodeError(f"credential {credential_id!r}: credentials are not available to "
-                            f"nodes yet; put the secret in the node's config")
+            raise NodeError(f"credential {credential_id!r}: credentials are not available "
+                            f"here (the node is running outside a run)")
         found = lookup(credential_id)
         if kinds and found["kind"] not in kinds:
             raise NodeError(f"credential {found['name']!r} is of kind {found['kind']!r}; this "
@@ -212,8 +232,9 @@ class EngineContext:
 
     # -- the run ---------------------------------------------------------------------------
     def respond(self, *, status: int, headers: Mapping[str, str], body: Any) -> bool:
-        return self._services("respond service").respond(
-            {"status": status, "headers": dict(headers), "body": body})
+        answer = {"status": status, "headers": dict(headers), "body": body}
+        scrub = getattr(self.credentials, "scrub", None)  # stored with the run: no secret
+        return self._services("respond service").respond(scrub(answer) if scrub else answer)
 
     def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:
         return self._services("sub-workflow service").run_subworkflow(workflow_id, input)
@@ -231,6 +252,11 @@ class EngineContext:
         return self._services("resume URL").resume_url
 
     def log(self, message: str, *args: Any) -> None:
+        scrub = getattr(self.credentials, "scrub", None)  # the run's known secrets
+        if scrub is not None:
+            message = scrub(message % args if args else message)
+            args = ()
+            message = message.replace("%", "%%")
         logger.info("[run %s node %s] " + message, self.run_id, self.node_id, *args)
 
 

@@ -43,6 +43,7 @@ from nodes.registry import registry
 from wfaib.conf import wfaib_settings
 from workflows.graph import DEFAULT_PORT, Graph
 from workflows.models import Workflow
+from workflows.variables import variables_of
 
 from ..db_retry import is_locked, retry_on_lock
 from ..heartbeat import beating
@@ -50,6 +51,7 @@ from ..models import Run, RunLog
 from . import waits
 from .attempts import run_node
 from .context import RunServices
+from .credentials import CredentialResolver
 from .hooks import EngineHooks, installed
 from .journal import SUPERSEDED, DatabaseJournal, DeferredJournal, Journal, claim
 from .resume_tokens import resume_token, resume_url
@@ -91,6 +93,7 @@ class RunExecution:
         self.hooks = hooks if hooks is not None else installed()
         self.fresh = fresh  # created already claimed by this process: no checkpoints to load
         self.definition = run.version.definition
+        self.credentials = CredentialResolver(run.workflow.project_id)
         self.graph = Graph.from_definition(self.definition)
         self.types = {nid: registry.get(n["type"]) for nid, n in self.graph.nodes.items()}
         self.bodies = {nid: self.graph.descendants(nid, cls.body_port)
@@ -112,6 +115,7 @@ class RunExecution:
         self.max_loop_items = int(wfaib_settings.MAX_LOOP_ITEMS)
         self.rng = random.Random()
         self.usage = RunUsage(self)  # model calls: meters, the cost ledger, budgets
+        self._vars: dict[str, str] | None = None
         self.run_names = {
             "id": run.pk,
             "workflow_id": run.workflow_id,
@@ -125,6 +129,15 @@ class RunExecution:
                 for nid, cls in self.types.items() if cls.external_resume
             },
         }
+
+    @property
+    def project_vars(self) -> dict[str, str]:
+        """`vars`: the project's variables, read once per execution, and only by runs whose
+        definition mentions `vars` (the hot path of other workflows makes no query)."""
+        if self._vars is None:
+            mentions = b"vars" in orjson.dumps(self.definition.get("nodes", []))
+            self._vars = variables_of(self.run.workflow.project_id) if mentions else {}
+        return self._vars
 
     @property
     def last_value(self) -> Any:
@@ -246,6 +259,7 @@ class RunExecution:
             "nodes": frame.states.outputs,
             "run": self.run_names,
             "now": timezone.now().isoformat(),
+            "vars": self.project_vars,
         }
         names.update(frame.extra)
         return names
@@ -288,6 +302,8 @@ class RunExecution:
         now (side effects, waits)."""
         log.duration_ms = _ms(time.perf_counter() - t0)
         log.finished_at = timezone.now()
+        scrub = self.credentials.scrub  # known secrets never reach a stored log
+        log.input, log.output, log.error = scrub(log.input), scrub(log.output), scrub(log.error)
         if frame.owner is not None:  # loop bodies: buffered, adopted by the loop in order
             frame.logs.append(log)
             return

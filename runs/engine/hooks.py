@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from decimal import Decimal
 
     from ..models import Run
+    from .metering import Budget
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,13 @@ class EngineHooks:
                   not dispatched (the engine executes it in the parent's thread)
     after_finish  (run, status) -> None: called once a run ended (succeeded, failed,
                   cancelled) by this execution; problems there never change the run
+    budget_warning (run, budget, spent) -> None: a node's model calls took this month's spend
+                  of a workflow's or project's budget past 80 % of its limit
     """
 
     start_child: Callable[..., Run] | None = None
     after_finish: Callable[[Run, str], Any] | None = None
+    budget_warning: Callable[[Run, Budget, Decimal], Any] | None = None
 
 
 NO_HOOKS = EngineHooks()

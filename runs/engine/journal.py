@@ -415,6 +415,9 @@ class DeferredJournal(MemoryJournal):
             for log in self.written:
                 log.run = run
             RunLog.objects.bulk_create(self.written)
+            for call in self.model_calls:  # a pure node that called a model
+                call.run = run
+            ModelCall.objects.bulk_create(self.model_calls)
 
     def park(self, resume_at: dt.datetime) -> str:
         raise RuntimeError("a deferred run cannot wait")

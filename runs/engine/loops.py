@@ -35,6 +35,9 @@ def run_loop(ex: RunExecution, frame: Frame, loop_id: str, plan: Iterate,
     parallel = max(1, plan.parallelism)
     if parallel > 1 and any(ex.types[n].inline_only for n in ex.bodies[loop_id]):
         parallel = 1  # nodes that reach into the database run in the engine's thread
+    if parallel > 1 and not frame.threaded and any(ex.types[n].uses_models
+                                                   for n in ex.bodies[loop_id]):
+        ex.usage.load()  # iteration threads check budgets against this (no database there)
     results: list[Any] = []
     for start in range(0, len(batches), parallel):
         chunk = list(enumerate(batches[start:start + parallel], start))

@@ -63,6 +63,7 @@ class UsageMeter:
         self._publish = publish
         self._interval = interval
         self._last_publish: float | None = None
+        self.published = False  # whether any partial output went out
         self._lock = threading.Lock()
 
     def spent(self, kind: str) -> Decimal:
@@ -122,4 +123,5 @@ class UsageMeter:
         if self._last_publish is not None and now - self._last_publish < self._interval:
             return
         self._last_publish = now
+        self.published = True
         self._publish(text)

@@ -26,13 +26,9 @@ lazily and per process (a forked server process builds its own pool).
 from __future__ import annotations
 
 import atexit
-import ctypes
 import json
 import logging
-import math
 import os
-import pwd
-import resource
 import select
 import signal
 import subprocess
@@ -44,6 +40,8 @@ from typing import Any
 
 from wfaib.conf import wfaib_settings
 
+from .sandbox_worker import _set_cpu_budget, isolate, worker_main  # re-exported
+
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0  # seconds a new worker may take to import and report ready
 KILL_GRACE = 1.0  # seconds past the job's timeout before the parent kills the worker
@@ -52,9 +50,13 @@ SLOT_WAIT = 300.0  # seconds a job waits for a free worker
 
 _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from runs.engine.sandbox_process import worker_main; "
-    "worker_main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])"
+    "from runs.engine.sandbox_worker import worker_main; "
+    "worker_main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])"
 )
+LANGUAGES = ("python", "javascript")
+
+__all__ = ["LANGUAGES", "CodeError", "WorkerPool", "_set_cpu_budget", "isolate", "pool",
+           "run_code", "worker_main"]
 
 
 class CodeError(Exception):
@@ -64,132 +66,6 @@ class CodeError(Exception):
         super().__init__(f"line {lineno}: {reason}" if lineno else reason)
         self.reason = reason
         self.lineno = lineno
-
-
-# --- the worker side -------------------------------------------------------------------------
-
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
-_KEPT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC}
-
-
-def _mount(libc: Any, target: str, flags: int) -> bool:
-    return libc.mount(None, target.encode(), None, flags, None) == 0
-
-
-def _read_only_mounts() -> bool:
-    """In a private mount namespace: remount every mount read-only (keeping nosuid, nodev,
-    noexec). True when all of them are."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if not _mount(libc, "/", _MS_REC | _MS_PRIVATE):  # nothing leaks back to the host
-        return False
-    every = True
-    with open("/proc/self/mountinfo") as mountinfo:
-        mounts = [line.split() for line in mountinfo]
-    for fields in mounts:
-        target = fields[4].replace("\\040", " ")
-        kept = sum(flag for name, flag in _KEPT_FLAGS.items() if name in fields[5].split(","))
-        if not _mount(libc, target, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | kept):
-            every = False
-    return every
-
-
-def isolate(user: str) -> dict[str, Any]:
-    """Take this process off the network and the writable filesystem and drop root; return
-    what was achieved: {"uid", "network": isolated?, "readonly": read-only?}."""
-    done: dict[str, bool | int] = {"network": False, "readonly": False}
-    if os.getuid() == 0:
-        try:
-            os.unshare(os.CLONE_NEWNET | os.CLONE_NEWNS)
-            done["network"] = True
-            done["readonly"] = _read_only_mounts()
-        except (OSError, AttributeError):
-            pass  # no namespaces here (a container without CAP_SYS_ADMIN): rights drop still
-        account = pwd.getpwnam(user)
-        os.setgroups([])
-        os.setgid(account.pw_gid)
-        os.setuid(account.pw_uid)
-    else:
-        try:  # an unprivileged user namespace, where the OS allows one
-            os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET)
-            done["network"] = True
-        except (OSError, AttributeError):
-            pass
-    done["uid"] = os.getuid()
-    return done
-
-def _apply_limits(memory_mb: int) -> None:
-    memory = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-    try:
-        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    except (ValueError, OSError):  # not permitted on every platform
-        pass
-
-
-def _set_cpu_budget(seconds: float) -> None:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = usage.ru_utime + usage.ru_stime
-    soft = int(math.ceil(used + seconds)) + 1
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (set, frozenset)):
-        return list(value)
-    raise TypeError(f"the result holds a {type(value).__name__}, which is not JSON")
-
-
-def worker_main(memory_mb: int, budget_mb: int, user: str = "nobody") -> None:
-    """Entry point of a worker process: read jobs from stdin, answer on stdout.
-
-    `budget_mb` is the sandbox's own allocation estimate limit; the address-space limit
-    (`memory_mb`) catches whatever the estimate misses. Everything the jobs need is imported
-    before `isolate` drops the rights to read the interpreter's own files."""
-    from runs.engine.expressions import ExpressionError, code_limits, execute
-
-    sys.setrecursionlimit(5000)  # room for the sandbox's own call-depth limit
-    protocol = os.fdopen(os.dup(1), "wb")
-    sys.stdout = sys.stderr  # nothing but answers goes to the protocol stream
-    limits = code_limits(budget_mb * 1024 * 1024)
-    execute("result = 1", {}, timeout=5.0, limits=limits)  # warm: any lazy imports happen now
-    try:
-        isolation = isolate(user)
-    except (KeyError, OSError) as exc:  # unknown user, or the drop refused: do not run as root
-        protocol.write(json.dumps({"ready": False, "error": f"isolation failed: {exc}"})
-                       .encode() + b"\n")
-        protocol.flush()
-        return
-    _apply_limits(memory_mb)
-    protocol.write(json.dumps({"ready": True, "isolation": isolation}).encode() + b"\n")
-    protocol.flush()
-    for line in sys.stdin.buffer:
-        recycle = False
-        try:
-            job = json.loads(line)
-            _set_cpu_budget(float(job["timeout"]))
-            result = execute(job["code"], job["names"], timeout=float(job["timeout"]),
-                             limits=limits)
-            answer = json.dumps({"ok": True, "result": result}, default=_json_default)
-        except ExpressionError as exc:
-            recycle = "MemoryError" in exc.reason
-            answer = json.dumps({"ok": False, "error": exc.reason, "line": exc.lineno})
-        except MemoryError:
-            recycle = True
-            answer = json.dumps({"ok": False, "error": "memory limit exceeded"})
-        except Exception as exc:  # a result that is not JSON, a malformed job
-            answer = json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
-        if recycle:  # tell the parent not to reuse this process
-            answer = answer[:-1] + ', "recycle": true}'
-        protocol.write(answer.encode() + b"\n")
-        protocol.flush()
-        if recycle:  # after a MemoryError the process may be in a poor state: start afresh
-            break
 
 
 # --- the parent side -------------------------------------------------------------------------
@@ -207,6 +83,8 @@ def _death_reason(returncode: int | None) -> str:
             return "killed (memory or time limit)"
         if sig == signal.SIGSEGV:
             return "the worker crashed"
+        if sig == signal.SIGTRAP:  # V8's fatal out-of-memory
+            return "memory limit exceeded (the JavaScript engine stopped)"
         return f"the worker was stopped by signal {sig}"
     return "the worker stopped unexpectedly (memory limit?)"
 
@@ -226,10 +104,11 @@ def _warn_if_exposed(isolation: dict[str, Any]) -> None:
 
 
 class _Worker:
-    def __init__(self, memory_mb: int, budget_mb: int, user: str = "nobody"):
+    def __init__(self, memory_mb: int, budget_mb: int, user: str = "nobody",
+                 language: str = "python"):
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", _BOOT, str(ROOT), str(memory_mb), str(budget_mb),
-             user],
+             user, language],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -297,8 +176,9 @@ class WorkerPool:
     """Up to `size` workers; a job waits for a free one."""
 
     def __init__(self, *, size: int, memory_mb: int, budget_mb: int | None = None,
-                 user: str = "nobody"):
+                 user: str = "nobody", language: str = "python"):
         self.size = max(1, size)
+        self.language = language
         self.user = user
         self.memory_mb = memory_mb
         self.budget_mb = budget_mb if budget_mb is not None else max(memory_mb // 2, 1)
@@ -339,7 +219,7 @@ class WorkerPool:
                 if worker.alive:
                     return worker, True
                 self._all.discard(worker)
-        worker = _Worker(self.memory_mb, self.budget_mb, self.user)
+        worker = _Worker(self.memory_mb, self.budget_mb, self.user, self.language)
         with self._lock:
             self._all.add(worker)
         return worker, False
@@ -413,30 +293,43 @@ class WorkerPool:
             return [w.proc.pid for w in self._all if w.alive]
 
 
-_pool: WorkerPool | None = None
+_pools: dict[str, WorkerPool] = {}
 _pool_lock = threading.Lock()
 
 
-
-def pool() -> WorkerPool:
-    """This process's pool, built from the current settings (rebuilt when they change)."""
-    global _pool
+def _pool_settings(language: str) -> tuple[int, int, int | None]:
+    """(workers, memory limit MB, sandbox budget MB) of a language's pool. For JavaScript
+    the budget is V8's heap limit (WFAIB_CODE_JS_MEMORY_MB)."""
     size = int(wfaib_settings.CODE_WORKERS)
-    memory = int(wfaib_settings.CODE_MEMORY_MB)
+    if language == "javascript":
+        heap = int(wfaib_settings.CODE_JS_MEMORY_MB)
+        return size, heap, heap
+    return size, int(wfaib_settings.CODE_MEMORY_MB), None
+
+
+def pool(language: str = "python") -> WorkerPool:
+    """This process's pool for `language`, built from the current settings (rebuilt when
+    they change)."""
+    if language not in LANGUAGES:
+        raise CodeError(f"unknown language {language!r} (expected one of {LANGUAGES})")
+    size, memory, budget = _pool_settings(language)
     user = str(wfaib_settings.SANDBOX_USER)
     with _pool_lock:
-        current = _pool
+        current = _pools.get(language)
         if current is None or current.pid != os.getpid() or \
                 (current.size, current.memory_mb, current.user) != (size, memory, user):
             if current is not None and current.pid == os.getpid():
                 current.close()
-            _pool = current = WorkerPool(size=size, memory_mb=memory, user=user)
+            current = WorkerPool(size=size, memory_mb=memory, budget_mb=budget, user=user,
+                                 language=language)
+            _pools[language] = current
     return current
 
 
 def run_code(code: str, names: dict[str, Any], *, timeout: float | None = None,
-             tenant: Any = None) -> Any:
-    """Run code-node source in a worker; return its JSON result or raise CodeError.
+             tenant: Any = None, language: str = "python") -> Any:
+    """Run code-node source (Python or JavaScript) in a worker; return its JSON result or
+    raise CodeError.
 
     `timeout` (default WFAIB_CODE_TIMEOUT) is capped by WFAIB_MAX_NODE_TIMEOUT; `tenant`
     (runs.tenancy.tenant_of) holds at most WFAIB_TENANT_CODE_WORKERS workers at once."""
@@ -446,10 +339,12 @@ def run_code(code: str, names: dict[str, Any], *, timeout: float | None = None,
     if cap:
         timeout = min(timeout, cap)
     share = int(wfaib_settings.TENANT_CODE_WORKERS or 0) or None
-    return pool().run(code, names, timeout=timeout, tenant=tenant, tenant_share=share)
+    return pool(language).run(code, names, timeout=timeout, tenant=tenant,
+                              tenant_share=share)
 
 
 @atexit.register
 def _shutdown() -> None:
-    if _pool is not None and _pool.pid == os.getpid():
-        _pool.close()
+    for current in list(_pools.values()):
+        if current.pid == os.getpid():
+            current.close()

@@ -235,6 +235,23 @@ def check_url(url: str, allow: Iterable[str] | None = None) -> None:
             raise OutboundRefused(message)
 
 
+def checked_address(host: str, port: int) -> IPAddress:
+    """The address to connect to for `host`:`port` under the policy (for connections that are
+    not HTTP: databases, SMTP, IMAP). Every address the name resolves to must be allowed; the
+    caller connects to the one returned, so a DNS answer cannot change in between."""
+    message = host_refusal(host)
+    if message:
+        raise OutboundRefused(message)
+    addresses = resolve(host, port)
+    if not addresses:
+        raise httpcore.ConnectError(f"cannot resolve {host}")
+    for ip in addresses:
+        message = refusal(host, ip, port=port)
+        if message:
+            raise OutboundRefused(message)
+    return addresses[0]
+
+
 class GuardedBackend(SyncBackend):
     """httpcore's sync network backend, connecting only to validated addresses."""
 

@@ -1,6 +1,7 @@
 // The run viewer's behaviour: live refresh while the run is in progress (polls the API and
-// reloads the page when anything changed), and the cancel / re-run buttons (through the API
-// with the session's CSRF token).
+// reloads the page when anything changed), the output of nodes at work as it streams (polls
+// /api/runs/<id>/partial), and the cancel / re-run buttons (through the API with the
+// session's CSRF token).
 (function () {
   'use strict'
   const root = document.querySelector('.wf-run-viewer')
@@ -62,4 +63,31 @@
     setTimeout(poll, 1000)
   }
   setTimeout(poll, 500)
+
+  // A streamed model answer, shown under its node while the node works (text only: never HTML).
+  function showPartial(nodeId, partial) {
+    let pre = root.querySelector('pre[data-partial-node="' + CSS.escape(nodeId) + '"]')
+    if (!pre) {
+      const row = root.querySelector('[data-testid="log-' + CSS.escape(nodeId) + '"]')
+      pre = document.createElement('pre')
+      pre.className = 'wf-json wf-partial'
+      pre.dataset.partialNode = nodeId
+      pre.dataset.testid = 'partial-' + nodeId
+      pre.setAttribute('aria-live', 'polite')
+      ;(row || root.querySelector('.wf-live-output')).appendChild(pre)
+    }
+    if (pre.textContent !== partial.text) pre.textContent = partial.text
+  }
+
+  async function pollPartial() {
+    try {
+      const answer = await call('GET', '/runs/' + runId + '/partial')
+      for (const [nodeId, partial] of Object.entries(answer.nodes || {})) showPartial(nodeId, partial)
+      if (['succeeded', 'failed', 'cancelled'].includes(answer.status)) return
+    } catch (error) {
+      return // the main poll reports problems
+    }
+    setTimeout(pollPartial, 700)
+  }
+  setTimeout(pollPartial, 300)
 })()

@@ -30,6 +30,7 @@ from runs.models import Run
 from tests.factories import UserFactory, make_workflow, run_now
 from workflows.models import Credential, Workflow
 from workflows.services import credential_create, credential_share
+from workflows.variables import variable_create
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +63,28 @@ API_ACCESS = {
     ("credentials/<pk>", "patch"): "edit",
     ("credentials/<pk>", "delete"): "delete",
     ("credentials/<pk>/share", "post"): "admin",
+    ("credentials/<pk>/test", "post"): "edit",
+    ("credentials/<pk>/oauth2/connect", "post"): "edit",
     ("credentials/<pk>/share/<project_id>", "delete"): "admin",
+    ("variables/<pk>", "get"): "view",
+    ("variables/<pk>", "put"): "edit",
+    ("variables/<pk>", "patch"): "edit",
+    ("variables/<pk>", "delete"): "delete",
     ("runs/<pk>", "get"): "view",
     ("runs/<pk>", "post"): "run",  # pk is the *workflow* id here
+    ("runs/<pk>/partial", "get"): "view",
     ("runs/<pk>/cancel", "post"): "run",
     ("runs/<pk>/retry", "post"): "run",
+}
+
+# Routes that name no object: (route, method) -> (body, what each role may do). The body may
+# name a project or workflow of the `world`; "signed_in": anyone signed in (nothing shared is
+# read or written); otherwise the access action needed in the project the body names.
+COLLECTION_ACCESS = {
+    ("expressions/check", "post"): ({"expression": "{{ 1 + 1 }}"}, "signed_in"),
+    ("workflow-templates", "get"): ({}, "signed_in"),
+    ("workflows/import-n8n", "post"): ({"project": "<projects>", "workflow": {
+        "nodes": [{"name": "Hook", "type": "n8n-nodes-base.webhook"}]}}, "edit"),
 }
 
 ADMIN_ACCESS = {
@@ -75,6 +93,13 @@ ADMIN_ACCESS = {
     ("workflows/workflow/<id>/delete/", "get"): "delete",
     ("workflows/workflow/<id>/editor/", "get"): "edit",
     ("workflows/workflow/<id>/presence/", "post"): "view",
+    ("workflows/variable/<id>/change/", "get"): "view",
+    ("workflows/variable/<id>/history/", "get"): "view",
+    ("workflows/variable/<id>/delete/", "get"): "delete",
+    ("workflows/credential/<id>/change/", "get"): "view",
+    ("workflows/credential/<id>/history/", "get"): "view",
+    ("workflows/credential/<id>/delete/", "get"): "delete",
+    ("workflows/credential/<id>/test/", "get"): "edit",
     ("runs/run/<id>/change/", "get"): "view",
     ("runs/run/<id>/history/", "get"): "view",
     ("runs/run/<id>/delete/", "get"): "delete",
@@ -157,6 +182,7 @@ def world(db):
     invitation, _ = invitation_create(project=team, email="new@example.com", role="viewer",
                                       invited_by=admin)
     token, _ = token_create(user=admin, name="admin's")
+    variable = variable_create(project=team, key="base_url", value="https://example.com")
     users = {
         "admin": admin, "editor": editor, "viewer": viewer,
         "superuser": UserFactory(is_staff=True, is_superuser=True),
@@ -165,13 +191,14 @@ def world(db):
     ids = {"workflows": workflow.pk, "credentials": credential.pk, "runs": run.pk,
            "auth/tokens": token.pk, "projects": team.pk, "user_id": viewer.pk,
            "invitation_id": invitation.pk, "project_id": other.pk, "number": 1,
-           "workflow_for_run": workflow.pk}
-    return {"users": users, "ids": ids, "workflow": workflow, "run": run,
+           "workflow_for_run": workflow.pk, "variables": variable.pk}
+    return {"users": users, "ids": ids, "workflow": workflow, "run": run, "variable": variable,
             "credential": credential, "team": team}
 
 
 def concrete(route: str, method: str, ids: dict) -> str:
-    prefix = next(p for p in ("auth/tokens", "workflows", "credentials", "runs", "projects")
+    prefix = next(p for p in ("auth/tokens", "workflows", "credentials", "runs", "projects",
+                              "variables")
                   if route.startswith(p))
     pk = ids["workflow_for_run"] if (route, method) == ("runs/<pk>", "post") else ids[prefix]
     path = route.replace("<pk>", str(pk))
@@ -241,6 +268,40 @@ def test_api_matrix(world, who):
     assert Invitation.objects.filter(revoked_at__isnull=True).count() == 1
 
 
+def _collection_body(body: dict, ids: dict) -> dict:
+    return {k: ids[v[1:-1]] if isinstance(v, str) and v.startswith("<") else v
+            for k, v in body.items()}
+
+
+@pytest.mark.parametrize("who", [*ROLE_ACTIONS, "anonymous"])
+def test_collection_matrix(world, who):
+    client = APIClient() if who == "anonymous" else api_client(world["users"][who])
+    for (route, method), (body, need) in COLLECTION_ACCESS.items():
+        response = rolled_back(lambda route=route, method=method, body=body: getattr(
+            client, method)("/api/" + route, _collection_body(body, world["ids"]),
+                            format="json"))
+        where = (who, method.upper(), route, response.status_code, response.content[:200])
+        assert response.status_code < 500, where
+        if who == "anonymous":
+            assert response.status_code in (401, 403), where
+        elif need == "signed_in" or need in ROLE_ACTIONS[who]:
+            assert response.status_code in (200, 201), where
+        elif ROLE_ACTIONS[who]:
+            assert response.status_code == 403, where
+        else:  # a project they cannot see does not exist for them (400 naming `project`)
+            assert response.status_code in (400, 403, 404), where
+            assert response.status_code != 400 or "project" in response.json()["fields"]
+
+
+def admin_pk(world: dict, route: str) -> int:
+    if route.startswith("workflows/variable/"):
+        return world["variable"].pk
+    if route.startswith("workflows/credential/"):
+        return world["credential"].pk
+    return {"runs/": world["run"].pk, "accounts/": world["team"].pk}.get(
+        route[: route.index("/") + 1], world["workflow"].pk)
+
+
 @pytest.mark.parametrize("who", list(ROLE_ACTIONS))
 def test_admin_matrix(world, who):
     user = world["users"][who]
@@ -248,8 +309,7 @@ def test_admin_matrix(world, who):
     client.force_login(user)
     allowed = ROLE_ACTIONS[who]
     for (route, method), need in ADMIN_ACCESS.items():
-        pk = {"runs/": world["run"].pk, "accounts/": world["team"].pk}.get(
-            route[: route.index("/") + 1], world["workflow"].pk)
+        pk = admin_pk(world, route)
         path = "/admin/" + route.replace("<id>", str(pk))
         response = getattr(client, method)(path)
         where = (who, method.upper(), path, response.status_code)
@@ -337,13 +397,16 @@ def test_admin_matrix_of_members_without_the_2fa_their_project_requires(world, w
     client = Client()
     client.force_login(world["users"][who])
     for (route, method), _need in ADMIN_ACCESS.items():
-        pk = {"runs/": world["run"].pk, "accounts/": world["team"].pk}.get(
-            route[: route.index("/") + 1], world["workflow"].pk)
+        pk = admin_pk(world, route)
         path = "/admin/" + route.replace("<id>", str(pk))
         response = getattr(client, method)(path)
         where = (who, method.upper(), path, response.status_code)
         if route.endswith("/presence/"):
             assert response.status_code == 404, where
+        elif who == "admin" and route.startswith("workflows/credential/"):
+            # the team's admin also administers "other", which the credential is shared
+            # with: seen from there, it stays open to them, for use only
+            assert response.status_code == (200 if _need == "view" else 403), where
         else:
             assert response.status_code == 302, where
             assert response["Location"] == "/admin/account/two-factor/", where

@@ -93,11 +93,12 @@ def test_credential_names_are_unique_per_project(team):
     credential_create(owner=team["admin"], name="dup", kind="x", data={},
                       project=team["project"])
     editor = api_for(team["editor"])
-    same_project = editor.post("/api/credentials", {"name": "dup", "kind": "x", "data": {},
+    same_project = editor.post("/api/credentials", {"name": "dup", "kind": "bearer_token",
+                                                    "data": {"token": "t"},
                                                     "project": team["project"].pk},
                                format="json")
     assert same_project.status_code == 400
     assert "name" in same_project.json()["fields"]
-    personal = editor.post("/api/credentials", {"name": "dup", "kind": "x", "data": {}},
-                           format="json")
+    personal = editor.post("/api/credentials", {"name": "dup", "kind": "bearer_token",
+                                                "data": {"token": "t"}}, format="json")
     assert personal.status_code == 201

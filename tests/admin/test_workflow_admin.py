@@ -9,7 +9,7 @@ from django.urls import reverse
 from nodes.registry import registry
 from runs.models import Run
 from tests.factories import make_workflow, simple_definition
-from workflows.admin_views import TEMPLATES, available_templates
+from workflows.gallery import all_templates, available_templates
 from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_new_editor_offers_only_templates_whose_node_types_exist(staff_client):
     response = staff_client.get(reverse("admin:workflows_workflow_editor_new"))
     assert response.status_code == 200
     offered = {t["key"] for t in editor_config(response)["templates"]}
-    expected = {t["key"] for t in TEMPLATES
+    expected = {t["key"] for t in all_templates()
                 if all(n["type"] in registry for n in t["definition"]["nodes"])}
     assert offered == expected
     assert "webhook-llm-http" in offered

@@ -27,19 +27,20 @@ def test_create_never_returns_the_secret_and_stores_it_encrypted(api, user):
 
 
 def test_update_replaces_the_secret_and_rename(api):
-    created = api.post("/api/credentials", {"name": "a", "kind": "basic",
-                                            "data": {"user": "u", "password": "p"}},
+    created = api.post("/api/credentials", {"name": "a", "kind": "basic_auth",
+                                            "data": {"username": "u", "password": "p"}},
                        format="json").json()
     response = api.patch(f"/api/credentials/{created['id']}",
-                         {"name": "b", "data": {"user": "u", "password": "q"}}, format="json")
+                         {"name": "b", "data": {"username": "u", "password": "q"}},
+                         format="json")
     assert response.status_code == 200
     stored = Credential.objects.get(pk=created["id"])
     assert stored.name == "b"
-    assert stored.data == {"user": "u", "password": "q"}
+    assert stored.data == {"username": "u", "password": "q"}
 
 
 def test_names_are_unique_per_owner(api, other_api):
-    payload = {"name": "dup", "kind": "x", "data": {}}
+    payload = {"name": "dup", "kind": "bearer_token", "data": {"token": "t"}}
     assert api.post("/api/credentials", payload, format="json").status_code == 201
     again = api.post("/api/credentials", payload, format="json")
     assert again.status_code == 400
@@ -48,15 +49,16 @@ def test_names_are_unique_per_owner(api, other_api):
 
 
 def test_data_must_be_an_object(api):
-    response = api.post("/api/credentials", {"name": "a", "kind": "x", "data": "secret"},
+    response = api.post("/api/credentials", {"name": "a", "kind": "bearer_token",
+                                             "data": "secret"},
                         format="json")
     assert response.status_code == 400
     assert "data" in response.json()["fields"]
 
 
 def test_delete(api):
-    created = api.post("/api/credentials", {"name": "a", "kind": "x", "data": {}},
-                       format="json").json()
+    created = api.post("/api/credentials", {"name": "a", "kind": "bearer_token",
+                                            "data": {"token": "t"}}, format="json").json()
     assert api.delete(f"/api/credentials/{created['id']}").status_code == 204
     assert not Credential.objects.exists()
 

@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 
 WORKFLOW_KEYS = {"id", "name", "description", "definition", "is_active", "version", "owner",
                  "project", "webhook_auth", "webhook_mode", "max_concurrency", "error_workflow",
-                 "webhook_url", "created_at", "updated_at"}
+                 "monthly_token_budget", "monthly_cost_budget", "webhook_url", "created_at",
+                 "updated_at"}
 
 
 def transform(node_id, expression):

@@ -145,11 +145,20 @@ def test_a_run_whose_checkpoint_write_meets_a_lock_is_resumed_not_failed(shared_
     workflow = make_workflow(definition=simple_definition(
         {"id": "call", "type": "http", "config": {"url": f"{api_server.url}/lock"}}))
     run = run_start(workflow=workflow, input={}, execute=False)
+    # A short busy timeout, also for the connections the engine opens again after the lock
+    # (with the default 20 s each of its retries would wait that long).
+    options = connection.settings_dict["OPTIONS"]
+    saved = dict(options)
+    options["timeout"] = 0.02
+    options["init_command"] = options["init_command"].replace("busy_timeout=20000",
+                                                              "busy_timeout=20")
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA busy_timeout = 20")
     try:
         status = execute_run(run.pk)
     finally:
+        options.clear()
+        options.update(saved)
         if other.in_transaction:
             other.execute("COMMIT")
         other.close()

@@ -293,3 +293,25 @@ def test_anthropic_client_goes_through_the_outbound_guard(llm_server):
         client.messages.create(model="m", max_tokens=5,
                                messages=[{"role": "user", "content": "hi"}])
     assert not llm_server.requests
+
+
+# -- credentials in a real run -------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_a_stored_credential_drives_a_run(llm_server, kind):
+    from tests.factories import UserFactory
+    from workflows.services import credential_create
+
+    owner = UserFactory()
+    secret = "sk-test"
+    base = llm_server.url + ("/v1" if kind == "openai" else "")
+    credential_create(owner=owner, name="ai", kind=kind,
+                      data={"api_key": secret, "base_url": base})
+    run = run_now(make_workflow(owner=owner, definition=simple_definition(
+        {"id": "ask", "type": "llm", "config": {"prompt": "hi", "credential": "ai",
+                                                "model": "m"}})), input={})
+    assert run.status == "succeeded", run.error
+    assert run.result["provider"] == kind
+    assert run.result["content"] == "echo: hi"
+    everything = json.dumps([run.result, [(log.input, log.output) for log in run.logs.all()]])
+    assert secret not in everything

@@ -30,8 +30,8 @@ def test_run_services_outside_a_run_are_a_clear_node_error(call):
         call(ctx())
 
 
-def test_credentials_are_a_clear_error_until_they_are_wired_in():
-    with pytest.raises(NodeError, match="credentials are not available to nodes yet"):
+def test_credentials_outside_a_run_are_a_clear_error():
+    with pytest.raises(NodeError, match="credentials are not available here"):
         ctx().credential(3)
 
 

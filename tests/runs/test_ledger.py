@@ -151,3 +151,36 @@ def test_dashboard_charts_the_months_spend(llm_server):
     assert 'data-testid="spend-chart"' in html
     assert "spender $" in html
     assert "1 call" in html
+
+
+def test_a_pure_node_s_model_calls_are_stored_with_a_deferred_run(monkeypatch):
+    """A run of pure nodes executes before it is stored (executor.can_defer); the calls its
+    nodes recorded are written with it."""
+    from nodes.base import NodeType
+    from nodes.context import ModelUsage
+    from nodes.registry import registry
+    from runs.engine.executor import can_defer, execute_deferred
+    from runs.models import Run
+
+    class Metered(NodeType):
+        type = "metered_test"
+        pure = True
+        uses_models = True
+
+        def run(self, ctx, config, input):
+            return ctx.record_usage(ModelUsage(provider="openai", model="gpt-4o",
+                                               prompt_tokens=1000, completion_tokens=100,
+                                               cached_tokens=0, cost=None))
+
+    monkeypatch.setattr(registry, "_types", {**registry._types, "metered_test": Metered})
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "m", "type": "metered_test", "config": {}}))
+    assert can_defer(workflow.definition)
+    run = Run(workflow=workflow, version=workflow.versions.get(number=workflow.version),
+              input={})
+    assert execute_deferred(run) == "succeeded"
+    call = ModelCall.objects.get(run=run)
+    assert call.cost == Decimal("0.0035")  # 1000 * 2.50 + 100 * 10.00 per million
+    run.refresh_from_db()
+    assert run.prompt_tokens == 1000
+    assert run.result["cost"] == pytest.approx(0.0035)

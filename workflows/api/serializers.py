@@ -13,6 +13,7 @@ from accounts.models import Project
 from wfaib.masking import mask
 from wfaib.webhook_origin import webhook_url
 
+from ..credential_kinds import KINDS, CredentialDataInvalid, validate_data
 from ..models import Credential, Workflow, WorkflowVersion
 from ..selectors import workflows_visible_to
 
@@ -56,6 +57,13 @@ class WorkflowSerializer(serializers.ModelSerializer):
         write_only=True, required=False, allow_blank=True, max_length=200,
         style={"input_type": "password"})
     max_concurrency = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    monthly_token_budget = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10**15,
+        help_text="Most model tokens this workflow may use a month (null: no limit).")
+    monthly_cost_budget = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=12, decimal_places=4, min_value=0,
+        coerce_to_string=False,
+        help_text="Most estimated USD of model calls a month (null: no limit).")
     error_workflow = serializers.PrimaryKeyRelatedField(
         queryset=Workflow.objects.none(), required=False, allow_null=True,
         help_text="A workflow of yours started with the details whenever a run of this fails.")
@@ -68,7 +76,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
         model = Workflow
         fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
                   "project", "webhook_auth", "webhook_mode", "webhook_secret", "max_concurrency",
-                  "error_workflow", "webhook_url", "created_at", "updated_at"]
+                  "error_workflow", "monthly_token_budget", "monthly_cost_budget",
+                  "webhook_url", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -174,7 +183,9 @@ class RunInputSerializer(serializers.Serializer):
 
 
 class CredentialSerializer(serializers.ModelSerializer):
-    """A credential. `data` (the secret, a JSON object) is write-only and stored encrypted."""
+    """A credential. `kind` is one of GET /api/credential-kinds; `data` (a JSON object valid
+    for the kind's schema; a field may be {"$env": "NAME"} or {"$vault": "path#key"}) is
+    write-only and stored encrypted."""
 
     owner = serializers.EmailField(source="owner.email", read_only=True, allow_null=True,
                                    default=None, help_text="Who created it (null once that "
@@ -209,13 +220,60 @@ class CredentialSerializer(serializers.ModelSerializer):
         if taken.exists():
             raise serializers.ValidationError(
                 {"name": ["the project already has a credential with this name"]})
+        self._validate_data(attrs)
         return attrs
+
+    def _validate_data(self, attrs: dict[str, Any]) -> None:
+        """A new kind must be a typed one; the data must fit the kind's schema (a credential
+        kept from before kinds were typed is not checked until its kind changes)."""
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        changed_kind = self.instance is None or kind != self.instance.kind
+        if changed_kind and kind not in KINDS:
+            raise serializers.ValidationError(
+                {"kind": [f"unknown kind {kind!r}; one of {', '.join(KINDS)}"]})
+        if "data" not in attrs and not changed_kind:
+            return
+        data = attrs["data"] if "data" in attrs else self.instance.data
+        try:
+            validate_data(kind, data)
+        except CredentialDataInvalid as exc:
+            raise serializers.ValidationError(
+                {"data": {name or "non_field_errors": messages
+                          for name, messages in exc.errors.items()}}) from None
 
 
 class CredentialShareSerializer(serializers.Serializer):
     project = serializers.PrimaryKeyRelatedField(
         queryset=Project.objects.all(),
         help_text="The project whose members may use the credential (never read it).")
+
+
+class CredentialTestSerializer(serializers.Serializer):
+    url = serializers.URLField(required=False, max_length=2000,
+                               help_text="HTTP kinds: the URL to GET with the credential "
+                                         "applied (default: the kind's own); openai and "
+                                         "anthropic: the base URL.")
+
+
+class CredentialTestResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField(help_text="What happened; never holds a secret.")
+
+
+class OAuth2ConnectSerializer(serializers.Serializer):
+    authorize_url = serializers.URLField(help_text="Send the user's browser here.")
+    redirect_uri = serializers.URLField(help_text="Register this at the provider.")
+
+
+class CredentialKindSerializer(serializers.Serializer):
+    """A typed credential kind (workflows.credential_kinds)."""
+
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+    schema = serializers.DictField(help_text="JSON Schema of the credential's data; secret "
+                                             "fields carry x-secret (write-only).")
+    secret_fields = serializers.ListField(child=serializers.CharField())
 
 
 class NodeTypeSerializer(serializers.Serializer):
@@ -232,3 +290,16 @@ class NodeTypeSerializer(serializers.Serializer):
     secret_fields = serializers.ListField(child=serializers.CharField())
     timeout = serializers.FloatField()
     config_schema = serializers.DictField(help_text="JSON Schema of the node's config.")
+
+
+class TemplateSerializer(serializers.Serializer):
+    """A gallery template (workflows/gallery/*.json)."""
+
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.CharField()
+    services = serializers.ListField(child=serializers.CharField(),
+                                     help_text="What it calls outside the run: http, llm.")
+    sample_input = serializers.JSONField(allow_null=True, help_text="An input it runs with.")
+    definition = serializers.DictField(help_text="The WorkflowDefinition to create it from.")

@@ -1,15 +1,28 @@
-"""/api/workflows..., /api/credentials..., /api/node-types."""
+"""/api/workflows..., /api/credentials..., /api/credential-kinds, /api/variables...,
+/api/node-types, /api/workflow-templates."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import CredentialViewSet, NodeTypesView, WorkflowViewSet
+from .variables import VariableViewSet
+from .views import (
+    CredentialKindsView,
+    CredentialViewSet,
+    NodeTypesView,
+    OAuth2CallbackView,
+    TemplatesView,
+    WorkflowViewSet,
+)
 
 router = SimpleRouter(trailing_slash=False)
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("credentials", CredentialViewSet, basename="credential")
+router.register("variables", VariableViewSet, basename="variable")
 
 urlpatterns = [
     path("node-types", NodeTypesView.as_view(), name="node-types"),
+    path("workflow-templates", TemplatesView.as_view(), name="workflow-templates"),
+    path("credential-kinds", CredentialKindsView.as_view(), name="credential-kinds"),
+    path("oauth2/callback", OAuth2CallbackView.as_view(), name="oauth2-callback"),
     *router.urls,
 ]

@@ -10,26 +10,38 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import token_of
 from accounts.api.base import ScopedViewSetMixin
 from nodes.registry import registry
 from wfaib.conf import wfaib_settings
 from wfaib.exceptions import ErrorSerializer
 
 from .. import services
+from ..credential_kinds import KINDS
+from ..gallery import available_templates
 from ..selectors import credentials_visible_to, workflows_visible_to
+from .n8n import N8nImportSerializer, import_n8n_response
 from .serializers import (
+    CredentialKindSerializer,
     CredentialSerializer,
     CredentialShareSerializer,
+    CredentialTestResultSerializer,
+    CredentialTestSerializer,
     NodeTypeSerializer,
+    OAuth2ConnectSerializer,
     RotatedSecretSerializer,
+    TemplateSerializer,
     WorkflowSerializer,
     WorkflowVersionSerializer,
     WorkflowVersionSummarySerializer,
@@ -59,6 +71,21 @@ def base_version(request: Request, data: dict) -> int | None:
 
 
 PROJECT_FILTER = OpenApiParameter("project", int, description="Only this project's.")
+KIND_FILTER = OpenApiParameter(
+    "kind", str, description="Only credentials of these kinds (comma-separated) that you may "
+                             "use in nodes, your projects' own and those shared with them.")
+
+
+class CredentialKindFilterSerializer(serializers.Serializer):
+    kind = serializers.CharField(required=False, max_length=500)
+
+    def validate_kind(self, value: str) -> list[str]:
+        kinds = [k.strip() for k in value.split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise serializers.ValidationError(
+                f"unknown kind {unknown[0]!r}; one of {', '.join(KINDS)}")
+        return kinds
 
 
 class ProjectFilterSerializer(serializers.Serializer):
@@ -79,7 +106,8 @@ class WorkflowViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     serializer_class = WorkflowSerializer
     visible_to = staticmethod(workflows_visible_to)
-    action_access = {"versions": "view", "version": "view", "rotate_secret": "edit"}
+    action_access = {"versions": "view", "version": "view", "rotate_secret": "edit",
+                     "import_n8n": "edit"}
 
     lookup_value_regex = r"\d+"
 
@@ -146,6 +174,15 @@ class WorkflowViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
                                     number=int(number))
         return Response(WorkflowVersionSerializer(version).data)
 
+    @extend_schema(request=N8nImportSerializer, responses={201: OpenApiResponse(
+        description="{workflow, report}: created inactive; the report lists every node and "
+                    "expression not converted and why"), 200: OpenApiResponse(
+        description="dry_run: {definition, report}")})
+    @action(detail=False, methods=["post"], url_path="import-n8n", url_name="import-n8n")
+    def import_n8n(self, request: Request) -> Response:
+        """Create a workflow from an n8n workflow export (JSON)."""
+        return import_n8n_response(self, request)
+
     @extend_schema(request=None, responses=RotatedSecretSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
@@ -166,15 +203,26 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     serializer_class = CredentialSerializer
     visible_to = staticmethod(credentials_visible_to)
-    action_access = {"share": "admin", "unshare": "admin"}
+    action_access = {"share": "admin", "unshare": "admin", "test": "edit", "connect": "edit"}
 
     lookup_value_regex = r"\d+"
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        return filter_by_project(self.request, queryset) if self.action == "list" else queryset
+        if self.action != "list":
+            return queryset
+        queryset = filter_by_project(self.request, queryset)
+        kinds = CredentialKindFilterSerializer(data=self.request.query_params)
+        kinds.is_valid(raise_exception=True)
+        if kinds.validated_data.get("kind"):
+            # The editor's picker: the credentials of these kinds the user may use in nodes.
+            usable = credentials_visible_to(self.request.user, "use",
+                                            token=token_of(self.request.auth))
+            queryset = queryset.filter(kind__in=kinds.validated_data["kind"],
+                                       pk__in=usable.values("pk"))
+        return queryset
 
-    @extend_schema(parameters=[PROJECT_FILTER])
+    @extend_schema(parameters=[PROJECT_FILTER, KIND_FILTER])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -189,8 +237,40 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             self.target_project(data["project"])
         serializer.instance = services.credential_update(credential=serializer.instance, **data)
 
+    @extend_schema(responses={204: None, 409: OpenApiResponse(
+        ErrorSerializer, description="credential_in_use: `workflows` lists the workflows "
+                                     "({id, name}) whose nodes name it.")})
+    def destroy(self, request, *args, **kwargs):
+        """Delete a credential, unless a workflow's current definition uses it (409)."""
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance) -> None:
         services.credential_delete(credential=instance)
+
+    @extend_schema(request=None, responses=OAuth2ConnectSerializer)
+    @action(detail=True, methods=["post"], url_path="oauth2/connect")
+    def connect(self, request: Request, pk: str | None = None) -> Response:
+        """Start the OAuth2 authorization-code flow: send the user's browser to
+        `authorize_url`; the provider returns to `redirect_uri` (GET /api/oauth2/callback),
+        which stores the tokens. Only oauth2 credentials with grant_type authorization_code."""
+        from runs.oauth2_connect import connect_start, redirect_uri
+
+        credential = self.get_object()
+        return Response({"authorize_url": connect_start(credential),
+                         "redirect_uri": redirect_uri()})
+
+    @extend_schema(request=CredentialTestSerializer, responses=CredentialTestResultSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        """Test the connection: HTTP kinds GET `url` (or the kind's default) with the
+        credential applied; smtp/imap log in; database runs SELECT 1; s3 asks head_bucket;
+        openai/anthropic list models. Answers {ok, message}; never a secret."""
+        from runs.credential_checks import check_credential
+
+        credential = self.get_object()
+        body = CredentialTestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(check_credential(credential, url=body.validated_data.get("url")))
 
     @extend_schema(request=CredentialShareSerializer, responses=CredentialSerializer)
     @action(detail=True, methods=["post"])
@@ -215,6 +295,42 @@ class CredentialViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(credential).data)
 
 
+class OAuth2CallbackView(APIView):
+    """Where the OAuth2 provider sends the browser back after "connect": the code is exchanged
+    for tokens stored encrypted in the credential. Public (the signed, one-time `state`
+    names the credential); a connect started in the admin returns there."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiResponse(description="{ok, credential}"),
+                              400: ErrorSerializer}, tags=["credentials"],
+                   parameters=[OpenApiParameter("code", str), OpenApiParameter("state", str),
+                               OpenApiParameter("error", str)])
+    def get(self, request: Request) -> Response | HttpResponseRedirect:
+        from runs.oauth2_connect import ConnectRefused, connect_finish
+
+        if request.query_params.get("error"):
+            raise ConnectRefused(f"the provider refused: "
+                                 f"{request.query_params['error'][:100]}")
+        credential, back = connect_finish(code=request.query_params.get("code", ""),
+                                          state=request.query_params.get("state", ""))
+        if back == "admin":
+            return HttpResponseRedirect(
+                reverse("admin:workflows_credential_change", args=[credential.pk]))
+        return Response({"ok": True, "credential": credential.pk})
+
+
+class CredentialKindsView(APIView):
+    """The typed credential kinds and the JSON Schema of each one's data (secret fields carry
+    `x-secret`): what the admin and editor forms are generated from."""
+
+    @extend_schema(responses=CredentialKindSerializer(many=True),
+                   operation_id="credential_kinds_list", tags=["credentials"])
+    def get(self, request: Request) -> Response:
+        return Response([kind.describe() for kind in KINDS.values()])
+
+
 class NodeTypesView(APIView):
     """Every registered node type: palette data and the JSON Schema of its config."""
 
@@ -222,3 +338,13 @@ class NodeTypesView(APIView):
                    tags=["node-types"])
     def get(self, request: Request) -> Response:
         return Response([cls.describe() for cls in registry])
+
+
+class TemplatesView(APIView):
+    """The template gallery: workflows to start from (create one with POST /api/workflows and
+    a template's `definition`). `services` names what a template calls outside the run."""
+
+    @extend_schema(responses=TemplateSerializer(many=True), operation_id="templates_list",
+                   tags=["node-types"])
+    def get(self, request: Request) -> Response:
+        return Response(available_templates())

@@ -11,14 +11,20 @@ at 0x...>`). Inside the sandbox such values read as `<function sorted>`, `<metho
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import re
 import reprlib
 import types
+import uuid
 from typing import Any
 
 from asteval.astutils import Procedure
 
 _REPR_PLAIN = (str, bytes, int, float, bool, type(None), complex, range, slice)
+# Values of the importable modules whose str() and repr() show only their data.
+_TEXT_PLAIN = (datetime.date, datetime.time, datetime.timedelta, datetime.timezone,
+               decimal.Decimal, uuid.UUID)
 _VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
 _METHOD_TYPES = (types.BuiltinMethodType, types.MethodType, types.MethodWrapperType,
                  types.MethodDescriptorType, types.WrapperDescriptorType,
@@ -45,7 +51,7 @@ def safe_str(value: Any) -> str:
         if not args:
             return ""
         return safe_str(args[0]) if len(args) == 1 else safe_repr(args)
-    if isinstance(value, _REPR_PLAIN):
+    if isinstance(value, _REPR_PLAIN + _TEXT_PLAIN):
         return str(value)
     return safe_repr(value)
 
@@ -89,7 +95,7 @@ def _is_module(owner: Any) -> bool:
 
 
 def _repr(value: Any, active: set[int]) -> str:
-    if isinstance(value, _REPR_PLAIN):
+    if isinstance(value, _REPR_PLAIN + _TEXT_PLAIN):
         return repr(value)
     if isinstance(value, (list, tuple, dict, set, frozenset)) or type(value) in _VIEWS:
         if id(value) in active:

@@ -16,6 +16,8 @@ from typing import Any
 
 from asteval import Interpreter
 
+from nodes.config_fields import unwrap
+
 from .display import scrub
 from .guards import describe
 from .interpreter import Sandbox
@@ -106,7 +108,10 @@ def _sandbox() -> Sandbox:
 def evaluate(
     expression: str, names: Mapping[str, Any], *, timeout: float = DEFAULT_TIMEOUT
 ) -> Any:
-    """Evaluate one expression against `names`; raise ExpressionError on any failure."""
+    """Evaluate one expression against `names`; raise ExpressionError on any failure.
+    `{{ expression }}` is the expression (one syntax in every field)."""
+    if "{{" in expression:
+        expression = unwrap(expression)
     try:
         parsed = _parse(expression)
     except (SyntaxError, ValueError) as exc:

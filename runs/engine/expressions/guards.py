@@ -7,7 +7,11 @@ allowlist), guarded versions of the methods that allocate in C, and safe excepti
 
 from __future__ import annotations
 
+import binascii
+import decimal
+import json
 import re
+import statistics
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -75,20 +79,54 @@ CODE_EXCEPTIONS = (
     LookupError, NameError, RuntimeError, TypeError, ValueError, ZeroDivisionError,
     OverflowError, NotImplementedError,
 )
+# ... plus the exceptions of the importable modules (`modules`), kept as they are so that
+# `except json.JSONDecodeError` catches them.
+_MODULE_EXCEPTIONS = {json.JSONDecodeError, re.error, statistics.StatisticsError,
+                      binascii.Error, ImportError, decimal.DecimalException,
+                      decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow,
+                      decimal.Underflow, decimal.Inexact, decimal.Rounded, decimal.Subnormal,
+                      decimal.Clamped, decimal.FloatOperation}
 _SAFE_EXCEPTIONS = frozenset(CODE_EXCEPTIONS) | {SyntaxError, RecursionError, MemoryError,
                                                  UnicodeError, UnicodeDecodeError,
-                                                 UnicodeEncodeError, StopIteration}
+                                                 UnicodeEncodeError, StopIteration} \
+    | _MODULE_EXCEPTIONS
+
+
+def make_exception(kind: type[Exception], message: str) -> Exception:
+    """An instance of `kind` for `except ... as e` (or of its nearest base that takes one
+    message)."""
+    for base in kind.__mro__:
+        try:
+            return _ONE_ARG.get(base, base)(message)
+        except TypeError:
+            continue
+    return RuntimeError(message)
 
 
 def safe_exc_type(exc: BaseException) -> type[Exception]:
     return safe_exc_type_from(type(exc))
 
 
+class _JSONDecodeError(json.JSONDecodeError):
+    """json.JSONDecodeError made from a message alone (asteval builds errors that way)."""
+
+    def __init__(self, msg: str, doc: str = "", pos: int = 0):
+        super().__init__(msg, doc, pos)
+        self.args = (msg,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+_JSONDecodeError.__name__ = _JSONDecodeError.__qualname__ = "JSONDecodeError"
+_ONE_ARG: dict[type, type[Exception]] = {json.JSONDecodeError: _JSONDecodeError}
+
+
 def safe_exc_type_from(kind: Any) -> type[Exception]:
     if isinstance(kind, type):
         for base in kind.__mro__:
             if base in _SAFE_EXCEPTIONS:
-                return base
+                return _ONE_ARG.get(base, base)
     return RuntimeError
 
 

@@ -26,10 +26,12 @@ from .guards import (
     ReadOnlyDict,
     describe,
     handles,
+    make_exception,
     safe_exc_type,
     safe_exc_type_from,
     wrap,
 )
+from .imports import MODULE_GUARDS, MODULE_TYPES, ImportsMixin, ModuleView, namedtuple_attribute
 from .library import make_builtins
 from .limits import (
     CONTAINER_ITEM_BYTES,
@@ -39,6 +41,7 @@ from .limits import (
     SCALARS,
     Limits,
     SandboxLimit,
+    check_integral,
     measure,
     too_big,
 )
@@ -49,9 +52,13 @@ _CONTAINERS = (list, tuple, dict, set, frozenset)
 _BUILDERS = frozenset({list, tuple, set, frozenset, dict})
 _STRINGS = (str, bytes)
 _SEQUENCES = (str, bytes, list, tuple)
+# Types whose public attributes the sandbox reads: plain data, and what the importable
+# modules return (only the code node can import them).
+ALLOWED_TYPES: dict[type, type] = {**SAFE_TYPES, **MODULE_TYPES}
+ALL_GUARDS: dict[type, dict[str, Callable[..., Any]]] = {**GUARDED_METHODS, **MODULE_GUARDS}
 
 
-class Sandbox(OperatorsMixin, Interpreter):
+class Sandbox(ImportsMixin, OperatorsMixin, Interpreter):
     """asteval with an allowlist of attributes, guarded builtins, a deadline and budgets."""
 
     # asteval's state, as this class uses it
@@ -76,6 +83,9 @@ class Sandbox(OperatorsMixin, Interpreter):
             removed += ["functiondef", "lambda", "while", "try", "raise", "delete"]
         for handler in removed:
             self.remove_nodehandler(handler)
+        if statements:  # only the vetted modules (`imports`)
+            self.node_handlers["import"] = self.on_import
+            self.node_handlers["importfrom"] = self.on_importfrom
         self.builtins = make_builtins(self, statements=statements)
         self.node_handlers["generatorexp"] = self.on_generatorexp
 
@@ -129,6 +139,10 @@ class Sandbox(OperatorsMixin, Interpreter):
             if len(args[0]) > self.limits.max_sequence:
                 raise too_big(getattr(func, "__name__", "sequence"), len(args[0]),
                               self.limits.max_sequence)
+        elif isinstance(func, type) and func in _BUILDERS and args:
+            args = (self.materialize(args[0]), *args[1:])  # an iterator: taken under the cap
+        elif func is int and args:
+            check_integral(args[0], self.limits.max_int_bits)
         elif func is str and len(args) == 1 and not kwargs and not isinstance(args[0], SCALARS):
             measure(args[0], self.limits.max_string, "string")
             return self.charge(safe_str(args[0]))  # no host addresses in the text
@@ -218,12 +232,17 @@ class Sandbox(OperatorsMixin, Interpreter):
             return wrap(dict.__getitem__(obj, attr))  # data, whatever its key looks like
         if attr.startswith("_") or attr in DENIED_ATTRIBUTES:
             raise AttributeError(f"access to attribute {attr!r} is not allowed")
+        if isinstance(obj, ModuleView):
+            return obj.member(attr)
+        found, value = namedtuple_attribute(obj, attr)
+        if found:
+            return value
         if isinstance(obj, ReadOnlyDict):
             if attr in READ_ONLY_DICT_METHODS:
                 return getattr(obj, attr)
             raise AttributeError(f"no key {attr!r}")
-        bound = not (isinstance(obj, type) and obj in SAFE_TYPES)
-        owner = SAFE_TYPES.get(type(obj)) if bound else SAFE_TYPES[obj]
+        bound = not (isinstance(obj, type) and obj in ALLOWED_TYPES)
+        owner = ALLOWED_TYPES.get(type(obj)) if bound else ALLOWED_TYPES[obj]
         if owner is None:
             raise AttributeError(f"attributes of {type(obj).__name__} values are not available")
         try:
@@ -232,12 +251,13 @@ class Sandbox(OperatorsMixin, Interpreter):
             if bound and owner is dict:
                 raise AttributeError(f"no key {attr!r}") from None
             raise AttributeError(f"{owner.__name__} has no attribute {attr!r}") from None
-        if attr not in GUARDED_METHODS.get(owner, {}):
+        guards = ALL_GUARDS.get(owner, {})
+        if attr not in guards:
             return value
-        return self._guarded(owner, attr, obj, value, bound)
+        return self._guarded(owner, attr, obj, value, bound, guards[attr])
 
-    def _guarded(self, owner: type, attr: str, obj: Any, value: Any, bound: bool) -> Any:
-        guard = GUARDED_METHODS[owner][attr]
+    def _guarded(self, owner: type, attr: str, obj: Any, value: Any, bound: bool,
+                 guard: Callable[..., Any]) -> Any:
         if bound:
             def call_bound(*args: Any, **kwargs: Any) -> Any:
                 return guard(self, value, obj, args, kwargs)
@@ -408,7 +428,7 @@ class Sandbox(OperatorsMixin, Interpreter):
                 self.error_msg = None
                 self._interrupt = None
                 if handler.name is not None:
-                    self.symtable[handler.name] = exc_type(message)
+                    self.symtable[handler.name] = make_exception(exc_type, message)
                 for line in handler.body:
                     self.run(line)
                 break

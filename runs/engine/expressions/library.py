@@ -12,7 +12,7 @@ from typing import Any
 
 from .display import describe_object, safe_repr
 from .guards import CODE_EXCEPTIONS, SandboxLike
-from .limits import SCALARS, measure, too_big
+from .limits import SCALARS, check_integral, measure, too_big
 
 
 def make_builtins(sb: SandboxLike, *, statements: bool) -> dict[str, Any]:
@@ -58,8 +58,9 @@ def _bounded(sb: SandboxLike) -> dict[str, Any]:
 
     def _keyed(builtin: Callable[..., Any]) -> Callable[..., Any]:
         def keyed(*args: Any, key: Any = None, **kwargs: Any) -> Any:
-            if builtin is sorted and args and hasattr(args[0], "__len__") \
-                    and len(args[0]) > lim.max_sequence:
+            if builtin is sorted and args and not hasattr(args[0], "__len__"):
+                args = (sb.materialize(args[0]), *args[1:])  # an iterator: under the cap
+            if builtin is sorted and args and len(args[0]) > lim.max_sequence:
                 raise too_big("sorted", len(args[0]), lim.max_sequence)
             if key is not None:
                 kwargs["key"] = sb.checked_callable(key)
@@ -74,6 +75,8 @@ def _bounded(sb: SandboxLike) -> dict[str, Any]:
     def _round(number: Any, ndigits: Any = None) -> Any:
         if isinstance(ndigits, int) and abs(ndigits) > 1000:
             raise ValueError("ndigits must be between -1000 and 1000")
+        if ndigits is None:
+            check_integral(number, lim.max_int_bits)
         return round(number, ndigits)
 
     def _isinstance(obj: Any, classes: Any) -> bool:

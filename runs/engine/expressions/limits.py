@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 DEFAULT_TIMEOUT = 2.0
@@ -64,6 +66,15 @@ def too_big(what: str, size: int, limit: int) -> SandboxLimit:
     return SandboxLimit(f"{what} would be too large ({size:,} > {limit:,})")
 
 
+def check_integral(value: Any, max_bits: int) -> None:
+    """Refuse turning a Decimal like 1E+999999 into an integer: CPython would spend minutes
+    building it in C."""
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 0:
+        bits = int(value.adjusted() * 3.33)
+        if bits > max_bits:
+            raise too_big("integer (bits)", bits, max_bits)
+
+
 def measure(value: Any, limit: int, what: str = "result") -> int:
     """Estimate the serialized size of `value`, raising SandboxLimit once it passes `limit`.
 
@@ -86,7 +97,7 @@ def _scalar_size(item: Any) -> int | None:
 def _measure(item: Any, limit: int, what: str, memo: dict[int, int], depth: int) -> int:
     size = _scalar_size(item)
     if size is None:
-        if isinstance(item, (dict, list, tuple, set, frozenset)):
+        if isinstance(item, (dict, list, tuple, set, frozenset, deque)):
             size = _measure_container(item, limit, what, memo, depth)
         else:
             size = 64

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ else:
     _Base = object
 
 _STRINGS = (str, bytes)
-_SEQUENCES = (str, bytes, list, tuple)
+_SEQUENCES = (str, bytes, list, tuple, deque)
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_projects'),
-        ('runs', '0003_run_created_at_default'),
+        ('runs', '0004_imap_trigger'),
         ('workflows', '0003_projects'),
     ]
 

@@ -1,0 +1,89 @@
+"""A streamed model answer is visible while the node works (GET /api/runs/{id}/partial, polled
+by the run viewer) and stored once, in the node's log, when it ends."""
+
+import threading
+import time
+
+import pytest
+from rest_framework.test import APIClient
+
+from runs.engine import partial
+from runs.engine.executor import execute_run
+from runs.models import Run
+from runs.services import run_start
+from tests.factories import UserFactory, make_workflow, simple_definition
+
+
+def wait_for(check, what, limit=30.0):
+    """Poll `check()` until it returns something truthy (a bound on a hang, not a timing
+    assertion)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_tokens_stream_into_the_run_while_the_node_works(llm_server, provider):
+    owner = UserFactory()
+    base = llm_server.url + ("/v1" if provider == "openai" else "")
+    workflow = make_workflow(owner=owner, definition=simple_definition({
+        "id": "ask", "type": "llm", "config": {
+            "prompt": "tell me", "provider": provider, "base_url": base, "api_key": "sk-test",
+            "model": "m"}}))
+    llm_server.reply("Once upon a time")
+    llm_server.gate = threading.Event()  # the stream pauses after "Once "
+    run = run_start(workflow=workflow, input={}, execute=False)
+    worker = threading.Thread(target=execute_run, args=(run.pk,))
+    worker.start()
+    api = APIClient()
+    api.force_authenticate(owner)
+    try:
+        seen = wait_for(lambda: api.get(f"/api/runs/{run.pk}/partial").json()["nodes"].get(
+            "ask"), "the first streamed piece")
+        assert seen["text"] == "Once "
+        assert api.get(f"/api/runs/{run.pk}").json()["status"] == "running"
+    finally:
+        llm_server.gate.set()
+        worker.join(30)
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert run.result["content"] == "Once upon a time"
+    assert run.logs.get(node_id="ask").output["content"] == "Once upon a time"
+    assert api.get(f"/api/runs/{run.pk}/partial").json() == {
+        "run": run.pk, "status": "succeeded", "nodes": {}}
+    assert partial.read(run.pk, ["ask"]) == {}  # dropped when the node ended
+
+
+@pytest.mark.django_db
+def test_partial_output_is_shown_only_to_who_may_see_the_run(llm_server):
+    from tests.factories import run_now
+
+    owner, stranger = UserFactory(), UserFactory()
+    run = run_now(make_workflow(owner=owner), input={})
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING)
+    partial.publish(run.pk, "trigger", "", "<b>secret plans</b>")
+    api = APIClient()
+    api.force_authenticate(stranger)
+    assert api.get(f"/api/runs/{run.pk}/partial").status_code == 404
+    api.force_authenticate(owner)
+    nodes = api.get(f"/api/runs/{run.pk}/partial").json()["nodes"]
+    assert nodes["trigger"]["text"] == "<b>secret plans</b>"  # JSON; the viewer sets textContent
+
+
+def test_the_meter_throttles_what_it_publishes():
+    from runs.engine.metering import UsageMeter
+
+    sent = []
+    meter = UsageMeter(publish=sent.append, interval=3600)
+    for text in ("a", "ab", "abc"):
+        meter.partial(text)
+    assert sent == ["a"]  # the first piece at once, the rest within the interval held back
+    eager = UsageMeter(publish=sent.append, interval=0)
+    eager.partial("x")
+    eager.partial("xy")
+    assert sent[-2:] == ["x", "xy"]
