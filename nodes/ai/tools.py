@@ -3,7 +3,7 @@
 A tool is either another workflow of the project (`kind: "workflow"`: its trigger's
 `input_schema` is the tool's parameters; the call runs it as a child run through
 `ctx.run_subworkflow`) or a built-in node configured as a tool (`kind: "http"`, `"code"`, or
-`"database"` where that node type is installed): its `config` is that node's config, whose
+`"database"`): its `config` is that node's config, whose
 `{{ }}` templates see the model's arguments as `args` (a code tool also gets them as `input`).
 
     tools = Toolbox(ctx, config.tools)

@@ -231,3 +231,39 @@ def test_a_budget_stops_a_looping_agent(server):
     steps = failed.value.output["steps"]
     assert [s["type"] for s in steps] == ["model", "tool"] * (turns)
     assert failed.value.output["usage"]["prompt_tokens"] == 300 * turns
+
+
+def test_a_database_node_as_a_tool(server, settings, tmp_path):
+    """A `database` node configured as a tool: the model's argument reaches the SQL as a
+    parameter (never in the statement), the rows go back to the model."""
+    import sqlite3
+
+    from nodes.registry import registry
+    from runs.engine.context import EngineContext
+
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.executemany("INSERT INTO items (name) VALUES (?)", [("pen",), ("ink",)])
+    conn.close()
+    settings.WFAIB = {**settings.WFAIB, "SQLITE_DIRS": [str(tmp_path)]}
+    server.call_tools(("find_item", {"name": "ink' OR 1=1 --"}), ("find_item", {"name": "pen"}))
+    server.reply("pen is item 1")
+    ctx = EngineContext(node_id="agent", node_type="agent", names={"input": {}},
+                        credentials=lambda ref: {"id": 1, "name": "shop", "kind": "database",
+                                                 "data": {"url": "sqlite:///shop.db"}})
+    cls = registry.get("agent")
+    config = cls.Config.model_validate({
+        "prompt": "find", "base_url": server.url + "/v1", "api_key": KEY, "model": "m",
+        "tools": [{"name": "find_item", "kind": "database", "description": "Items by name",
+                   "parameters": {"type": "object", "required": ["name"],
+                                  "properties": {"name": {"type": "string"}}},
+                   "config": {"credential": "shop",
+                              "query": "SELECT id, name FROM items WHERE name = :name",
+                              "parameters": {"name": "{{ args.name }}"}}}]})
+    output = cls().run(ctx, config, None)
+    assert output["content"] == "pen is item 1"
+    injected, found = (s["output"] for s in output["steps"] if s["type"] == "tool")
+    assert injected["rows"] == []
+    assert found["rows"] == [{"id": 1, "name": "pen"}]
+    assert json.loads(server.tool_results(-1)[1])["rows"] == [{"id": 1, "name": "pen"}]
