@@ -1,5 +1,5 @@
-"""The AI templates (workflows/gallery_ai/, to join the gallery in workflows/gallery/): each
-validates, and each runs as a user fills it in, against the loopback model server (the openai
+"""The AI templates of the gallery (workflows/gallery/): each validates and is offered, and
+each runs as a user fills it in, against the loopback model server (the openai
 SDK for embeddings and chat, tool calls for the agent) and a loopback HTTP API."""
 
 import json
@@ -10,10 +10,12 @@ import pytest
 from nodes.registry import registry
 from tests.ai_servers import AgentServer
 from tests.factories import make_workflow, run_now
+from workflows.gallery import available_templates
 from workflows.validation import validate_definition
 
 pytestmark = pytest.mark.django_db
-GALLERY = Path(__file__).resolve().parents[2] / "workflows" / "gallery_ai"
+GALLERY = Path(__file__).resolve().parents[2] / "workflows" / "gallery"
+AI_TEMPLATES = ("rag-ingest", "rag-answer", "agent-workflow-tools", "email-extraction")
 KEY = "sk-test"
 
 
@@ -33,9 +35,8 @@ def filled(key, server, **tweak):
 
 
 def test_every_ai_template_is_valid():
-    paths = sorted(GALLERY.glob("*.json"))
-    assert {p.stem for p in paths} >= {"rag-ingest", "rag-answer", "agent-workflow-tools",
-                                       "email-extraction"}
+    paths = [GALLERY / f"{key}.json" for key in AI_TEMPLATES]
+    assert set(AI_TEMPLATES) <= {t["key"] for t in available_templates()}
     for path in paths:
         t = json.loads(path.read_text())
         assert set(t) == {"key", "name", "description", "category", "services",
