@@ -18,6 +18,7 @@ COPY workflows ./workflows
 COPY runs ./runs
 COPY nodes ./nodes
 COPY audit ./audit
+COPY ai ./ai
 # The dependencies only: the application itself runs from /app (its templates and static
 # files sit beside it), so its own distribution is removed again.
 RUN pip install . && pip uninstall -y wfaib

@@ -35,6 +35,16 @@ class SubworkflowOutcome(TypedDict):
     error_node_id: str | None
 
 
+class WorkflowInfo(TypedDict):
+    """Another workflow of the project as a tool-calling node sees it
+    (`NodeContext.describe_workflow`): its trigger's declared `input_schema` (None: any)."""
+
+    id: int
+    name: str
+    description: str
+    input_schema: dict[str, Any] | None
+
+
 class Credential(TypedDict):
     """A stored secret as a node receives it."""
 
@@ -89,6 +99,29 @@ class ModelUsage(TypedDict):
     completion_tokens: int
     cached_tokens: int
     cost: float | None
+
+
+class ConversationMemory(Protocol):
+    """Conversation memory of the run's project, keyed by session id (ai/memory.py)."""
+
+    def load(self, session_id: str, *, window: int = 20,
+             max_tokens: int | None = None) -> list[dict[str, str]]: ...
+
+    def append(self, session_id: str, messages: list[dict[str, Any]]) -> int: ...
+
+    def clear(self, session_id: str) -> int: ...
+
+
+class VectorStore(Protocol):
+    """The vector store of the run's project, by collection (ai/vectors.py)."""
+
+    def insert(self, collection: str, items: list[dict[str, Any]]) -> list[str]: ...
+
+    def query(self, collection: str, vector: list[float], *, top_k: int = 4,
+              where: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+    def delete(self, collection: str, *, ids: list[str] | None = None,
+               where: dict[str, Any] | None = None) -> int: ...
 
 
 class NodeContext(Protocol):
@@ -155,6 +188,17 @@ class NodeContext(Protocol):
         throttled by the engine, dropped when the node ends (its output is stored then)."""
         ...
 
+    # -- data the project keeps for AI nodes (memory, vectors) -----------------------------
+    @property
+    def memory(self) -> ConversationMemory:
+        """Conversation memory of the run's project; NodeError outside a project's run."""
+        ...
+
+    @property
+    def vectors(self) -> VectorStore:
+        """The vector store of the run's project; NodeError outside a project's run."""
+        ...
+
     def run_code(self, code: str, names: Mapping[str, Any], *,
                  timeout: float | None = None, language: str = "python") -> Any:
         """Run multi-line sandboxed Python (or JavaScript, `language="javascript"`) in a
@@ -169,6 +213,11 @@ class NodeContext(Protocol):
     def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:
         """Run another workflow of the same owner now, in this thread, and report how it
         ended."""
+        ...
+
+    def describe_workflow(self, workflow_id: int) -> WorkflowInfo:
+        """Another workflow of the same project (name, description, its trigger's input
+        schema), for an agent offering it as a tool; NodeError when there is none."""
         ...
 
     def resume_token(self) -> str:

@@ -27,6 +27,35 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
 
 
+def agent_steps(output: Any) -> list[dict[str, Any]]:
+    """An agent node's `steps` (model turns and tool calls, nodes/types/agent.py) as rows of
+    the run viewer's nested timeline; [] for any other output."""
+    steps = output.get("steps") if isinstance(output, dict) else None
+    if not isinstance(steps, list):
+        return []
+    rows = []
+    for step in steps:
+        if not isinstance(step, dict):
+            continue
+        if step.get("type") == "tool":
+            failed = "error" in step
+            rows.append({"kind": "tool", "title": f"tool {step.get('name')}",
+                         "failed": failed, "duration_ms": step.get("duration_ms"),
+                         "input_json": pretty_json(step.get("input")),
+                         "output_json": mask_text(str(step.get("error"))) if failed
+                         else pretty_json(step.get("output"))})
+        else:
+            calls = step.get("tool_calls") or []
+            usage = step.get("usage") or {}
+            rows.append({"kind": "model", "failed": False,
+                         "title": f"model turn {step.get('iteration')}"
+                                  + (f" → {len(calls)} tool call(s)" if calls else " → answer"),
+                         "tokens": (usage.get("prompt_tokens") or 0)
+                         + (usage.get("completion_tokens") or 0),
+                         "output_json": step.get("text") or pretty_json(calls)})
+    return rows
+
+
 def run_timeline(run: Run) -> dict[str, Any]:
     """Every node log of `run` with its offset and width on a shared time axis (percentages),
     pretty JSON for its input and output, and whether it is the node the run failed on."""
@@ -47,6 +76,7 @@ def run_timeline(run: Run) -> dict[str, Any]:
             "width_pct": round(max(min(width / total_ms * 100, 100), 0.8), 2),
             "input_json": pretty_json(log.input),
             "output_json": pretty_json(log.output),
+            "steps": agent_steps(log.output) if log.node_type == "agent" else [],
             "error": mask_text(log.error),
             "is_error_node": bool(run.error_node_id) and log.node_id == run.error_node_id
             and log.status == RunLog.Status.FAILED,

@@ -1,6 +1,8 @@
 """`GET /api/health`: is the database up, and the broker when Celery executes runs? 503 if not.
+Also names the vector store's search path (ai/vectors.py: sqlite-vec, pgvector or exact).
 
-    200 {"status": "ok", "checks": {"database": "up", "broker": "up"}}
+    200 {"status": "ok", "checks": {"database": "up", "broker": "up"},
+         "vector_store": "sqlite-vec"}
     503 {"status": "degraded", "checks": {"database": "down", ...}}
 
 Public (load balancers and the demo workflow call it); "broker" appears only when
@@ -17,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ai.vectors import backend
 from runs.dispatch import executor
 
 
@@ -38,6 +41,15 @@ def health_checks() -> dict[str, str]:
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "degraded"])
     checks = serializers.DictField(child=serializers.ChoiceField(choices=["up", "down"]))
+    vector_store = serializers.ChoiceField(choices=["sqlite-vec", "pgvector", "exact",
+                                                    "unknown"])
+
+
+def vector_backend() -> str:
+    try:
+        return backend()
+    except Exception:  # the database is down: the checks say so
+        return "unknown"
 
 
 class HealthView(APIView):
@@ -50,7 +62,8 @@ class HealthView(APIView):
     def get(self, request: Request) -> Response:
         checks = health_checks()
         ok = all(v == "up" for v in checks.values())
-        return Response({"status": "ok" if ok else "degraded", "checks": checks},
+        return Response({"status": "ok" if ok else "degraded", "checks": checks,
+                         "vector_store": vector_backend()},
                         status=200 if ok else 503)
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "workflows",
     "runs",
     "audit",
+    "ai",  # conversation memory and the vector store (ai/)
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,6 @@
-"""`webhook`: the trigger. Its output is the payload the run was started with.
+"""`webhook`: the trigger. Its output is the payload the run was started with. Its optional
+`input_schema` declares that payload's shape: an agent offering the workflow as a tool sends it
+to the model as the tool's parameters (nodes/types/agent.py).
 
 Its config says what the workflow's webhook takes (runs/webhooks/options.py reads it):
 `methods` (POST by default), `accept` (body kinds: JSON by default, so a browser's cross-site
@@ -16,8 +18,9 @@ form post never starts a run unless allowed) and `payload`, the shape of the run
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from ..ai.structured import schema_problem
 from ..base import NodeConfig, NodeType
 from ..context import NodeContext
 from ..registry import register
@@ -38,6 +41,17 @@ class WebhookConfig(NodeConfig):
     payload: Literal["body", "request"] = Field(
         "body", description="body: the run's input is the body (the query for a GET); "
                             "request: {method, query, headers, body, files}.")
+    input_schema: dict[str, Any] | None = Field(
+        None, description="A JSON Schema of the payload: what an agent calling this workflow "
+                          "as a tool must send (its arguments).")
+
+    @field_validator("input_schema")
+    @classmethod
+    def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        problem = schema_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 @register
@@ -52,6 +66,7 @@ class WebhookNode(NodeType):
     timeout = 5.0
     pure = True
     is_trigger = True
+    raw_fields = ("input_schema",)
 
     def run(self, ctx: NodeContext, config: WebhookConfig, input: Any) -> Any:
         return input

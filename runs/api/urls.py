@@ -3,9 +3,8 @@
 from django.urls import path
 
 from .expressions import ExpressionCheckView
-from .views import RunViewSet, WorkflowRunsViewSet, WorkflowTestEventViewSet
 from .usage import ProjectUsageView, UsageView, WorkflowUsageView
-from .views import RunViewSet, WorkflowRunsViewSet
+from .views import RunViewSet, WorkflowRunsViewSet, WorkflowTestEventViewSet
 
 urlpatterns = [
     path("runs", RunViewSet.as_view({"get": "list"}), name="run-list"),

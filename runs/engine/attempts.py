@@ -148,7 +148,7 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
                       expression_timeout=ex.expression_timeout,
                       services=ex.services_for(frame, node_id, cls), scope=frame.scope,
                       tenant=tenant_of(ex.run.workflow), credentials=ex.credentials,
-                      files=ex.files, meter=meter)
+                      files=ex.files, meter=meter, project_id=ex.run.workflow.project_id)
     timeout = settings.timeout
     if timeout is None and (not cls.pure or cls.long_running):
         timeout = cls.timeout

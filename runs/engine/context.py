@@ -20,7 +20,16 @@ import httpcore
 import httpx
 
 from nodes.base import NodeError
-from nodes.context import Credential, FileRef, ModelUsage, ObjectStore, SubworkflowOutcome
+from nodes.context import (
+    ConversationMemory,
+    Credential,
+    FileRef,
+    ModelUsage,
+    ObjectStore,
+    SubworkflowOutcome,
+    VectorStore,
+    WorkflowInfo,
+)
 from nodes.context import NodeContext as NodeContract
 from wfaib.conf import wfaib_settings
 
@@ -55,6 +64,7 @@ class RunServices:
     resume_url: str
     depth: int = 0
     credential: Callable[[int | str], Credential] | None = None
+    describe_workflow: Callable[[int], WorkflowInfo] | None = None
 
 
 class EngineContext:
@@ -75,6 +85,7 @@ class EngineContext:
         credentials: Callable[[int | str], Credential] | None = None,
         files: FileAccess | None = None,
         meter: UsageMeter | None = None,
+        project_id: int | None = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -92,6 +103,7 @@ class EngineContext:
         self.files = files
         # Model calls: budgets to check, usage to record, partial output (runs.engine.metering).
         self.meter = meter if meter is not None else UsageMeter()
+        self.project_id = project_id  # whose memory and vectors the node sees (ai/)
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -115,6 +127,24 @@ class EngineContext:
             return evaluate(expression, names, timeout=self.expression_timeout)
         except ExpressionError as exc:
             raise NodeError(str(exc)) from None
+
+    # -- the project's AI data -------------------------------------------------------------
+    def _project(self, what: str) -> int:
+        if self.project_id is None:
+            raise NodeError(f"{what} belongs to a project: it is only available in a run")
+        return self.project_id
+
+    @property
+    def memory(self) -> ConversationMemory:
+        from ai.memory import ProjectMemory
+
+        return ProjectMemory(self._project("conversation memory"))
+
+    @property
+    def vectors(self) -> VectorStore:
+        from ai.vectors import ProjectVectors
+
+        return ProjectVectors(self._project("the vector store"))
 
     def run_code(self, code: str, names: Mapping[str, Any], *,
                  timeout: float | None = None, language: str = "python") -> Any:
@@ -237,6 +267,12 @@ class EngineContext:
 
     def run_subworkflow(self, workflow_id: int, input: Any) -> SubworkflowOutcome:
         return self._services("sub-workflow service").run_subworkflow(workflow_id, input)
+
+    def describe_workflow(self, workflow_id: int) -> WorkflowInfo:
+        describe = self._services("workflow lookup").describe_workflow
+        if describe is None:
+            raise NodeError("other workflows cannot be looked up here")
+        return describe(workflow_id)
 
     def resume_token(self) -> str:
         return self._services("resume token").resume_token

@@ -38,7 +38,7 @@ import orjson
 from django.utils import timezone
 
 from nodes.base import NodeError, NodeSettings, NodeType
-from nodes.context import SubworkflowOutcome
+from nodes.context import SubworkflowOutcome, WorkflowInfo
 from nodes.registry import registry
 from wfaib.conf import wfaib_settings
 from workflows.graph import DEFAULT_PORT, Graph
@@ -335,7 +335,21 @@ class RunExecution:
         token = resume_token(self.run.pk, node_id)
         return RunServices(respond=self.journal.respond, run_subworkflow=self._run_subworkflow,
                            resume_token=token, resume_url=resume_url(token),
-                           depth=self.run.depth)
+                           depth=self.run.depth, describe_workflow=self._describe_workflow)
+
+    def _describe_workflow(self, workflow_id: int) -> WorkflowInfo:
+        """Another workflow of this run's project as a tool: name, description, and the
+        `input_schema` its trigger declares."""
+        workflow = Workflow.objects.filter(pk=workflow_id).first()
+        if workflow is None or workflow.project_id != self.run.workflow.project_id:
+            raise NodeError(f"no workflow {workflow_id} in this workflow's project")
+        schema = None
+        for node in (workflow.definition or {}).get("nodes", ()):
+            cls = registry.get(node.get("type")) if node.get("type") in registry else None
+            if cls is not None and cls.is_trigger:
+                schema = (node.get("config") or {}).get("input_schema") or schema
+        return WorkflowInfo(id=workflow.pk, name=workflow.name,
+                            description=workflow.description, input_schema=schema)
 
     def _run_subworkflow(self, workflow_id: int, input_value: Any) -> SubworkflowOutcome:
         """Run another workflow of the same project inline, in this thread; return its outcome:
