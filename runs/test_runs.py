@@ -133,6 +133,15 @@ def _source_input(workflow: Workflow, last: dict[str, RunLog], from_run: Run | N
     return source.input if source is not None else None
 
 
+def _pinned_trigger(graph: Graph, pins: dict[str, Any], used: set[str]) -> Any:
+    for nid in graph.order:
+        cls = registry.get(graph.nodes[nid].get("type")) \
+            if graph.nodes[nid].get("type") in registry else None
+        if cls is not None and cls.is_trigger and nid in pins and nid in used:
+            return pins[nid].get("value")
+    return None
+
+
 def _seed(run: Run, graph: Graph, mode: str, seed: set[str], pins: dict[str, Any],
           last: dict[str, RunLog]) -> tuple[list[RunLog], list[str], dict[str, int]]:
     """The checkpoints of the nodes that do not run: (logs, pinned ids, reused {id: run})."""
@@ -161,6 +170,8 @@ def run_start_test(*, workflow: Workflow, mode: str, node: str | None = None,
     pins = {nid: pin for nid, pin in pins_of(workflow).items() if nid != node and nid in top}
     seed, only = _plan(graph, top, mode, node)
     last = _last_outputs(workflow, seed - set(pins), from_run)
+    if input is None:  # a pinned trigger's data, else the source run's payload
+        input = _pinned_trigger(graph, pins, seed if mode == "step" else set(graph.nodes))
     if input is None and mode != "workflow":
         input = _source_input(workflow, last, from_run)
     with transaction.atomic():

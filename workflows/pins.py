@@ -25,6 +25,10 @@ from wfaib.errors import DomainError
 
 from .models import Workflow
 
+# The marker a run log stores instead of an output over WFAIB_LOG_MAX_BYTES
+# (runs/engine/state.py TRUNCATED; workflows never imports runs).
+_TRUNCATED = "__wfaib_truncated__"
+
 
 class InvalidField(DomainError):
     """A request field that cannot be taken; answered like a serializer's 400 (`fields`)."""
@@ -76,6 +80,9 @@ def workflow_pin(*, workflow: Workflow, node_id: str, value: Any, port: str | No
     elif port not in ports and port != "error":
         raise InvalidField("port", f"node {node_id!r} has no output port {port!r} "
                                    f"(it has {', '.join(ports)})")
+    if isinstance(value, dict) and value.get(_TRUNCATED) is True:
+        raise InvalidField("value", "this is the preview of an output too big for the run log "
+                                    "(WFAIB_LOG_MAX_BYTES), not the output itself")
     size = len(orjson.dumps(value))
     limit = int(wfaib_settings.PIN_MAX_BYTES)
     if size > limit:

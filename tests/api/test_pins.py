@@ -65,6 +65,8 @@ def test_pin_set_read_clear_without_a_new_version(client_for, api_server):
     assert api.delete(f"/api/workflows/{wf.pk}/pins/call").status_code == 204
     assert api.get(f"/api/workflows/{wf.pk}/pins").json() == {"pins": {}}
     assert api.delete(f"/api/workflows/{wf.pk}/pins/call").status_code == 204  # idempotent
+    assert api.put(f"/api/workflows/{wf.pk}/pins/check", {"value": None},
+                   format="json").status_code == 200  # a node's output may be null
 
 
 def test_pin_of_a_node_removed_later_is_neither_shown_nor_used(client_for, api_server):
@@ -84,6 +86,7 @@ def test_pin_of_a_node_removed_later_is_neither_shown_nor_used(client_for, api_s
     ("call", {"value": 1, "port": "sideways"}, "port"),
     ("call", {}, "value"),
     ("call", {"value": 1, "colour": "red"}, "colour"),
+    ("call", {"value": {"__wfaib_truncated__": True, "bytes": 9, "preview": "{"}}, "value"),
 ])
 def test_bad_pins_answer_400_naming_the_field(client_for, api_server, node, body, field):
     owner = UserFactory()
@@ -169,6 +172,17 @@ def test_test_run_of_the_workflow_uses_pinned_data(client_for, api_server):
     body = api.get(f"/api/runs/{run.pk}").json()  # the run viewer's data
     assert body["trigger"] == "test"
     assert body["test"]["pinned"] == ["call"]
+
+
+def test_a_pinned_trigger_gives_the_test_run_its_payload(client_for, api_server):
+    owner = UserFactory()
+    wf = counted_workflow(owner, api_server)
+    api = client_for(owner)
+    api.put(f"/api/workflows/{wf.pk}/pins/trigger", {"value": {"x": 42}}, format="json")
+    run = started(api.post(f"/api/workflows/{wf.pk}/runs", {"mode": "workflow"},
+                           format="json"))
+    assert run.input == {"x": 42}
+    assert outputs(run)["check"] == {"seen": "server", "x": 42}
 
 
 def test_step_runs_one_node_on_the_last_run_output(client_for, api_server):

@@ -28,7 +28,8 @@ NODE_ID = OpenApiParameter("node_id", str, OpenApiParameter.PATH,
 
 
 class PinSerializer(serializers.Serializer):
-    value = serializers.JSONField(help_text="The node's output to use in test runs.")
+    value = serializers.JSONField(allow_null=True,
+                                  help_text="The node's output to use in test runs.")
     port = serializers.CharField(required=False, max_length=100, help_text=(
         "The output port the data leaves on (default: the node's first)."))
 
