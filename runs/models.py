@@ -23,6 +23,7 @@ class Run(models.Model):
         SUBWORKFLOW = "subworkflow"
         ERROR = "error"
         IMAP = "imap"
+        TEST = "test"  # started from the editor: pinned data, one step, or from a node
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
@@ -62,6 +63,10 @@ class Run(models.Model):
     # The W3C trace context ({"traceparent": ...}) every execution of this run continues, so a
     # run resumed by another worker stays in one trace (wfaib/tracing.py); null: untraced.
     trace_context = models.JSONField(null=True, blank=True, editable=False)
+    # A test run's plan (trigger "test", runs/test_runs.py): {"mode": "workflow" | "step" |
+    # "from", "node", "pinned": [ids], "reused": {id: run id}, "only": [ids] | null}; `only`
+    # (step mode) limits the nodes the engine runs. Null for every other run.
+    test = models.JSONField(null=True, blank=True, editable=False)
     # The cost ledger's totals of this run's model calls (ModelCall rows are the detail).
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)

@@ -61,6 +61,8 @@ def run_as_dict(run: Run, *, with_logs: bool = True) -> dict[str, Any]:
                   "completion_tokens": run.completion_tokens,
                   "total_tokens": run.prompt_tokens + run.completion_tokens,
                   "cost": float(run.cost)},
+        # A test run's plan (runs/test_runs.py): which nodes took pinned or earlier data.
+        "test": run.test,
     }
     if with_logs:
         data["logs"] = [log_as_dict(log) for log in run.logs.order_by("id")]

@@ -31,7 +31,7 @@ from .files import delete_stored, file_save
 from .models import Run, RunLog
 
 # Runs a person starts by hand; these are audited (webhooks, schedules and sub-runs are not).
-MANUAL_TRIGGERS = (Run.Trigger.MANUAL, Run.Trigger.API, Run.Trigger.CLI)
+MANUAL_TRIGGERS = (Run.Trigger.MANUAL, Run.Trigger.API, Run.Trigger.CLI, Run.Trigger.TEST)
 
 
 @dataclass(frozen=True)
@@ -216,6 +216,9 @@ def run_retry(
     if version not in RETRY_VERSIONS:
         raise RetryNotAllowed(f"version must be one of {', '.join(RETRY_VERSIONS)}, "
                               f"not {version!r}")
+    if run.trigger == Run.Trigger.TEST:  # its plan used pinned data: start a new test run
+        raise RetryNotAllowed(f"run {run.pk} is a test run from the editor; run the step or "
+                              f"the workflow again from the editor instead")
     if run.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
         raise RetryNotAllowed(f"run {run.pk} is {run.status}; only failed or cancelled runs "
                               f"can be retried")
@@ -341,8 +344,8 @@ def run_start_error_workflow(*, run: Run) -> Run | None:
     with the failed run's id, workflow, failing node, error and that node's input. A failing
     error-workflow run does not start another one (no chains)."""
     run.refresh_from_db(fields=["status", "error", "error_node_id", "trigger"])
-    if run.status != Run.Status.FAILED or run.trigger == Run.Trigger.ERROR:
-        return None
+    if run.status != Run.Status.FAILED or run.trigger in (Run.Trigger.ERROR, Run.Trigger.TEST):
+        return None  # no chains; a failing test run in the editor alerts nobody
     workflow = Workflow.objects.select_related("error_workflow").get(pk=run.workflow_id)
     target = workflow.error_workflow
     if target is None or target.project_id != workflow.project_id:

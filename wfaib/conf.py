@@ -90,6 +90,8 @@ DECLARED: tuple[Setting, ...] = (
             "the unprivileged user code workers drop to when the server runs as root"),
     Setting("LOG_MAX_BYTES", "int", 256 * 1024,
             "node inputs/outputs bigger than this (bytes of JSON) are truncated in run logs"),
+    Setting("PIN_MAX_BYTES", "int", 1024 * 1024,
+            "bytes of JSON one node's pinned test data may have (the editor's Pin output)"),
     Setting("RETRY_PARK_AFTER", "float", 10.0,
             "a retry delay of at least this many seconds parks the run instead of sleeping"),
     Setting("MAX_SUBWORKFLOW_DEPTH", "int", 10, "how deep sub-workflows may nest"),

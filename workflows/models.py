@@ -62,6 +62,10 @@ class Workflow(models.Model):
     monthly_cost_budget = models.DecimalField(
         max_digits=12, decimal_places=4, null=True, blank=True,
         help_text="Most estimated USD of model calls a month.")
+    # Test data pinned in the editor, by node id: {"value", "port", "by", "at"}. Editor
+    # state, not part of the definition nor of any version: only test runs started from the
+    # editor read it (workflows/pins.py, runs/test_runs.py); production runs never do.
+    pinned = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

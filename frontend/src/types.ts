@@ -75,6 +75,7 @@ export interface RunLog {
   error?: string | null
   duration_ms?: number | null
   attempt?: number
+  ports?: string[] | null
 }
 export interface Run {
   id: number
@@ -83,7 +84,14 @@ export interface Run {
   error?: string | null
   error_node_id?: string | null
   logs?: RunLog[]
+  trigger?: string
+  /** A test run's plan: which nodes gave pinned or earlier data instead of running. */
+  test?: { mode: string; node: string | null; pinned: string[]; reused: Record<string, number>; only: string[] | null } | null
 }
+
+/** A node's output pinned as test data (used by test runs from the editor only). */
+export interface Pin { value: unknown; port: string; bytes?: number; at?: string; by?: string }
+export interface TestRun { mode: 'workflow' | 'step' | 'from'; node?: string; from_run?: number }
 
 export interface Workflow {
   id: number

@@ -61,6 +61,9 @@ class RunSummarySerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
     usage = RunUsageSerializer()
+    test = serializers.JSONField(allow_null=True, help_text=(
+        "A test run's plan (trigger test): {mode, node, pinned: [node ids whose pinned data "
+        "was used], reused: {node id: run id its output came from}, only, by}; null otherwise."))
     url = serializers.URLField()
 
 
@@ -93,6 +96,28 @@ class RunFilterSerializer(serializers.Serializer):
 class RunStartSerializer(serializers.Serializer):
     input = serializers.JSONField(required=False, allow_null=True, default=None,
                                   help_text="The trigger payload the run starts with.")
+    mode = serializers.ChoiceField(
+        choices=["workflow", "step", "from"], required=False, help_text=(
+            "Only for the editor's test runs (trigger test), which use pinned data: "
+            "workflow = all nodes, pinned ones give their pinned data; step = only `node`, on "
+            "its upstream nodes' pinned or last-run output; from = `node` and what follows, "
+            "the nodes before it giving their pinned or last-run output. Without `mode` the "
+            "run is a production run and pins are ignored."))
+    node = serializers.CharField(required=False, max_length=100,
+                                 help_text="The node of mode step or from.")
+    from_run = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1,
+        help_text="Take earlier outputs from this run of the workflow (default: each node's "
+                  "latest in the recent runs).")
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("mode") in ("step", "from") and not attrs.get("node"):
+            raise serializers.ValidationError({"node": [f"mode {attrs['mode']} needs the "
+                                                        "node to run"]})
+        if ("node" in attrs or "from_run" in attrs) and "mode" not in attrs:
+            raise serializers.ValidationError({"mode": ["node and from_run are for test runs: "
+                                                        "send a mode"]})
+        return attrs
 
 
 class RunRetrySerializer(serializers.Serializer):

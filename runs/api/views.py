@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.api.base import ScopedViewSetMixin, get_scoped
 from wfaib.exceptions import ErrorSerializer, error_body
+from workflows.models import Workflow
 from workflows.selectors import workflows_visible_to
 
 from ..engine import partial
@@ -30,6 +31,7 @@ from ..services import (
     run_retry_bulk,
     run_start_idempotent,
 )
+from ..test_runs import run_start_test
 from ..webhooks import listening
 from .serializers import (
     RunBulkRetryResultSerializer,
@@ -53,6 +55,8 @@ def start_run_response(request: Request, workflow_id: int) -> Response:
     workflow = get_scoped(workflows_visible_to, request, workflow_id, "run")
     body = RunStartSerializer(data=request.data if request.data is not None else {})
     body.is_valid(raise_exception=True)
+    if "mode" in body.validated_data:
+        return _start_test_run(request, workflow, body.validated_data)
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         raise serializers.ValidationError({"Idempotency-Key": ["at most 200 characters"]})
@@ -63,6 +67,22 @@ def start_run_response(request: Request, workflow_id: int) -> Response:
     response["Location"] = run_payload(run, request, with_logs=False)["url"]
     if not started.created:
         response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _start_test_run(request: Request, workflow: Workflow, data: dict) -> Response:
+    """A test run from the editor (runs/test_runs.py): pinned data, one step, from a node."""
+    from_run = None
+    if "from_run" in data:
+        # the workflow is the caller's (get_scoped): so are its runs
+        from_run = Run.objects.filter(pk=data["from_run"], workflow=workflow).first()
+        if from_run is None:
+            raise serializers.ValidationError({"from_run": [f"no run {data['from_run']} of "
+                                                            "this workflow"]})
+    run = run_start_test(workflow=workflow, mode=data["mode"], node=data.get("node"),
+                         input=data["input"], from_run=from_run, user=request.user)
+    response = Response(run_payload(run, request), status=status.HTTP_202_ACCEPTED)
+    response["Location"] = run_payload(run, request, with_logs=False)["url"]
     return response
 
 

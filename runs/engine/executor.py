@@ -106,6 +106,10 @@ class RunExecution:
         for node_id in self.graph.order:
             self.members[owners[node_id]].append(node_id)
         self.states = StateTable()
+        # A test run of one step (runs/test_runs.py) runs only these top-level nodes.
+        plan = run.test if isinstance(run.test, dict) else {}
+        self.only: set[str] | None = (set(plan["only"]) if plan.get("only") is not None
+                                      else None)
         self.top = Frame(scope="", owner=None, states=self.states)
         self.attempts: dict[tuple[str, str], int] = {}
         self.attempts_lock = threading.Lock()
@@ -189,6 +193,8 @@ class RunExecution:
         """Run the top-level nodes in order; True when the run suspended in a wait."""
         for node_id in self.members[None]:
             if node_id not in self.states:
+                if self.only is not None and node_id not in self.only:
+                    continue  # a step test run: not this node
                 self.step(self.top, node_id)
             while self.states[node_id].status == "waiting":
                 if waits.finish_wait(self, node_id):

@@ -61,6 +61,9 @@ API_ACCESS = {
     ("workflows/<pk>/listen", "post"): "edit",
     ("workflows/<pk>/test-event", "get"): "view",
     ("workflows/<pk>/usage", "get"): "view",
+    ("workflows/<pk>/pins", "get"): "view",
+    ("workflows/<pk>/pins/<node_id>", "put"): "edit",
+    ("workflows/<pk>/pins/<node_id>", "delete"): "edit",
     ("credentials/<pk>", "get"): "view",
     ("credentials/<pk>", "put"): "edit",
     ("credentials/<pk>", "patch"): "edit",
@@ -197,7 +200,7 @@ def world(db):
            "auth/tokens": token.pk, "projects": team.pk, "user_id": viewer.pk,
            "invitation_id": invitation.pk, "project_id": other.pk, "number": 1,
            "workflow_for_run": workflow.pk, "variables": variable.pk,
-           "file_id": RunFile.objects.get(key=run_file["key"]).pk}
+           "file_id": RunFile.objects.get(key=run_file["key"]).pk, "node_id": "trigger"}
     return {"users": users, "ids": ids, "workflow": workflow, "run": run, "variable": variable,
             "credential": credential, "team": team}
 
@@ -208,7 +211,7 @@ def concrete(route: str, method: str, ids: dict) -> str:
                   if route.startswith(p))
     pk = ids["workflow_for_run"] if (route, method) == ("runs/<pk>", "post") else ids[prefix]
     path = route.replace("<pk>", str(pk))
-    for name in ("user_id", "invitation_id", "project_id", "number", "file_id"):
+    for name in ("user_id", "invitation_id", "project_id", "number", "file_id", "node_id"):
         path = path.replace(f"<{name}>", str(ids[name]))
     return "/api/" + path
 

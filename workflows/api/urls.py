@@ -4,6 +4,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .pins import WorkflowPinsViewSet
 from .variables import VariableViewSet
 from .views import (
     CredentialKindsView,
@@ -24,5 +25,10 @@ urlpatterns = [
     path("workflow-templates", TemplatesView.as_view(), name="workflow-templates"),
     path("credential-kinds", CredentialKindsView.as_view(), name="credential-kinds"),
     path("oauth2/callback", OAuth2CallbackView.as_view(), name="oauth2-callback"),
+    path("workflows/<int:pk>/pins", WorkflowPinsViewSet.as_view({"get": "list"}),
+         name="workflow-pins"),
+    path("workflows/<int:pk>/pins/<str:node_id>",
+         WorkflowPinsViewSet.as_view({"put": "update", "delete": "destroy"}),
+         name="workflow-pin"),
     *router.urls,
 ]

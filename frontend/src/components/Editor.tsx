@@ -6,6 +6,7 @@ import { X } from 'lucide-react'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useColorMode } from '../hooks/useColorMode'
 import { useDynamicPorts } from '../hooks/useDynamicPorts'
+import { usePins } from '../hooks/usePins'
 import { usePresence } from '../hooks/usePresence'
 import { useRun } from '../hooks/useRun'
 import { useShortcuts } from '../hooks/useShortcuts'
@@ -74,6 +75,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
   latest.current = { state, version, workflowId, invalid, typeMap }
   const lost = useCallback((text: string) => setNotice({ kind: 'error', text }), [])
   const { run, live, logs, start, clear } = useRun(api, workflowId, lost)
+  const { pins, pin, unpin } = usePins(api, workflowId, lost)
   const presence = usePresence(config, workflowId)
   const ports = useDynamicPorts(config, state.nodes, typeMap)
 
@@ -256,12 +258,31 @@ function EditorInner({ config }: { config: EditorConfig }) {
       id = saved.id
     }
     try {
-      await start(id, input)
+      // With pinned nodes the editor's run is a test run that uses their pinned data.
+      await start(id, input, Object.keys(pinsRef.current).length ? { mode: 'workflow' } : undefined)
       setRunDialog(false)
     } catch (e) {
       setRunInputError(`Could not start the run: ${(e as Error).message}`)
     }
   }, [runInput, save, start])
+  const pinsRef = useRef(pins)
+  pinsRef.current = pins
+
+  /** "Run step" / "Run from here": save first when needed, then a test run of the node. */
+  const runStep = useCallback(async (nodeId: string, mode: 'step' | 'from') => {
+    let id = latest.current.workflowId
+    if (latest.current.state.dirty || !id) {
+      const saved = await save()
+      if (!saved) return
+      id = saved.id
+    }
+    try {
+      await start(id, null, { mode, node: nodeId })
+      setNotice({ kind: 'success', text: mode === 'step' ? `Running ${nodeId} on its upstream data.` : `Running from ${nodeId}.` })
+    } catch (e) {
+      setNotice({ kind: 'error', text: `Could not run ${nodeId}: ${(e as Error).message}` })
+    }
+  }, [save, start])
   useEffect(() => {
     if (runDialog && runInputError.startsWith('The workflow could not be saved')) {
       setRunProblems([...errorLines(errors, invalid), ...(notice?.kind === 'error' && !errors.general.length && !Object.keys(errors.nodes).length ? [notice.text] : [])])
@@ -344,8 +365,9 @@ function EditorInner({ config }: { config: EditorConfig }) {
       errorCount: clientErrors + (e ? Object.values(e.fields).flat().length + Object.values(e.settings).flat().length + e.other.length : 0),
       ports: ports[n.id],
       unconnected: loose.has(n.id),
+      pinned: n.id in pins,
     }
-  }, [errors, logs, typeMap, ports, loose, invalid])
+  }, [errors, logs, typeMap, ports, loose, invalid, pins])
 
   const onPortPlus = useCallback((source: string, port: string) => setQuickAdd({ source, port }), [])
   const selected = selectedNode(state)
@@ -437,6 +459,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
             run={run} logs={logs} edges={state.edges} workflow={workflow} expanded={expanded} onExpand={setExpanded}
             onClose={() => { setExpanded(false); dispatch({ type: 'select', id: null }) }} dispatch={dispatch} onInvalid={onInvalid}
             loadCredentials={api.credentials}
+            pin={pins[selected.id]} onPin={workflowId ? pin : undefined} onUnpin={unpin} onRunStep={runStep}
             onRename={(from, to) => {
               if (to.trim() && to.trim() !== from && state.nodes.some((n) => n.id === to.trim())) {
                 setNotice({ kind: 'error', text: `A node called "${to.trim()}" already exists.` })
@@ -452,7 +475,8 @@ function EditorInner({ config }: { config: EditorConfig }) {
 
       {runDialog && (
         <RunDialog name={state.name} value={runInput} onChange={setRunInput} error={runInputError} problems={runProblems}
-          dirty={state.dirty} onStart={startRun} onClose={() => setRunDialog(false)} />
+          dirty={state.dirty} pinned={Object.keys(pins).filter((id) => state.nodes.some((n) => n.id === id))}
+          onStart={startRun} onClose={() => setRunDialog(false)} />
       )}
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
     </div>

@@ -2,11 +2,11 @@
 // the last run (the one started here, or the workflow's latest when the editor opened).
 // Narrow, it shows one pane at a time under tabs of those names; expanded (the button, or a
 // double click on a node) it covers the canvas with the three panes side by side.
-import { Maximize2, Minimize2, X } from 'lucide-react'
+import { ChevronsRight, Maximize2, Minimize2, Pin as PinIcon, PinOff, StepForward, X } from 'lucide-react'
 import { useState } from 'react'
 import type { Scope } from '../lib/completion'
 import type { Action } from '../store/reducer'
-import type { FieldErrors, NodeTypeInfo, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
+import type { FieldErrors, NodeTypeInfo, Pin, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
 import ConfigForm from './ConfigForm'
 import { NodeIcon } from './icons'
 import JsonView from './JsonView'
@@ -30,6 +30,11 @@ interface Props {
   onInvalid: (nodeId: string, field: string, message: string | null) => void
   onRename: (from: string, to: string) => void
   loadCredentials?: (kinds: string[]) => Promise<unknown>
+  /** Pinned data and test runs (absent: the panel offers neither). */
+  pin?: Pin
+  onPin?: (nodeId: string, log: RunLog) => void
+  onUnpin?: (nodeId: string) => void
+  onRunStep?: (nodeId: string, mode: 'step' | 'from') => void
 }
 
 function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'logs' | 'edges'>) {
@@ -42,16 +47,36 @@ function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'log
   return <>{from.map((id) => <div key={id}><div className="wf-muted">from <code>{id}</code></div><JsonView value={logs[id].output} /></div>)}</>
 }
 
-function OutputPane({ node, run, logs }: Pick<Props, 'node' | 'run' | 'logs'>) {
+function OutputPane({ node, run, logs, pin, onPin, onUnpin }: Pick<Props, 'node' | 'run' | 'logs' | 'pin' | 'onPin' | 'onUnpin'>) {
   const log = logs[node.id]
+  if (pin) {
+    // Pinned data is what test runs from the editor use instead of running the node.
+    return (
+      <div className="wf-pinned" data-testid="pinned-output">
+        <p className="wf-muted">
+          <span className="wf-pill wf-pill-pinned" data-testid="pinned-badge"><PinIcon size={12} /> pinned</span>
+          {pin.port && pin.port !== 'main' && <> on <code>{pin.port}</code></>} · used by test runs from the editor, never by production runs
+        </p>
+        {onUnpin && <button type="button" className="button wf-btn" data-testid="unpin" onClick={() => onUnpin(node.id)}><PinOff size={14} /> Unpin</button>}
+        <JsonView value={pin.value} />
+      </div>
+    )
+  }
   if (!run) return <p className="wf-muted">No run yet.</p>
   if (!log) return <p className="wf-muted">Not reached in run #{run.id}.</p>
+  const pinnable = onPin && (log.status === 'succeeded' || (log.status === 'failed' && log.ports))
   return (
     <>
       <p className="wf-muted">
         Run #{run.id}: <span className={`wf-pill wf-pill-${LOG_STATUS[log.status] || log.status}`}>{LOG_STATUS[log.status] || log.status}</span>
         {log.duration_ms != null && <> · {log.duration_ms} ms</>}
+        {run.test?.pinned.includes(node.id) && <> · from pinned data</>}
+        {run.test?.reused[node.id] && <> · output of run #{run.test.reused[node.id]}</>}
       </p>
+      {pinnable && (
+        <button type="button" className="button wf-btn" data-testid="pin-output" title="Use this output in test runs instead of running the node"
+          onClick={() => onPin(node.id, log)}><PinIcon size={14} /> Pin output</button>
+      )}
       {log.error && <div className="wf-field-error" data-testid="run-error-data">{log.error}</div>}
       <div data-testid="run-output"><JsonView value={log.output} /></div>
     </>
@@ -72,7 +97,7 @@ export default function NodePanel(p: Props) {
   const { node, info, errors, expanded } = p
   const scope = runScope(node.id, p.run, p.logs, p.edges)
   const [tab, setTab] = useState<Tab>('parameters')
-  const hasRun = !!(p.run && p.logs[node.id])
+  const hasRun = !!((p.run && p.logs[node.id]) || p.pin)
   const tabs: [Tab, string][] = [['input', 'Input'], ['parameters', 'Parameters'], ['output', 'Output']]
   return (
     <section className={`wf-ndv${expanded ? ' wf-ndv-expanded' : ''}`} data-testid="node-panel" data-tab={tab}
@@ -87,6 +112,14 @@ export default function NodePanel(p: Props) {
               onClick={() => setTab(key)}>{label}</button>
           ))}
         </div>
+        {p.onRunStep && (
+          <span className="wf-step-actions">
+            <button type="button" className="button wf-btn" data-testid="run-step" title="Run only this node, on its upstream nodes' pinned or last-run output"
+              onClick={() => p.onRunStep?.(node.id, 'step')}><StepForward size={14} /> <span className="wf-btn-text">Run step</span></button>
+            <button type="button" className="button wf-btn" data-testid="run-from" title="Run this node and what follows; the nodes before it give their pinned or last-run output"
+              onClick={() => p.onRunStep?.(node.id, 'from')}><ChevronsRight size={14} /> <span className="wf-btn-text">Run from here</span></button>
+          </span>
+        )}
         <button type="button" className="wf-icon-btn" data-testid="expand-panel" onClick={() => p.onExpand(!expanded)}
           title={expanded ? 'Back to the canvas' : 'Input | Parameters | Output side by side'} aria-label={expanded ? 'Collapse panel' : 'Expand panel'}>
           {expanded ? <Minimize2 size={16} /> : <Maximize2 size={16} />}
@@ -129,7 +162,7 @@ export default function NodePanel(p: Props) {
         </div>
         <div className="wf-pane wf-pane-output" data-pane="output" data-testid="pane-output">
           <h3>Output</h3>
-          <OutputPane node={node} run={p.run} logs={p.logs} />
+          <OutputPane node={node} run={p.run} logs={p.logs} pin={p.pin} onPin={p.onPin} onUnpin={p.onUnpin} />
         </div>
       </div>
     </section>

@@ -4,7 +4,7 @@
 // node's size), a count of validation problems, and a "+" beside each output port that adds a
 // node connected to it.
 import { Handle, Position, type NodeProps } from '@xyflow/react'
-import { CircleCheck, CircleDashed, CircleX, Clock, Loader, Plus, TriangleAlert } from 'lucide-react'
+import { CircleCheck, CircleDashed, CircleX, Clock, Loader, Pin, Plus, TriangleAlert } from 'lucide-react'
 import { createContext, memo, useContext } from 'react'
 import { NODE_HEIGHT, NODE_WIDTH } from '../lib/placement'
 import type { NodeTypeInfo, WfNode } from '../types'
@@ -16,6 +16,8 @@ export interface NodeViewData {
   errorCount?: number
   ports?: string[]
   unconnected?: boolean
+  /** Its output is pinned: test runs from the editor use that data instead of running it. */
+  pinned?: boolean
 }
 
 export const PortPlusContext = createContext<(nodeId: string, port: string) => void>(() => {})
@@ -51,7 +53,7 @@ function NodeView({ id, data: raw, selected }: NodeProps<WfNode>) {
   return (
     <div className={`wf-node${selected ? ' wf-selected' : ''}${status ? ` wf-status-${status}` : ''}${errorCount ? ' wf-node-invalid' : ''}`}
       style={{ width: NODE_WIDTH, height, ['--wf-cat' as string]: categoryColor(info?.category) }}
-      data-testid={`node-${id}`} data-status={status} data-errors={errorCount} data-category={info?.category || ''}>
+      data-testid={`node-${id}`} data-status={status} data-errors={errorCount} data-category={info?.category || ''} data-pinned={data.pinned ? '1' : '0'}>
       {inputs.length > 0 && <Handle type="target" position={Position.Left} id="main" className="wf-handle-in" style={{ top: '50%' }} />}
       <NodeIcon type={data.nodeType} name={info?.icon} category={info?.category} />
       <div className="wf-node-text">
@@ -62,6 +64,11 @@ function NodeView({ id, data: raw, selected }: NodeProps<WfNode>) {
       {mark && (
         <span className={`wf-node-mark wf-mark-${status}`} title={mark.label} data-testid={`mark-${id}`}>
           <mark.Icon size={16} aria-label={mark.label} />
+        </span>
+      )}
+      {data.pinned && (
+        <span className="wf-node-pin" title="Output pinned: test runs use the pinned data" data-testid={`pin-mark-${id}`}>
+          <Pin size={12} aria-label="pinned" />
         </span>
       )}
       {errorCount > 0 && (

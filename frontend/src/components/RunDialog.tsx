@@ -13,9 +13,9 @@ export function errorLines(errors: ErrorMap, invalid: Record<string, string>): s
   return lines
 }
 
-export default function RunDialog({ name, value, onChange, error, problems, dirty, onStart, onClose }: {
+export default function RunDialog({ name, value, onChange, error, problems, dirty, pinned = [], onStart, onClose }: {
   name: string; value: string; onChange: (v: string) => void; error: string; problems: string[]; dirty: boolean
-  onStart: () => void; onClose: () => void
+  pinned?: string[]; onStart: () => void; onClose: () => void
 }) {
   return (
     <div className="wf-modal-backdrop" onClick={(e) => { if (e.target === e.currentTarget) onClose() }}>
@@ -30,6 +30,11 @@ export default function RunDialog({ name, value, onChange, error, problems, dirt
           </ul>
         )}
         {dirty && <p className="wf-muted">Unsaved changes are saved first.</p>}
+        {pinned.length > 0 && (
+          <p className="wf-muted" data-testid="run-dialog-pinned">
+            A test run: {pinned.join(', ')} {pinned.length > 1 ? 'give their' : 'gives its'} pinned data instead of running.
+          </p>
+        )}
         <div className="wf-modal-actions">
           <button type="button" className="button default" onClick={onStart} data-testid="start-run">Start run</button>
           <button type="button" className="button" onClick={onClose}>Cancel</button>

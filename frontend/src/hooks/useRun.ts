@@ -2,7 +2,7 @@
 // waits), or, when the editor opens, the workflow's latest run.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { listOf, type Api } from '../lib/api'
-import type { Json, Run, RunLog } from '../types'
+import type { Json, Run, RunLog, TestRun } from '../types'
 
 const FINISHED = ['succeeded', 'failed', 'cancelled']
 
@@ -38,9 +38,9 @@ export function useRun(api: Api, workflowId: number | null, onLost: (message: st
     }).catch(() => { /* no run data: the panes say so */ })
   }, [api, workflowId])
 
-  const start = useCallback(async (id: number, input: Json) => {
+  const start = useCallback(async (id: number, input: Json, test?: TestRun) => {
     clearTimeout(timer.current)
-    const r = await api.startRun(id, input)
+    const r = await api.startRun(id, input, test)
     setRun(r)
     setLive(true)
     poll(r.id)

@@ -1,7 +1,7 @@
 // Talks to WFAIB's REST API with the admin session cookie and the CSRF token.
 // Every failure becomes an ApiError carrying the HTTP status and the JSON error body
 // ({code, message, ...}) so callers can react to 400 (validation) and 409 (conflict).
-import type { EditorConfig, Json, NodeTypeInfo, Run, Workflow } from '../types'
+import type { EditorConfig, Json, NodeTypeInfo, Pin, Run, TestRun, Workflow } from '../types'
 
 export interface ErrorBody { code?: string; message?: string; errors?: { path?: string; message: string }[]; current_version?: number; [k: string]: unknown }
 
@@ -45,7 +45,13 @@ export function makeApi({ apiBase, csrfToken }: Pick<EditorConfig, 'apiBase' | '
     getWorkflow: (id: number) => request<Workflow>('GET', `/workflows/${id}`),
     createWorkflow: (data: object) => request<Workflow>('POST', '/workflows', data),
     updateWorkflow: (id: number, data: object) => request<Workflow>('PUT', `/workflows/${id}`, data),
-    startRun: (id: number, input: Json) => request<Run>('POST', `/workflows/${id}/runs`, { input }),
+    // Without `test` a production run (pins ignored); with it a test run that uses pinned data
+    // (mode workflow), runs one node (step) or a node and what follows it (from).
+    startRun: (id: number, input: Json, test?: TestRun) => request<Run>('POST', `/workflows/${id}/runs`, { input, ...test }),
+    pins: (id: number) => request<{ pins: Record<string, Pin> }>('GET', `/workflows/${id}/pins`),
+    pin: (id: number, node: string, value: unknown, port?: string) =>
+      request<Pin>('PUT', `/workflows/${id}/pins/${encodeURIComponent(node)}`, port ? { value, port } : { value }),
+    unpin: (id: number, node: string) => request<null>('DELETE', `/workflows/${id}/pins/${encodeURIComponent(node)}`),
     getRun: (id: number) => request<Run>('GET', `/runs/${id}`),
     lastRuns: (workflowId: number) => request<Paged<Run>>('GET', `/runs?workflow=${workflowId}`),
     cancelRun: (id: number) => request<Run>('POST', `/runs/${id}/cancel`),
