@@ -180,7 +180,7 @@ def start_and_answer(request: HttpRequest, workflow: Workflow, options: WebhookO
                                           trigger=Run.Trigger.WEBHOOK, timeout=timeout)
         if outcome is not None:
             run, status = outcome
-            if status in Run.FINISHED:
+            if run.response is not None or status in Run.FINISHED:
                 return answer_finished(request, run, {})
             return answer_accepted(request, run.pk, status)
     # Committed when it returns (autocommit), so no 2xx can lose the run.
