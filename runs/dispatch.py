@@ -18,6 +18,7 @@ start-up recovery and the scheduler (runs/scheduler.py) just dispatch again.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -26,6 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, ClassVar
 
+import orjson
 from django.conf import settings
 from django.db import close_old_connections
 from kombu import Connection
@@ -260,15 +262,33 @@ def sync_shape(version: WorkflowVersion) -> str:
     key = (version.pk, version.workflow_id, version.number, version.created_at)
     shape = _SHAPES.get(key) if version.pk else None
     if shape is None:
-        nodes = version.definition.get("nodes", ())
-        shape = ("polled" if any(n.get("type") == "respond" for n in nodes)
-                 else "deferred" if can_defer(version.definition)
-                 and tenancy.may_defer(version.definition) else "claimed")
+        definition = version.definition
+        responds = any(n.get("type") == "respond" for n in definition.get("nodes", ()))
+        defers = (_defers_answering(definition) if responds else can_defer(definition)) \
+            and tenancy.may_defer(definition)
+        shape = "deferred" if defers else "polled" if responds else "claimed"
         if version.pk:
             _SHAPES[key] = shape
             if len(_SHAPES) > _SHAPES_MAX:
                 _SHAPES.popitem(last=False)
     return shape
+
+
+_RUN_NAME = re.compile(r"\brun\b")
+
+
+def _defers_answering(definition: dict[str, Any]) -> bool:
+    """A workflow with `respond` nodes may run deferred (in memory, stored in one transaction,
+    then answered with the response) when nothing runs after a respond node, so its answer
+    would come no earlier on the signalled path, and every other node may be deferred."""
+    nodes = definition.get("nodes", ())
+    responds = [n for n in nodes if n.get("type") == "respond"]
+    ids = {n.get("id") for n in responds}
+    if any(edge.get("from") in ids for edge in definition.get("edges", ())):
+        return False  # the run goes on after answering: it must be stored before
+    rest = {**definition, "nodes": [n for n in nodes if n.get("type") != "respond"]}
+    mentions_run = _RUN_NAME.search(orjson.dumps([n.get("config") for n in responds]).decode())
+    return not mentions_run and can_defer(rest)
 
 
 def dispatch_run(run_id: int) -> Future | None:

@@ -111,3 +111,24 @@ def test_a_finished_run_with_a_respond_node_answers_with_it(user):
     for a in answers:  # answered on the signal: a run may still be writing its last log
         assert wait_for_run(int(a["X-Run-Id"]), 30)
     assert Run.objects.filter(workflow=workflow, status=Run.Status.SUCCEEDED).count() == 3
+
+
+def test_a_workflow_answering_last_runs_deferred_and_one_going_on_is_signalled(user):
+    from runs.dispatch import sync_shape
+    from workflows.services import current_version
+
+    last = make_workflow(owner=user, definition=simple_definition(
+        {"id": "shape", "type": "transform", "config": {"expression": "input"}}, respond()))
+    going_on = make_workflow(owner=user, definition=simple_definition(respond(), hold()))
+    naming_run = make_workflow(owner=user, definition=simple_definition(
+        respond(body="{{ run.id }}")))
+    assert sync_shape(current_version(last)) == "deferred"
+    assert sync_shape(current_version(going_on)) == "polled"
+    assert sync_shape(current_version(naming_run)) == "polled"  # no id before it is stored
+    answer = post(last)
+    assert answer.status_code == 201
+    assert answer.json() == {"name": "ada"}
+    run = Run.objects.get(pk=int(answer["X-Run-Id"]))  # stored before it was answered
+    assert run.status == Run.Status.SUCCEEDED
+    assert run.response["body"] == {"name": "ada"}
+    assert run.logs.count() == 3
