@@ -56,4 +56,6 @@ class LeanGatewayMiddleware:
         for name, value in HARDENING.items():
             if name not in response:
                 response[name] = value
+        if not response.streaming and "Content-Length" not in response:  # as CommonMiddleware
+            response["Content-Length"] = str(len(response.content))
         return response

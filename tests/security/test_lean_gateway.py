@@ -26,6 +26,7 @@ def assert_lean_and_hardened(answer) -> None:
         assert answer[name] == value, name
     assert answer["Cross-Origin-Opener-Policy"] == "same-origin"  # SecurityMiddleware, above
     assert "Set-Cookie" not in answer
+    assert answer["Content-Length"] == str(len(answer.content))
     assert not answer.cookies
     assert "Cookie" not in answer.get("Vary", "")
     request = answer.wsgi_request  # the middleware below the lean one never ran
