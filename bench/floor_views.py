@@ -8,9 +8,10 @@ updates the Run to succeeded with its result; then answers 200 with the result a
 `commits=1` (default) does all writes in one transaction, the least any durable path can do;
 `commits=2` first commits the queued Run on its own, as an accept-then-execute design must.
 
-No DRF, no authentication, no sessions: plain Django with the project's middleware, so what
-separates the webhook's figure from this one is the gateway and the engine, not the stack.
-Never mounted in production: `wfaib/urls.py` includes it only when WFAIB_BENCH=1.
+No DRF, no authentication, no sessions. Served two ways by `bench throughput`: by the bare
+stack (bench/bare_settings.py: no middleware at all; endpoint `bare`, the floor every figure
+is divided by) and inside the app behind the project's middleware (endpoint `floor`). Never
+mounted in production: `wfaib/urls.py` includes it only when WFAIB_BENCH=1.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where the webhook hot path spends its time: py-spy on the granian workers under load.
 
-    .venv/bin/python -m bench profile [--db sqlite|postgres] [--endpoint webhook|floor]
+    .venv/bin/python -m bench profile [--db sqlite|postgres] [--endpoint webhook|respond|floor]
         [--duration 8] [--connections 16] [--top 25] [--raw out.txt]
 
 Starts the server as `bench throughput` does, loads one endpoint with wrk, and samples every
@@ -27,7 +27,7 @@ from . import load as loadgen
 from . import report
 from .djangoenv import prepare
 from .server import BIN, Server
-from .throughput import new_workflow, path_for, webhook_available
+from .throughput import definition_for, new_workflow, path_for
 from .workflows import hook_payload
 
 # First match wins, checked from the innermost frame outwards.
@@ -109,7 +109,7 @@ def _short(frame: str) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="bench profile", description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
-    parser.add_argument("--endpoint", default="webhook", choices=["webhook", "floor"])
+    parser.add_argument("--endpoint", default="webhook", choices=["webhook", "respond", "floor"])
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
@@ -122,12 +122,9 @@ def main(argv: list[str] | None = None) -> dict:
         report.line("py-spy is not installed: skipped (pip install py-spy)")
         return {}
     env = prepare(args.db, "profile")
-    if args.endpoint == "webhook" and not webhook_available():
-        report.line("POST /api/webhook/<id> is not mounted: skipped")
-        return {}
     raw = Path(args.raw) if args.raw else Path(tempfile.mkdtemp()) / "pyspy.txt"
     with Server("granian", env, threads=args.threads) as server:
-        workflow = new_workflow("profile")
+        workflow = new_workflow("profile", definition_for(args.endpoint))
         url = server.url + path_for(args.endpoint, workflow.pk)
         body = orjson.dumps(hook_payload())
         loadgen.load(url, body, connections=args.connections, duration=2)  # warm-up

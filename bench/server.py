@@ -37,18 +37,22 @@ def have_gunicorn() -> bool:
     return (BIN / "gunicorn").exists() or shutil.which("gunicorn") is not None
 
 
-def command(kind: str, port: int, workers: int, threads: int) -> list[str]:
+APP = "wfaib.wsgi:application"
+BARE_APP = "bench.bare_wsgi:application"  # bench/bare_settings.py: no middleware
+
+
+def command(kind: str, port: int, workers: int, threads: int, app: str = APP) -> list[str]:
     if kind == "granian":
         return [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
                 "--port", str(port), "--workers", str(workers), "--blocking-threads",
                 str(threads), "--no-ws", "--log-level", "warning",
-                "--working-dir", str(ROOT), "wfaib.wsgi:application"]
+                "--working-dir", str(ROOT), app]
     if kind == "gunicorn":
         exe = str(BIN / "gunicorn") if (BIN / "gunicorn").exists() else "gunicorn"
         # Threads > 1 switch gunicorn to its gthread worker; 1 keeps the classic sync worker.
         return [exe, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                 "--threads", str(threads), "--log-level", "warning", "--chdir", str(ROOT),
-                "wfaib.wsgi:application"]
+                app]
     raise ValueError(f"unknown server {kind!r}")
 
 
@@ -120,8 +124,9 @@ class PeakSampler:
 
 class Server:
     def __init__(self, kind: str, env: dict[str, str], *, workers: int | None = None,
-                 threads: int = 1, port: int | None = None):
+                 threads: int = 1, port: int | None = None, app: str = APP):
         self.kind = kind
+        self.app = app
         self.env = env
         self.workers = workers or os.cpu_count() or 1
         self.threads = threads
@@ -131,12 +136,14 @@ class Server:
         self.log = Path(f"/tmp/wfaib_bench_{kind}_{self.port}.log")
 
     def label(self) -> str:
-        return f"{self.kind} {self.workers}x{self.threads}"
+        bare = " bare" if self.app == BARE_APP else ""
+        return f"{self.kind} {self.workers}x{self.threads}{bare}"
 
     def start(self, timeout: float = 60.0) -> Server:
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
-                command(self.kind, self.port, self.workers, self.threads), env=self.env,
+                command(self.kind, self.port, self.workers, self.threads, self.app),
+                env=self.env,
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + timeout

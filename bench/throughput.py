@@ -1,24 +1,29 @@
-"""Webhook throughput and latency against the floor, and async accept, over real HTTP.
+"""Webhook throughput and latency against the bare stack, and async accept, over real HTTP.
 
     .venv/bin/python -m bench throughput --db sqlite|postgres [--server granian|gunicorn]
-        [--connections 16,64] [--duration 8] [--threads 1] [--no-async] [--check 200]
+        [--connections 16,64] [--duration 8] [--repeat 1] [--threads 1] [--no-async]
+        [--endpoints bare,webhook,respond] [--check 200]
 
-Serves the app the production way (granian WSGI, one worker per core) on a fresh database and
-loads it from loopback with `wrk` (or the httpx client). For each connection count it measures,
-in the same server run, alternately:
+Serves the app the production way (granian WSGI, one worker per core) on a fresh database,
+and beside it the bare stack (bench/bare_settings.py: the same apps and tables, no middleware,
+one URL) on the same database, and loads them from loopback with `wrk` (or the httpx client).
+For each connection count it measures, in the same sitting, one after the other:
 
-- floor: POST /bench/floor/<id> (bench/floor_views.py): the same rows as a webhook run (one
-  Run, 3 RunLogs, the final update), no engine;
-- webhook: POST /api/webhook/<id>, workflow webhook -> transform -> transform, sync mode,
-  every run and node log persisted;
+- bare: POST /bench/floor/<id>?logs=2 on the bare stack: one transaction writing a run and
+  2 log rows (the rows of a webhook -> transform run), no middleware, no engine;
+- floor: the same view inside the app, behind the project's middleware (optional);
+- webhook: POST /api/webhook/<id>, workflow webhook -> transform, sync mode, every run and
+  node log persisted;
+- respond: the same with webhook -> transform -> respond (answered by the respond node);
 
-then (unless --no-async) async accept: POST /api/webhook/<id>?wait=false (202), the accept
-latency, and how many runs per second the executor completes. `--executor celery` runs the
-same against a Celery worker (`celery -A wfaib worker`, Redis DB 10 by default) instead of the
-inline thread pool. After each point it checks the
-database: every run finished as it should, and runs in the DB == 2xx answers (exactly, in a
-fixed-count pass of --check requests; within the requests in flight at the cut-off for the
-fixed-time pass). Prints requests/s, p50/p99 latency, errors and the server's peak memory.
+and prints each one's ratio to `bare` measured in that round (`--repeat` rounds). Then
+(unless --no-async) async accept: POST /api/webhook/<id>?wait=false (202), the accept latency,
+and how many runs per second the executor completes. `--executor celery` runs the same against
+a Celery worker (`celery -A wfaib worker`, Redis DB 10 by default) instead of the inline thread
+pool. After each point it checks the database: every run finished as it should, and runs in
+the DB == 2xx answers (exactly, in a fixed-count pass of --check requests; within the requests
+in flight at the cut-off for the fixed-time pass). Prints requests/s, p50/p99 latency, errors,
+the server's peak memory and the load average.
 """
 
 from __future__ import annotations
@@ -38,27 +43,25 @@ import orjson
 from . import load as loadgen
 from . import report
 from .djangoenv import BENCH_REDIS, ROOT, bench_user, prepare
-from .server import BIN, Server, have_gunicorn, memory_mb
-from .workflows import hook_payload, hook_pipeline, hook_result
+from .server import BARE_APP, BIN, Server, have_gunicorn, memory_mb
+from .workflows import hook_payload, hook_respond, hook_shape_result, hook_transform
 
 WARMUP = [2.0]  # seconds of load before each measured point (--warmup)
 
 
-def webhook_available() -> bool:
-    from django.urls import Resolver404, resolve
-
-    try:
-        resolve("/api/webhook/1")
-    except Resolver404:
-        return False
-    return True
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def new_workflow(label: str, **fields: Any):
+def definition_for(endpoint: str) -> dict[str, Any]:
+    return hook_respond() if endpoint == "respond" else hook_transform()
+
+
+def new_workflow(label: str, definition: dict[str, Any] | None = None, **fields: Any):
     from workflows.models import Workflow
     from workflows.services import workflow_create
 
-    definition = hook_pipeline()
+    definition = definition or hook_transform()
     workflow = workflow_create(owner=bench_user(), name=f"{definition['name']}-{label}",
                                definition=definition)
     if fields:
@@ -68,11 +71,11 @@ def new_workflow(label: str, **fields: Any):
 
 
 def path_for(endpoint: str, workflow_id: int) -> str:
-    if endpoint == "floor":
-        return f"/bench/floor/{workflow_id}?logs=3"
+    if endpoint in ("bare", "floor"):
+        return f"/bench/floor/{workflow_id}?logs=2"
     if endpoint == "floor2":
-        return f"/bench/floor/{workflow_id}?logs=3&commits=2"
-    if endpoint == "webhook":
+        return f"/bench/floor/{workflow_id}?logs=2&commits=2"
+    if endpoint in ("webhook", "respond"):
         return f"/api/webhook/{workflow_id}"
     if endpoint == "async":
         return f"/api/webhook/{workflow_id}?wait=false"
@@ -110,8 +113,9 @@ def check_answer(server: Server, endpoint: str, workflow_id: int) -> None:
     if resp.status_code != 200:
         raise RuntimeError(f"{endpoint}: HTTP {resp.status_code}: {resp.text[:500]}")
     body = resp.json()
-    want = payload if endpoint.startswith("floor") else hook_result(payload)
-    got = body.get("result", body) if isinstance(body, dict) and "result" in body else body
+    floor = endpoint in ("bare", "floor", "floor2")
+    want = payload if floor else hook_shape_result(payload)
+    got = body["result"] if endpoint == "webhook" else body
     if got != want:
         raise RuntimeError(f"{endpoint}: answered {body!r}, expected {want!r}")
 
@@ -120,12 +124,13 @@ def point(server: Server, endpoint: str, connections: int, duration: float,
           db: str, tool: str = "auto") -> dict[str, Any]:
     """One fixed-time load on a fresh workflow, with warm-up, memory and the DB check."""
     body = orjson.dumps(hook_payload())
+    definition = definition_for(endpoint)
     if WARMUP[0] > 0:
-        warm = new_workflow(f"warm-{endpoint}-{connections}")
+        warm = new_workflow(f"warm-{endpoint}-{connections}-{time.monotonic_ns()}", definition)
         loadgen.load(server.url + path_for(endpoint, warm.pk), body, connections=connections,
                      duration=WARMUP[0], tool=tool)
         wait_settled(warm.pk)
-    workflow = new_workflow(f"{endpoint}-{connections}")
+    workflow = new_workflow(f"{endpoint}-{connections}-{time.monotonic_ns()}", definition)
     with server.sampler() as sampler:
         result = loadgen.load(server.url + path_for(endpoint, workflow.pk), body,
                               connections=connections, duration=duration, tool=tool)
@@ -141,21 +146,22 @@ def point(server: Server, endpoint: str, connections: int, duration: float,
         "errors": result.errors, "runs": runs, "succeeded": succeeded,
         "logs_per_run": round(logs_per_run(workflow.pk), 2),
         "rss_mb": round(sampler.peak_rss), "pss_mb": round(sampler.peak_pss),
-        "consistent": consistent, "tool": result.tool,
+        "consistent": consistent, "tool": result.tool, "load": load_average(),
     }
     report.line(
         f"{row['server']:12} {db:8} {endpoint:8} c={connections:<3} {row['rps']:8.1f} req/s  "
         f"p50 {row['p50_ms']:7.2f} ms  p99 {row['p99_ms']:8.2f} ms  errors {row['errors']}  "
         f"RSS {row['rss_mb']} MB (PSS {row['pss_mb']})  runs {runs} / 2xx {result.ok} "
         f"(in flight at cut-off {in_flight}), succeeded {succeeded}, "
-        f"logs/run {row['logs_per_run']}: {'ok' if consistent else 'MISMATCH'}"
+        f"logs/run {row['logs_per_run']}: {'ok' if consistent else 'MISMATCH'}; "
+        f"load average {row['load']}"
     )
     return row
 
 
 def exact_check(server: Server, endpoint: str, requests: int, db: str) -> dict[str, Any]:
     """A fixed number of requests, every answer read: runs in the DB must equal 2xx exactly."""
-    workflow = new_workflow(f"check-{endpoint}")
+    workflow = new_workflow(f"check-{endpoint}-{time.monotonic_ns()}", definition_for(endpoint))
     result = loadgen.load_count(server.url + path_for(endpoint, workflow.pk),
                                 orjson.dumps(hook_payload()), connections=16, requests=requests)
     counts = wait_settled(workflow.pk)
@@ -236,36 +242,42 @@ def celery_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[subproc
 def run_suite(*, db: str, server_kind: str, connections: list[int], duration: float,
               threads: int, workers: int | None, with_async: bool, check: int,
               endpoints: list[str], tool: str = "auto",
-              executor: str = "inline") -> dict[str, Any]:
+              executor: str = "inline", repeat: int = 1) -> dict[str, Any]:
     extra = {"WFAIB_EXECUTOR": executor}
     if executor == "celery":
         extra["CELERY_BROKER_URL"] = BENCH_REDIS
     env = prepare(db, f"http_{server_kind}_{executor}", **extra)
-    have_hook = webhook_available()
-    if not have_hook:
-        report.line("note: POST /api/webhook/<id> is not mounted yet: measuring the floor only")
-        endpoints = [e for e in endpoints if e != "webhook"]
-        with_async = False
     rows: list[dict] = []
     checks: list[dict] = []
     with contextlib.ExitStack() as stack:
         worker = (stack.enter_context(celery_worker(env)) if executor == "celery" else None)
         server = stack.enter_context(Server(server_kind, env, workers=workers, threads=threads))
+        servers = dict.fromkeys(endpoints, server)
+        if "bare" in endpoints:  # the bare stack on the same database, the same way
+            servers["bare"] = stack.enter_context(Server(
+                server_kind, {**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"},
+                workers=workers, threads=threads, app=BARE_APP))
         report.line(f"server: {server.label()} on {db}, executor {executor}, load tool: "
-                    f"{'wrk' if tool != 'httpx' and loadgen.have_wrk() else 'httpx'}")
-        floor_wf = new_workflow("answer-check")
+                    f"{'wrk' if tool != 'httpx' and loadgen.have_wrk() else 'httpx'}; "
+                    f"load average {load_average()}")
         for endpoint in endpoints:
-            check_answer(server, endpoint, floor_wf.pk)
-        for c in connections:
-            for endpoint in endpoints:
-                rows.append(point(server, endpoint, c, duration, db, tool))
-            by = {r["endpoint"]: r for r in rows if r["connections"] == c}
-            if "webhook" in by and "floor" in by and by["floor"]["rps"]:
-                ratio = by["webhook"]["rps"] / by["floor"]["rps"]
-                report.line(f"webhook / floor at c={c} on {db}: {ratio:.0%} (target >= 70%)")
+            answer_wf = new_workflow(f"answer-check-{endpoint}", definition_for(endpoint))
+            check_answer(servers[endpoint], endpoint, answer_wf.pk)
+        for round_no in range(1, repeat + 1):
+            for c in connections:
+                here = [point(servers[e], e, c, duration, db, tool) for e in endpoints]
+                for row in here:
+                    row["round"] = round_no
+                rows.extend(here)
+                by = {r["endpoint"]: r for r in here}
+                bare = by.get("bare", {}).get("rps")
+                for e in endpoints:
+                    if e != "bare" and bare:
+                        report.line(f"round {round_no}: {e} / bare at c={c} on {db}: "
+                                    f"{by[e]['rps'] / bare:.2f}x")
         if check:
             for endpoint in endpoints:
-                checks.append(exact_check(server, endpoint, check, db))
+                checks.append(exact_check(servers[endpoint], endpoint, check, db))
         if with_async:
             row = async_point(server, connections[0], duration, db, tool)
             row["executor"] = executor
@@ -286,7 +298,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--threads", type=int, default=1, help="blocking threads per worker")
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
-    parser.add_argument("--endpoints", default="floor,webhook")
+    parser.add_argument("--endpoints", default="bare,webhook,respond",
+                        help="of bare, floor, floor2, webhook, respond")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of all endpoints")
     parser.add_argument("--no-async", action="store_true")
     parser.add_argument("--check", type=int, default=200,
                         help="requests in the exact runs == 2xx pass (0: skip)")
@@ -303,7 +317,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         connections=[int(c) for c in args.connections.split(",")], duration=args.duration,
         threads=args.threads, workers=args.workers, with_async=not args.no_async,
         check=args.check, endpoints=[e for e in args.endpoints.split(",") if e],
-        tool=args.tool, executor=args.executor,
+        tool=args.tool, executor=args.executor, repeat=args.repeat,
     )
     bad = [r for r in results["rows"] + results["checks"] if not r["consistent"]]
     if bad:

@@ -2,7 +2,9 @@
 
     chain(1000)      trigger -> t1 -> t2 -> ... (each `input + 1`): result n - 1 for input 0
     fan(1000)        trigger -> n - 2 parallel transforms -> one join (`len(input)`): n - 2
-    hook_pipeline()  webhook -> transform -> transform, the webhook benchmark's workflow
+    hook_pipeline()  webhook -> transform -> transform (the engine's webhook smoke test)
+    hook_transform() webhook -> transform: the webhook benchmark's workflow
+    hook_respond()   webhook -> transform -> respond: the same, answered by a respond node
     big_data(mb)     webhook -> transform that builds ~mb MB of JSON -> transforms passing it on
 """
 
@@ -55,6 +57,29 @@ def hook_pipeline() -> dict[str, Any]:
         ],
         "edges": [{"from": "trigger", "to": "shape"}, {"from": "shape", "to": "answer"}],
     }
+
+
+def _shape() -> dict[str, Any]:
+    return {"id": "shape", "type": "transform",
+            "config": {"mapping": {"greeting": "'hello ' + input.name", "n": "input.n * 2"}}}
+
+
+def hook_transform() -> dict[str, Any]:
+    """webhook -> transform (two fields): answered 200 {"run", "status", "result"}."""
+    return {"name": "bench-transform", "nodes": [_trigger(), _shape()],
+            "edges": [{"from": "trigger", "to": "shape"}]}
+
+
+def hook_respond() -> dict[str, Any]:
+    """webhook -> transform -> respond: answered with the transform's output as the body."""
+    respond = {"id": "answer", "type": "respond", "config": {}}
+    return {"name": "bench-respond", "nodes": [_trigger(), _shape(), respond],
+            "edges": [{"from": "trigger", "to": "shape"}, {"from": "shape", "to": "answer"}]}
+
+
+def hook_shape_result(payload: dict[str, Any]) -> dict[str, Any]:
+    """What hook_transform and hook_respond answer for `payload`."""
+    return {"greeting": "hello " + payload["name"], "n": payload["n"] * 2}
 
 
 def hook_payload(i: int = 1) -> dict[str, Any]:

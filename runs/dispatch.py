@@ -18,14 +18,16 @@ start-up recovery and the scheduler (runs/scheduler.py) just dispatch again.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, ClassVar
 
+import orjson
 from django.conf import settings
 from django.db import close_old_connections
 from kombu import Connection
@@ -35,6 +37,7 @@ from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
 from . import tenancy
+from .engine import answered
 from .engine.executor import can_defer, execute_deferred, execute_run
 from .models import Run
 
@@ -134,24 +137,42 @@ class InlineExecutor(Executor):
         """Pure nodes only: executed in this thread before it is stored, then the run and its
         logs are written in one transaction (nothing happened outside the process before that
         commit, so a crash before it loses nothing that was answered). Otherwise: created
-        already claimed (`start`) and executed on the pool; its Future is awaited. A `respond`
-        node's early answer needs polling: no direct path."""
+        already claimed (`start`) and executed on the pool; its Future is awaited, and with a
+        `respond` node also its answer (runs.engine.answered: signalled by the engine once the
+        answer's row is committed; `run.response` is set then, while the run may go on)."""
         shape = sync_shape(version)
-        if shape == "polled" or (shape == "claimed" and tenancy.max_running()):
+        if shape in ("claimed", "polled") and tenancy.max_running():
             return None  # a run created already running would pass its tenant's cap
         if shape == "deferred":
             run = Run(workflow=workflow, version=version, trigger=trigger, input=input)
             return run, execute_deferred(run)
         run = start()
-        future = self.submit_claimed(run)
+        waiter = answered.expect(run.pk) if shape == "polled" else None
         try:
-            status = future.result(timeout=timeout) or Run.Status.RUNNING
+            future = self.submit_claimed(run)
+            return run, self._await(run, future, waiter, timeout)
+        finally:
+            if waiter is not None:
+                answered.forget(run.pk)
+
+    @staticmethod
+    def _await(run: Run, future: Future, waiter: Future | None, timeout: float) -> str:
+        """The run's status once it stopped, or once its respond node answered (`response`
+        set on `run`); `running` past `timeout`."""
+        if waiter is not None:
+            wait((future, waiter), timeout=timeout, return_when=FIRST_COMPLETED)
+            if waiter.done():
+                run.response = waiter.result()
+                if not future.done():
+                    return Run.Status.RUNNING  # answered; the run goes on
+            timeout = 0  # it ended, or the time is up: read its outcome without waiting
+        try:
+            return future.result(timeout=timeout) or Run.Status.RUNNING
         except FutureTimeout:
-            status = Run.Status.RUNNING
+            return Run.Status.RUNNING
         except Exception:  # the engine records its own failures; read what it left
             run.refresh_from_db()
-            status = run.status
-        return run, status
+            return run.status
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait for the pool's runs, and for the runs they hand out meanwhile (an error
@@ -236,19 +257,38 @@ _SHAPES_MAX = 1024
 
 def sync_shape(version: WorkflowVersion) -> str:
     """How a synchronous run of `version` executes inline: "deferred" (pure nodes, stored at
-    the end), "claimed" (stored first, awaited) or "polled" (a respond node answers early)."""
+    the end), "claimed" (stored first, awaited) or "polled" (stored first, a respond node
+    answers early: awaited on its signal; other executors poll the row)."""
     key = (version.pk, version.workflow_id, version.number, version.created_at)
     shape = _SHAPES.get(key) if version.pk else None
     if shape is None:
-        nodes = version.definition.get("nodes", ())
-        shape = ("polled" if any(n.get("type") == "respond" for n in nodes)
-                 else "deferred" if can_defer(version.definition)
-                 and tenancy.may_defer(version.definition) else "claimed")
+        definition = version.definition
+        responds = any(n.get("type") == "respond" for n in definition.get("nodes", ()))
+        defers = (_defers_answering(definition) if responds else can_defer(definition)) \
+            and tenancy.may_defer(definition)
+        shape = "deferred" if defers else "polled" if responds else "claimed"
         if version.pk:
             _SHAPES[key] = shape
             if len(_SHAPES) > _SHAPES_MAX:
                 _SHAPES.popitem(last=False)
     return shape
+
+
+_RUN_NAME = re.compile(r"\brun\b")
+
+
+def _defers_answering(definition: dict[str, Any]) -> bool:
+    """A workflow with `respond` nodes may run deferred (in memory, stored in one transaction,
+    then answered with the response) when nothing runs after a respond node, so its answer
+    would come no earlier on the signalled path, and every other node may be deferred."""
+    nodes = definition.get("nodes", ())
+    responds = [n for n in nodes if n.get("type") == "respond"]
+    ids = {n.get("id") for n in responds}
+    if any(edge.get("from") in ids for edge in definition.get("edges", ())):
+        return False  # the run goes on after answering: it must be stored before
+    rest = {**definition, "nodes": [n for n in nodes if n.get("type") != "respond"]}
+    mentions_run = _RUN_NAME.search(orjson.dumps([n.get("config") for n in responds]).decode())
+    return not mentions_run and can_defer(rest)
 
 
 def dispatch_run(run_id: int) -> Future | None:

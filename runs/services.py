@@ -372,9 +372,10 @@ def run_start_synchronously(
 ) -> tuple[Run, str] | None:
     """Start a run for a caller that waits for its end (the synchronous webhook) the fastest
     way the executor allows; (run, status) once it finished or waits, or status `running`
-    past `timeout` (it goes on). None when there is no direct path (the executor has none, a
-    concurrency limit to queue behind, a `respond` node whose early answer needs polling): the
-    caller then queues the run with run_start and polls."""
+    past `timeout` (it goes on); with a `respond` node that answered, `run.response` is set
+    and the status may be `running`. None when there is no direct path (the executor has none,
+    a concurrency limit to queue behind): the caller then queues the run with run_start and
+    polls."""
     if workflow.max_concurrency is not None:
         return None
     version = current_version(workflow)

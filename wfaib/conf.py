@@ -42,6 +42,10 @@ DECLARED: tuple[Setting, ...] = (
     Setting("WEBHOOK_MAX_WAITING", "int", 64,
             "more webhook requests that may wait for a place; beyond: 503 overloaded"),
     Setting("WEBHOOK_QUEUE_WAIT", "float", 5.0, "seconds a waiting webhook request may wait"),
+    Setting("WEBHOOK_LOOKUP_CACHE", "float", 2.0,
+            "seconds a web process keeps a webhook's workflow row (dropped at once in the "
+            "process that saves or deletes it; other processes see a change within this); 0 = "
+            "read it per request"),
     Setting("WEBHOOK_RATE_WINDOW", "int", 60, "seconds of the webhook rate-limit window"),
     Setting("WEBHOOK_RATE_PER_WORKFLOW", "int", 6000,
             "webhook requests per window per workflow; 0 = no limit"),

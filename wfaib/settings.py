@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "wfaib.webhook_origin.WebhookHostMiddleware",  # webhooks on their own host, if configured
     "corsheaders.middleware.CorsMiddleware",  # before anything that may answer
     "wfaib.api_errors.ApiErrorMiddleware",  # /api/ answers JSON, whatever DEBUG says
+    # Public webhook paths end here: no sessions, CSRF, auth, messages, audit context or axes
+    "wfaib.lean_gateway.LeanGatewayMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -11,6 +11,9 @@ os.environ.setdefault("WFAIB_HTTP_ALLOW", "127.0.0.1,::1,localhost")
 # The whole suite calls the API from 127.0.0.1; the throttle tests set their own rates.
 os.environ.setdefault("WFAIB_API_RATE_USER", "100000/min")
 os.environ.setdefault("WFAIB_API_RATE_IP", "100000/min")
+# Many tests change a workflow with queryset.update() (no signal) between two webhook calls:
+# the webhook's workflow cache is off unless a test turns it on (tests/runs/test_webhook_lookup.py).
+os.environ.setdefault("WFAIB_WEBHOOK_LOOKUP_CACHE", "0")
 
 # Run files go to a folder of this test process, not the checkout's media/.
 os.environ.setdefault("MEDIA_ROOT", os.path.join(tempfile.gettempdir(),

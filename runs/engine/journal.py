@@ -40,6 +40,7 @@ from workflows.models import Workflow
 from .. import tenancy
 from ..db_retry import retry_on_lock
 from ..models import ModelCall, Run, RunLog
+from .answered import answered
 from .state import RunCancelled, RunSuperseded, jsonable
 from .wait_record import WaitRecord
 
@@ -291,9 +292,14 @@ class DatabaseJournal(Journal):
                   lambda: RunLog.objects.filter(pk=log.pk).update(**changes))
 
     def respond(self, response: dict[str, Any]) -> bool:
-        return bool(_retrying("storing the webhook answer", self.run.pk, lambda: (
+        stored = jsonable(response)
+        done = bool(_retrying("storing the webhook answer", self.run.pk, lambda: (
             Run.objects.filter(pk=self.run.pk, response__isnull=True)
-            .update(response=jsonable(response)))))
+            .update(response=stored))))
+        if done:  # a request of this process waiting for it: told once the row is committed
+            run_id = self.run.pk
+            transaction.on_commit(lambda: answered(run_id, stored))
+        return done
 
     def _store_usage(self, calls: list[ModelCall]) -> None:
         prompt = sum(c.prompt_tokens for c in calls)

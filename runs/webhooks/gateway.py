@@ -25,7 +25,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -46,6 +45,7 @@ from . import listening, ratelimit
 from .answers import answer_accepted, answer_finished, wait_for_answer
 from .http import json_response, read_request_body
 from .kinds import body_kind
+from .lookup import lookup
 from .options import DEFAULT, WebhookOptions, webhook_options
 from .payload import Parsed, build_input, headers_of, parse_request, query_of, unstored_refs
 from .rejected import WebhookRejected
@@ -54,9 +54,6 @@ from .signatures import AuthFailure, check_signature, check_token, valid_secrets
 logger = logging.getLogger("wfaib.webhooks")
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-_WORKFLOW_FIELDS = ("id", "name", "created_at", "is_active", "version", "max_concurrency",
-                    "webhook_auth", "webhook_mode", "webhook_secret", "webhook_previous_secret",
-                    "webhook_secret_rotated_at", "webhook_path")
 MAX_KEY = 200
 
 
@@ -88,12 +85,9 @@ def not_found(workflow_id: int | str, reason: str) -> WebhookRejected:
 
 
 def find(workflow_id: int | str, *, inactive_too: bool = False) -> Workflow:
-    """By id, or (a str) by custom path (`/hook/<path>`; digits there are an id)."""
-    if isinstance(workflow_id, str) and not workflow_id.isdigit():
-        lookup: dict[str, Any] = {"webhook_path": workflow_id}
-    else:
-        lookup = {"pk": int(workflow_id)}
-    workflow = Workflow.objects.filter(**lookup).only(*_WORKFLOW_FIELDS).first()
+    """By id, or (a str) by custom path (`/hook/<path>`; digits there are an id); cached for
+    WFAIB_WEBHOOK_LOOKUP_CACHE seconds, dropped on save and delete (runs/webhooks/lookup.py)."""
+    workflow = lookup(workflow_id)
     if workflow is None:
         raise not_found(workflow_id, "no such workflow")
     if not workflow.is_active and not inactive_too:
@@ -186,7 +180,7 @@ def start_and_answer(request: HttpRequest, workflow: Workflow, options: WebhookO
                                           trigger=Run.Trigger.WEBHOOK, timeout=timeout)
         if outcome is not None:
             run, status = outcome
-            if status in Run.FINISHED:
+            if run.response is not None or status in Run.FINISHED:
                 return answer_finished(request, run, {})
             return answer_accepted(request, run.pk, status)
     # Committed when it returns (autocommit), so no 2xx can lose the run.

@@ -25,17 +25,16 @@ def bench(*args: str, timeout: float = 180) -> str:
     return proc.stdout
 
 
-def test_throughput_floor_webhook_and_async_agree_with_the_database():
-    from bench.throughput import webhook_available
-
+def test_throughput_bare_webhook_respond_and_async_agree_with_the_database():
     out = bench("throughput", "--db", "sqlite", "--connections", "4", "--duration", "1",
                 "--warmup", "0", "--check", "20", "--tool", "httpx", "--workers", "1")
-    assert "floor    c=4" in out
-    assert "floor    exact check: 20 sent, 20 2xx, 20 runs in DB, 20 succeeded" in out
-    if webhook_available():
-        assert "webhook  c=4" in out
-        assert "webhook  exact check: 20 sent, 20 2xx, 20 runs in DB, 20 succeeded" in out
-        assert "async    c=4" in out
+    for endpoint in ("bare    ", "webhook ", "respond "):
+        assert f"{endpoint} c=4" in out
+        assert f"{endpoint} exact check: 20 sent, 20 2xx, 20 runs in DB, 20 succeeded" in out
+    assert "granian 1x1 bare" in out  # the bare stack is its own server
+    assert "webhook / bare at c=4" in out
+    assert "respond / bare at c=4" in out
+    assert "async    c=4" in out
     assert "MISMATCH" not in out
 
 

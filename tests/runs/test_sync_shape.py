@@ -11,7 +11,10 @@ from tests.factories import simple_definition
 from workflows.models import WorkflowVersion
 
 PURE = simple_definition({"id": "t", "type": "transform", "config": {"expression": "1"}})
-RESPOND = simple_definition({"id": "r", "type": "respond", "config": {"body": "{{ input }}"}})
+# A respond node with a node after it: stored first, answered on the engine's signal (a respond
+# node that ends the run defers like pure nodes: tests/runs/test_respond_signal.py).
+RESPOND = simple_definition({"id": "r", "type": "respond", "config": {"body": "{{ input }}"}},
+                            {"id": "t", "type": "transform", "config": {"expression": "1"}})
 
 
 def version(definition, created_at):
