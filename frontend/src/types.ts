@@ -94,6 +94,7 @@ export interface Workflow {
   webhook_url?: string
   webhook_auth?: string
   webhook_mode?: string
+  webhook_path?: string | null
 }
 
 export interface EditorConfig {

@@ -436,7 +436,8 @@ function EditorInner({ config }: { config: EditorConfig }) {
           <NodePanel node={selected} info={typeMap[selected.data.nodeType]} errors={errors.nodes[selected.id]}
             run={run} logs={logs} edges={state.edges} workflow={workflow} expanded={expanded} onExpand={setExpanded}
             onClose={() => { setExpanded(false); dispatch({ type: 'select', id: null }) }} dispatch={dispatch} onInvalid={onInvalid}
-            loadCredentials={api.credentials}
+            loadCredentials={api.credentials} checkExpression={api.checkExpression}
+            webhookApi={api} onWorkflowSaved={(wf) => { setWorkflow(wf); setVersion(wf.version) }}
             onRename={(from, to) => {
               if (to.trim() && to.trim() !== from && state.nodes.some((n) => n.id === to.trim())) {
                 setNotice({ kind: 'error', text: `A node called "${to.trim()}" already exists.` })

@@ -5,6 +5,11 @@ import type { EditorConfig, Json, NodeTypeInfo, Run, Workflow } from '../types'
 
 export interface ErrorBody { code?: string; message?: string; errors?: { path?: string; message: string }[]; current_version?: number; [k: string]: unknown }
 
+export interface ExpressionCheck { ok: boolean; kind: string; error: string | null; value: unknown; type: string | null; truncated: boolean }
+export interface ExpressionCheckBody { expression: string; kind: 'template' | 'expression'; run?: number; node?: string; workflow?: number }
+
+export interface TestEvent { status: 'idle' | 'listening' | 'captured'; event: { method: string; query: unknown; headers: unknown; input: unknown } | null; until: string | null; received_at: string | null }
+
 export interface CredentialOption { id: number; name: string; kind: string }
 
 export class ApiError extends Error {
@@ -49,6 +54,12 @@ export function makeApi({ apiBase, csrfToken }: Pick<EditorConfig, 'apiBase' | '
     getRun: (id: number) => request<Run>('GET', `/runs/${id}`),
     lastRuns: (workflowId: number) => request<Paged<Run>>('GET', `/runs?workflow=${workflowId}`),
     cancelRun: (id: number) => request<Run>('POST', `/runs/${id}/cancel`),
+    // The value of an expression or template with the last run's data (the field preview).
+    checkExpression: (body: ExpressionCheckBody) => request<ExpressionCheck>('POST', '/expressions/check', body),
+    patchWorkflow: (id: number, data: object) => request<Workflow>('PATCH', `/workflows/${id}`, data),
+    // Listen for one call of the webhook's test URL (/hook/test/<id or path>), then poll it.
+    listen: (id: number) => request<TestEvent>('POST', `/workflows/${id}/listen`),
+    testEvent: (id: number) => request<TestEvent>('GET', `/workflows/${id}/test-event`),
     versions: (id: number) => request<Paged<{ number: number; created_by?: string; created_at: string }>>('GET', `/workflows/${id}/versions`),
     version: (id: number, n: number | string) => request<{ number: number; definition: import('../types').Definition }>('GET', `/workflows/${id}/versions/${n}`),
   }
