@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from .fields import SealedJSONField
+from .tags import validate_tags
 from .webhook_paths import validate_webhook_path
 
 
@@ -62,6 +63,8 @@ class Workflow(models.Model):
     monthly_cost_budget = models.DecimalField(
         max_digits=12, decimal_places=4, null=True, blank=True,
         help_text="Most estimated USD of model calls a month.")
+    # Free labels the workflow list filters by (workflows/tags.py).
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
