@@ -104,6 +104,7 @@ export interface EditorConfig {
   editorUrlTemplate?: string
   runUrlTemplate?: string
   runsUrlTemplate?: string
+  variablesUrl?: string
   portsUrl?: string
   presenceUrlTemplate?: string
   presenceInterval?: number

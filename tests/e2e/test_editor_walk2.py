@@ -1,10 +1,12 @@
 """The editor walk of issue 19, continued (fixtures in walk.py: desktop and phone, light and
 dark): the expression fields' live preview with the last run's data, and the webhook panel's
-custom path and test-event listener."""
+custom path and test-event listener; import from n8n and the Variables link."""
 
 import json
+import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -124,4 +126,54 @@ def test_webhook_custom_path_and_listening_for_a_test_event(walk, live_server, e
     expect(page.get_by_test_id("version")).to_have_text(f"v{workflow.version}")
     workflow.refresh_from_db()
     assert workflow.webhook_path == "orders-in"
+    assert page.js_errors == []
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "n8n_import" / "fixtures"
+
+
+def test_import_from_n8n_with_its_report_and_the_variables_link(walk, live_server, e2e_user,
+                                                               tmp_path):
+    from workflows.models import Workflow
+
+    page = walk
+    workflow = make_workflow(owner=e2e_user, name="Here")
+    sign_in(page, live_server.url, e2e_user.email)
+    page.goto(editor_url(live_server, workflow))
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-view", "ready")
+
+    page.get_by_test_id("menu").click()
+    link = page.get_by_test_id("variables-link")
+    expect(link).to_have_attribute("href", reverse("admin:workflows_variable_changelist"))
+    page.get_by_test_id("menu").click()
+
+    # Not an n8n export: the API's reason, nothing created.
+    bad = tmp_path / "not-n8n.json"
+    bad.write_text(json.dumps({"hello": "world"}))
+    page.get_by_test_id("menu").click()
+    expect(page.get_by_test_id("import-n8n")).to_be_visible()
+    page.get_by_test_id("import-n8n-file").set_input_files(str(bad))
+    expect(page.get_by_test_id("n8n-error")).to_contain_text("nodes")
+    expect(page.get_by_test_id("n8n-create")).to_be_disabled()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_test_id("n8n-dialog")).to_have_count(0)
+
+    # A real export: the dry run's report first (nothing created), then the workflow.
+    before = Workflow.objects.count()
+    page.get_by_test_id("menu").click()
+    page.get_by_test_id("import-n8n-file").set_input_files(str(FIXTURES / "10_unknown_nodes.json"))
+    expect(page.get_by_test_id("n8n-summary")).to_contain_text("2 of 6 nodes converted")
+    expect(page.get_by_test_id("n8n-summary")).to_contain_text("3 not converted")
+    expect(page.locator('[data-testid^="n8n-node-"][data-status="not_converted"]')).to_have_count(3)
+    expect(page.get_by_test_id("n8n-nodes")).to_contain_text("Google Sheets")
+    assert Workflow.objects.count() == before
+    page.shot("n8n-report")
+    page.get_by_test_id("n8n-create").click()
+    page.wait_for_url(lambda url: re.search(r"/workflow/\d+/editor/", url) is not None
+                      and f"/workflow/{workflow.pk}/" not in url)
+    created = Workflow.objects.exclude(pk=workflow.pk).get()
+    assert created.name == "Slack digest"
+    assert str(created.pk) in page.url
+    expect(page.get_by_test_id("canvas")).to_have_attribute("data-view", "ready")
+    expect(page.locator('[data-testid^="node-"]').first).to_be_visible()
     assert page.js_errors == []

@@ -10,6 +10,14 @@ export interface ExpressionCheckBody { expression: string; kind: 'template' | 'e
 
 export interface TestEvent { status: 'idle' | 'listening' | 'captured'; event: { method: string; query: unknown; headers: unknown; input: unknown } | null; until: string | null; received_at: string | null }
 
+export interface N8nReport {
+  summary: { nodes: number; converted: number; not_converted: number; dropped: number; expressions: number; expressions_converted: number; expressions_not_converted: number; credentials_to_fill_in: number }
+  nodes: { name: string; n8n_type: string; id: string | null; status: string; notes: string[] }[]
+  expressions: { wfaib: unknown; n8n?: unknown; node?: unknown; reason?: unknown; [k: string]: unknown }[]
+  credentials: Record<string, unknown>[]
+  notes: string[]
+}
+
 export interface CredentialOption { id: number; name: string; kind: string }
 
 export class ApiError extends Error {
@@ -60,6 +68,8 @@ export function makeApi({ apiBase, csrfToken }: Pick<EditorConfig, 'apiBase' | '
     // Listen for one call of the webhook's test URL (/hook/test/<id or path>), then poll it.
     listen: (id: number) => request<TestEvent>('POST', `/workflows/${id}/listen`),
     testEvent: (id: number) => request<TestEvent>('GET', `/workflows/${id}/test-event`),
+    // Convert an n8n export (dry_run: report only) or import it as a new workflow.
+    importN8n: (body: { workflow: unknown; dry_run?: boolean; name?: string }) => request<{ report: N8nReport; workflow?: Workflow }>('POST', '/workflows/import-n8n', body),
     versions: (id: number) => request<Paged<{ number: number; created_by?: string; created_at: string }>>('GET', `/workflows/${id}/versions`),
     version: (id: number, n: number | string) => request<{ number: number; definition: import('../types').Definition }>('GET', `/workflows/${id}/versions/${n}`),
   }
