@@ -10,6 +10,8 @@ export interface N8nApi {
   importN8n: (body: { workflow: unknown; dry_run?: boolean; name?: string }) => Promise<{ report: N8nReport; workflow?: Workflow }>
 }
 
+const STATUS_PILL: Record<string, string> = { converted: 'succeeded', not_converted: 'failed', dropped: 'skipped' }
+
 function problemOf(e: unknown): string {
   if (e instanceof ApiError) {
     const errors = (e.body.errors || []).map((x) => `${x.path ? `${x.path}: ` : ''}${x.message}`)
@@ -53,8 +55,9 @@ export default function N8nImportDialog({ fileName, data, api, onCreated, onClos
         {busy && !report && <p className="wf-muted">Converting…</p>}
         {s && (
           <p data-testid="n8n-summary">
-            {s.converted} of {s.nodes} nodes converted{s.not_converted ? `, ${s.not_converted} not converted` : ''}{s.dropped ? `, ${s.dropped} dropped` : ''};
-            {' '}{s.expressions_converted} of {s.expressions} expressions translated{s.credentials_to_fill_in ? `; ${s.credentials_to_fill_in} credential(s) to fill in` : ''}.
+            {s.converted} of {s.nodes} nodes converted{s.not_converted ? `, ${s.not_converted} not converted` : ''}{s.dropped ? `, ${s.dropped} dropped` : ''}.
+            {s.expressions ? ` ${s.expressions_converted} of ${s.expressions} expressions translated;` : ''}
+            {s.credentials_to_fill_in ? ` ${s.credentials_to_fill_in} credential(s) to fill in.` : ''}
           </p>
         )}
         {report && (
@@ -64,7 +67,7 @@ export default function N8nImportDialog({ fileName, data, api, onCreated, onClos
               {report.nodes.map((n, i) => (
                 <tr key={i} data-status={n.status} data-testid={`n8n-node-${i}`}>
                   <td><strong>{n.name}</strong><div className="wf-muted">{n.n8n_type}</div></td>
-                  <td><span className={`wf-pill wf-pill-${n.status === 'converted' ? 'succeeded' : 'failed'}`}>{n.status.replace('_', ' ')}</span>{n.id && <div><code>{n.id}</code></div>}</td>
+                  <td><span className={`wf-pill wf-pill-${STATUS_PILL[n.status] || 'skipped'}`}>{n.status.replace('_', ' ')}</span>{n.id && <div><code>{n.id}</code></div>}</td>
                   <td>{(n.notes || []).join(' ')}</td>
                 </tr>
               ))}
