@@ -147,6 +147,13 @@ def test_import_from_n8n_with_its_report_and_the_variables_link(walk, live_serve
     expect(link).to_have_attribute("href", reverse("admin:workflows_variable_changelist"))
     page.get_by_test_id("menu").click()
 
+    # Not JSON at all: said at once, no request.
+    text = tmp_path / "notes.json"
+    text.write_text("this is { not json")
+    page.get_by_test_id("import-n8n-file").set_input_files(str(text))
+    expect(page.get_by_test_id("notice")).to_contain_text("notes.json is not JSON")
+    expect(page.get_by_test_id("n8n-dialog")).to_have_count(0)
+
     # Not an n8n export: the API's reason, nothing created.
     bad = tmp_path / "not-n8n.json"
     bad.write_text(json.dumps({"hello": "world"}))
