@@ -14,6 +14,7 @@ from wfaib.masking import mask_text
 
 from .admin_views import pretty_json, run_timeline
 from .models import Run
+from .run_graph import run_graph
 from .selectors import run_files, runs_visible_to
 
 
@@ -94,6 +95,7 @@ class RunAdmin(ProjectScopedAdmin, admin.ModelAdmin):
             "run": run,
             "title": f"Run #{run.pk} of {run.workflow.name}",
             "timeline": run_timeline(run),
+            "graph": run_graph(run.version.definition, run.logs.order_by("id")),
             "run_files": run_files(run),
             "run_error": mask_text(run.error),
             "input_json": pretty_json(run.input),

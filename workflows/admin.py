@@ -9,10 +9,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
 from accounts.access import can, personal_project, projects_visible_to
@@ -25,9 +24,11 @@ from . import (
     admin_credentials,  # noqa: F401  (registers the Credential admin)
     admin_views,
 )
+from .admin_list import TagFilter, annotate_list, node_type_of, using_node_type
 from .models import Variable, Workflow, WorkflowVersion
 from .selectors import workflows_visible_to
 from .services import workflow_create, workflow_delete, workflow_update
+from .tags import clean_tags, split_tags
 from .validation import error_text, validate_definition
 from .variables import (
     key_problem,
@@ -43,9 +44,11 @@ class WorkflowForm(forms.ModelForm):
     # over theirs (as the API's 409 version_conflict).
     based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. billing, ops.")
+
     class Meta:
         model = Workflow
-        fields = ["name", "project", "description", "is_active", "definition",
+        fields = ["name", "project", "description", "tags", "is_active", "definition",
                   "monthly_token_budget", "monthly_cost_budget"]
         widgets = {"definition": forms.Textarea(attrs={"rows": 24, "cols": 100,
                                                       "class": "vLargeTextField"})}
@@ -55,6 +58,13 @@ class WorkflowForm(forms.ModelForm):
         if self.instance.pk:  # node secrets are never shown back; saving keeps them
             self.initial["definition"] = mask(self.instance.definition)
             self.initial["based_on"] = self.instance.version
+            self.initial["tags"] = ", ".join(self.instance.tags or [])
+
+    def clean_tags(self):
+        try:
+            return clean_tags(split_tags(self.cleaned_data.get("tags") or ""))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
     def clean(self):
         data = super().clean()
@@ -124,20 +134,16 @@ class LastRunStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _last_run(field: str) -> Subquery:
-    newest = Run.objects.filter(workflow=OuterRef("pk")).order_by("-created_at", "-id")
-    return Subquery(newest.values(field)[:1])
-
-
 @admin.register(Workflow)
 class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     visible_to = staticmethod(workflows_visible_to)
     form = WorkflowForm
-    list_display = ("name", "project", "owner", "is_active", "version", "last_run", "updated_at",
-                    "editor_link")
-    list_filter = ("is_active", LastRunStatusFilter,
+    list_display = ("name", "tag_list", "project", "owner", "is_active", "version", "last_run",
+                    "failure_rate_column", "updated_at", "editor_link")
+    list_filter = ("is_active", LastRunStatusFilter, TagFilter,
                    ("project", admin.RelatedOnlyFieldListFilter), "owner")
     search_fields = ("name", "description", "owner__email")
+    search_help_text = "Name, description, owner's email, or a node type (http, type:code)."
     readonly_fields = ("version", "owner", "created_at", "updated_at")
     inlines = [WorkflowVersionInline]
     actions = ["activate", "deactivate", "duplicate", "run_now", "export_json"]
@@ -145,10 +151,14 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     change_form_template = "admin/workflows/workflow/change_form.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("owner", "project").annotate(
-            last_run_status=_last_run("status"), last_run_at=_last_run("created_at"),
-            last_run_id=_last_run("id"),
-        )
+        return annotate_list(super().get_queryset(request).select_related("owner", "project"))
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        node_type = node_type_of(search_term)
+        if node_type:
+            found = found | queryset.filter(pk__in=using_node_type(queryset, node_type))
+        return found, may_have_duplicates
 
     def get_list_filter(self, request):
         # Only a superuser sees everyone's workflows, so only they filter by owner.
@@ -168,7 +178,7 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        fields = ("name", "project", "description", "is_active", "definition",
+        fields = ("name", "project", "description", "is_active", "definition", "tags",
                   "monthly_token_budget", "monthly_cost_budget")
         data = {k: form.cleaned_data[k] for k in fields if k in form.cleaned_data}
         if change:
@@ -200,6 +210,20 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         return format_html('<a href="{}" class="wf-status wf-status-{}">{}</a> {}', url,
                            obj.last_run_status, obj.last_run_status,
                            obj.last_run_at.strftime("%Y-%m-%d %H:%M"))
+
+    @admin.display(description="failure rate", ordering="failure_rate")
+    def failure_rate_column(self, obj):
+        if getattr(obj, "failure_rate", None) is None:
+            return "—"
+        return format_html('<span class="wf-rate{}" title="{} of {} runs failed">{} %</span>',
+                           " wf-rate-bad" if obj.failure_rate >= 50 else "", obj.run_failed,
+                           obj.run_total, f"{obj.failure_rate:.0f}")
+
+    @admin.display(description="tags")
+    def tag_list(self, obj):
+        changelist = reverse("admin:workflows_workflow_changelist")
+        return format_html_join(" ", '<a class="wf-tag" href="{}?tag={}">{}</a>',
+                                ((changelist, t, t) for t in obj.tags or []))
 
     @admin.display(description="")
     def editor_link(self, obj):

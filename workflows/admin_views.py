@@ -71,6 +71,7 @@ def editor_view(
         "editorUrlTemplate": _url_template("admin:workflows_workflow_editor"),
         "runUrlTemplate": _url_template("admin:runs_run_change"),
         "runsUrlTemplate": reverse("admin:runs_run_changelist") + "?workflow__id__exact={id}",
+        "variablesUrl": reverse("admin:workflows_variable_changelist"),
         "portsUrl": reverse("admin:workflows_workflow_ports"),
         "presenceUrlTemplate": _url_template("admin:workflows_workflow_presence"),
         "templates": [] if workflow else available_templates(),

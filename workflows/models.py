@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from .fields import SealedJSONField
+from .tags import validate_tags
 from .webhook_paths import validate_webhook_path
 
 
@@ -66,6 +67,8 @@ class Workflow(models.Model):
     # state, not part of the definition nor of any version: only test runs started from the
     # editor read it (workflows/pins.py, runs/test_runs.py); production runs never do.
     pinned = models.JSONField(default=dict, blank=True, editable=False)
+    # Free labels the workflow list filters by (workflows/tags.py).
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

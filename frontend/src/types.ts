@@ -102,6 +102,7 @@ export interface Workflow {
   webhook_url?: string
   webhook_auth?: string
   webhook_mode?: string
+  webhook_path?: string | null
 }
 
 export interface EditorConfig {
@@ -111,6 +112,7 @@ export interface EditorConfig {
   editorUrlTemplate?: string
   runUrlTemplate?: string
   runsUrlTemplate?: string
+  variablesUrl?: string
   portsUrl?: string
   presenceUrlTemplate?: string
   presenceInterval?: number

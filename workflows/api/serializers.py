@@ -16,6 +16,7 @@ from wfaib.webhook_origin import webhook_url
 from ..credential_kinds import KINDS, CredentialDataInvalid, validate_data
 from ..models import Credential, Workflow, WorkflowVersion
 from ..selectors import workflows_visible_to
+from ..tags import clean_tags
 from ..webhook_paths import check_webhook_path
 
 
@@ -86,7 +87,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
                   "project", "webhook_auth", "webhook_mode", "webhook_secret", "webhook_path",
                   "max_concurrency", "retention_days", "retention_max_runs", "error_workflow",
-                  "monthly_token_budget", "monthly_cost_budget",
+                  "monthly_token_budget", "monthly_cost_budget", "tags",
                   "webhook_url", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
 
@@ -136,6 +137,12 @@ class WorkflowSerializer(serializers.ModelSerializer):
                               "nodes": top.get("nodes", current.get("nodes", [])),
                               "edges": top.get("edges", current.get("edges", []))}
         return data
+
+    def validate_tags(self, value: Any) -> list[str]:
+        try:
+            return clean_tags(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def validate_webhook_path(self, value: str | None) -> str | None:
         if not value:

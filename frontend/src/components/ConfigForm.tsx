@@ -14,6 +14,7 @@ import { humanLabel } from '../lib/labels'
 import { checkField } from '../lib/validate'
 import type { Config, JsonSchema } from '../types'
 import CodeField from './CodeField'
+import ExpressionPreview, { type Preview } from './ExpressionPreview'
 
 export function resolveField(raw: JsonSchema): JsonSchema {
   if (!Array.isArray(raw.anyOf)) return raw
@@ -158,9 +159,10 @@ interface FieldProps {
   scope: Scope; language: 'python' | 'javascript'
   errors?: string[]; onChange: Change; onInvalid: (m: string | null) => void
   loadCredentials?: LoadCredentials
+  preview?: Preview
 }
 
-function Field({ id, name, field, required, value, onChange, onInvalid, isSecret, errors, scope, language, loadCredentials }: FieldProps) {
+function Field({ id, name, field, required, value, onChange, onInvalid, isSecret, errors, scope, language, loadCredentials, preview }: FieldProps) {
   const kind = fieldKind(field, isSecret)
   const expression = !!field['x-expression']
   const label = humanLabel(field.title, name)
@@ -225,6 +227,10 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
         {kind === 'secret' && <span className="wf-badge" title="Never shown back">secret</span>}
       </label>
       {input}
+      {preview && expression && (kind === 'code' || kind === 'text' || kind === 'textarea') && field.format !== 'code' && (
+        <ExpressionPreview name={name} text={value} kind={field.format === 'expression' ? 'expression' : 'template'}
+          preview={preview} hasRun={Object.keys(scope).length > 0} />
+      )}
       {field.description && <div className="wf-help">{field.description}</div>}
       {inline && <div className="wf-field-error" data-testid={`field-check-${name}`}>{inline}</div>}
       {(errors || []).filter((m) => m !== inline).map((m, i) => (
@@ -247,9 +253,11 @@ export interface ConfigFormProps {
   scope?: Scope
   /** Lists the credentials of some kinds the user may use (the picker's options). */
   loadCredentials?: LoadCredentials
+  /** Evaluates an expression field's text for its live preview. */
+  preview?: Preview
 }
 
-export default function ConfigForm({ formId, nodeId, schema, secretFields, config, onChange, onInvalid, errors, scope, loadCredentials }: ConfigFormProps) {
+export default function ConfigForm({ formId, nodeId, schema, secretFields, config, onChange, onInvalid, errors, scope, loadCredentials, preview }: ConfigFormProps) {
   const props = schema.properties || {}
   const required = new Set(schema.required || [])
   const secrets = new Set(secretFields || [])
@@ -264,7 +272,7 @@ export default function ConfigForm({ formId, nodeId, schema, secretFields, confi
           <Field key={`${nodeId}:${name}`} id={`${formId}-${name}`} name={name} field={field} required={required.has(name)}
             value={config[name]} isSecret={isSecret} errors={errors?.[name]} scope={scope || {}}
             language={config.language === 'javascript' || (config.language === undefined && field['x-language'] === 'javascript') ? 'javascript' : 'python'}
-            loadCredentials={loadCredentials}
+            loadCredentials={loadCredentials} preview={preview}
             onChange={(v) => onChange(name, v)} onInvalid={(m) => onInvalid?.(name, m)} />
         )
       })}

@@ -24,6 +24,7 @@ import NodePanel, { LOG_STATUS } from './NodePanel'
 import { PortPlusContext } from './NodeView'
 import Palette from './Palette'
 import QuickAdd from './QuickAdd'
+import N8nImportDialog from './N8nImportDialog'
 import RunDialog, { errorLines } from './RunDialog'
 import ShortcutHelp from './ShortcutHelp'
 import Toolbar from './Toolbar'
@@ -65,6 +66,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
   const [runProblems, setRunProblems] = useState<string[]>([])
   const [showHistory, setShowHistory] = useState(false)
   const [help, setHelp] = useState(false)
+  const [n8nImport, setN8nImport] = useState<{ fileName: string; data: unknown } | null>(null)
   const [quickAdd, setQuickAdd] = useState<{ source: string; port: string } | null>(null)
   const [expanded, setExpandedState] = useState(() => localStorage.getItem('wfaib.panel.expanded') === '1')
   const setExpanded = (v: boolean) => { setExpandedState(v); localStorage.setItem('wfaib.panel.expanded', v ? '1' : '0') }
@@ -315,6 +317,14 @@ function EditorInner({ config }: { config: EditorConfig }) {
     setNotice({ kind: 'success', text: `Imported ${found.definition.nodes.length} nodes from ${file.name}; save to keep them (Ctrl+Z undoes).` })
   }, [dispatch])
 
+  const importN8n = useCallback(async (file: File) => {
+    try {
+      setN8nImport({ fileName: file.name, data: JSON.parse(await file.text()) })
+    } catch {
+      setNotice({ kind: 'error', text: `${file.name} is not JSON: export the workflow from n8n (Download).` })
+    }
+  }, [])
+
   useShortcuts({
     save: () => { save() },
     undo: () => dispatch({ type: 'undo' }),
@@ -383,7 +393,8 @@ function EditorInner({ config }: { config: EditorConfig }) {
         onName={(name) => dispatch({ type: 'setName', name })} onSave={() => save()} onRun={() => { setRunProblems([]); setRunInputError(''); setRunDialog(true) }}
         onUndo={() => dispatch({ type: 'undo' })} onRedo={() => dispatch({ type: 'redo' })}
         onLayout={() => dispatch({ type: 'setNodes', nodes: autoLayout(state.nodes, state.edges), fit: true })}
-        onHistory={() => setShowHistory((v) => !v)} onExport={exportJson} onImport={importJson} onHelp={() => setHelp(true)} />
+        onHistory={() => setShowHistory((v) => !v)} onExport={exportJson} onImport={importJson} onHelp={() => setHelp(true)}
+        onImportN8n={importN8n} variablesUrl={config.variablesUrl} />
 
       {(presence.others.length > 0 || theirSave) && (
         <div className="wf-banner wf-presence" data-testid="presence">
@@ -458,7 +469,8 @@ function EditorInner({ config }: { config: EditorConfig }) {
           <NodePanel node={selected} info={typeMap[selected.data.nodeType]} errors={errors.nodes[selected.id]}
             run={run} logs={logs} edges={state.edges} workflow={workflow} expanded={expanded} onExpand={setExpanded}
             onClose={() => { setExpanded(false); dispatch({ type: 'select', id: null }) }} dispatch={dispatch} onInvalid={onInvalid}
-            loadCredentials={api.credentials}
+            loadCredentials={api.credentials} checkExpression={api.checkExpression}
+            webhookApi={api} onWorkflowSaved={(wf) => { setWorkflow(wf); setVersion(wf.version) }}
             pin={pins[selected.id]} onPin={workflowId ? pin : undefined} onUnpin={unpin} onRunStep={runStep}
             onRename={(from, to) => {
               if (to.trim() && to.trim() !== from && state.nodes.some((n) => n.id === to.trim())) {
@@ -479,6 +491,13 @@ function EditorInner({ config }: { config: EditorConfig }) {
           onStart={startRun} onClose={() => setRunDialog(false)} />
       )}
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
+      {n8nImport && (
+        <N8nImportDialog fileName={n8nImport.fileName} data={n8nImport.data} api={api} onClose={() => setN8nImport(null)}
+          onCreated={(wf) => {
+            setN8nImport(null)
+            if (config.editorUrlTemplate) window.location.assign(config.editorUrlTemplate.replace('{id}', String(wf.id)))
+          }} />
+      )}
     </div>
   )
 }

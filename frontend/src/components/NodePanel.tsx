@@ -3,14 +3,15 @@
 // Narrow, it shows one pane at a time under tabs of those names; expanded (the button, or a
 // double click on a node) it covers the canvas with the three panes side by side.
 import { ChevronsRight, Maximize2, Minimize2, Pin as PinIcon, PinOff, StepForward, X } from 'lucide-react'
-import { useState } from 'react'
+import { useCallback, useState } from 'react'
+import type { ExpressionCheck, ExpressionCheckBody } from '../lib/api'
 import type { Scope } from '../lib/completion'
 import type { Action } from '../store/reducer'
 import type { FieldErrors, NodeTypeInfo, Pin, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
 import ConfigForm from './ConfigForm'
 import { NodeIcon } from './icons'
 import JsonView from './JsonView'
-import WebhookInfo from './WebhookInfo'
+import WebhookInfo, { type WebhookApi } from './WebhookInfo'
 
 export const LOG_STATUS: Record<string, string> = { started: 'running', succeeded: 'succeeded', failed: 'failed', skipped: 'skipped', waiting: 'waiting' }
 type Tab = 'input' | 'parameters' | 'output'
@@ -35,6 +36,9 @@ interface Props {
   onPin?: (nodeId: string, log: RunLog) => void
   onUnpin?: (nodeId: string) => void
   onRunStep?: (nodeId: string, mode: 'step' | 'from') => void
+  checkExpression?: (body: ExpressionCheckBody) => Promise<ExpressionCheck>
+  webhookApi?: WebhookApi
+  onWorkflowSaved?: (wf: Workflow) => void
 }
 
 function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'logs' | 'edges'>) {
@@ -98,6 +102,14 @@ export default function NodePanel(p: Props) {
   const scope = runScope(node.id, p.run, p.logs, p.edges)
   const [tab, setTab] = useState<Tab>('parameters')
   const hasRun = !!((p.run && p.logs[node.id]) || p.pin)
+  const { checkExpression } = p
+  const runId = p.run?.id
+  const workflowId = p.workflow?.id
+  // The expression fields' live preview: evaluated with the last run's data for this node.
+  const preview = useCallback((expression: string, kind: 'template' | 'expression') => {
+    if (!checkExpression) return Promise.reject(new Error('no API'))
+    return checkExpression({ expression, kind, node: node.id, ...(runId ? { run: runId } : {}), ...(workflowId ? { workflow: workflowId } : {}) })
+  }, [checkExpression, node.id, runId, workflowId])
   const tabs: [Tab, string][] = [['input', 'Input'], ['parameters', 'Parameters'], ['output', 'Output']]
   return (
     <section className={`wf-ndv${expanded ? ' wf-ndv-expanded' : ''}`} data-testid="node-panel" data-tab={tab}
@@ -141,11 +153,11 @@ export default function NodePanel(p: Props) {
               onKeyDown={(e) => { if (e.key === 'Enter') e.currentTarget.blur() }} />
           </div>
           {errors?.other?.map((m, i) => <div key={i} className="wf-field-error" data-testid="node-error">{m}</div>)}
-          {node.data.nodeType === 'webhook' && <WebhookInfo workflow={p.workflow} />}
+          {node.data.nodeType === 'webhook' && <WebhookInfo workflow={p.workflow} api={p.webhookApi} onSaved={p.onWorkflowSaved} />}
           {info ? (
             <ConfigForm key={node.id} formId="cfg" nodeId={node.id} schema={info.config_schema || {}}
               secretFields={info.secret_fields} config={node.data.config || {}} errors={errors?.fields} scope={scope}
-              loadCredentials={p.loadCredentials}
+              loadCredentials={p.loadCredentials} preview={checkExpression ? preview : undefined}
               onChange={(field, value) => p.dispatch({ type: 'setConfig', nodeId: node.id, field, value })}
               onInvalid={(field, m) => p.onInvalid(node.id, `config.${field}`, m)} />
           ) : <p className="errornote">Unknown node type {node.data.nodeType}.</p>}

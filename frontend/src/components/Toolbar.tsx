@@ -1,11 +1,13 @@
 // The toolbar: name, version, save, run, undo/redo, auto-layout, history, runs, and a menu
-// with export, import and the keyboard shortcuts.
-import { Download, EllipsisVertical, History, Keyboard, LayoutGrid, List, Play, Redo2, Save, Undo2, Upload } from 'lucide-react'
+// with export, import (a WFAIB export, or an n8n one), the project variables and the keyboard
+// shortcuts.
+import { Braces, Download, EllipsisVertical, FileInput, History, Keyboard, LayoutGrid, List, Play, Redo2, Save, Undo2, Upload } from 'lucide-react'
 import { useEffect, useRef, useState } from 'react'
 
 interface Props {
   name: string; version: number | null; dirty: boolean; saving: boolean
-  canUndo: boolean; canRedo: boolean; workflowId: number | null; runsUrl?: string
+  canUndo: boolean; canRedo: boolean; workflowId: number | null; runsUrl?: string; variablesUrl?: string
+  onImportN8n?: (file: File) => void
   onName: (v: string) => void; onSave: () => void; onRun: () => void; onUndo: () => void; onRedo: () => void
   onLayout: () => void; onHistory: () => void; onExport: () => void; onImport: (file: File) => void; onHelp: () => void
 }
@@ -13,6 +15,7 @@ interface Props {
 export default function Toolbar(p: Props) {
   const [menu, setMenu] = useState(false)
   const file = useRef<HTMLInputElement>(null)
+  const n8nFile = useRef<HTMLInputElement>(null)
   const box = useRef<HTMLDivElement>(null)
   useEffect(() => {
     if (!menu) return undefined
@@ -43,11 +46,15 @@ export default function Toolbar(p: Props) {
           <div className="wf-menu-list" role="menu">
             <button type="button" role="menuitem" data-testid="export" onClick={() => { setMenu(false); p.onExport() }}><Download size={15} /> Export JSON</button>
             <button type="button" role="menuitem" data-testid="import" onClick={() => { setMenu(false); file.current?.click() }}><Upload size={15} /> Import JSON…</button>
+            {p.onImportN8n && <button type="button" role="menuitem" data-testid="import-n8n" onClick={() => { setMenu(false); n8nFile.current?.click() }}><FileInput size={15} /> Import from n8n…</button>}
+            {p.variablesUrl && <a role="menuitem" data-testid="variables-link" href={p.variablesUrl} target="_blank" rel="noopener"><Braces size={15} /> Variables</a>}
             <button type="button" role="menuitem" data-testid="shortcuts" onClick={() => { setMenu(false); p.onHelp() }}><Keyboard size={15} /> Keyboard shortcuts <kbd>?</kbd></button>
           </div>
         )}
         <input ref={file} type="file" accept="application/json,.json" hidden data-testid="import-file" aria-label="Import a workflow file"
           onChange={(e) => { const f = e.target.files?.[0]; if (f) p.onImport(f); e.target.value = '' }} />
+        <input ref={n8nFile} type="file" accept="application/json,.json" hidden data-testid="import-n8n-file" aria-label="Import an n8n workflow file"
+          onChange={(e) => { const f = e.target.files?.[0]; if (f) p.onImportN8n?.(f); e.target.value = '' }} />
       </div>
     </div>
   )

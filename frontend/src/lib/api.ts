@@ -5,6 +5,19 @@ import type { EditorConfig, Json, NodeTypeInfo, Pin, Run, TestRun, Workflow } fr
 
 export interface ErrorBody { code?: string; message?: string; errors?: { path?: string; message: string }[]; current_version?: number; [k: string]: unknown }
 
+export interface ExpressionCheck { ok: boolean; kind: string; error: string | null; value: unknown; type: string | null; truncated: boolean }
+export interface ExpressionCheckBody { expression: string; kind: 'template' | 'expression'; run?: number; node?: string; workflow?: number }
+
+export interface TestEvent { status: 'idle' | 'listening' | 'captured'; event: { method: string; query: unknown; headers: unknown; input: unknown } | null; until: string | null; received_at: string | null }
+
+export interface N8nReport {
+  summary: { nodes: number; converted: number; not_converted: number; dropped: number; expressions: number; expressions_converted: number; expressions_not_converted: number; credentials_to_fill_in: number }
+  nodes: { name: string; n8n_type: string; id: string | null; status: string; notes: string[] }[]
+  expressions: { wfaib: unknown; n8n?: unknown; node?: unknown; reason?: unknown; [k: string]: unknown }[]
+  credentials: Record<string, unknown>[]
+  notes: string[]
+}
+
 export interface CredentialOption { id: number; name: string; kind: string }
 
 export class ApiError extends Error {
@@ -55,6 +68,14 @@ export function makeApi({ apiBase, csrfToken }: Pick<EditorConfig, 'apiBase' | '
     getRun: (id: number) => request<Run>('GET', `/runs/${id}`),
     lastRuns: (workflowId: number) => request<Paged<Run>>('GET', `/runs?workflow=${workflowId}`),
     cancelRun: (id: number) => request<Run>('POST', `/runs/${id}/cancel`),
+    // The value of an expression or template with the last run's data (the field preview).
+    checkExpression: (body: ExpressionCheckBody) => request<ExpressionCheck>('POST', '/expressions/check', body),
+    patchWorkflow: (id: number, data: object) => request<Workflow>('PATCH', `/workflows/${id}`, data),
+    // Listen for one call of the webhook's test URL (/hook/test/<id or path>), then poll it.
+    listen: (id: number) => request<TestEvent>('POST', `/workflows/${id}/listen`),
+    testEvent: (id: number) => request<TestEvent>('GET', `/workflows/${id}/test-event`),
+    // Convert an n8n export (dry_run: report only) or import it as a new workflow.
+    importN8n: (body: { workflow: unknown; dry_run?: boolean; name?: string }) => request<{ report: N8nReport; workflow?: Workflow }>('POST', '/workflows/import-n8n', body),
     versions: (id: number) => request<Paged<{ number: number; created_by?: string; created_at: string }>>('GET', `/workflows/${id}/versions`),
     version: (id: number, n: number | string) => request<{ number: number; definition: import('../types').Definition }>('GET', `/workflows/${id}/versions/${n}`),
   }
