@@ -113,13 +113,10 @@ def attachment_bytes(ctx: NodeContext, item: Any) -> tuple[str, str, bytes]:
             raise NodeError(f"attachment {name!r}: content_base64 is not valid base64") from None
     if "key" not in item:
         raise NodeError(f"attachment {name!r}: give a file reference (key) or content_base64")
-    open_file = getattr(ctx, "open_file", None)  # the files engineer's ctx.open_file
-    if open_file is None:
-        raise NodeError(f"attachment {name!r}: file references cannot be read here (this "
-                        f"server has no file store); give content_base64 instead")
-    data = open_file(item)
-    if not isinstance(data, bytes):
-        raise NodeError(f"attachment {name!r}: the file store returned no content")
+    try:
+        data = ctx.open_file(item)
+    except NodeError as exc:
+        raise NodeError(f"attachment {name!r}: {exc.message}") from None
     return name, content_type, data
 
 
