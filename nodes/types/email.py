@@ -28,6 +28,8 @@ import email.utils
 import smtplib
 import socket
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
@@ -177,8 +179,11 @@ def login(client: smtplib.SMTP, username: str, password: str) -> None:
     client.auth("PLAIN", client.auth_plain)
 
 
-def send(settings: dict[str, Any], address: str, message: EmailMessage,
-         recipients: list[str], timeout: float) -> dict[str, tuple[int, bytes]]:
+@contextmanager
+def smtp_session(settings: dict[str, Any], address: str, timeout: float) -> Iterator[
+        smtplib.SMTP]:
+    """A connected, secured and logged-in SMTP client (`settings` from `settings_from`),
+    connected to `address`, the IP the outbound policy checked; quit when the block ends."""
     host, port = str(settings["host"]), int(settings["port"])
     security = settings["security"]
     context = ssl.create_default_context()
@@ -194,12 +199,18 @@ def send(settings: dict[str, Any], address: str, message: EmailMessage,
             client.ehlo()
         if settings.get("username"):
             login(client, str(settings["username"]), str(settings.get("password") or ""))
-        return client.send_message(message, to_addrs=recipients)
+        yield client
     finally:
         try:
             client.quit()
         except (smtplib.SMTPException, OSError):
             client.close()
+
+
+def send(settings: dict[str, Any], address: str, message: EmailMessage,
+         recipients: list[str], timeout: float) -> dict[str, tuple[int, bytes]]:
+    with smtp_session(settings, address, timeout) as client:
+        return client.send_message(message, to_addrs=recipients)
 
 
 def failure(exc: Exception, host: str, port: int, username: str) -> str:
@@ -229,10 +240,8 @@ def failure(exc: Exception, host: str, port: int, username: str) -> str:
         exc, OSError) else f"sending through {where} failed: {exc}"
 
 
-def smtp_settings(ctx: NodeContext, config: EmailConfig) -> dict[str, Any]:
-    if config.credential in (None, ""):
-        raise NodeError("no credential: pick an smtp credential")
-    data = dict(ctx.credential(config.credential, kinds=("smtp",))["data"])
+def settings_from(data: dict[str, Any]) -> dict[str, Any]:
+    """An smtp credential's data with its security and port checked and defaulted."""
     security = data.get("security") or "starttls"
     if security not in ("starttls", "ssl", "none"):
         raise NodeError(f"the smtp credential's security is {security!r}; use starttls, ssl "
@@ -244,6 +253,12 @@ def smtp_settings(ctx: NodeContext, config: EmailConfig) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise NodeError("the smtp credential's port is not a number") from None
     return {**data, "security": security, "port": port}
+
+
+def smtp_settings(ctx: NodeContext, config: EmailConfig) -> dict[str, Any]:
+    if config.credential in (None, ""):
+        raise NodeError("no credential: pick an smtp credential")
+    return settings_from(dict(ctx.credential(config.credential, kinds=("smtp",))["data"]))
 
 
 @register

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpcore
 import httpx
 
 from nodes.base import NodeError
@@ -31,9 +30,8 @@ from nodes.context import (
     WorkflowInfo,
 )
 from nodes.context import NodeContext as NodeContract
-from wfaib.conf import wfaib_settings
 
-from . import object_stores, outbound, outbound_httpx2, ssrf
+from . import connections, object_stores, outbound, outbound_httpx2
 from .expressions import ExpressionError, evaluate
 from .metering import UsageMeter
 from .sandbox_process import CodeError, run_code
@@ -164,21 +162,10 @@ class EngineContext:
             raise NodeError(f"{method} {url} failed: {exc}") from None
 
     def outbound_address(self, host: str, port: int) -> str:
-        try:
-            return str(ssrf.checked_address(host, port))
-        except httpcore.ConnectError as exc:  # OutboundRefused is one
-            raise NodeError(f"{host}:{port}: {exc}") from None
+        return connections.outbound_address(host, port)
 
     def local_database_file(self, path: str) -> str:
-        roots = [os.path.realpath(root) for root in wfaib_settings.SQLITE_DIRS or [] if root]
-        if not roots:
-            raise NodeError("SQLite files are not enabled here: the operator lists the folders "
-                            "they may be in with WFAIB_SQLITE_DIRS")
-        found = os.path.realpath(os.path.join(roots[0], path))
-        if not any(os.path.commonpath([found, root]) == root for root in roots):
-            raise NodeError(f"SQLite file {path!r} is outside the folders WFAIB_SQLITE_DIRS "
-                            f"allows")
-        return found
+        return connections.local_database_file(path)
 
     def _guarded_base_url(self, base_url: str | None) -> None:
         refused = outbound.refusal_for(base_url) if base_url else None
