@@ -5,15 +5,18 @@ timeouts and error messages.
     result = provider.complete(request, on_text=lambda delta: ...)   # ChatResult
 
 Retries: a 429, 408/409 or 5xx answer (and a dropped connection) is tried again up to `retries`
-times, after the provider's Retry-After when it sends one (at most `RETRY_AFTER_CAP` seconds:
-asked to wait longer, the call fails at once so the node's own retry settings, which can park
-the run, take over), else after a short exponential backoff. The SDKs' own retries are off.
-Errors become `NodeError`s naming the provider, the status and the provider's message, with
-the API key scrubbed from anything the provider echoes.
+times, after the provider's Retry-After (seconds or an HTTP date) when it sends one (at most
+`RETRY_AFTER_CAP` seconds: asked to wait longer, the call fails at once so the node's own
+retry settings, which can park the run, take over), else after a short exponential backoff.
+The SDKs' own retries are off. Errors become `NodeError`s naming the provider, the status and
+the provider's message, with the API key scrubbed from anything the provider echoes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import math
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -61,19 +64,32 @@ def _body_message(body: Any) -> str:
     return ""
 
 
-def _retry_after(headers: Any) -> float | None:
-    """Seconds from Retry-After / retry-after-ms (delta seconds only; a date is ignored)."""
+def retry_after(headers: Any, *, now: float | None = None) -> float | None:
+    """Seconds to wait from `retry-after-ms`, or `Retry-After` as delta seconds or as an HTTP
+    date (RFC 9110; a date in the past: 0). None when absent or unreadable."""
+    if headers is None:
+        return None
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name) if headers is not None else None
+        value = headers.get(name)
         if value is None:
             continue
         try:
             seconds = float(value) * scale
         except ValueError:
-            continue
-        if seconds >= 0:
+            seconds = _seconds_until(value, now) if name == "retry-after" else -1
+        if seconds >= 0 and math.isfinite(seconds):
             return seconds
     return None
+
+
+def _seconds_until(date: str, now: float | None) -> float:
+    try:
+        when = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return -1
+    if when.tzinfo is None:  # "-0000": the RFC's UTC
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class CallFailed(Exception):
@@ -92,7 +108,7 @@ def describe_error(exc: Exception, *, provider: str, timeout: float) -> CallFail
         retryable = status in RETRYABLE_STATUS or status >= 500
         hint = " (check the credential's API key)" if status == 401 else ""
         return CallFailed(f"{provider} answered {status}: {reason}{hint}", retryable=retryable,
-                          retry_after=_retry_after(exc.response.headers) if retryable else None)
+                          retry_after=retry_after(exc.response.headers) if retryable else None)
     if isinstance(exc, (*_TIMEOUTS, *_STREAM_TIMEOUTS)):  # a timeout is a connection error
         return CallFailed(f"{provider} did not answer within {timeout:g}s (the node's timeout)",
                           retryable=False)

@@ -2,12 +2,15 @@
 OpenAI and Anthropic wire formats, through the real SDKs: chat messages, both providers,
 streaming, structured output with its repair attempt, retries, errors without secrets."""
 
+import datetime as dt
+import email.utils
 import json
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from nodes.ai.providers import retry_after
 from nodes.base import NodeError
 from nodes.registry import registry
 from runs.engine.context import EngineContext
@@ -191,6 +194,39 @@ def test_a_retry_after_beyond_the_cap_fails_at_once(llm_server):
     assert "openai answered 429: Rate limit reached" in run.error
     assert "asks to retry after 3600s" in run.error
     assert llm_server.count("/v1/chat/completions") == 1
+
+
+def test_a_retry_after_date_is_honoured(llm_server):
+    """Retry-After as an HTTP date (RFC 9110): one in the past means now, so the call is
+    retried at once; one an hour ahead is beyond the cap and fails at once, naming the wait."""
+    llm_server.fail(429, "Rate limit reached",
+                    headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    run = run_llm(llm_server, retries=1, stream=False)
+    assert run.status == "succeeded", run.error
+    assert llm_server.count("/v1/chat/completions") == 2
+    ahead = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+                                        usegmt=True)
+    llm_server.fail(429, "Rate limit reached", headers={"Retry-After": ahead})
+    run = run_llm(llm_server, retries=3)
+    assert run.status == "failed"
+    assert "asks to retry after 3" in run.error  # ~3600 s, less the moments passed
+    assert llm_server.count("/v1/chat/completions") == 3
+
+
+@pytest.mark.parametrize(("headers", "seconds"), [
+    ({"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT"}, 30.0),
+    ({"retry-after": "Wednesday, 21-Oct-15 07:28:30 GMT"}, 30.0),  # RFC 850, still read
+    ({"retry-after": "Wed, 21 Oct 2015 07:27:00 GMT"}, 0.0),  # past: now
+    ({"retry-after": "12"}, 12.0),
+    ({"retry-after-ms": "1500", "retry-after": "9"}, 1.5),
+    ({"retry-after": "soon"}, None),
+    ({"retry-after": "-4"}, None),
+    ({"retry-after": "inf"}, None),
+    ({}, None),
+])
+def test_retry_after_values(headers, seconds):
+    now = dt.datetime(2015, 10, 21, 7, 28, tzinfo=dt.UTC).timestamp()
+    assert retry_after(headers, now=now) == seconds
 
 
 def test_5xx_retries_are_bounded(llm_server):
