@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -100,11 +101,51 @@ class CallFailed(Exception):
         self.message, self.retryable, self.retry_after = message, retryable, retry_after
 
 
+# How providers say the prompt does not fit the model's context window, and the numbers in it:
+# OpenAI and compatible servers (vLLM, LiteLLM...): "This model's maximum context length is
+# 8192 tokens. However, your messages resulted in 9100 tokens..." (code
+# context_length_exceeded); Anthropic: "prompt is too long: 210000 tokens > 200000 maximum".
+_CONTEXT_LIMIT = (re.compile(r"maximum context length is (?P<limit>\d+)", re.I),
+                  re.compile(r"(?P<used>\d+) tokens? > (?P<limit>\d+) maximum", re.I),
+                  re.compile(r"context (?:window|length)[^.\d]*?(?P<limit>\d+) tokens", re.I))
+_CONTEXT_USED = re.compile(r"resulted in (?P<used>\d+) tokens|requested (?P<req>\d+) tokens",
+                           re.I)
+_CONTEXT_WORDS = ("context_length_exceeded", "maximum context length", "prompt is too long",
+                  "context window", "context length")
+
+
+def _context_too_long(provider: str, status: int, body: Any, reason: str) -> str | None:
+    """A clear message for a prompt over the model's context window (None: another error)."""
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    code = str(inner.get("code") or "") if isinstance(inner, dict) else ""
+    text = f"{code} {reason}".lower()
+    if status not in (400, 413) or not any(word in text for word in _CONTEXT_WORDS):
+        return None
+    limit = used = None
+    for pattern in _CONTEXT_LIMIT:
+        found = pattern.search(reason)
+        if found:
+            limit, used = found.group("limit"), found.groupdict().get("used")
+            break
+    if used is None and (found := _CONTEXT_USED.search(reason)):
+        used = found.group("used") or found.group("req")
+    size = (f"the model's limit is {int(limit):,} tokens" if limit else
+            "the provider named no limit")
+    sent = f", this request needs {int(used):,}" if used else ""
+    return (f"the prompt is too long for the model's context window ({size}{sent}): send "
+            f"fewer or shorter messages (a smaller memory window, fewer retrieved documents), "
+            f"lower max_tokens, or pick a model with a larger context. {provider} said: "
+            f"{reason}")
+
+
 def describe_error(exc: Exception, *, provider: str, timeout: float) -> CallFailed | None:
     """An SDK error as a CallFailed (None: not an SDK error)."""
     if isinstance(exc, _STATUS_ERRORS):
         status = exc.status_code
         reason = _body_message(exc.body) or exc.response.reason_phrase or "no message"
+        too_long = _context_too_long(provider, status, exc.body, reason)
+        if too_long:
+            return CallFailed(too_long, retryable=False)
         retryable = status in RETRYABLE_STATUS or status >= 500
         hint = " (check the credential's API key)" if status == 401 else ""
         return CallFailed(f"{provider} answered {status}: {reason}{hint}", retryable=retryable,

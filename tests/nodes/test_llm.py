@@ -229,6 +229,37 @@ def test_retry_after_values(headers, seconds):
     assert retry_after(headers, now=now) == seconds
 
 
+@pytest.mark.parametrize(("provider", "message", "code", "limit", "used"), [
+    ("openai", "This model's maximum context length is 8192 tokens. However, your messages "
+     "resulted in 9100 tokens. Please reduce the length of the messages.",
+     "context_length_exceeded", "8,192", "9,100"),
+    ("openai", "This model's maximum context length is 4096 tokens. However, you requested "
+     "5000 tokens (4000 in the messages, 1000 in the completion).", None, "4,096", "5,000"),
+    ("anthropic", "prompt is too long: 210000 tokens > 200000 maximum", None, "200,000",
+     "210,000"),
+])
+def test_a_context_too_long_is_a_clear_failure_naming_the_limit(llm_server, provider, message,
+                                                                code, limit, used):
+    llm_server.fail(400, message, code=code)
+    node = anthropic_node(llm_server) if provider == "anthropic" else llm_node(llm_server)
+    run = run_now(make_workflow(definition=simple_definition(node)), input={"text": "x" * 50})
+    assert run.status == "failed"
+    assert run.error_node_id == "ask"
+    assert (f"the prompt is too long for the model's context window (the model's limit is "
+            f"{limit} tokens, this request needs {used})") in run.error
+    assert "lower max_tokens" in run.error
+    assert f"{provider} said: {message}" in run.error
+    assert len(llm_server.requests) == 1  # not tried again
+
+
+def test_another_400_keeps_the_providers_message(llm_server):
+    llm_server.fail(400, "Invalid value for 'temperature'")
+    run = run_llm(llm_server)
+    assert run.status == "failed"
+    assert "openai answered 400: Invalid value for 'temperature'" in run.error
+    assert "context window" not in run.error
+
+
 def test_5xx_retries_are_bounded(llm_server):
     for _ in range(3):
         llm_server.fail(500, "boom")
