@@ -33,6 +33,7 @@ from nodes.context import NodeContext as NodeContract
 
 from . import connections, object_stores, outbound, outbound_httpx2
 from .expressions import ExpressionError, evaluate
+from .memory_buffer import MemoryBuffer
 from .metering import UsageMeter
 from .sandbox_process import CodeError, run_code
 
@@ -84,6 +85,7 @@ class EngineContext:
         files: FileAccess | None = None,
         meter: UsageMeter | None = None,
         project_id: int | None = None,
+        memory_buffer: MemoryBuffer | None = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -102,6 +104,8 @@ class EngineContext:
         # Model calls: budgets to check, usage to record, partial output (runs.engine.metering).
         self.meter = meter if meter is not None else UsageMeter()
         self.project_id = project_id  # whose memory and vectors the node sees (ai/)
+        # Conversation memory loaded by the engine for a node in its own thread (memory_field).
+        self.memory_buffer = memory_buffer
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -134,6 +138,8 @@ class EngineContext:
 
     @property
     def memory(self) -> ConversationMemory:
+        if self.memory_buffer is not None:
+            return self.memory_buffer
         from ai.memory import ProjectMemory
 
         return ProjectMemory(self._project("conversation memory"))
