@@ -27,6 +27,10 @@ A node type is a class with these attributes:
                   interrupts the wait instead of waiting for the node to end
     uses_models   True when the node calls language models through ctx.check_budget /
                   record_usage: the engine loads the run's budgets before each attempt
+    memory_field  the config field holding conversation memory settings (session_id, window,
+                  max_tokens; None: no memory) of a node that runs in its own thread: the
+                  engine loads that session's history before the attempt and stores what the
+                  node appends after a successful one (ctx.memory serves both)
     body_port     the output port whose downstream nodes form a body run once per item (loop)
     is_trigger    True for the node a run starts from (it has no inputs)
     raw_fields    config fields that are expressions themselves (not rendered as templates)
@@ -182,6 +186,7 @@ class NodeType:
     external_resume: ClassVar[bool] = False
     long_running: ClassVar[bool] = False
     uses_models: ClassVar[bool] = False
+    memory_field: ClassVar[str | None] = None
     body_port: ClassVar[str | None] = None
     version: ClassVar[int] = 1
 

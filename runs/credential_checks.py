@@ -3,31 +3,33 @@ for? Answers {ok, message}; the message never holds a secret (known values are s
 
     check_credential(credential, url="https://api.example.com/me")
 
-HTTP kinds send a GET to `url` (or the kind's default) with the credential applied, through the
-outbound address guard; smtp and imap connect and log in; database connects and runs
-SELECT 1; s3 asks head_bucket; openai and anthropic list models.
+HTTP kinds send a GET to `url` (or the kind's default) with the credential applied; smtp and
+imap connect and log in; database connects and runs SELECT 1; s3 asks head_bucket; openai and
+anthropic list models. Every connection is under the rules the nodes are under: the outbound
+address guard (an internal address only when WFAIB_HTTP_ALLOW permits it; smtp, imap and
+database connect to the address it checked), SQLite files only in WFAIB_SQLITE_DIRS.
 """
 
 from __future__ import annotations
 
-import imaplib
 import smtplib
-import sqlite3
-import ssl
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from nodes.base import NodeError
+from nodes.databases import DatabaseFailure, Statement, Target, execute, parse_url
 from nodes.http_auth import HTTP_AUTH_KINDS, auth_headers
+from nodes.types import email as email_node
 from wfaib.masking import scrub_values
 from workflows.credential_kinds import KINDS, secret_values
 from workflows.models import Credential
 
 from .engine import outbound
+from .engine.connections import local_database_file, outbound_address
 from .engine.credentials import credential_payload
+from .imap_client import MailboxError, open_mailbox
 
 TIMEOUT = 10.0
 
@@ -100,88 +102,51 @@ def _model_count(response: httpx.Response) -> str:
 
 
 def _check_smtp(payload: dict[str, Any], url: str | None) -> str:
-    data = payload["data"]
-    host, security = data["host"], data.get("security", "starttls")
-    port = int(data.get("port") or (465 if security == "ssl" else 587))
-    context = ssl.create_default_context()
-    smtp: smtplib.SMTP
-    if security == "ssl":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
-    else:
-        smtp = smtplib.SMTP(host, port, timeout=TIMEOUT)
-    with smtp:
-        smtp.ehlo()
-        if security == "starttls":
-            smtp.starttls(context=context)
-            smtp.ehlo()
-        if data.get("username"):
-            smtp.login(data["username"], data.get("password") or "")
-            return f"connected to {host}:{port} and logged in as {data['username']}"
+    settings = email_node.settings_from(dict(payload["data"]))
+    host, port = str(settings["host"]), int(settings["port"])
+    username = str(settings.get("username") or "")
+    address = outbound_address(host, port)
+    try:
+        with email_node.smtp_session(settings, address, TIMEOUT):
+            pass
+    except (smtplib.SMTPException, OSError) as exc:
+        raise CheckFailed(email_node.failure(exc, host, port, username)) from None
+    if username:
+        return f"connected to {host}:{port} and logged in as {username}"
     return f"connected to {host}:{port}"
 
 
 def _check_imap(payload: dict[str, Any], url: str | None) -> str:
     data = payload["data"]
-    host, use_ssl = data["host"], data.get("ssl", True)
-    port = int(data.get("port") or (993 if use_ssl else 143))
-    imap = (imaplib.IMAP4_SSL(host, port, timeout=TIMEOUT) if use_ssl
-            else imaplib.IMAP4(host, port, timeout=TIMEOUT))
-    try:
-        imap.login(data["username"], data.get("password") or "")
-        mailbox = data.get("mailbox") or "INBOX"
-        status, _ = imap.select(mailbox, readonly=True)
-        if status != "OK":
-            raise CheckFailed(f"logged in, but the mailbox {mailbox!r} could not be opened")
-        return f"connected to {host}:{port}, logged in as {data['username']}, opened {mailbox}"
-    finally:
-        try:
-            imap.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
+    mailbox = str(data.get("mailbox") or "") or "INBOX"
+    try:  # open_mailbox connects to the address the outbound policy checked
+        with open_mailbox(data, mailbox=mailbox, timeout=TIMEOUT) as box:
+            box.state()
+    except MailboxError as exc:
+        raise CheckFailed(str(exc)) from None
+    port = data.get("port") or (993 if data.get("ssl", True) else 143)
+    return f"connected to {data['host']}:{port}, logged in as {data['username']}, opened " \
+           f"{mailbox}"
 
 
 def _check_database(payload: dict[str, Any], url: str | None) -> str:
-    raw = payload["data"]["url"]
-    parts = urlsplit(raw)
-    scheme = parts.scheme.split("+")[0]
-    if scheme == "sqlite":
-        # sqlite:///relative.db or sqlite:////absolute/path.db (SQLAlchemy's form)
-        path = raw.split(":///", 1)[1] if ":///" in raw else ""
-        if not path:
-            raise CheckFailed("a SQLite URL is sqlite:///path/to/file.db")
-        connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=TIMEOUT)
-        try:
-            connection.execute("SELECT 1").fetchone()
-        finally:
-            connection.close()
+    """SELECT 1 through the database node's own drivers, under its rules: the server's
+    address checked by the outbound policy, a SQLite file only in WFAIB_SQLITE_DIRS."""
+    try:
+        target = parse_url(str(payload["data"].get("url") or ""))
+        address = ""
+        if target.driver == "sqlite":
+            target = Target("sqlite", path=local_database_file(target.path))
+        else:
+            address = outbound_address(target.host, target.port)
+        execute(target, Statement("SELECT 1", None, writes=False, timeout=TIMEOUT, max_rows=1),
+                address=address)
+    except DatabaseFailure as exc:
+        raise CheckFailed(exc.message) from None
+    if target.driver == "sqlite":
         return "opened the SQLite database and ran SELECT 1"
-    if scheme in ("postgres", "postgresql"):
-        import psycopg
-
-        dsn = raw.replace(parts.scheme + "://", "postgresql://", 1)
-        with psycopg.connect(dsn, connect_timeout=int(TIMEOUT)) as conn:
-            conn.execute("SELECT 1").fetchone()
-        return f"connected to PostgreSQL at {parts.hostname}:{parts.port or 5432} and ran " \
-               f"SELECT 1"
-    if scheme in ("mysql", "mariadb"):
-        return _check_mysql(parts)
-    raise CheckFailed(f"unsupported database URL scheme {scheme!r}")
-
-
-def _check_mysql(parts: Any) -> str:
-    try:
-        import pymysql  # type: ignore[import-not-found]
-    except ImportError:
-        raise CheckFailed("no MySQL driver installed (pip install pymysql)") from None
-    conn = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=parts.username,
-                           password=parts.password or "", database=parts.path.lstrip("/"),
-                           connect_timeout=int(TIMEOUT))
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    finally:
-        conn.close()
-    return f"connected to MySQL at {parts.hostname}:{parts.port or 3306} and ran SELECT 1"
+    name = {"postgresql": "PostgreSQL", "mysql": "MySQL"}[target.driver]
+    return f"connected to {name} at {target.host}:{target.port} and ran SELECT 1"
 
 
 def _check_s3(payload: dict[str, Any], url: str | None) -> str:

@@ -1,11 +1,11 @@
 """Reading a mailbox for the `imap` trigger: log in with an `imap` credential (through the
 outbound-address policy), report the mailbox's UIDVALIDITY and UIDNEXT, list the UIDs above
-one, fetch a message as a run payload, flag it seen.
+one, fetch a message (a run payload and its attachments' bytes), flag it seen.
 
     with open_mailbox(credential_data, mailbox="INBOX", timeout=30) as box:
         state = box.state()                       # MailboxState(uidvalidity, uidnext)
         for uid in box.uids_after(41, limit=20):
-            payload = box.payload(uid)
+            message = box.message(uid)          # Message(payload, attachments) or None
 
 Built on imap-tools (over the standard imaplib). The connection goes to the address the
 policy checked, while TLS verifies the credential's host name. Failures are `MailboxError`s
@@ -43,6 +43,22 @@ class MailboxError(Exception):
 class MailboxState:
     uidvalidity: int
     uidnext: int
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Message:
+    """A fetched message: `payload` (a run's input, without its attachments) and the
+    attachments' bytes, which the trigger stores as the run's files."""
+
+    payload: dict[str, Any]
+    attachments: list[Attachment]
 
 
 class _PinnedIMAP4(imaplib.IMAP4):
@@ -95,11 +111,16 @@ class Mailbox:
         found = self.box.uids(AND(uid=f"{last_uid + 1}:*"))
         return sorted(u for u in (int(x) for x in found) if u > last_uid)[:limit]
 
-    def payload(self, uid: int) -> dict[str, Any] | None:
-        """The message as a run's input, or None when it is gone (expunged meanwhile)."""
+    def message(self, uid: int) -> Message | None:
+        """The message (its payload and attachments), or None when it is gone (expunged
+        meanwhile)."""
         messages = list(self.box.fetch(AND(uid=str(uid)), mark_seen=False, bulk=False))
         found = [m for m in messages if m.uid == str(uid)]
-        return message_payload(found[0], self.name) if found else None
+        if not found:
+            return None
+        return Message(message_payload(found[0], self.name),
+                       [Attachment(a.filename or "attachment", a.content_type or "", a.payload)
+                        for a in found[0].attachments])
 
     def mark_seen(self, uid: int) -> None:
         self.box.flag(str(uid), MailMessageFlags.SEEN, True)
@@ -127,8 +148,6 @@ def message_payload(message: MailMessage, mailbox: str) -> dict[str, Any]:
         "html": html,
         "text_truncated": text_cut,
         "html_truncated": html_cut,
-        "attachments": [{"name": a.filename, "size": a.size, "content_type": a.content_type}
-                        for a in message.attachments],
         "flags": list(message.flags),
     }
 

@@ -11,8 +11,11 @@ mail server never holds the loop (a trigger still being polled is skipped).
 Each message once: the trigger's `MailboxCursor` row holds the mailbox's UIDVALIDITY and the
 last UID that started a run; starting a message's run and moving the cursor past its UID
 happen in one transaction, under the row's lock, so neither a restart nor a second poller
-starts it again. A poll that fails (server down, login refused, credential missing) starts
-nothing, is logged with the workflow and node, and is kept as the cursor's `last_error`.
+starts it again. The message's attachments are stored as the run's files in that
+transaction (the run input's `attachments` are file references; one over
+WFAIB_FILE_MAX_SIZE is listed in `attachments_skipped` instead). A poll that fails (server
+down, login refused, credential missing) starts nothing, is logged with the workflow and
+node, and is kept as the cursor's `last_error`.
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
+from nodes.context import FileRef
 from nodes.types.imap import ImapConfig
+from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 from workflows.selectors import credential_usable_in
 
-from .imap_client import MailboxError, MailboxState, open_mailbox
+from .files import safe_content_type, safe_name
+from .imap_client import MailboxError, MailboxState, Message, open_mailbox
 from .models import MailboxCursor, Run
-from .services import run_start
+from .services import NewFile, run_start_with_files
 
 logger = logging.getLogger("wfaib.imap")
 
@@ -163,7 +169,7 @@ def poll_trigger(entry: MailEntry) -> PollOutcome:
             state = box.state()
             cursor = _cursor(entry, mailbox, state)
             for uid in box.uids_after(cursor.last_uid, limit=config.max_messages):
-                run = _start_run(entry, state.uidvalidity, uid, box.payload(uid))
+                run = _start_run(entry, state.uidvalidity, uid, box.message(uid))
                 if run is not None:
                     outcome.runs.append(run.pk)
                     if config.mark_seen:
@@ -212,7 +218,7 @@ def _cursor(entry: MailEntry, mailbox: str, state: MailboxState) -> MailboxCurso
 
 
 def _start_run(entry: MailEntry, uidvalidity: int, uid: int,
-               payload: dict[str, Any] | None) -> Run | None:
+               message: Message | None) -> Run | None:
     """Start the run of message `uid` and move the cursor past it, in one transaction; None
     when another poller did, the message is gone, or the workflow was deactivated."""
     with transaction.atomic():
@@ -224,10 +230,35 @@ def _start_run(entry: MailEntry, uidvalidity: int, uid: int,
         if workflow is None:
             return None
         run = None
-        if payload is not None:  # None: expunged since it was listed
-            run = run_start(workflow=workflow, trigger=Run.Trigger.IMAP, input={
-                **payload, "uidvalidity": uidvalidity, "node": entry.node_id})
+        if message is not None:  # None: expunged since it was listed
+            run = _start_with_attachments(workflow, message, {
+                "uidvalidity": uidvalidity, "node": entry.node_id})
         cursor.last_uid = uid
         cursor.save(update_fields=["last_uid", "updated_at"])
     return run
 
+
+
+def _start_with_attachments(workflow: Workflow, message: Message,
+                            extra: dict[str, Any]) -> Run:
+    """The run of one message, its attachments stored as the run's files in the same
+    transaction: `attachments` holds their file references; one over WFAIB_FILE_MAX_SIZE is
+    not stored and is listed in `attachments_skipped` with the reason."""
+    limit = int(wfaib_settings.FILE_MAX_SIZE)
+    files, skipped = [], []
+    for attachment in message.attachments:
+        if len(attachment.data) > limit:
+            skipped.append({"name": safe_name(attachment.name), "size": len(attachment.data),
+                            "content_type": safe_content_type(attachment.content_type),
+                            "reason": f"over the file size limit of {limit} bytes "
+                                      f"(WFAIB_FILE_MAX_SIZE)"})
+        else:
+            files.append(NewFile("attachments", attachment.name, attachment.content_type,
+                                 attachment.data))
+
+    def build_input(refs: dict[str, list[FileRef]]) -> dict[str, Any]:
+        return {**message.payload, "attachments": refs.get("attachments", []),
+                "attachments_skipped": skipped, **extra}
+
+    return run_start_with_files(workflow=workflow, files=files, trigger=Run.Trigger.IMAP,
+                                key="", build_input=build_input).run

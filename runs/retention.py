@@ -11,8 +11,10 @@ limit), else WFAIB_RUN_RETENTION_DAYS / WFAIB_RUN_RETENTION_MAX_RUNS. Only finis
 their age. The count cap keeps a workflow's newest finished runs (by created_at, then id).
 
 Both rules pick a suffix of the same order (oldest first), so what goes is the longer of the
-two suffixes. Deletion takes WFAIB_RUN_PRUNE_BATCH runs per transaction (their RunLogs go by
-the cascade in the same transaction), so a writer never waits long behind the pruner. On SQLite
+two suffixes. Deletion takes WFAIB_RUN_PRUNE_BATCH runs per transaction (their RunLogs and
+RunFiles go by the cascade in the same transaction; the files' stored bytes once it commits,
+by the RunFile post_delete receiver of runs/files.py), so a writer never waits long behind
+the pruner. On SQLite
 `PRAGMA incremental_vacuum` then returns the freed pages to the file system (the database is
 switched to auto_vacuum=INCREMENTAL by migration runs 0005), so the file stops growing.
 """

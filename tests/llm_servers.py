@@ -43,6 +43,7 @@ class Failure:
     status: int
     message: str
     headers: dict[str, str] = field(default_factory=dict)
+    code: str | None = None  # OpenAI's error code (e.g. context_length_exceeded)
 
 
 def _text_of(content: Any) -> str:
@@ -102,8 +103,9 @@ class ModelServer:
         """The next answer; `tool_calls=[{"id", "name", "arguments"}]` asks for tools."""
         self.script.append(Reply(text, **usage))
 
-    def fail(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        self.script.append(Failure(status, message, headers or {}))
+    def fail(self, status: int, message: str, headers: dict[str, str] | None = None,
+             code: str | None = None) -> None:
+        self.script.append(Failure(status, message, headers or {}, code))
 
     def count(self, path: str) -> int:
         with self.lock:
@@ -255,11 +257,11 @@ class ModelServer:
         return [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
 
     def _error(self, out: BaseHTTPRequestHandler, anthropic: bool, failure: Failure) -> None:
-        kind = {401: "authentication_error", 429: "rate_limit_error"}.get(failure.status,
-                                                                         "api_error")
+        kind = {400: "invalid_request_error", 401: "authentication_error",
+                429: "rate_limit_error"}.get(failure.status, "api_error")
         body = ({"type": "error", "error": {"type": kind, "message": failure.message}}
                 if anthropic else
-                {"error": {"message": failure.message, "type": kind, "code": None}})
+                {"error": {"message": failure.message, "type": kind, "code": failure.code}})
         self._send(out, failure.status, body, failure.headers)
 
     @staticmethod

@@ -2,7 +2,7 @@
 `GET /metrics` that shows them (prometheus_client's text format).
 
     record_llm_usage(provider="openai", model="gpt-4o-mini", input_tokens=12,
-                     output_tokens=30, cost_usd=0.0001)       # for the LLM nodes' work
+                     output_tokens=30, cost_usd=0.0001)       # one model call (the observer's)
     webhook_answered(status)  rate_limited(scope)  schedule_fired(due_at, now)
 
 Several processes: with PROMETHEUS_MULTIPROC_DIR set (before the process starts; an empty
@@ -16,7 +16,9 @@ whichever process moved them.
 `/metrics` is closed (404) unless WFAIB_METRICS_TOKEN (sent as `Authorization: Bearer ...`) or
 WFAIB_METRICS_ALLOW (client addresses or CIDRs) is set, and then answers 403 to anyone else.
 Workers and the scheduler on machines of their own serve their values on WFAIB_METRICS_PORT.
-The engine reports through one observer (runs/engine/observe.py): `MetricsObserver`.
+The engine reports through one observer (runs/engine/observe.py): `MetricsObserver`, which
+also counts the model calls the cost ledger records (tokens by kind, estimated cost), so no
+node counts its own.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import hmac
 import ipaddress
 import os
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -51,6 +53,9 @@ from runs.engine.observe import Observer
 from runs.models import Run
 from wfaib.client_address import client_address
 from wfaib.conf import wfaib_settings
+
+if TYPE_CHECKING:
+    from nodes.context import ModelUsage
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
                     600, 1800, 3600, 4 * 3600, 24 * 3600)
@@ -85,13 +90,18 @@ LLM_REQUESTS = Counter("wfaib_llm_requests", "LLM requests", ["provider", "model
 # -- what other code calls ------------------------------------------------------------------
 
 def record_llm_usage(*, provider: str, model: str, input_tokens: int = 0,
-                     output_tokens: int = 0, cost_usd: float | None = None) -> None:
-    """One LLM request's usage (the LLM nodes call this with what the API answered)."""
+                     output_tokens: int = 0, cached_tokens: int = 0,
+                     cost_usd: float | None = None) -> None:
+    """One LLM request's usage: the engine's observer (`MetricsObserver.model_calls`) calls
+    this for each model call the cost ledger records. `input_tokens` include the cached
+    ones, which are also counted as kind "cached"."""
     LLM_REQUESTS.labels(provider, model).inc()
     if input_tokens:
         LLM_TOKENS.labels(provider, model, "input").inc(max(0, int(input_tokens)))
     if output_tokens:
         LLM_TOKENS.labels(provider, model, "output").inc(max(0, int(output_tokens)))
+    if cached_tokens:
+        LLM_TOKENS.labels(provider, model, "cached").inc(max(0, int(cached_tokens)))
     if cost_usd:
         LLM_COST.labels(provider, model).inc(max(0.0, float(cost_usd)))
 
@@ -137,6 +147,13 @@ class MetricsObserver(Observer):
             status = "succeeded"
         finally:
             NODE_DURATION.labels(node_type, status).observe(time.perf_counter() - t0)
+
+    def model_calls(self, run: Run, node_id: str, entries: Sequence[ModelUsage]) -> None:
+        for entry in entries:
+            record_llm_usage(provider=entry["provider"], model=entry["model"],
+                             input_tokens=entry["prompt_tokens"],
+                             output_tokens=entry["completion_tokens"],
+                             cached_tokens=entry["cached_tokens"], cost_usd=entry["cost"])
 
     def run_ended(self, run: Run, status: str) -> None:
         RUNS_FINISHED.labels(str(run.workflow_id), status).inc()

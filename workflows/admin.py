@@ -49,9 +49,19 @@ class WorkflowForm(forms.ModelForm):
     class Meta:
         model = Workflow
         fields = ["name", "project", "description", "tags", "is_active", "definition",
+                  "retention_days", "retention_max_runs",
                   "monthly_token_budget", "monthly_cost_budget"]
         widgets = {"definition": forms.Textarea(attrs={"rows": 24, "cols": 100,
                                                       "class": "vLargeTextField"})}
+        labels = {"retention_days": "Keep runs for (days)",
+                  "retention_max_runs": "Keep at most (runs)"}
+        help_texts = {
+            "retention_days": "Finished runs older than this are deleted with their logs and "
+                              "files. Empty: the deployment's WFAIB_RUN_RETENTION_DAYS; "
+                              "0: no age limit.",
+            "retention_max_runs": "Only the newest finished runs are kept. Empty: the "
+                                  "deployment's WFAIB_RUN_RETENTION_MAX_RUNS; 0: no cap.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,6 +155,19 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     search_fields = ("name", "description", "owner__email")
     search_help_text = "Name, description, owner's email, or a node type (http, type:code)."
     readonly_fields = ("version", "owner", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "project", "description", "tags", "is_active",
+                           "definition", "based_on", "version", "owner", "created_at",
+                           "updated_at")}),
+        ("Run retention", {"fields": ("retention_days", "retention_max_runs"),
+                           "description": "How long this workflow's finished runs are kept "
+                                          "(manage.py prune_runs and the scheduler apply it)."}),
+        ("Monthly budgets of model calls", {
+            "fields": ("monthly_token_budget", "monthly_cost_budget"),
+            "description": "A model call that would pass a budget fails before it is made; "
+                           "an audit event warns at 80 %. Empty: no budget (the project's "
+                           "still applies)."}),
+    )
     inlines = [WorkflowVersionInline]
     actions = ["activate", "deactivate", "duplicate", "run_now", "export_json"]
     change_list_template = "admin/workflows/workflow/change_list.html"
@@ -179,6 +202,7 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         fields = ("name", "project", "description", "is_active", "definition", "tags",
+                  "retention_days", "retention_max_runs",
                   "monthly_token_budget", "monthly_cost_budget")
         data = {k: form.cleaned_data[k] for k in fields if k in form.cleaned_data}
         if change:

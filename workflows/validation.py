@@ -20,7 +20,7 @@ from typing import Any, TypedDict
 from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, NodeSettings
-from nodes.config_fields import expression_problems
+from nodes.config_fields import WHOLE_TEMPLATE, expression_problems
 from nodes.registry import registry
 from nodes.versions import node_config, version_problem
 from wfaib.errors import DomainError
@@ -60,6 +60,38 @@ def _loc_to_path(prefix: str, loc: tuple[Any, ...]) -> str:
     return path
 
 
+def _is_whole_template(value: Any) -> bool:
+    whole = WHOLE_TEMPLATE.match(value) if isinstance(value, str) else None
+    return whole is not None and "{{" not in whole.group(1)
+
+
+def _holds_whole_template(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_whole_template(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_whole_template(v) for v in value)
+    return _is_whole_template(value)
+
+
+def _decided_at_run_time(config: Any, loc: tuple[Any, ...]) -> bool:
+    """True when a schema error is about a value one whole `{{ }}` template gives at run time
+    (`"attachments": "{{ nodes.report.file }}"` in a list field): the engine renders it to
+    the raw value and validates the rendered config then. Walks the error's location into
+    the config; a union member's tag (`list[...]`) is no key and is stepped over, and an
+    error on that member counts as decided when the value holds such a template."""
+    value, skipped = config, False
+    for part in loc:
+        if _is_whole_template(value):
+            return True
+        if isinstance(value, dict) and part in value:
+            value, skipped = value[part], False
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value, skipped = value[part], False
+        else:
+            skipped = True
+    return _is_whole_template(value) or (skipped and _holds_whole_template(value))
+
+
 def validate_config(node_type: str, config: Any, prefix: str = "config") -> list[DefinitionError]:
     cls = registry.get(node_type)
     try:
@@ -67,6 +99,9 @@ def validate_config(node_type: str, config: Any, prefix: str = "config") -> list
     except PydanticValidationError as exc:
         errors: list[DefinitionError] = []
         for item in exc.errors(include_url=False):
+            if item["type"] not in ("missing", "extra_forbidden") and _decided_at_run_time(
+                    config, tuple(item["loc"])):
+                continue
             msg = item["msg"].removeprefix("Value error, ")
             errors.append({"path": _loc_to_path(prefix, item["loc"]), "message": msg})
         return errors

@@ -23,9 +23,12 @@ STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "leng
 
 def _wire_message(message: Message) -> dict[str, Any]:
     if message["role"] == "tool":
-        return {"role": "user", "content": [{
-            "type": "tool_result", "tool_use_id": message.get("tool_call_id", ""),
-            "content": message["content"]}]}
+        result: dict[str, Any] = {"type": "tool_result",
+                                  "tool_use_id": message.get("tool_call_id", ""),
+                                  "content": message["content"]}
+        if message.get("is_error"):  # the model is told the tool failed, not what it gave
+            result["is_error"] = True
+        return {"role": "user", "content": [result]}
     if message.get("tool_calls"):
         blocks: list[dict[str, Any]] = (
             [{"type": "text", "text": message["content"]}] if message["content"] else [])

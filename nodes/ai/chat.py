@@ -25,6 +25,7 @@ class Message(TypedDict):
     content: str
     tool_calls: NotRequired[list[ToolCall]]
     tool_call_id: NotRequired[str]
+    is_error: NotRequired[bool]  # a tool result that is the tool's error (Anthropic: is_error)
 
 
 @dataclass(frozen=True)

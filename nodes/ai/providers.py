@@ -5,15 +5,19 @@ timeouts and error messages.
     result = provider.complete(request, on_text=lambda delta: ...)   # ChatResult
 
 Retries: a 429, 408/409 or 5xx answer (and a dropped connection) is tried again up to `retries`
-times, after the provider's Retry-After when it sends one (at most `RETRY_AFTER_CAP` seconds:
-asked to wait longer, the call fails at once so the node's own retry settings, which can park
-the run, take over), else after a short exponential backoff. The SDKs' own retries are off.
-Errors become `NodeError`s naming the provider, the status and the provider's message, with
-the API key scrubbed from anything the provider echoes.
+times, after the provider's Retry-After (seconds or an HTTP date) when it sends one (at most
+`RETRY_AFTER_CAP` seconds: asked to wait longer, the call fails at once so the node's own
+retry settings, which can park the run, take over), else after a short exponential backoff.
+The SDKs' own retries are off. Errors become `NodeError`s naming the provider, the status and
+the provider's message, with the API key scrubbed from anything the provider echoes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -61,19 +65,32 @@ def _body_message(body: Any) -> str:
     return ""
 
 
-def _retry_after(headers: Any) -> float | None:
-    """Seconds from Retry-After / retry-after-ms (delta seconds only; a date is ignored)."""
+def retry_after(headers: Any, *, now: float | None = None) -> float | None:
+    """Seconds to wait from `retry-after-ms`, or `Retry-After` as delta seconds or as an HTTP
+    date (RFC 9110; a date in the past: 0). None when absent or unreadable."""
+    if headers is None:
+        return None
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name) if headers is not None else None
+        value = headers.get(name)
         if value is None:
             continue
         try:
             seconds = float(value) * scale
         except ValueError:
-            continue
-        if seconds >= 0:
+            seconds = _seconds_until(value, now) if name == "retry-after" else -1
+        if seconds >= 0 and math.isfinite(seconds):
             return seconds
     return None
+
+
+def _seconds_until(date: str, now: float | None) -> float:
+    try:
+        when = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return -1
+    if when.tzinfo is None:  # "-0000": the RFC's UTC
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class CallFailed(Exception):
@@ -84,15 +101,55 @@ class CallFailed(Exception):
         self.message, self.retryable, self.retry_after = message, retryable, retry_after
 
 
+# How providers say the prompt does not fit the model's context window, and the numbers in it:
+# OpenAI and compatible servers (vLLM, LiteLLM...): "This model's maximum context length is
+# 8192 tokens. However, your messages resulted in 9100 tokens..." (code
+# context_length_exceeded); Anthropic: "prompt is too long: 210000 tokens > 200000 maximum".
+_CONTEXT_LIMIT = (re.compile(r"maximum context length is (?P<limit>\d+)", re.I),
+                  re.compile(r"(?P<used>\d+) tokens? > (?P<limit>\d+) maximum", re.I),
+                  re.compile(r"context (?:window|length)[^.\d]*?(?P<limit>\d+) tokens", re.I))
+_CONTEXT_USED = re.compile(r"resulted in (?P<used>\d+) tokens|requested (?P<req>\d+) tokens",
+                           re.I)
+_CONTEXT_WORDS = ("context_length_exceeded", "maximum context length", "prompt is too long",
+                  "context window", "context length")
+
+
+def _context_too_long(provider: str, status: int, body: Any, reason: str) -> str | None:
+    """A clear message for a prompt over the model's context window (None: another error)."""
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    code = str(inner.get("code") or "") if isinstance(inner, dict) else ""
+    text = f"{code} {reason}".lower()
+    if status not in (400, 413) or not any(word in text for word in _CONTEXT_WORDS):
+        return None
+    limit = used = None
+    for pattern in _CONTEXT_LIMIT:
+        found = pattern.search(reason)
+        if found:
+            limit, used = found.group("limit"), found.groupdict().get("used")
+            break
+    if used is None and (found := _CONTEXT_USED.search(reason)):
+        used = found.group("used") or found.group("req")
+    size = (f"the model's limit is {int(limit):,} tokens" if limit else
+            "the provider named no limit")
+    sent = f", this request needs {int(used):,}" if used else ""
+    return (f"the prompt is too long for the model's context window ({size}{sent}): send "
+            f"fewer or shorter messages (a smaller memory window, fewer retrieved documents), "
+            f"lower max_tokens, or pick a model with a larger context. {provider} said: "
+            f"{reason}")
+
+
 def describe_error(exc: Exception, *, provider: str, timeout: float) -> CallFailed | None:
     """An SDK error as a CallFailed (None: not an SDK error)."""
     if isinstance(exc, _STATUS_ERRORS):
         status = exc.status_code
         reason = _body_message(exc.body) or exc.response.reason_phrase or "no message"
+        too_long = _context_too_long(provider, status, exc.body, reason)
+        if too_long:
+            return CallFailed(too_long, retryable=False)
         retryable = status in RETRYABLE_STATUS or status >= 500
         hint = " (check the credential's API key)" if status == 401 else ""
         return CallFailed(f"{provider} answered {status}: {reason}{hint}", retryable=retryable,
-                          retry_after=_retry_after(exc.response.headers) if retryable else None)
+                          retry_after=retry_after(exc.response.headers) if retryable else None)
     if isinstance(exc, (*_TIMEOUTS, *_STREAM_TIMEOUTS)):  # a timeout is a connection error
         return CallFailed(f"{provider} did not answer within {timeout:g}s (the node's timeout)",
                           retryable=False)

@@ -179,8 +179,8 @@ class AgentLoop:
             step["duration_ms"] = round((time.monotonic() - started) * 1000)
             if self.config.on_tool_error == "fail":
                 raise self.fail(f"tool {call['name']!r} failed: {exc}") from None
-            return Message(role="tool", tool_call_id=call["id"],
-                           content=f"Error: {exc}")
+            return Message(role="tool", tool_call_id=call["id"], content=f"Error: {exc}",
+                           is_error=True)
         step["output"] = output
         step["duration_ms"] = round((time.monotonic() - started) * 1000)
         return Message(role="tool", tool_call_id=call["id"], content=_as_text(output))

@@ -28,6 +28,8 @@ import email.utils
 import smtplib
 import socket
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
@@ -113,13 +115,10 @@ def attachment_bytes(ctx: NodeContext, item: Any) -> tuple[str, str, bytes]:
             raise NodeError(f"attachment {name!r}: content_base64 is not valid base64") from None
     if "key" not in item:
         raise NodeError(f"attachment {name!r}: give a file reference (key) or content_base64")
-    open_file = getattr(ctx, "open_file", None)  # the files engineer's ctx.open_file
-    if open_file is None:
-        raise NodeError(f"attachment {name!r}: file references cannot be read here (this "
-                        f"server has no file store); give content_base64 instead")
-    data = open_file(item)
-    if not isinstance(data, bytes):
-        raise NodeError(f"attachment {name!r}: the file store returned no content")
+    try:
+        data = ctx.open_file(item)
+    except NodeError as exc:
+        raise NodeError(f"attachment {name!r}: {exc.message}") from None
     return name, content_type, data
 
 
@@ -180,8 +179,11 @@ def login(client: smtplib.SMTP, username: str, password: str) -> None:
     client.auth("PLAIN", client.auth_plain)
 
 
-def send(settings: dict[str, Any], address: str, message: EmailMessage,
-         recipients: list[str], timeout: float) -> dict[str, tuple[int, bytes]]:
+@contextmanager
+def smtp_session(settings: dict[str, Any], address: str, timeout: float) -> Iterator[
+        smtplib.SMTP]:
+    """A connected, secured and logged-in SMTP client (`settings` from `settings_from`),
+    connected to `address`, the IP the outbound policy checked; quit when the block ends."""
     host, port = str(settings["host"]), int(settings["port"])
     security = settings["security"]
     context = ssl.create_default_context()
@@ -197,12 +199,18 @@ def send(settings: dict[str, Any], address: str, message: EmailMessage,
             client.ehlo()
         if settings.get("username"):
             login(client, str(settings["username"]), str(settings.get("password") or ""))
-        return client.send_message(message, to_addrs=recipients)
+        yield client
     finally:
         try:
             client.quit()
         except (smtplib.SMTPException, OSError):
             client.close()
+
+
+def send(settings: dict[str, Any], address: str, message: EmailMessage,
+         recipients: list[str], timeout: float) -> dict[str, tuple[int, bytes]]:
+    with smtp_session(settings, address, timeout) as client:
+        return client.send_message(message, to_addrs=recipients)
 
 
 def failure(exc: Exception, host: str, port: int, username: str) -> str:
@@ -232,10 +240,8 @@ def failure(exc: Exception, host: str, port: int, username: str) -> str:
         exc, OSError) else f"sending through {where} failed: {exc}"
 
 
-def smtp_settings(ctx: NodeContext, config: EmailConfig) -> dict[str, Any]:
-    if config.credential in (None, ""):
-        raise NodeError("no credential: pick an smtp credential")
-    data = dict(ctx.credential(config.credential, kinds=("smtp",))["data"])
+def settings_from(data: dict[str, Any]) -> dict[str, Any]:
+    """An smtp credential's data with its security and port checked and defaulted."""
     security = data.get("security") or "starttls"
     if security not in ("starttls", "ssl", "none"):
         raise NodeError(f"the smtp credential's security is {security!r}; use starttls, ssl "
@@ -247,6 +253,12 @@ def smtp_settings(ctx: NodeContext, config: EmailConfig) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise NodeError("the smtp credential's port is not a number") from None
     return {**data, "security": security, "port": port}
+
+
+def smtp_settings(ctx: NodeContext, config: EmailConfig) -> dict[str, Any]:
+    if config.credential in (None, ""):
+        raise NodeError("no credential: pick an smtp credential")
+    return settings_from(dict(ctx.credential(config.credential, kinds=("smtp",))["data"]))
 
 
 @register

@@ -12,8 +12,12 @@ mailbox's end (only messages arriving later start runs) unless `backfill` is on.
 mailbox's UIDVALIDITY changes (it was recreated), it starts from the end again.
 
 The node's output is the run's payload: {uid, uidvalidity, mailbox, message_id, from, to, cc,
-reply_to, subject, date, text, html, attachments: [{name, size, content_type}], flags, node}.
-Bodies over 256 KB are cut (`text_truncated`, `html_truncated` say so).
+reply_to, subject, date, text, html, attachments, attachments_skipped, flags, node}.
+Bodies over 256 KB are cut (`text_truncated`, `html_truncated` say so). The attachments are
+stored as the run's files, with the run: `attachments` holds their file references
+{name, size, content_type, key} (for an email, storage or HTTP node to use); one over
+WFAIB_FILE_MAX_SIZE is not stored but listed in `attachments_skipped` as
+{name, size, content_type, reason}.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """`llm`: asks a language model (OpenAI, Anthropic, or any OpenAI-compatible server) and
 outputs its answer, optionally as validated JSON, streaming the text to the run viewer.
 
-The messages sent, in order: `system_prompt`, the fixed `messages` (their contents are
-templates), the list `messages_expression` evaluates to (e.g. a conversation history), then
-`prompt` as the last user message. The provider comes from the `credential` (kind `openai` or
+The messages sent, in order: `system_prompt`, the conversation `memory` (the session's last
+`window` messages), the fixed `messages` (their contents are templates), the list
+`messages_expression` evaluates to, then `prompt` as the last user message. With `memory`,
+the prompt and the answer join the session after a successful call: the engine reads and
+writes the database in the run's thread (`memory_field`), the node only sees `ctx.memory`.
+The provider comes from the `credential` (kind `openai` or
 `anthropic`); without one, from `provider` with the node's `api_key`/`base_url` or the
 OPENAI_API_KEY / ANTHROPIC_API_KEY environment variable.
 
@@ -28,6 +31,7 @@ from ..ai.structured import check, instruction, repair_message, schema_problem
 from ..base import NodeConfig, NodeError, NodeType, credential_field, expression_field
 from ..context import ModelUsage, NodeContext
 from ..registry import register
+from .memory import MemorySettings, history, remember
 
 
 class ChatMessage(NodeConfig):
@@ -57,6 +61,9 @@ class LlmConfig(NodeConfig):
         json_schema_extra=expression_field(format="expression"))
     prompt: str = Field("", description="The last user message.",
                         json_schema_extra=expression_field(format="textarea"))
+    memory: MemorySettings | None = Field(
+        None, description="Conversation memory: the session's last `window` messages come "
+                          "before the prompt; the prompt and the answer are added after.")
     temperature: float | None = Field(None, ge=0, le=2,
                                       description="Empty: the provider's default.")
     max_tokens: int | None = Field(
@@ -111,6 +118,8 @@ def _messages(ctx: NodeContext, config: LlmConfig) -> list[Message]:
             where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
             raise NodeError(f"messages_expression must give a list of {{role, content}} "
                             f"messages: at {where or 'the top'}: {first['msg']}") from None
+    messages += [Message(role=m["role"], content=m["content"])  # type: ignore[typeddict-item]
+                 for m in history(ctx, config.memory)]
     messages += [Message(role=m.role, content=m.content) for m in listed]
     if config.prompt:
         messages.append(Message(role="user", content=config.prompt))
@@ -178,6 +187,7 @@ class LlmNode(NodeType):
     timeout = 180.0
     version = 2
     uses_models = True
+    memory_field = "memory"  # the engine loads and stores it in the run's thread
 
     @classmethod
     def migrate_config(cls, old_version: int, config: dict[str, Any]) -> dict[str, Any]:
@@ -206,6 +216,7 @@ class LlmNode(NodeType):
                 raise NodeError(f"{problem} (after one repair attempt)", output={
                     "content": result.text, "usage": _total(spent)})
             output["data"] = value
+        remember(ctx, config.memory, config.prompt, result.text)
         return {"content": result.text, **output, "model": result.model,
                 "provider": provider.name, "finish_reason": result.finish_reason,
                 "usage": _total(spent)}

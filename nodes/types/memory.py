@@ -6,11 +6,11 @@ then trimmed to `max_tokens`); `append` stores `messages` (templated {role, cont
 the list `messages_expression` gives, outputs {session_id, appended}; `clear` deletes the
 session's messages, outputs {session_id, deleted}.
 
-The agent node takes the same settings as its `memory` config (`MemorySettings`): it loads
-the history before asking and appends the prompt and the final answer after. The llm node
-runs in a worker thread that keeps off the database, so it has no `memory` config: put a
-memory `load` before it (its `messages_expression`: `nodes.mem.messages`) and an `append`
-after it, or use an agent without tools.
+The agent and llm nodes take the same settings as their `memory` config (`MemorySettings`):
+they load the history before asking and append the prompt and the final answer after. The
+llm node runs in a worker thread that keeps off the database, so the engine loads its
+history before the attempt and stores its turn after a successful one
+(`NodeType.memory_field`, runs/engine/memory_buffer.py).
 """
 
 from __future__ import annotations

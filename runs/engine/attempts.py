@@ -23,6 +23,7 @@ from workflows.graph import DEFAULT_PORT
 
 from ..models import RunLog
 from ..tenancy import tenant_of
+from . import memory_buffer
 from .context import NodeContext
 from .expressions import ExpressionError, evaluate, render_value
 from .expressions.templates import stringify
@@ -143,12 +144,15 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
     config = _prepare_config(ex, cls, node_config(cls, node), names)
     ex.credentials.remember_config(cls, config)
     ex.credentials.prefetch(cls, config)
+    project_id = ex.run.workflow.project_id
+    memory = memory_buffer.prefetch(cls, config, project_id, threaded=frame.threaded)
     ctx = NodeContext(node_id=node_id, node_type=node["type"], names=names,
                       run_id=ex.run.pk, attempt=attempt,
                       expression_timeout=ex.expression_timeout,
                       services=ex.services_for(frame, node_id, cls), scope=frame.scope,
                       tenant=tenant_of(ex.run.workflow), credentials=ex.credentials,
-                      files=ex.files, meter=meter, project_id=ex.run.workflow.project_id)
+                      files=ex.files, meter=meter, project_id=project_id,
+                      memory_buffer=memory)
     timeout = settings.timeout
     if timeout is None and (not cls.pure or cls.long_running):
         timeout = cls.timeout
@@ -161,6 +165,8 @@ def _attempt(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
     result = call_with_timeout(lambda: cls().run(ctx, config, input_value), timeout,
                                name=f"wfaib-node-{node_id}", watch=watch,
                                every=CANCEL_CHECK_INTERVAL)
+    if memory is not None:  # the node's thread is done: its turn is stored from this one
+        memory.flush()
     if isinstance(result, Iterate):
         return run_loop(ex, frame, node_id, result, names), False
     if isinstance(result, Wait):

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpcore
 import httpx
 
 from nodes.base import NodeError
@@ -31,10 +30,10 @@ from nodes.context import (
     WorkflowInfo,
 )
 from nodes.context import NodeContext as NodeContract
-from wfaib.conf import wfaib_settings
 
-from . import object_stores, outbound, outbound_httpx2, ssrf
+from . import connections, object_stores, outbound, outbound_httpx2
 from .expressions import ExpressionError, evaluate
+from .memory_buffer import MemoryBuffer
 from .metering import UsageMeter
 from .sandbox_process import CodeError, run_code
 
@@ -86,6 +85,7 @@ class EngineContext:
         files: FileAccess | None = None,
         meter: UsageMeter | None = None,
         project_id: int | None = None,
+        memory_buffer: MemoryBuffer | None = None,
     ):
         self.node_id = node_id
         self.node_type = node_type
@@ -104,6 +104,8 @@ class EngineContext:
         # Model calls: budgets to check, usage to record, partial output (runs.engine.metering).
         self.meter = meter if meter is not None else UsageMeter()
         self.project_id = project_id  # whose memory and vectors the node sees (ai/)
+        # Conversation memory loaded by the engine for a node in its own thread (memory_field).
+        self.memory_buffer = memory_buffer
 
     @property
     def names(self) -> Mapping[str, Any]:
@@ -136,6 +138,8 @@ class EngineContext:
 
     @property
     def memory(self) -> ConversationMemory:
+        if self.memory_buffer is not None:
+            return self.memory_buffer
         from ai.memory import ProjectMemory
 
         return ProjectMemory(self._project("conversation memory"))
@@ -164,21 +168,10 @@ class EngineContext:
             raise NodeError(f"{method} {url} failed: {exc}") from None
 
     def outbound_address(self, host: str, port: int) -> str:
-        try:
-            return str(ssrf.checked_address(host, port))
-        except httpcore.ConnectError as exc:  # OutboundRefused is one
-            raise NodeError(f"{host}:{port}: {exc}") from None
+        return connections.outbound_address(host, port)
 
     def local_database_file(self, path: str) -> str:
-        roots = [os.path.realpath(root) for root in wfaib_settings.SQLITE_DIRS or [] if root]
-        if not roots:
-            raise NodeError("SQLite files are not enabled here: the operator lists the folders "
-                            "they may be in with WFAIB_SQLITE_DIRS")
-        found = os.path.realpath(os.path.join(roots[0], path))
-        if not any(os.path.commonpath([found, root]) == root for root in roots):
-            raise NodeError(f"SQLite file {path!r} is outside the folders WFAIB_SQLITE_DIRS "
-                            f"allows")
-        return found
+        return connections.local_database_file(path)
 
     def _guarded_base_url(self, base_url: str | None) -> None:
         refused = outbound.refusal_for(base_url) if base_url else None

@@ -33,7 +33,8 @@ def run_loop(ex: RunExecution, frame: Frame, loop_id: str, plan: Iterate,
     size = max(1, plan.batch_size)
     batches = items if size == 1 else [items[i:i + size] for i in range(0, len(items), size)]
     parallel = max(1, plan.parallelism)
-    if parallel > 1 and any(ex.types[n].inline_only for n in ex.bodies[loop_id]):
+    if parallel > 1 and any(ex.types[n].inline_only or _uses_memory(ex, n)
+                            for n in ex.bodies[loop_id]):
         parallel = 1  # nodes that reach into the database run in the engine's thread
     if parallel > 1 and not frame.threaded and any(ex.types[n].uses_models
                                                    for n in ex.bodies[loop_id]):
@@ -93,3 +94,10 @@ def _breaks(ex: RunExecution, expression: str, names: dict[str, Any], item: Any,
                              timeout=ex.expression_timeout))
     except ExpressionError as exc:
         raise NodeError(f"break_if failed: {exc}") from None
+
+
+def _uses_memory(ex: RunExecution, node_id: str) -> bool:
+    """A node whose memory the engine loads and stores in the iteration's thread."""
+    field = ex.types[node_id].memory_field
+    config = ex.graph.nodes[node_id].get("config") or {}
+    return bool(field and config.get(field))

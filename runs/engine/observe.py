@@ -5,6 +5,7 @@
         with observer.node(run, node_id, node_type):   # attempts.py: one attempt of a node
             ...
     observer.run_ended(run, status)          # executor.py: the run finished (not parked)
+    observer.model_calls(run, node_id, entries)   # usage.py: model calls written to the ledger
     observer.outbound_headers(headers)       # outbound.py: e.g. the W3C traceparent
 
 The engine calls `observer` only, never a metrics or tracing library: the observers that
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nodes.context import ModelUsage
+
     from ..models import Run
 
 logger = logging.getLogger("wfaib.engine")
@@ -32,6 +35,8 @@ class Observer:
     node(run, node_id, node_type)        context manager around one node attempt; an
                                          exception leaving it is that attempt's failure
     run_ended(run, status)               once per finished run (succeeded/failed/cancelled)
+    model_calls(run, node_id, entries)   the model calls of one node attempt, as the ledger
+                                         records them (nodes.context.ModelUsage each)
     outbound_headers(headers)            add headers to a node's outbound HTTP request
     """
 
@@ -44,6 +49,9 @@ class Observer:
         yield
 
     def run_ended(self, run: Run, status: str) -> None:
+        return None
+
+    def model_calls(self, run: Run, node_id: str, entries: Sequence[ModelUsage]) -> None:
         return None
 
     def outbound_headers(self, headers: MutableMapping[str, str]) -> None:
@@ -82,6 +90,13 @@ class _Fanout(Observer):
                 one.run_ended(run, status)
             except Exception:
                 logger.exception("observer %r failed on run_ended", one)
+
+    def model_calls(self, run: Run, node_id: str, entries: Sequence[ModelUsage]) -> None:
+        for one in list(self.installed):
+            try:
+                one.model_calls(run, node_id, entries)
+            except Exception:
+                logger.exception("observer %r failed on model_calls", one)
 
     def outbound_headers(self, headers: MutableMapping[str, str]) -> None:
         for one in list(self.installed):

@@ -26,6 +26,7 @@ from wfaib.conf import wfaib_settings
 from . import partial
 from .budgets import load_budgets
 from .metering import Budget, UsageMeter
+from .observe import observer
 from .state import Frame
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ class RunUsage:
         node_id, scope, attempt, entries, crossed = item
         self.ex.journal.record_usage(node_id=node_id, scope=scope, attempt=attempt,
                                      entries=entries)
+        observer.model_calls(self.ex.run, node_id, entries)  # metrics: tokens and cost
         warn = self.ex.hooks.budget_warning
         for budget, spent in crossed:
             if warn is None:

@@ -2,6 +2,7 @@
 
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -172,6 +173,61 @@ def test_change_form_keeps_json_editing_with_validation(staff_client, staff):
     })
     assert response.status_code == 200
     assert "give an expression or a mapping" in response.content.decode()
+
+
+def _form_data(wf, **changes):
+    return {"name": wf.name, "description": "", "is_active": "on", "based_on": wf.version,
+            "definition": json.dumps(wf.definition), "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0", **changes}
+
+
+def test_change_form_sets_retention_and_monthly_budgets(staff_client, staff):
+    wf = make_workflow(owner=staff)
+    url = reverse("admin:workflows_workflow_change", args=[wf.pk])
+    html = staff_client.get(url).content.decode()
+    for name in ("retention_days", "retention_max_runs", "monthly_token_budget",
+                 "monthly_cost_budget"):
+        assert f'name="{name}"' in html
+    assert "Run retention" in html
+    assert "Monthly budgets of model calls" in html
+    response = staff_client.post(url, _form_data(
+        wf, retention_days="30", retention_max_runs="0", monthly_token_budget="100000",
+        monthly_cost_budget="12.5"))
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    wf.refresh_from_db()
+    assert (wf.retention_days, wf.retention_max_runs) == (30, 0)
+    assert (wf.monthly_token_budget, wf.monthly_cost_budget) == (100000, Decimal("12.5"))
+    # Emptied: the deployment's retention, no budget.
+    response = staff_client.post(url, _form_data(wf))
+    assert response.status_code == 302
+    wf.refresh_from_db()
+    assert (wf.retention_days, wf.retention_max_runs, wf.monthly_token_budget,
+            wf.monthly_cost_budget) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("retention_days", "-1"), ("retention_max_runs", "many"), ("monthly_token_budget", "-5"),
+    ("monthly_cost_budget", "1e99")])
+def test_bad_retention_or_budget_values_are_refused_naming_the_field(staff_client, staff,
+                                                                    field, value):
+    wf = make_workflow(owner=staff)
+    url = reverse("admin:workflows_workflow_change", args=[wf.pk])
+    response = staff_client.post(url, _form_data(wf, **{field: value}))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.keys() == {field}
+    wf.refresh_from_db()
+    assert getattr(wf, field) is None
+
+
+def test_the_add_form_sets_retention(staff_client, staff):
+    definition = simple_definition()
+    response = staff_client.post(reverse("admin:workflows_workflow_add"), {
+        "name": "kept short", "description": "", "is_active": "on",
+        "definition": json.dumps(definition), "retention_days": "7",
+        "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"})
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    wf = Workflow.objects.get(name="kept short")
+    assert (wf.retention_days, wf.retention_max_runs, wf.owner) == (7, None, staff)
 
 
 def test_ports_endpoint_names_a_switchs_ports_from_its_config(staff_client):

@@ -68,9 +68,10 @@ def test_a_secret_is_never_shown_and_blank_keeps_it(page, staff):
     assert credential.name == "key2"
 
 
-def test_the_test_page_runs_the_check(page, staff, tmp_path):
+def test_the_test_page_runs_the_check(page, staff, tmp_path, settings):
     import sqlite3
 
+    settings.WFAIB = {**settings.WFAIB, "SQLITE_DIRS": [str(tmp_path)]}
     path = tmp_path / "d.db"
     sqlite3.connect(path).close()
     credential = credential_create(owner=staff, name="db", kind="database",

@@ -5,6 +5,7 @@ without the secret; HTTP goes through the outbound address guard."""
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 
 import pytest
@@ -115,7 +116,8 @@ def test_smtp_connects_and_logs_in(api, user, smtp_server):
     bad = make(user, "smtp", {**data, "password": "smtp-wrong-99"}, name="bad")
     result = check(api, bad)
     assert result["ok"] is False
-    assert "SMTPAuthenticationError" in result["message"]
+    assert result["message"] == (f"SMTP login as 'mailer' was refused by "
+                                 f"127.0.0.1:{smtp_server} (535)")
     assert "smtp-wrong-99" not in result["message"]
     down = make(user, "smtp", {**data, "port": free_port()}, name="down")
     result = check(api, down)
@@ -135,15 +137,81 @@ def test_postgresql_runs_select_1_and_a_failure_hides_the_password(api, user):
     assert "pg-secret-77" not in result["message"]
 
 
-def test_sqlite_opens_an_existing_file_only(api, user, tmp_path):
-    path = tmp_path / "data.db"
-    sqlite3.connect(path).close()
-    good = make(user, "database", {"url": f"sqlite:///{path}"})
-    assert check(api, good)["ok"] is True
-    missing = make(user, "database", {"url": f"sqlite:///{tmp_path}/none.db"}, "missing")
+def test_sqlite_opens_an_existing_file_of_the_allowed_folders_only(api, user, tmp_path,
+                                                                   settings):
+    folder = tmp_path / "dbs"
+    folder.mkdir()
+    settings.WFAIB = {**settings.WFAIB, "SQLITE_DIRS": [str(folder)]}
+    sqlite3.connect(folder / "data.db").close()
+    good = make(user, "database", {"url": "sqlite:///data.db"})
+    assert check(api, good) == {"ok": True,
+                                "message": "opened the SQLite database and ran SELECT 1"}
+    assert check(api, make(user, "database", {"url": f"sqlite:///{folder}/data.db"},
+                           "absolute"))["ok"] is True
+    missing = make(user, "database", {"url": "sqlite:///none.db"}, "missing")
     result = check(api, missing)
     assert result["ok"] is False
-    assert "unable to open" in result["message"]
+    assert result["message"] == "SQLite file 'none.db' does not exist"
+    assert not (folder / "none.db").exists()
+    # A file elsewhere on the server is no database a credential may test (or probe for).
+    sqlite3.connect(tmp_path / "outside.db").close()
+    for url in (f"sqlite:///{tmp_path}/outside.db", "sqlite:///../outside.db"):
+        result = check(api, make(user, "database", {"url": url}, name=url))
+        assert result["ok"] is False
+        assert "outside the folders WFAIB_SQLITE_DIRS allows" in result["message"]
+
+
+def test_sqlite_is_refused_without_allowed_folders(api, user, tmp_path, settings):
+    settings.WFAIB = {**settings.WFAIB, "SQLITE_DIRS": []}
+    sqlite3.connect(tmp_path / "data.db").close()
+    result = check(api, make(user, "database", {"url": f"sqlite:///{tmp_path}/data.db"}))
+    assert result == {"ok": False, "message": "SQLite files are not enabled here: the operator "
+                      "lists the folders they may be in with WFAIB_SQLITE_DIRS"}
+
+
+@pytest.fixture
+def listener():
+    """A TCP port that accepts nothing by itself: a connection made to it waits in the
+    backlog, where the test can see it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield sock
+    sock.close()
+
+
+def connected(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        conn, _ = sock.accept()
+    except BlockingIOError:
+        return False
+    conn.close()
+    return True
+
+
+@pytest.mark.parametrize(("kind", "data"), [
+    ("smtp", lambda port: {"host": "127.0.0.1", "port": port, "security": "none",
+                           "username": "mailer", "password": "smtp-pass-42"}),
+    ("imap", lambda port: {"host": "127.0.0.1", "port": port, "ssl": False, "username": "wf",
+                           "password": "imap-pw-31", "mailbox": "INBOX"}),
+    ("database", lambda port: {"url": f"postgresql://app:pg-pass-9@127.0.0.1:{port}/app"}),
+    ("database", lambda port: {"url": f"mysql://app:my-pass-9@127.0.0.1:{port}/app"}),
+])
+def test_an_internal_server_is_refused_unless_allowed(api, user, listener, settings, kind,
+                                                      data):
+    """smtp, imap and database tests connect only where the nodes may: an internal address
+    is refused (and not connected to) unless WFAIB_HTTP_ALLOW permits it."""
+    port = listener.getsockname()[1]
+    credential = make(user, kind, data(port))
+    settings.WFAIB = {**settings.WFAIB, "HTTP_ALLOW": []}
+    result = check(api, credential)
+    assert result == {"ok": False, "message": f"127.0.0.1:{port}: refused: 127.0.0.1 is "
+                      f"a loopback address; allow it with WFAIB_HTTP_ALLOW"}
+    assert not connected(listener)
+    settings.WFAIB = {**settings.WFAIB, "HTTP_ALLOW": [f"127.0.0.1:{port + 1}"]}
+    assert "port" in check(api, credential)["message"]  # allowed, on another port only
+    assert not connected(listener)
 
 
 def test_a_viewer_or_stranger_cannot_test(user, client_for):

@@ -10,9 +10,11 @@ from email.message import EmailMessage
 import pytest
 from django.core.management import call_command
 
+from runs.dispatch import wait_for_run
 from runs.engine.executor import execute_run
+from runs.files import file_open
 from runs.imap_trigger import MailPoller
-from runs.models import MailboxCursor, Run
+from runs.models import MailboxCursor, Run, RunFile
 from runs.scheduler import Ticker
 from tests.factories import UserFactory, make_workflow
 from tests.servers import free_port
@@ -21,7 +23,8 @@ from workflows.services import credential_create, workflow_update
 from workflows.validation import validate_definition
 
 
-def message(subject: str, *, html: str | None = None, attachment: bytes | None = None) -> bytes:
+def message(subject: str, *, html: str | None = None, attachment: bytes | None = None,
+            more: tuple[tuple[str, bytes], ...] = ()) -> bytes:
     mail = EmailMessage()
     mail["From"] = "Ada Lovelace <ada@example.com>"
     mail["To"] = "support@wfaib.example"
@@ -34,6 +37,9 @@ def message(subject: str, *, html: str | None = None, attachment: bytes | None =
         mail.add_alternative(html, subtype="html")
     if attachment is not None:
         mail.add_attachment(attachment, maintype="text", subtype="csv", filename="data.csv")
+    for name, data in more:
+        mail.add_attachment(data, maintype="application", subtype="octet-stream",
+                            filename=name)
     return mail.as_bytes()
 
 
@@ -96,8 +102,10 @@ def test_one_run_per_new_message_and_none_twice(dovecot, inbox,
     assert payload["cc"] == ["ops@wfaib.example"]
     assert payload["text"].strip() == "Body of Invoice 1"
     assert payload["html"].strip() == "<p>Invoice <b>1</b></p>"
-    assert payload["attachments"] == [{"name": "data.csv", "size": 8,
-                                       "content_type": "text/csv"}]
+    [attachment] = payload["attachments"]
+    assert {k: attachment[k] for k in ("name", "size", "content_type")} == {
+        "name": "data.csv", "size": 8, "content_type": "text/csv"}
+    assert payload["attachments_skipped"] == []
     assert payload["date"] == "2026-11-30T10:00:00+00:00"
     assert payload["message_id"].endswith("@example.com>")
     assert payload["mailbox"] == folder
@@ -114,6 +122,43 @@ def test_one_run_per_new_message_and_none_twice(dovecot, inbox,
     assert status == Run.Status.SUCCEEDED, run.error
     assert run.result == {"subject": "Invoice 1", "from": "ada@example.com",
                           "uid": payload["uid"]}
+
+
+def test_attachments_become_run_files_within_the_size_limit(dovecot, transactional_db, tmp_path,
+                                                            settings):
+    """A message's attachments are stored as its run's files: the run input holds file
+    references a later node opens (here a storage write copies one to a folder); one over
+    WFAIB_FILE_MAX_SIZE is listed as skipped, not stored."""
+    store = tmp_path / "store"
+    store.mkdir()
+    settings.WFAIB = {**settings.WFAIB, "FILE_MAX_SIZE": 1000, "STORAGE_ROOT": str(store)}
+    owner = UserFactory()
+    folder = new_folder(dovecot)
+    credential_create(owner=owner, name="inbox", kind="imap",
+                      data=dovecot.credential(mailbox=folder))
+    workflow = make_workflow(owner=owner, definition={"name": "mail", "nodes": [
+        {"id": "mail", "type": "imap", "config": {"credential": "inbox", "backfill": True}},
+        {"id": "keep", "type": "storage", "config": {
+            "operation": "write", "key": "in/{{ input.attachments[0].name }}",
+            "file": "{{ input.attachments[0] }}"}}],
+        "edges": [{"from": "mail", "to": "keep"}]})
+    dovecot.deliver(message("Scans", attachment=b"a,b\n1,2\n",
+                            more=(("big.bin", b"\x00" * 2000),)), folder)
+    [outcome] = MailPoller().poll_all()  # the run starts after the commit, on the executor
+    [run_id] = outcome.runs
+    assert wait_for_run(run_id, timeout=60)
+    run = Run.objects.get(pk=run_id)
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    [ref] = run.input["attachments"]
+    assert set(ref) == {"name", "size", "content_type", "key"}
+    assert (ref["name"], ref["size"], ref["content_type"]) == ("data.csv", 8, "text/csv")
+    [stored] = RunFile.objects.filter(run=run)
+    assert stored.key == ref["key"]
+    assert file_open(ref, project_id=workflow.project_id) == b"a,b\n1,2\n"
+    assert run.input["attachments_skipped"] == [{
+        "name": "big.bin", "size": 2000, "content_type": "application/octet-stream",
+        "reason": "over the file size limit of 1000 bytes (WFAIB_FILE_MAX_SIZE)"}]
+    assert (store / "in" / "data.csv").read_bytes() == b"a,b\n1,2\n"
 
 
 def test_two_pollers_start_each_message_once(dovecot, inbox,

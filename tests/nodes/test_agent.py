@@ -151,6 +151,25 @@ def test_failing_and_unknown_tools_are_reported_back_to_the_model(server, user):
     assert KEY not in json.dumps(run.result)
 
 
+def test_anthropic_is_told_a_tool_failed_with_is_error(server, user):
+    """Anthropic's tool_result carries `is_error: true` for a failed tool (its documented way
+    to say so), and not for one that worked."""
+    server.call_tools(("boom", {}), ("fine", {}))
+    server.reply("sorry")
+    wf = make_workflow(owner=user, definition=definition(agent(server, "anthropic", tools=[
+        {"name": "boom", "kind": "code", "config": {"code": "result = 1 / 0"}},
+        {"name": "fine", "kind": "code", "config": {"code": "result = 7"}}])))
+    run = run_now(wf, input={"question": "x"})
+    assert run.status == "succeeded", run.error
+    blocks = [b for m in server.requests[1].json()["messages"]
+              if isinstance(m.get("content"), list) for b in m["content"]
+              if b.get("type") == "tool_result"]
+    assert [(b["tool_use_id"], b.get("is_error")) for b in blocks] == [
+        ("toolu_0", True), ("toolu_1", None)]
+    assert "ZeroDivisionError" in blocks[0]["content"]
+    assert blocks[1]["content"] == "7"
+
+
 def test_a_failing_tool_can_fail_the_node(server, user):
     child = make_workflow(owner=user, name="broken", definition=definition(
         {"id": "boom", "type": "transform", "config": {"expression": "1 // 0"}}))

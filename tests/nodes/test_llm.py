@@ -2,12 +2,15 @@
 OpenAI and Anthropic wire formats, through the real SDKs: chat messages, both providers,
 streaming, structured output with its repair attempt, retries, errors without secrets."""
 
+import datetime as dt
+import email.utils
 import json
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from nodes.ai.providers import retry_after
 from nodes.base import NodeError
 from nodes.registry import registry
 from runs.engine.context import EngineContext
@@ -191,6 +194,70 @@ def test_a_retry_after_beyond_the_cap_fails_at_once(llm_server):
     assert "openai answered 429: Rate limit reached" in run.error
     assert "asks to retry after 3600s" in run.error
     assert llm_server.count("/v1/chat/completions") == 1
+
+
+def test_a_retry_after_date_is_honoured(llm_server):
+    """Retry-After as an HTTP date (RFC 9110): one in the past means now, so the call is
+    retried at once; one an hour ahead is beyond the cap and fails at once, naming the wait."""
+    llm_server.fail(429, "Rate limit reached",
+                    headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    run = run_llm(llm_server, retries=1, stream=False)
+    assert run.status == "succeeded", run.error
+    assert llm_server.count("/v1/chat/completions") == 2
+    ahead = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+                                        usegmt=True)
+    llm_server.fail(429, "Rate limit reached", headers={"Retry-After": ahead})
+    run = run_llm(llm_server, retries=3)
+    assert run.status == "failed"
+    assert "asks to retry after 3" in run.error  # ~3600 s, less the moments passed
+    assert llm_server.count("/v1/chat/completions") == 3
+
+
+@pytest.mark.parametrize(("headers", "seconds"), [
+    ({"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT"}, 30.0),
+    ({"retry-after": "Wednesday, 21-Oct-15 07:28:30 GMT"}, 30.0),  # RFC 850, still read
+    ({"retry-after": "Wed, 21 Oct 2015 07:27:00 GMT"}, 0.0),  # past: now
+    ({"retry-after": "12"}, 12.0),
+    ({"retry-after-ms": "1500", "retry-after": "9"}, 1.5),
+    ({"retry-after": "soon"}, None),
+    ({"retry-after": "-4"}, None),
+    ({"retry-after": "inf"}, None),
+    ({}, None),
+])
+def test_retry_after_values(headers, seconds):
+    now = dt.datetime(2015, 10, 21, 7, 28, tzinfo=dt.UTC).timestamp()
+    assert retry_after(headers, now=now) == seconds
+
+
+@pytest.mark.parametrize(("provider", "message", "code", "limit", "used"), [
+    ("openai", "This model's maximum context length is 8192 tokens. However, your messages "
+     "resulted in 9100 tokens. Please reduce the length of the messages.",
+     "context_length_exceeded", "8,192", "9,100"),
+    ("openai", "This model's maximum context length is 4096 tokens. However, you requested "
+     "5000 tokens (4000 in the messages, 1000 in the completion).", None, "4,096", "5,000"),
+    ("anthropic", "prompt is too long: 210000 tokens > 200000 maximum", None, "200,000",
+     "210,000"),
+])
+def test_a_context_too_long_is_a_clear_failure_naming_the_limit(llm_server, provider, message,
+                                                                code, limit, used):
+    llm_server.fail(400, message, code=code)
+    node = anthropic_node(llm_server) if provider == "anthropic" else llm_node(llm_server)
+    run = run_now(make_workflow(definition=simple_definition(node)), input={"text": "x" * 50})
+    assert run.status == "failed"
+    assert run.error_node_id == "ask"
+    assert (f"the prompt is too long for the model's context window (the model's limit is "
+            f"{limit} tokens, this request needs {used})") in run.error
+    assert "lower max_tokens" in run.error
+    assert f"{provider} said: {message}" in run.error
+    assert len(llm_server.requests) == 1  # not tried again
+
+
+def test_another_400_keeps_the_providers_message(llm_server):
+    llm_server.fail(400, "Invalid value for 'temperature'")
+    run = run_llm(llm_server)
+    assert run.status == "failed"
+    assert "openai answered 400: Invalid value for 'temperature'" in run.error
+    assert "context window" not in run.error
 
 
 def test_5xx_retries_are_bounded(llm_server):

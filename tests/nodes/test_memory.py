@@ -121,3 +121,78 @@ def test_agent_node_remembers_its_final_answers(server, user):
     assert run.status == "succeeded", run.error
     assert [m["content"] for m in server.requests[-1].json()["messages"]] == [
         "one", "first answer", "two"]
+
+
+def llm_with_memory(server, **memory_config):
+    return {"id": "ask", "type": "llm", "config": {
+        "prompt": "{{ trigger.q }}", "base_url": server.url + "/v1", "api_key": KEY,
+        "model": "m", "stream": False, "system_prompt": "Be kind",
+        "memory": {"session_id": "{{ trigger.user }}", **memory_config}}}
+
+
+def test_llm_node_memory_is_loaded_and_stored_by_the_engine(server, user):
+    """The llm node works in its own thread; its memory is read before the attempt and its
+    turn written after it, by the run's thread (runs/engine/memory_buffer.py)."""
+    wf = make_workflow(owner=user, definition=simple_definition(
+        llm_with_memory(server, window=3)))
+    server.reply("Hello Ada")
+    assert run_now(wf, input={"q": "I am Ada", "user": "ada"}).status == "succeeded"
+    server.reply("You are Ada")
+    run = run_now(wf, input={"q": "Who am I?", "user": "ada"})
+    assert run.status == "succeeded", run.error
+    assert server.requests[-1].json()["messages"] == [
+        {"role": "system", "content": "Be kind"},
+        {"role": "user", "content": "I am Ada"},
+        {"role": "assistant", "content": "Hello Ada"},
+        {"role": "user", "content": "Who am I?"}]
+    stored = list(ConversationMessage.objects.filter(session_id="ada").order_by("id")
+                  .values_list("role", "content"))
+    assert stored == [("user", "I am Ada"), ("assistant", "Hello Ada"),
+                      ("user", "Who am I?"), ("assistant", "You are Ada")]
+    server.reply("Hi Bob")
+    run_now(wf, input={"q": "I am Bob", "user": "bob"})  # another session sees nothing
+    assert [m["content"] for m in server.requests[-1].json()["messages"]] == [
+        "Be kind", "I am Bob"]
+    server.reply("third")
+    run_now(wf, input={"q": "again", "user": "ada"})  # window 3: the last three messages
+    assert [m["content"] for m in server.requests[-1].json()["messages"]] == [
+        "Be kind", "Hello Ada", "Who am I?", "You are Ada", "again"]
+
+
+def test_a_failed_llm_call_stores_no_turn(server, user):
+    server.fail(400, "Invalid value for 'temperature'")
+    wf = make_workflow(owner=user, definition=simple_definition(llm_with_memory(server)))
+    run = run_now(wf, input={"q": "hi", "user": "ada"})
+    assert run.status == "failed"
+    assert not ConversationMessage.objects.filter(session_id="ada").exists()
+
+
+@pytest.mark.parametrize(("session", "reason"), [
+    ("", "session_id: String should have at least 1 character"),
+    ("x" * 300, "longer than 255 characters")])
+def test_a_bad_llm_memory_session_fails_the_node(server, user, session, reason):
+    wf = make_workflow(owner=user, definition=simple_definition(llm_with_memory(server)))
+    run = run_now(wf, input={"q": "hi", "user": session})
+    assert run.status == "failed"
+    assert run.error_node_id == "ask"
+    assert reason in run.error
+    assert server.requests == []  # refused before any model call
+
+
+def test_llm_memory_in_a_parallel_loop_runs_its_iterations_in_turn(server, user):
+    """Iteration threads may not reach the database: a body with llm memory runs one
+    iteration at a time, and each sees the turns before it."""
+    loop = {"id": "each", "type": "loop",
+            "config": {"items": "{{ input.qs }}", "parallelism": 3}}
+    ask = llm_with_memory(server)
+    ask["config"]["prompt"] = "{{ item }}"
+    ask["config"]["memory"]["session_id"] = "loop"
+    definition = simple_definition(loop, ask, edges=[
+        {"from": "trigger", "to": "each"}, {"from": "each", "to": "ask", "port": "each"}])
+    for text in ("a1", "a2", "a3"):
+        server.reply(text)
+    run = run_now(make_workflow(owner=user, definition=definition),
+                  input={"qs": ["q1", "q2", "q3"]})
+    assert run.status == "succeeded", run.error
+    assert [m["content"] for m in server.requests[-1].json()["messages"]] == [
+        "Be kind", "q1", "a1", "q2", "a2", "q3"]

@@ -15,7 +15,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from runs import retention
-from runs.models import Run, RunLog, ScheduleFire
+from runs.files import FileUnavailable, file_open, file_save, file_storage
+from runs.models import Run, RunFile, RunLog, ScheduleFire
 from runs.scheduler import Ticker
 from tests.factories import make_workflow
 
@@ -121,6 +122,30 @@ def test_pruning_leaves_references_to_deleted_runs_empty(settings):
     assert Run.objects.get(pk=retry).retry_of_id is None
     fire.refresh_from_db()
     assert fire.run_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prune_runs_deletes_the_files_of_the_runs_it_deletes(settings):
+    """Each batch's commit deletes the stored bytes of its runs' files (the RunFile
+    post_delete receiver, runs/files.py); the files of kept runs stay, readable."""
+    _policy(settings, days=10, batch=2)
+    wf = make_workflow()
+    old, young = _runs(wf, [11, 12, 30], now=timezone.now()), _runs(wf, [1], now=timezone.now())
+    refs = {run_id: file_save(run_id=run_id, name=f"report-{run_id}.pdf",
+                              data=b"%PDF " + str(run_id).encode(),
+                              content_type="application/pdf")
+            for run_id in old + young}
+    storage = file_storage()
+    assert all(storage.exists(ref["key"]) for ref in refs.values())
+    out = io.StringIO()
+    call_command("prune_runs", stdout=out)
+    assert _left(wf) == set(young)
+    assert not RunFile.objects.filter(run_id__in=old).exists()
+    assert not any(storage.exists(refs[run_id]["key"]) for run_id in old)
+    [kept] = young
+    assert file_open(refs[kept], project_id=wf.project_id) == b"%PDF " + str(kept).encode()
+    with pytest.raises(FileUnavailable):
+        file_open(refs[old[0]], project_id=wf.project_id)
 
 
 def test_the_settings_zero_keep_everything(settings):

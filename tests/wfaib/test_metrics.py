@@ -137,6 +137,34 @@ def test_llm_usage_is_counted(open_metrics):
         value(before, "wfaib_llm_cost_usd_total", provider="openai", model="m-test") + 0.25
 
 
+def test_the_ledger_s_model_calls_move_the_llm_counters(open_metrics, llm_server, settings):
+    """An llm node's calls reach the counters through the engine (the ledger's observer),
+    with the usage the server reported and the cost the ledger estimated."""
+    settings.WFAIB = {**settings.WFAIB, "LLM_PRICES": {
+        "metrics-model": {"input": 2.0, "output": 8.0, "cached_input": 0.5}}}
+    llm_server.reply("one", prompt_tokens=100, completion_tokens=10, cached_tokens=40)
+    llm_server.reply("two", prompt_tokens=50, completion_tokens=5)
+    labels = {"provider": "openai", "model": "metrics-model"}
+    before = scrape()
+    ask = {"type": "llm", "config": {"prompt": "{{ trigger.q }}", "base_url": llm_server.url +
+                                     "/v1", "api_key": "sk-test", "model": "metrics-model"}}
+    run = run_now(make_workflow(definition=simple_definition({"id": "a", **ask},
+                                                             {"id": "b", **ask})),
+                  input={"q": "hi"})
+    assert run.status == "succeeded", run.error
+    after = scrape()
+
+    def moved(name, **extra):
+        return value(after, name, **labels, **extra) - value(before, name, **labels, **extra)
+
+    assert moved("wfaib_llm_requests_total") == 2
+    assert moved("wfaib_llm_tokens_total", kind="input") == 150 == run.prompt_tokens
+    assert moved("wfaib_llm_tokens_total", kind="output") == 15 == run.completion_tokens
+    assert moved("wfaib_llm_tokens_total", kind="cached") == 40
+    assert moved("wfaib_llm_cost_usd_total") == pytest.approx(float(run.cost))
+    assert run.cost > 0
+
+
 WORKER_SCRIPT = r"""
 import django
 django.setup()

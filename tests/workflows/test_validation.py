@@ -104,6 +104,29 @@ def test_config_type_errors():
     assert set(errs) == {"nodes[1].config.method", "nodes[1].config.timeout"}
 
 
+def email(**config):
+    return simple_definition({"id": "mail", "type": "email", "config": {
+        "credential": "mailer", "to": "a@example.com", "subject": "s", **config}})
+
+
+def test_a_whole_template_may_stand_for_a_list_or_object_field():
+    # The engine renders one whole {{ }} to the raw value and validates the rendered config.
+    assert validate_definition(email(attachments="{{ nodes.report.file }}")) == []
+    assert validate_definition(email(attachments=["{{ nodes.a.file }}"], timeout="{{ 5 }}")) == []
+
+
+def test_templates_excuse_no_other_error():
+    errs = paths(email(attachments=["{{ nodes.a.file }}", 5]))
+    assert list(errs) == ["nodes[1].config.attachments.list[dict[str,any]][1]"]
+    assert "nodes[1].config.attachments.dict[str,any]" in paths(email(attachments="a {{ x }}"))
+    assert "nodes[1].config.attachments.dict[str,any]" in paths(email(attachments="plain"))
+    assert paths(email(bogus="{{ x }}")) == {"nodes[1].config.bogus":
+                                             "Extra inputs are not permitted"}
+    definition = email(attachments="{{ x }}")
+    del definition["nodes"][1]["config"]["subject"]
+    assert paths(definition) == {"nodes[1].config.subject": "Field required"}
+
+
 def test_transform_needs_expression_or_mapping():
     d = simple_definition({"id": "t", "type": "transform", "config": {}})
     assert paths(d) == {"nodes[1].config": "give an expression or a mapping"}
