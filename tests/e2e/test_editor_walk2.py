@@ -121,10 +121,17 @@ def test_webhook_custom_path_and_listening_for_a_test_event(walk, live_server, e
     if page.phone:
         no_sideways_scroll(page)
 
-    # Saving the graph afterwards does not conflict with the path's save.
-    page.get_by_test_id("save").click()
-    expect(page.get_by_test_id("version")).to_have_text(f"v{workflow.version}")
+    # Saving the graph afterwards does not conflict with the path's save. (The save may make a
+    # new version, e.g. for node positions: wait for the save itself, never for a fixed number.)
+    before = workflow.version
+    with page.expect_response(lambda r: r.request.method == "PUT"
+                              and f"/api/workflows/{workflow.pk}" in r.url) as saved:
+        page.get_by_test_id("save").click()
+    assert saved.value.status == 200  # not 409: the editor knew the path's version
+    expect(page.get_by_test_id("conflict")).to_have_count(0)
     workflow.refresh_from_db()
+    assert workflow.version >= before
+    expect(page.get_by_test_id("version")).to_have_text(f"v{workflow.version}")
     assert workflow.webhook_path == "orders-in"
     assert page.js_errors == []
 
