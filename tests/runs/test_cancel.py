@@ -92,28 +92,46 @@ def test_a_cancel_interrupts_an_http_call_in_flight(api_server):
     assert (log.status, log.error) == ("failed", "cancelled by request")
 
 
+class ReachedNode(NodeType):
+    """Pure and quick: tells the test that the run has reached it, so the node after it is
+    about to start."""
+
+    type = "test_reached"
+    label = "Reached"
+    pure = True
+    reached = threading.Event()
+
+    def run(self, ctx, config, input):
+        ReachedNode.reached.set()
+        return input
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_cancel_interrupts_a_code_node_at_work():
     """An endless loop in a code node (allowed 20 s): the run ends cancelled as soon as the
-    cancellation is seen, its node interrupted, not failed by its timeout 20 s later."""
-    run = start({"id": "spin", "type": "code",
-                 "config": {"code": "while True:\n    pass", "timeout": 20}})
+    cancellation is seen, its node interrupted, not failed by its timeout 20 s later.
 
-    def cancel_when_running() -> None:
-        try:
-            for _ in range(400):
-                current = Run.objects.get(pk=run.pk)
-                if current.status == Run.Status.RUNNING:
-                    run_cancel(run=current)
-                    return
-                threading.Event().wait(0.05)
-        finally:
-            close_old_connections()
+    The cancel is sent a second after the node before the loop has finished, so that it
+    reaches the loop at work rather than the gap between nodes (a cancel seen there ends the
+    run before the loop starts, which is right but not what this test is about)."""
+    ReachedNode.reached.clear()
+    with registry.temporarily(ReachedNode):
+        run = start({"id": "before", "type": "test_reached"},
+                    {"id": "spin", "type": "code",
+                     "config": {"code": "while True:\n    pass", "timeout": 20}})
 
-    canceller = threading.Thread(target=cancel_when_running)
-    canceller.start()
-    status = execute_run(run.pk)
-    canceller.join()
+        def cancel_when_spinning() -> None:
+            try:
+                if ReachedNode.reached.wait(60):
+                    threading.Event().wait(1.0)
+                    run_cancel(run=Run.objects.get(pk=run.pk))
+            finally:
+                close_old_connections()
+
+        canceller = threading.Thread(target=cancel_when_spinning)
+        canceller.start()
+        status = execute_run(run.pk)
+        canceller.join()
     run.refresh_from_db()
     assert status == Run.Status.CANCELLED
     log = run.logs.get(node_id="spin")
