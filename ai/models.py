@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from wfaib.nul_safe import NulSafeJSONField, NulSafeTextField
+
 
 class ConversationMessage(models.Model):
     """One message of a conversation kept between runs, keyed by a session id the workflow
@@ -13,7 +15,7 @@ class ConversationMessage(models.Model):
     project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE, related_name="+")
     session_id = models.CharField(max_length=255)
     role = models.CharField(max_length=16)  # user, assistant, system
-    content = models.TextField()
+    content = NulSafeTextField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -30,8 +32,8 @@ class VectorItem(models.Model):
     project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE, related_name="+")
     collection = models.CharField(max_length=100)
     key = models.CharField(max_length=200)
-    text = models.TextField(blank=True, default="")
-    metadata = models.JSONField(default=dict, blank=True)
+    text = NulSafeTextField(blank=True, default="")
+    metadata = NulSafeJSONField(default=dict, blank=True)
     embedding = models.JSONField()
     vector = models.BinaryField()
     dimensions = models.PositiveIntegerField()

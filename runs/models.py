@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils import timezone
 
+from wfaib.nul_safe import NulSafeJSONField, NulSafeTextField
+
 
 class Run(models.Model):
     class Status(models.TextChoices):
@@ -34,9 +36,9 @@ class Run(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
-    input = models.JSONField(null=True, blank=True)
-    result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
+    input = NulSafeJSONField(null=True, blank=True)
+    result = NulSafeJSONField(null=True, blank=True)
+    error = NulSafeTextField(blank=True, default="")
     error_node_id = models.CharField(max_length=100, blank=True, default="")
     # A default rather than auto_now_add, so a run created already running (or executed before
     # it is stored) can record one instant as both created_at and started_at.
@@ -52,7 +54,7 @@ class Run(models.Model):
     # A repeated webhook-id / Idempotency-Key for the same workflow returns this run.
     idempotency_key = models.CharField(max_length=200, blank=True, default="")
     # The HTTP answer a `respond` node set for a synchronous webhook caller.
-    response = models.JSONField(null=True, blank=True)
+    response = NulSafeJSONField(null=True, blank=True)
     parent_run = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_runs"
     )
@@ -62,11 +64,11 @@ class Run(models.Model):
     depth = models.PositiveSmallIntegerField(default=0)  # sub-workflow nesting
     # The W3C trace context ({"traceparent": ...}) every execution of this run continues, so a
     # run resumed by another worker stays in one trace (wfaib/tracing.py); null: untraced.
-    trace_context = models.JSONField(null=True, blank=True, editable=False)
+    trace_context = NulSafeJSONField(null=True, blank=True, editable=False)
     # A test run's plan (trigger "test", runs/test_runs.py): {"mode": "workflow" | "step" |
     # "from", "node", "pinned": [ids], "reused": {id: run id}, "only": [ids] | null}; `only`
     # (step mode) limits the nodes the engine runs. Null for every other run.
-    test = models.JSONField(null=True, blank=True, editable=False)
+    test = NulSafeJSONField(null=True, blank=True, editable=False)
     # The cost ledger's totals of this run's model calls (ModelCall rows are the detail).
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
@@ -116,17 +118,17 @@ class RunLog(models.Model):
     # Where inside loops the node ran ("" at top level, "loop1[3]" in an iteration).
     scope = models.CharField(max_length=200, blank=True, default="")
     # The output port(s) the node emitted on, for branching nodes; null means all.
-    ports = models.JSONField(null=True, blank=True)
-    input = models.JSONField(null=True, blank=True)
-    output = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
+    ports = NulSafeJSONField(null=True, blank=True)
+    input = NulSafeJSONField(null=True, blank=True)
+    output = NulSafeJSONField(null=True, blank=True)
+    error = NulSafeTextField(blank=True, default="")
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     attempt = models.PositiveSmallIntegerField(default=1)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # The attempt's model calls summed: {calls, prompt_tokens, completion_tokens,
     # cached_tokens, cost}; null when it made none (ModelCall rows hold each call).
-    usage = models.JSONField(null=True, blank=True)
+    usage = NulSafeJSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "id"]
@@ -221,7 +223,7 @@ class MailboxCursor(models.Model):
     mailbox = models.CharField(max_length=500)
     uidvalidity = models.BigIntegerField()
     last_uid = models.BigIntegerField(default=0)
-    last_error = models.TextField(blank=True, default="")
+    last_error = NulSafeTextField(blank=True, default="")
     polled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

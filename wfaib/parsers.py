@@ -3,6 +3,11 @@
     413 {"code": "body_too_large", "message": "the request body is larger than 2097152 bytes"}
     400 {"code": "json_too_deep", "message": "JSON nested deeper than 64 levels at input.a[0]"}
     400 {"code": "invalid_json", "message": "the body is not valid JSON: ..."}
+    400 {"code": "nul_character", "message": "the body holds a NUL character ... at name"}
+
+A NUL character (U+0000) anywhere in a string or key is refused: PostgreSQL cannot store it,
+and quietly changing what a user sent would be worse (run data from webhooks and nodes is
+stored with U+FFFD in its place instead, see wfaib.nul_safe).
 
 Limits: WFAIB_API_MAX_BODY (bytes) and WFAIB_JSON_MAX_DEPTH. The body is read at most one byte
 past the limit, so an oversized body is never held in memory whole; the depth is checked after
@@ -31,6 +36,11 @@ class BodyTooLarge(exceptions.APIException):
 class JsonTooDeep(exceptions.ParseError):
     default_code = "json_too_deep"
     default_detail = "the JSON body is nested too deeply"
+
+
+class NulCharacter(exceptions.ParseError):
+    default_code = "nul_character"
+    default_detail = "the body holds a NUL character (\\u0000), which cannot be stored"
 
 
 def max_body() -> int:
@@ -85,7 +95,8 @@ class LimitedJSONParser(JSONParser):
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         parse_constant = json.strict_constant if self.strict else None
         try:
-            data = json.loads(raw.decode(encoding), parse_constant=parse_constant)
+            text = raw.decode(encoding)
+            data = json.loads(text, parse_constant=parse_constant)
         except RecursionError:
             raise JsonTooDeep(f"JSON nested deeper than {max_depth()} levels") from None
         except ValueError as exc:
@@ -93,6 +104,26 @@ class LimitedJSONParser(JSONParser):
             raise exceptions.ParseError(f"the body is not valid JSON: {exc}",
                                         code="invalid_json") from None
         check_depth(data, max_depth())
+        if "\\u0000" in text:  # a quick look first: the walk only when one may be there
+            check_nul(data)
         return data
+
+
+def check_nul(value: Any) -> None:
+    """Raise NulCharacter naming where a string or key holds U+0000."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise NulCharacter(f"the body holds a NUL character (\\u0000) in a key "
+                                       f"at {path or 'the top level'}, which cannot be stored")
+                stack.append((child, _step(path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, _step(path, i)) for i, child in enumerate(item))
+        elif isinstance(item, str) and "\x00" in item:
+            raise NulCharacter(f"the body holds a NUL character (\\u0000) at "
+                               f"{path or 'the top level'}, which cannot be stored")
 
 
