@@ -6,6 +6,7 @@ that drive the real openai and anthropic SDKs.
     server.reply("Hi there", prompt_tokens=12, completion_tokens=3, cached_tokens=4)
     server.fail(429, "slow down", headers={"Retry-After": "0"})
     server.gate = threading.Event()   # a stream pauses after its first piece until set
+    server.steps = threading.Semaphore(0)  # ... after each text piece, until released
 
 Scripted answers are used in order, one per request; with none left the server echoes the last
 user message ("echo: <text>" plus " [system: <system>]"). Every usage it reports is appended to
@@ -61,6 +62,7 @@ class ModelServer:
         self.requests: list[Request] = []
         self.reported: list[dict[str, int]] = []
         self.gate: threading.Event | None = None
+        self.steps: threading.Semaphore | None = None
         self.lock = threading.Lock()
         server = self
 
@@ -96,6 +98,8 @@ class ModelServer:
     def stop(self) -> None:
         if self.gate is not None:
             self.gate.set()
+        if self.steps is not None:
+            self.steps.release(1000)
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -279,7 +283,8 @@ class ModelServer:
     def _stream(self, out: BaseHTTPRequestHandler, events: list[bytes]) -> None:
         """Server-sent events, written and flushed one by one (HTTP/1.0: the end of the body is
         the end of the connection); with a `gate`, the stream pauses after its first text
-        piece until the test opens it."""
+        piece until the test opens it; with `steps`, after each text piece until the test
+        releases one more."""
         out.send_response(200)
         out.send_header("Content-Type", "text/event-stream")
         out.send_header("Cache-Control", "no-cache")
@@ -292,3 +297,5 @@ class ModelServer:
                 texts += 1
                 if texts == 1 and self.gate is not None:
                     self.gate.wait(30)
+                if self.steps is not None:
+                    self.steps.acquire(timeout=30)
