@@ -135,3 +135,40 @@ def test_the_start_of_a_secret_is_held_back_until_the_text_goes_past_it():
     assert resolver.scrub_stream("tomato.") == "tomato."
     assert resolver.scrub_stream("s" * 5 + "sk-") == "sssss"
     assert CredentialResolver(project_id=None).scrub_stream("sk-ab") == "sk-ab"  # none known
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_run_from_the_editor_streams_to_its_owner_only(llm_server):
+    """The editor's use: a test run started through the API ({"mode": "workflow"}) runs on
+    the inline executor; its owner polls the partial output, an outsider's session or API
+    token finds no such run."""
+    from accounts.tokens import token_create
+
+    owner, stranger = UserFactory(), UserFactory()
+    workflow = make_workflow(owner=owner, definition=simple_definition({
+        "id": "ask", "type": "llm", "config": {
+            "prompt": "tell me", "base_url": llm_server.url + "/v1", "api_key": "sk-test",
+            "model": "m"}}))
+    llm_server.reply("Once upon a time")
+    llm_server.gate = threading.Event()
+    api = APIClient()
+    api.force_authenticate(owner)
+    started = api.post(f"/api/workflows/{workflow.pk}/runs", {"input": {}, "mode": "workflow"},
+                       format="json")
+    assert started.status_code == 202, started.json()
+    run_id = started.json()["id"]
+    try:
+        assert Run.objects.get(pk=run_id).trigger == Run.Trigger.TEST
+        wait_for(lambda: api.get(f"/api/runs/{run_id}/partial").json()["nodes"].get("ask"),
+                 "the first streamed piece")
+        outsider = APIClient()
+        outsider.force_authenticate(stranger)
+        assert outsider.get(f"/api/runs/{run_id}/partial").status_code == 404
+        _, key = token_create(user=stranger, name="t")
+        by_token = APIClient()
+        by_token.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert by_token.get("/api/runs").status_code == 200  # the token works
+        assert by_token.get(f"/api/runs/{run_id}/partial").status_code == 404
+    finally:
+        llm_server.gate.set()
+    wait_for(lambda: Run.objects.get(pk=run_id).is_finished, "the run's end")
