@@ -6,19 +6,24 @@ that drive the real openai and anthropic SDKs.
     server.reply("Hi there", prompt_tokens=12, completion_tokens=3, cached_tokens=4)
     server.fail(429, "slow down", headers={"Retry-After": "0"})
     server.gate = threading.Event()   # a stream pauses after its first piece until set
+    server.steps = threading.Semaphore(0)  # ... after each text piece, until released
 
 Scripted answers are used in order, one per request; with none left the server echoes the last
 user message ("echo: <text>" plus " [system: <system>]"). Every usage it reports is appended to
 `reported` so tests can compare the ledger with what "the provider" billed. Header names are
 lower-cased in `requests`. A wrong key answers 401 in the provider's own error shape.
+`AgentServer` (below) adds `call_tools` and `/v1/embeddings` for the agent and retrieval
+nodes. (A plain scriptable HTTP server: tests/servers.py.)
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -61,6 +66,7 @@ class ModelServer:
         self.requests: list[Request] = []
         self.reported: list[dict[str, int]] = []
         self.gate: threading.Event | None = None
+        self.steps: threading.Semaphore | None = None
         self.lock = threading.Lock()
         server = self
 
@@ -96,6 +102,8 @@ class ModelServer:
     def stop(self) -> None:
         if self.gate is not None:
             self.gate.set()
+        if self.steps is not None:
+            self.steps.release(1000)
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -279,7 +287,8 @@ class ModelServer:
     def _stream(self, out: BaseHTTPRequestHandler, events: list[bytes]) -> None:
         """Server-sent events, written and flushed one by one (HTTP/1.0: the end of the body is
         the end of the connection); with a `gate`, the stream pauses after its first text
-        piece until the test opens it."""
+        piece until the test opens it; with `steps`, after each text piece until the test
+        releases one more."""
         out.send_response(200)
         out.send_header("Content-Type", "text/event-stream")
         out.send_header("Cache-Control", "no-cache")
@@ -292,3 +301,127 @@ class ModelServer:
                 texts += 1
                 if texts == 1 and self.gate is not None:
                     self.gate.wait(30)
+                if self.steps is not None:
+                    self.steps.acquire(timeout=30)
+
+# -- agents and retrieval ------------------------------------------------------------------
+# The model server grown for agents and retrieval: scripted tool calls (OpenAI `tool_calls`,
+# Anthropic `tool_use` blocks, in plain answers and in SSE streams) and OpenAI's embeddings
+# endpoint (`POST /v1/embeddings`).
+#
+#     server = AgentServer().start()
+#     server.call_tools(("get_weather", {"city": "Paris"}))   # the next answer asks for a tool
+#     server.reply("It is sunny.")                             # the one after answers
+#     server.embed_with = lambda text: [...]                   # vectors for /v1/embeddings
+#
+# Embeddings default to a deterministic bag-of-letters vector (DIMENSIONS long), so texts that
+# share words come out close; they consume scripted failures (`fail`), never scripted replies.
+
+EMBEDDINGS_PATH = "/v1/embeddings"
+DIMENSIONS = 8
+
+
+@dataclass
+class ToolReply(Reply):
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def letters_vector(text: str) -> list[float]:
+    vector = [0.0] * DIMENSIONS
+    for char in text.lower():
+        if char.isalpha():
+            vector[ord(char) % DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+class AgentServer(ModelServer):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.embed_with: Callable[[str], list[float]] = letters_vector
+        self.embedded: list[str] = []
+
+    def call_tools(self, *calls: tuple[str, dict[str, Any]], text: str = "",
+                   **usage: int) -> None:
+        self.script.append(ToolReply(text, calls=list(calls), **usage))
+
+    def tool_results(self, index: int = -1) -> list[str]:
+        """The tool results the agent sent in request `index` (both wire formats)."""
+        body = self.requests[index].json()
+        found = []
+        for message in body["messages"]:
+            if message["role"] == "tool":
+                found.append(message["content"])
+            elif isinstance(message.get("content"), list):
+                found += [b["content"] for b in message["content"]
+                          if b.get("type") == "tool_result"]
+        return found
+
+    # -- serving -----------------------------------------------------------------------------
+    def handle(self, out: BaseHTTPRequestHandler, req: Request) -> None:
+        if req.path.split("?", 1)[0] == EMBEDDINGS_PATH:
+            return self._embeddings(out, req)
+        return super().handle(out, req)
+
+    def _embeddings(self, out: BaseHTTPRequestHandler, req: Request) -> None:
+        if (req.headers.get("authorization") or "") != f"Bearer {self.api_key}":
+            key = (req.headers.get("authorization") or "").removeprefix("Bearer ")
+            return self._error(out, False, self._failure(401, f"Incorrect API key: {key}"))
+        if self.script and not isinstance(self.script[0], Reply):  # a scripted failure
+            return self._error(out, False, self.script.popleft())
+        body = req.json()
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        self.embedded += texts
+        tokens = sum(len(t.split()) for t in texts)
+        with self.lock:
+            self.reported.append({"prompt_tokens": tokens, "completion_tokens": 0,
+                                  "cached_tokens": 0})
+        self._send(out, 200, {
+            "object": "list", "model": body["model"],
+            "data": [{"object": "embedding", "index": i, "embedding": self.embed_with(t)}
+                     for i, t in enumerate(texts)],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        return None
+
+    @staticmethod
+    def _failure(status: int, message: str) -> Any:
+        return Failure(status, message)
+
+    def _openai_answer(self, body: dict[str, Any], reply: Reply,
+                       usage: dict[str, int]) -> dict[str, Any]:
+        answer = super()._openai_answer(body, reply, usage)
+        if isinstance(reply, ToolReply) and reply.calls:
+            choice = answer["choices"][0]
+            choice["finish_reason"] = "tool_calls"
+            choice["message"]["content"] = reply.text or None
+            choice["message"]["tool_calls"] = [
+                {"id": f"call_{i}", "type": "function",
+                 "function": {"name": name, "arguments": json.dumps(args)}}
+                for i, (name, args) in enumerate(reply.calls)]
+        return answer
+
+    def _anthropic_answer(self, body: dict[str, Any], reply: Reply,
+                          usage: dict[str, int]) -> dict[str, Any]:
+        answer = super()._anthropic_answer(body, reply, usage)
+        if isinstance(reply, ToolReply) and reply.calls:
+            answer["stop_reason"] = "tool_use"
+            answer["content"] = ([{"type": "text", "text": reply.text}] if reply.text else []) \
+                + [{"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": args}
+                   for i, (name, args) in enumerate(reply.calls)]
+        return answer
+
+    def _openai_events(self, body: dict[str, Any], reply: Reply,
+                       usage: dict[str, int]) -> list[bytes]:
+        if not (isinstance(reply, ToolReply) and reply.calls):
+            return super()._openai_events(body, reply, usage)
+        base = {"id": "chatcmpl-test", "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": body["model"]}
+        events = [{**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+            "role": "assistant", "tool_calls": [{
+                "index": i, "id": f"call_{i}", "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)}}]}}]}
+            for i, (name, args) in enumerate(reply.calls)]
+        events.append({**base, "choices": [{"index": 0, "delta": {},
+                                            "finish_reason": "tool_calls"}]})
+        events.append({**base, "choices": [], "usage": self._openai_usage(usage)})
+        return [f"data: {json.dumps(e)}\n\n".encode() for e in events] + [b"data: [DONE]\n\n"]

@@ -1,4 +1,5 @@
-"""Real HTTP servers on 127.0.0.1 for tests: a scriptable API (models: tests/llm_servers.py)."""
+"""Real HTTP servers on 127.0.0.1 for tests: a scriptable API. Model servers (OpenAI,
+Anthropic, tool calls, embeddings) are in tests/llm_servers.py."""
 
 from __future__ import annotations
 
@@ -104,44 +105,3 @@ class LoopbackServer:
         with self.lock:
             return sum(1 for r in self.requests if r.path.split("?", 1)[0] == path)
 
-
-def openai_compatible(server: LoopbackServer, *, api_key: str = "sk-test") -> None:
-    """Serve /v1/chat/completions like OpenAI on a LoopbackServer: echoes the prompt, checks
-    the bearer key; a streamed request gets the answer as one SSE body. (A fuller fake that
-    also speaks Anthropic's format and scripts answers: tests/llm_servers.py.)"""
-
-    def completions(req: Request) -> tuple[int, dict[str, str], bytes]:
-        if req.headers.get("Authorization") != f"Bearer {api_key}":
-            error = {"error": {"message": "Incorrect API key provided",
-                               "type": "invalid_request_error", "code": "invalid_api_key"}}
-            return 401, {"Content-Type": "application/json"}, json.dumps(error).encode()
-        body = req.json()
-        messages = body["messages"]
-        user = next(m["content"] for m in reversed(messages) if m["role"] == "user")
-        system = next((m["content"] for m in messages if m["role"] == "system"), "")
-        content = f"echo: {user}" + (f" [system: {system}]" if system else "")
-        prompt_tokens = sum(len(m["content"].split()) for m in messages)
-        completion_tokens = len(content.split())
-        answer = {
-            "id": "chatcmpl-test",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
-            "x_request": {"temperature": body.get("temperature"),
-                          "max_tokens": body.get("max_tokens")},
-        }
-        if body.get("stream"):
-            chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk",
-                     "created": answer["created"], "model": body["model"]}
-            events = [{**chunk, "choices": [{"index": 0, "finish_reason": "stop", "delta": {
-                "role": "assistant", "content": content}}]},
-                      {**chunk, "choices": [], "usage": answer["usage"]}]
-            sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-            return 200, {"Content-Type": "text/event-stream"}, sse.encode()
-        return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
-
-    server.route("POST", "/v1/chat/completions", completions)

@@ -89,6 +89,13 @@ export interface Run {
   test?: { mode: string; node: string | null; pinned: string[]; reused: Record<string, number>; only: string[] | null } | null
 }
 
+/** GET /api/runs/<id>/partial: the text so far of nodes at work (streamed model answers). */
+export interface PartialAnswer {
+  run: number
+  status: string
+  nodes: Record<string, { text: string; scope?: string; updated_at?: string }>
+}
+
 /** A node's output pinned as test data (used by test runs from the editor only). */
 export interface Pin { value: unknown; port: string; bytes?: number; at?: string; by?: string }
 export interface TestRun { mode: 'workflow' | 'step' | 'from'; node?: string; from_run?: number }

@@ -100,6 +100,21 @@ class CredentialResolver:
         """`value` with every known secret replaced by "***" (the value itself if none)."""
         return scrub_values(value, self._known)
 
+    def scrub_stream(self, text: str) -> str:
+        """A text still being written (a streamed model answer, shown while the node works):
+        scrubbed, and its end held back while it could be the start of a known secret that
+        the next pieces would complete (`sk-ab` of `sk-abcdef` is not shown until the rest
+        comes and is scrubbed, or something else does)."""
+        text = self.scrub(text)
+        held = 0
+        for secret in self._known:
+            tail = text[-(len(secret) - 1):]
+            for i, char in enumerate(tail):
+                if char == secret[0] and secret.startswith(tail[i:]):
+                    held = max(held, len(tail) - i)
+                    break
+        return text[:len(text) - held]
+
     def _load(self, ref: int | str) -> Credential:
         if self.project_id is None:
             raise NodeError(f"credential {ref!r}: no project to look it up in")

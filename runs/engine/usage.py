@@ -77,9 +77,11 @@ class RunUsage:
             with self.lock:
                 budgets = [replace(b, used=b.used + self.since[b.kind])
                            for b in self.budgets or []]
-        run_id, scope = self.ex.run.pk, frame.scope
+        run_id, scope, shown = self.ex.run.pk, frame.scope, self.ex.credentials.scrub_stream
+        # Shown while the node works: no known secret, not even its first characters.
         return UsageMeter(budgets=budgets, interval=float(wfaib_settings.LLM_STREAM_INTERVAL),
-                          publish=lambda text: partial.publish(run_id, node_id, scope, text))
+                          publish=lambda text: partial.publish(run_id, node_id, scope,
+                                                               shown(text)))
 
     def settle(self, frame: Frame, log: RunLog, meter: UsageMeter) -> None:
         """After an attempt (whatever its outcome): its partial output dropped (the log holds

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from runs.admin_views import agent_steps
-from tests.ai_servers import AgentServer
 from tests.factories import make_workflow, run_now, simple_definition
+from tests.llm_servers import AgentServer
 
 pytestmark = pytest.mark.django_db
 

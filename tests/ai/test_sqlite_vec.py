@@ -12,7 +12,7 @@ from django.db import connection
 from accounts.models import Project
 from ai.models import VectorItem
 from ai.vectors import ProjectVectors, ranked
-from tests.ai_servers import letters_vector
+from tests.llm_servers import letters_vector
 
 pysqlite3 = pytest.importorskip("pysqlite3.dbapi2")
 sqlite_vec = pytest.importorskip("sqlite_vec")

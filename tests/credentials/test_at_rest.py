@@ -15,7 +15,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from tests.factories import make_workflow, run_now, simple_definition
-from tests.servers import LoopbackServer, openai_compatible
+from tests.llm_servers import ModelServer
+from tests.servers import LoopbackServer
 from workflows.crypto import SEALED
 from workflows.models import Credential, Workflow, WorkflowVersion
 from workflows.services import credential_create, workflow_update
@@ -24,13 +25,15 @@ PLANTED = "sk-PLANTED-7f3a9c"
 HEADER = "tok-PLANTED-header-55"
 
 
-def definition(server_url: str, key: str = PLANTED) -> dict:
+def definition(server_url: str, key: str = PLANTED, models_url: str | None = None) -> dict:
+    """An llm node on `server_url` and an HTTP node reading `models_url` (else `server_url`)
+    with a secret header."""
     return simple_definition(
         {"id": "ask", "type": "llm", "config": {"prompt": "hi", "model": "m",
                                                 "base_url": f"{server_url}/v1",
                                                 "api_key": key}},
         {"id": "call", "type": "http", "config": {
-            "url": f"{server_url}/v1/models", "fail_on_error_status": False,
+            "url": f"{models_url or server_url}/v1/models", "fail_on_error_status": False,
             "headers": {"Authorization": f"Bearer {HEADER}", "Accept": "json"}}})
 
 
@@ -58,8 +61,14 @@ def sqlite_file_bytes() -> bytes:
 
 @pytest.fixture
 def llm():
+    server = ModelServer(api_key=PLANTED).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def models():
     server = LoopbackServer().start()
-    openai_compatible(server, api_key=PLANTED)
     server.route("GET", "/v1/models", lambda req: (
         200 if req.headers.get("Authorization") == f"Bearer {HEADER}" else 401, {}, b""))
     yield server
@@ -67,10 +76,11 @@ def llm():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_planted_secret_is_nowhere_at_rest_and_the_engine_still_uses_it(user, llm,
+def test_a_planted_secret_is_nowhere_at_rest_and_the_engine_still_uses_it(user, llm, models,
                                                                          client_for):
     api = client_for(user)
-    created = api.post("/api/workflows", {"name": "w", "definition": definition(llm.url)},
+    created = api.post("/api/workflows", {"name": "w", "definition": definition(
+        llm.url, models_url=models.url)},
                        format="json")
     assert created.status_code == 201, created.content
     wid = created.json()["id"]
@@ -86,7 +96,8 @@ def test_a_planted_secret_is_nowhere_at_rest_and_the_engine_still_uses_it(user, 
     run = run_now(workflow, {"x": 1})
     assert run.status == "succeeded", run.error
     assert run.result["status"] == 200  # the decrypted header reached the server too
-    assert llm.requests[-1].headers["Authorization"] == f"Bearer {HEADER}"
+    assert models.requests[-1].headers["Authorization"] == f"Bearer {HEADER}"
+    assert llm.requests[-1].headers["authorization"] == f"Bearer {PLANTED}"
     stored = raw_rows()
     assert SEALED in stored
     assert PLANTED not in stored

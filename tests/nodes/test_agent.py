@@ -1,5 +1,5 @@
 """The agent node against a loopback model server speaking OpenAI's and Anthropic's wire formats
-with tool calls (tests/ai_servers.py), through the real SDKs: workflow tools (child runs, the
+with tool calls (tests/llm_servers.py), through the real SDKs: workflow tools (child runs, the
 trigger's input_schema as parameters), http and code tools, limits, failing and unknown tools,
 the steps timeline and the cost ledger."""
 
@@ -9,8 +9,8 @@ import pytest
 
 from nodes.base import NodeError
 from runs.models import ModelCall, Run
-from tests.ai_servers import AgentServer
 from tests.factories import make_workflow, run_now
+from tests.llm_servers import AgentServer
 from workflows.validation import validate_definition
 
 pytestmark = pytest.mark.django_db

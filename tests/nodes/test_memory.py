@@ -4,8 +4,8 @@ project scoping, and the llm and agent nodes' `memory` config across runs."""
 import pytest
 
 from ai.models import ConversationMessage
-from tests.ai_servers import AgentServer
 from tests.factories import make_workflow, run_now, simple_definition
+from tests.llm_servers import AgentServer
 
 pytestmark = pytest.mark.django_db
 KEY = "sk-test"

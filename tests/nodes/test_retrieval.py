@@ -12,8 +12,8 @@ from accounts.models import Project
 from ai.vectors import ProjectVectors, backend
 from nodes.types.text_splitter import split
 from runs.models import ModelCall
-from tests.ai_servers import AgentServer, letters_vector
 from tests.factories import make_workflow, run_now, simple_definition
+from tests.llm_servers import AgentServer, letters_vector
 from workflows.validation import validate_definition
 
 KEY = "sk-embed-secret-42"

@@ -87,3 +87,88 @@ def test_the_meter_throttles_what_it_publishes():
     eager.partial("x")
     eager.partial("xy")
     assert sent[-2:] == ["x", "xy"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_known_secret_is_shown_while_the_answer_streams(llm_server, settings):
+    """The node's API key, echoed by the model, is scrubbed from the partial output as from
+    the stored one; each piece is checked while the stream waits for the next."""
+    settings.WFAIB = {**settings.WFAIB, "LLM_STREAM_INTERVAL": 0}
+    owner = UserFactory()
+    workflow = make_workflow(owner=owner, definition=simple_definition({
+        "id": "ask", "type": "llm", "config": {
+            "prompt": "tell me", "base_url": llm_server.url + "/v1", "api_key": "sk-test",
+            "model": "m"}}))
+    llm_server.reply("sk-test is my key")
+    llm_server.steps = threading.Semaphore(0)  # the stream waits after each piece
+    run = run_start(workflow=workflow, input={}, execute=False)
+    worker = threading.Thread(target=execute_run, args=(run.pk,))
+    worker.start()
+    api = APIClient()
+    api.force_authenticate(owner)
+
+    def shown():
+        return api.get(f"/api/runs/{run.pk}/partial").json()["nodes"].get("ask", {}).get("text")
+
+    try:
+        for expected in ("*** ", "*** is ", "*** is my ", "*** is my key"):
+            assert wait_for(lambda expected=expected: shown() == expected, expected)
+            llm_server.steps.release()
+    finally:
+        llm_server.steps.release(100)
+        worker.join(30)
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert run.logs.get(node_id="ask").output["content"] == "*** is my key"
+
+
+def test_the_start_of_a_secret_is_held_back_until_the_text_goes_past_it():
+    from runs.engine.credentials import CredentialResolver
+
+    resolver = CredentialResolver(project_id=None)
+    resolver.remember(["sk-abcdef", "tok"])
+    assert resolver.scrub_stream("my key is sk-ab") == "my key is "
+    assert resolver.scrub_stream("my key is sk-abcdef") == "my key is ***"
+    assert resolver.scrub_stream("my key is sk-abx") == "my key is sk-abx"  # not the secret
+    assert resolver.scrub_stream("to") == ""  # could become "tok"
+    assert resolver.scrub_stream("tomato") == "toma"  # its end could become "tok"
+    assert resolver.scrub_stream("tomato.") == "tomato."
+    assert resolver.scrub_stream("s" * 5 + "sk-") == "sssss"
+    assert CredentialResolver(project_id=None).scrub_stream("sk-ab") == "sk-ab"  # none known
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_run_from_the_editor_streams_to_its_owner_only(llm_server):
+    """The editor's use: a test run started through the API ({"mode": "workflow"}) runs on
+    the inline executor; its owner polls the partial output, an outsider's session or API
+    token finds no such run."""
+    from accounts.tokens import token_create
+
+    owner, stranger = UserFactory(), UserFactory()
+    workflow = make_workflow(owner=owner, definition=simple_definition({
+        "id": "ask", "type": "llm", "config": {
+            "prompt": "tell me", "base_url": llm_server.url + "/v1", "api_key": "sk-test",
+            "model": "m"}}))
+    llm_server.reply("Once upon a time")
+    llm_server.gate = threading.Event()
+    api = APIClient()
+    api.force_authenticate(owner)
+    started = api.post(f"/api/workflows/{workflow.pk}/runs", {"input": {}, "mode": "workflow"},
+                       format="json")
+    assert started.status_code == 202, started.json()
+    run_id = started.json()["id"]
+    try:
+        assert Run.objects.get(pk=run_id).trigger == Run.Trigger.TEST
+        wait_for(lambda: api.get(f"/api/runs/{run_id}/partial").json()["nodes"].get("ask"),
+                 "the first streamed piece")
+        outsider = APIClient()
+        outsider.force_authenticate(stranger)
+        assert outsider.get(f"/api/runs/{run_id}/partial").status_code == 404
+        _, key = token_create(user=stranger, name="t")
+        by_token = APIClient()
+        by_token.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert by_token.get("/api/runs").status_code == 200  # the token works
+        assert by_token.get(f"/api/runs/{run_id}/partial").status_code == 404
+    finally:
+        llm_server.gate.set()
+    wait_for(lambda: Run.objects.get(pk=run_id).is_finished, "the run's end")

@@ -18,7 +18,8 @@ from runs.engine.resume_tokens import resume_token
 from runs.models import Run, RunLog
 from runs.services import run_resume_webhook
 from tests.factories import make_workflow, run_now
-from tests.servers import LoopbackServer, openai_compatible
+from tests.llm_servers import ModelServer
+from tests.servers import LoopbackServer
 from workflows.gallery import all_templates, available_templates
 from workflows.validation import validate_definition
 from workflows.variables import variable_create
@@ -54,7 +55,7 @@ def test_the_gallery_has_at_least_twelve_valid_templates():
 
 @pytest.fixture
 def services():
-    api, llm = LoopbackServer().start(), LoopbackServer().start()
+    api, llm = LoopbackServer().start(), ModelServer().start()
     api.json("POST", "/hook", {"received": True})
     api.json("GET", "/health", {"status": "up"})
     api.json("GET", "/users/7", {"id": 7, "name": "Ada"})
@@ -70,13 +71,12 @@ def services():
         return 200, {"Content-Type": "application/json"}, b'{"ok": true}'
 
     api.route("GET", "/flaky", flaky)
-    openai_compatible(llm)
     yield api, llm
     api.stop()
     llm.stop()
 
 
-def imported(template: dict, api: LoopbackServer, llm: LoopbackServer, user) -> Any:
+def imported(template: dict, api: LoopbackServer, llm: ModelServer, user) -> Any:
     """The template as a user imports it and fills in its services."""
     text = json.dumps(template["definition"]).replace("https://api.example.com", api.url)
     definition = json.loads(text)

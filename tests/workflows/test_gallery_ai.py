@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from nodes.registry import registry
-from tests.ai_servers import AgentServer
 from tests.factories import make_workflow, run_now
+from tests.llm_servers import AgentServer
 from workflows.gallery import available_templates
 from workflows.validation import validate_definition
 

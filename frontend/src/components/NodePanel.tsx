@@ -2,12 +2,14 @@
 // the last run (the one started here, or the workflow's latest when the editor opened).
 // Narrow, it shows one pane at a time under tabs of those names; expanded (the button, or a
 // double click on a node) it covers the canvas with the three panes side by side.
+// While the run started here runs the node, Output shows a model's answer as it streams.
 import { ChevronsRight, Maximize2, Minimize2, Pin as PinIcon, PinOff, StepForward, X } from 'lucide-react'
 import { useCallback, useState } from 'react'
 import type { ExpressionCheck, ExpressionCheckBody } from '../lib/api'
 import type { Scope } from '../lib/completion'
 import type { Action } from '../store/reducer'
-import type { FieldErrors, NodeTypeInfo, Pin, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
+import { usePartial } from '../hooks/usePartial'
+import type { FieldErrors, NodeTypeInfo, PartialAnswer, Pin, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
 import ConfigForm from './ConfigForm'
 import { NodeIcon } from './icons'
 import JsonView from './JsonView'
@@ -39,7 +41,12 @@ interface Props {
   checkExpression?: (body: ExpressionCheckBody) => Promise<ExpressionCheck>
   webhookApi?: WebhookApi
   onWorkflowSaved?: (wf: Workflow) => void
+  /** Whether `run` was started here and is followed (its partial output is then polled). */
+  live?: boolean
+  partialOf?: (runId: number) => Promise<PartialAnswer>
 }
+
+const OVER = ['succeeded', 'failed', 'cancelled', 'waiting']
 
 function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'logs' | 'edges'>) {
   const log = logs[node.id]
@@ -51,7 +58,9 @@ function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'log
   return <>{from.map((id) => <div key={id}><div className="wf-muted">from <code>{id}</code></div><JsonView value={logs[id].output} /></div>)}</>
 }
 
-function OutputPane({ node, run, logs, pin, onPin, onUnpin }: Pick<Props, 'node' | 'run' | 'logs' | 'pin' | 'onPin' | 'onUnpin'>) {
+type OutputProps = Pick<Props, 'node' | 'run' | 'logs' | 'pin' | 'onPin' | 'onUnpin'> & { partial: string | null }
+
+function OutputPane({ node, run, logs, pin, onPin, onUnpin, partial }: OutputProps) {
   const log = logs[node.id]
   if (pin) {
     // Pinned data is what test runs from the editor use instead of running the node.
@@ -67,6 +76,14 @@ function OutputPane({ node, run, logs, pin, onPin, onUnpin }: Pick<Props, 'node'
     )
   }
   if (!run) return <p className="wf-muted">No run yet.</p>
+  if (partial !== null && (!log || log.status === 'started')) {
+    return (
+      <>
+        <p className="wf-muted">Run #{run.id}: <span className="wf-pill wf-pill-running">running</span> · the answer so far</p>
+        <pre className="wf-json wf-partial" data-testid="run-partial" aria-live="polite">{partial}</pre>
+      </>
+    )
+  }
   if (!log) return <p className="wf-muted">Not reached in run #{run.id}.</p>
   const pinnable = onPin && (log.status === 'succeeded' || (log.status === 'failed' && log.ports))
   return (
@@ -101,7 +118,11 @@ export default function NodePanel(p: Props) {
   const { node, info, errors, expanded } = p
   const scope = runScope(node.id, p.run, p.logs, p.edges)
   const [tab, setTab] = useState<Tab>('parameters')
-  const hasRun = !!((p.run && p.logs[node.id]) || p.pin)
+  const log = p.logs[node.id]
+  // Polled while the run started here goes on and this node has not ended (nor the panel closed).
+  const streaming = !!(p.live && p.run && !OVER.includes(p.run.status) && (!log || log.status === 'started'))
+  const partial = usePartial(p.partialOf, p.run?.id, node.id, streaming)
+  const hasRun = !!((p.run && log) || p.pin || partial !== null)
   const { checkExpression } = p
   const runId = p.run?.id
   const workflowId = p.workflow?.id
@@ -174,7 +195,7 @@ export default function NodePanel(p: Props) {
         </div>
         <div className="wf-pane wf-pane-output" data-pane="output" data-testid="pane-output">
           <h3>Output</h3>
-          <OutputPane node={node} run={p.run} logs={p.logs} pin={p.pin} onPin={p.onPin} onUnpin={p.onUnpin} />
+          <OutputPane node={node} run={p.run} logs={p.logs} pin={p.pin} onPin={p.onPin} onUnpin={p.onUnpin} partial={partial} />
         </div>
       </div>
     </section>

@@ -1,7 +1,7 @@
 // Talks to WFAIB's REST API with the admin session cookie and the CSRF token.
 // Every failure becomes an ApiError carrying the HTTP status and the JSON error body
 // ({code, message, ...}) so callers can react to 400 (validation) and 409 (conflict).
-import type { EditorConfig, Json, NodeTypeInfo, Pin, Run, TestRun, Workflow } from '../types'
+import type { EditorConfig, Json, NodeTypeInfo, PartialAnswer, Pin, Run, TestRun, Workflow } from '../types'
 
 export interface ErrorBody { code?: string; message?: string; errors?: { path?: string; message: string }[]; current_version?: number; [k: string]: unknown }
 
@@ -66,6 +66,8 @@ export function makeApi({ apiBase, csrfToken }: Pick<EditorConfig, 'apiBase' | '
       request<Pin>('PUT', `/workflows/${id}/pins/${encodeURIComponent(node)}`, port ? { value, port } : { value }),
     unpin: (id: number, node: string) => request<null>('DELETE', `/workflows/${id}/pins/${encodeURIComponent(node)}`),
     getRun: (id: number) => request<Run>('GET', `/runs/${id}`),
+    /** The output so far of the run's nodes at work (a streamed model answer). */
+    runPartial: (id: number) => request<PartialAnswer>('GET', `/runs/${id}/partial`),
     lastRuns: (workflowId: number) => request<Paged<Run>>('GET', `/runs?workflow=${workflowId}`),
     cancelRun: (id: number) => request<Run>('POST', `/runs/${id}/cancel`),
     // The value of an expression or template with the last run's data (the field preview).
