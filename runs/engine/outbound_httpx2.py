@@ -15,7 +15,7 @@ import httpcore2
 import httpx2
 
 from .outbound import max_redirects
-from .ssrf import host_refusal, refusal, resolve
+from .ssrf import allowed_addresses, connect_first
 
 
 class OutboundRefused2(httpcore2.ConnectError):
@@ -28,29 +28,17 @@ class GuardedBackend2(httpcore2.SyncBackend):
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore2.NetworkStream:
-        message = host_refusal(host)
-        if message:
-            raise OutboundRefused2(message)
         try:
-            addresses = resolve(host, port)
-        except httpcore.ConnectError as exc:
+            addresses = allowed_addresses(host, port, refused=OutboundRefused2,
+                                          unresolved=httpcore2.ConnectError)
+        except httpcore.ConnectError as exc:  # resolve() speaks httpcore's errors
             raise httpcore2.ConnectError(str(exc)) from None
-        if not addresses:
-            raise httpcore2.ConnectError(f"cannot resolve {host}")
-        for ip in addresses:  # one refused address refuses the name (no mixed answers)
-            message = refusal(host, ip, port=port)
-            if message:
-                raise OutboundRefused2(message)
-        last: Exception | None = None
-        for ip in addresses:
-            try:
-                return super().connect_tcp(str(ip), port, timeout=timeout,
-                                           local_address=local_address,
-                                           socket_options=socket_options)
-            except (httpcore2.ConnectError, httpcore2.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
+        return connect_first(
+            addresses,
+            lambda ip: super(GuardedBackend2, self).connect_tcp(
+                ip, port, timeout=timeout, local_address=local_address,
+                socket_options=socket_options),
+            (httpcore2.ConnectError, httpcore2.ConnectTimeout))
 
     def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore2.NetworkStream:
         raise OutboundRefused2("refused: unix sockets are not allowed")

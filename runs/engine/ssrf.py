@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -252,32 +252,51 @@ def checked_address(host: str, port: int) -> IPAddress:
     return addresses[0]
 
 
+def allowed_addresses(host: str, port: int, *, refused: type[Exception],
+                      unresolved: type[Exception]) -> list[Any]:
+    """The addresses `host` resolves to, every one allowed by the policy; else raises
+    `refused(why)` (one refused address refuses the name: no mixed answers) or
+    `unresolved(...)`. Shared by the httpcore and httpcore2 backends."""
+    message = host_refusal(host)
+    if message:
+        raise refused(message)
+    addresses = resolve(host, port)
+    if not addresses:
+        raise unresolved(f"cannot resolve {host}")
+    for ip in addresses:
+        message = refusal(host, ip, port=port)
+        if message:
+            raise refused(message)
+    return list(addresses)
+
+
+def connect_first[T](addresses: list[Any], connect: Callable[[str], T],
+                     retryable: tuple[type[Exception], ...]) -> T:
+    """The first address that connects; the last error if none does."""
+    last: Exception | None = None
+    for ip in addresses:
+        try:
+            return connect(str(ip))
+        except retryable as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
 class GuardedBackend(SyncBackend):
     """httpcore's sync network backend, connecting only to validated addresses."""
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        message = host_refusal(host)
-        if message:
-            raise OutboundRefused(message)
-        addresses = resolve(host, port)
-        if not addresses:
-            raise httpcore.ConnectError(f"cannot resolve {host}")
-        for ip in addresses:  # one refused address refuses the name (no mixed answers)
-            message = refusal(host, ip, port=port)
-            if message:
-                raise OutboundRefused(message)
-        last: Exception | None = None
-        for ip in addresses:
-            try:
-                return super().connect_tcp(str(ip), port, timeout=timeout,
-                                           local_address=local_address,
-                                           socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
+        addresses = allowed_addresses(host, port, refused=OutboundRefused,
+                                      unresolved=httpcore.ConnectError)
+        return connect_first(
+            addresses,
+            lambda ip: super(GuardedBackend, self).connect_tcp(
+                ip, port, timeout=timeout, local_address=local_address,
+                socket_options=socket_options),
+            (httpcore.ConnectError, httpcore.ConnectTimeout))
 
     def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
         raise OutboundRefused("refused: unix sockets are not allowed")
