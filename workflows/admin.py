@@ -156,8 +156,8 @@ class LastRunStatusFilter(admin.SimpleListFilter):
 class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     visible_to = staticmethod(workflows_visible_to)
     form = WorkflowForm
-    list_display = ("name", "folder_column", "tag_list", "project", "owner", "is_active", "version", "last_run",
-                    "failure_rate_column", "updated_at", "editor_link")
+    list_display = ("name", "folder_column", "tag_list", "project", "owner", "is_active",
+                    "version", "last_run", "failure_rate_column", "updated_at", "editor_link")
     list_filter = (FolderFilter, "is_active", LastRunStatusFilter, TagFilter,
                    ("project", admin.RelatedOnlyFieldListFilter), "owner")
     search_fields = ("name", "description", "owner__email")

@@ -43,7 +43,9 @@ def test_the_list_opens_folders_with_a_breadcrumb(staff_client, tree):
     assert names(opened) == ["Invoice run"]
     page = opened.content.decode()
     crumbs = page[page.index('class="breadcrumbs"'):page.index("</ol>")]
-    assert "Top level" in crumbs and "Billing" in crumbs and "Invoices" in crumbs
+    assert "Top level" in crumbs
+    assert "Billing" in crumbs
+    assert "Invoices" in crumbs
     assert f'?folder={tree["billing"].pk}' in crumbs  # the parent is a link
     billing = staff_client.get(url, {"folder": tree["billing"].pk})
     assert names(billing) == ["Bill run"]
@@ -57,7 +59,8 @@ def test_another_user_s_folder_is_not_shown(staff_client, tree):
     response = staff_client.get(reverse(CHANGELIST), {"folder": theirs.pk})
     assert names(response) == []
     page = response.content.decode()
-    assert "Secret" not in page and "Their run" not in page
+    assert "Secret" not in page
+    assert "Their run" not in page
     assert "does not exist or is not yours" in page
     assert "Secret" not in staff_client.get(reverse("admin:workflows_folder_changelist")) \
         .content.decode()
@@ -94,7 +97,8 @@ def test_move_selected_workflows_to_a_folder(staff_client, staff, tree):
     refused = staff_client.post(url, {"action": "move_to_folder",
                                       ACTION_CHECKBOX_NAME: [loose.pk],
                                       "target_folder": stranger_folder.pk, "apply": "Move"})
-    assert refused.status_code == 200 and "errornote" in refused.content.decode()
+    assert refused.status_code == 200
+    assert "errornote" in refused.content.decode()
     assert Workflow.objects.get(pk=loose.pk).folder_id is None
 
 

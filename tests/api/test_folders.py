@@ -36,13 +36,16 @@ def test_create_nest_list_rename_move_and_delete(api, user):
     assert [f["name"] for f in api.get("/api/folders", {"parent": top.json()["id"]})
             .json()["results"]] == ["Invoices"]
     bad = api.get("/api/folders", {"parent": "nope"})
-    assert bad.status_code == 400 and "parent" in bad.json()["fields"]
+    assert bad.status_code == 400
+    assert "parent" in bad.json()["fields"]
 
     url = f"/api/folders/{sub.json()['id']}"
     renamed = api.patch(url, {"name": "Receipts"}, format="json")
-    assert renamed.status_code == 200 and renamed.json()["name"] == "Receipts"
+    assert renamed.status_code == 200
+    assert renamed.json()["name"] == "Receipts"
     moved = api.patch(url, {"parent": None}, format="json")
-    assert moved.status_code == 200 and moved.json()["path"] == [
+    assert moved.status_code == 200
+    assert moved.json()["path"] == [
         {"id": sub.json()["id"], "name": "Receipts"}]
     assert api.delete(url).status_code == 204
     assert not Folder.objects.filter(pk=sub.json()["id"]).exists()
@@ -68,12 +71,14 @@ def test_a_long_name_says_the_limit(api):
 def test_names_are_unique_among_siblings_only(api):
     top = create(api, name="Ops").json()
     taken = create(api, name="Ops")
-    assert taken.status_code == 400 and "name" in taken.json()["fields"]
+    assert taken.status_code == 400
+    assert "name" in taken.json()["fields"]
     assert create(api, name="Ops", parent=top["id"]).status_code == 201  # another level
     assert create(api, name="Other").status_code == 201
     other = Folder.objects.get(name="Other")
     clash = api.patch(f"/api/folders/{other.pk}", {"name": "Ops"}, format="json")
-    assert clash.status_code == 400 and "name" in clash.json()["fields"]
+    assert clash.status_code == 400
+    assert "name" in clash.json()["fields"]
 
 
 def test_cycles_in_the_parent_chain_are_refused(api):
@@ -92,7 +97,8 @@ def test_nesting_has_a_limit(api, user):
     for i in range(MAX_DEPTH):
         parent = folder_create(project=personal_project(user), name=f"L{i}", parent=parent)
     too_deep = create(api, name="deeper", parent=parent.pk)
-    assert too_deep.status_code == 400 and "parent" in too_deep.json()["fields"]
+    assert too_deep.status_code == 400
+    assert "parent" in too_deep.json()["fields"]
 
 
 def test_a_non_empty_folder_is_not_deleted(api, user):
@@ -104,9 +110,11 @@ def test_a_non_empty_folder_is_not_deleted(api, user):
     refused = api.delete(f"/api/folders/{top['id']}")
     assert refused.status_code == 409
     assert refused.json()["code"] == "folder_not_empty"
-    assert refused.json()["folders"] == 1 and refused.json()["workflows"] == 0
+    assert refused.json()["folders"] == 1
+    assert refused.json()["workflows"] == 0
     refused = api.delete(f"/api/folders/{sub['id']}")
-    assert refused.status_code == 409 and refused.json()["workflows"] == 1
+    assert refused.status_code == 409
+    assert refused.json()["workflows"] == 1
     assert "move or delete them first" in refused.json()["message"]
     assert Folder.objects.count() == 2
     # Emptied, it goes.
@@ -144,11 +152,14 @@ def test_another_user_s_folder_is_not_found_and_cannot_be_used(api, other_api, u
         assert response.json()["code"] == "not_found"
     assert api.get("/api/folders").json()["count"] == 0
     used = api.patch(f"/api/workflows/{workflow.pk}", {"folder": theirs.pk}, format="json")
-    assert used.status_code == 400 and "folder" in used.json()["fields"], used.content
+    assert used.status_code == 400, used.content
+    assert "folder" in used.json()["fields"]
     new = api.post("/api/workflows", {"name": "n", "folder": theirs.pk}, format="json")
-    assert new.status_code == 400 and "folder" in new.json()["fields"]
+    assert new.status_code == 400
+    assert "folder" in new.json()["fields"]
     nested = create(api, name="inside", parent=theirs.pk)
-    assert nested.status_code == 400 and "parent" in nested.json()["fields"]
+    assert nested.status_code == 400
+    assert "parent" in nested.json()["fields"]
     assert Folder.objects.get(pk=theirs.pk).name == "Private"
     assert Workflow.objects.get(pk=workflow.pk).folder_id is None
     assert other_api.get(f"/api/folders/{theirs.pk}").status_code == 200
@@ -165,7 +176,8 @@ def test_a_folder_of_another_project_of_mine_is_refused_for_a_workflow(api, user
     # Moving it to that project with the folder is fine; moving it back leaves the folder.
     moved = api.patch(f"/api/workflows/{workflow.pk}",
                       {"project": team.pk, "folder": elsewhere.pk}, format="json")
-    assert moved.status_code == 200 and moved.json()["folder"] == elsewhere.pk
+    assert moved.status_code == 200
+    assert moved.json()["folder"] == elsewhere.pk
     back = api.patch(f"/api/workflows/{workflow.pk}", {"project": personal_project(user).pk},
                      format="json")
     assert back.status_code == 200, back.content
@@ -173,9 +185,11 @@ def test_a_folder_of_another_project_of_mine_is_refused_for_a_workflow(api, user
     # A subfolder must be in its parent's project; a folder never changes project.
     mine = create(api, name="Mine").json()
     cross = create(api, name="x", parent=elsewhere.pk, project=personal_project(user).pk)
-    assert cross.status_code == 400 and "parent" in cross.json()["fields"]
+    assert cross.status_code == 400
+    assert "parent" in cross.json()["fields"]
     stay = api.patch(f"/api/folders/{mine['id']}", {"project": team.pk}, format="json")
-    assert stay.status_code == 400 and "project" in stay.json()["fields"]
+    assert stay.status_code == 400
+    assert "project" in stay.json()["fields"]
 
 
 def test_viewers_read_folders_but_do_not_change_them(user, client_for):
@@ -189,13 +203,15 @@ def test_viewers_read_folders_but_do_not_change_them(user, client_for):
                      format="json").status_code == 403
     assert api.delete(f"/api/folders/{folder.pk}").status_code == 403
     refused = create(api, name="new", project=team.pk)
-    assert refused.status_code == 403 and refused.json()["code"] == "project_forbidden"
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "project_forbidden"
     assert Folder.objects.get(pk=folder.pk).name == "Shared"
 
 
 def test_unknown_fields_are_refused(api):
     response = create(api, name="A", colour="red")
-    assert response.status_code == 400 and "colour" in response.json()["fields"]
+    assert response.status_code == 400
+    assert "colour" in response.json()["fields"]
 
 
 def test_a_project_s_deletion_takes_its_folders_and_workflows(user):

@@ -76,7 +76,8 @@ def test_folder_navigation_and_move_action(walk, live_server, e2e_user):
     no_sideways_scroll(page)
     page.shot("move")
     page.locator("input[name=apply]").click()
-    expect(page.locator(".messagelist")).to_contain_text("2 workflow(s) moved to Billing / Receipts")
+    expect(page.locator(".messagelist")).to_contain_text(
+        "2 workflow(s) moved to Billing / Receipts")
     assert set(Workflow.objects.filter(folder=receipts).values_list("name", flat=True)) == {
         "Loose one", "Bill run"}
     page.goto(live_server.url + reverse("admin:workflows_workflow_changelist")

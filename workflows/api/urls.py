@@ -1,5 +1,5 @@
-"""/api/workflows..., /api/credentials..., /api/credential-kinds, /api/variables..., /api/folders...,
-/api/node-types, /api/workflow-templates."""
+"""/api/workflows..., /api/credentials..., /api/credential-kinds, /api/variables...,
+/api/folders..., /api/node-types, /api/workflow-templates."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
