@@ -24,7 +24,9 @@ from . import (
     admin_credentials,  # noqa: F401  (registers the Credential admin)
     admin_views,
 )
+from .admin_folders import FolderFilter, folder_bar, folder_label, move_to_folder_page
 from .admin_list import TagFilter, annotate_list, node_type_of, using_node_type
+from .folders import folders_visible_to
 from .models import Variable, Workflow, WorkflowVersion
 from .selectors import workflows_visible_to
 from .services import workflow_create, workflow_delete, workflow_update
@@ -48,7 +50,7 @@ class WorkflowForm(forms.ModelForm):
 
     class Meta:
         model = Workflow
-        fields = ["name", "project", "description", "tags", "is_active", "definition",
+        fields = ["name", "project", "folder", "description", "tags", "is_active", "definition",
                   "retention_days", "retention_max_runs",
                   "monthly_token_budget", "monthly_cost_budget"]
         widgets = {"definition": forms.Textarea(attrs={"rows": 24, "cols": 100,
@@ -95,6 +97,12 @@ class WorkflowForm(forms.ModelForm):
         if project is None:  # left empty: stays where it is, or the personal project
             project = self.instance.project if self.instance.pk else self.default_project
         return project
+
+    def clean_folder(self):
+        folder, project = self.cleaned_data.get("folder"), self.clean_project()
+        if folder is not None and project is not None and folder.project_id != project.pk:
+            raise ValidationError("the folder must be in the workflow's project")
+        return folder
 
     def clean_definition(self):
         definition = self.cleaned_data["definition"]
@@ -148,15 +156,15 @@ class LastRunStatusFilter(admin.SimpleListFilter):
 class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
     visible_to = staticmethod(workflows_visible_to)
     form = WorkflowForm
-    list_display = ("name", "tag_list", "project", "owner", "is_active", "version", "last_run",
-                    "failure_rate_column", "updated_at", "editor_link")
-    list_filter = ("is_active", LastRunStatusFilter, TagFilter,
+    list_display = ("name", "folder_column", "tag_list", "project", "owner", "is_active",
+                    "version", "last_run", "failure_rate_column", "updated_at", "editor_link")
+    list_filter = (FolderFilter, "is_active", LastRunStatusFilter, TagFilter,
                    ("project", admin.RelatedOnlyFieldListFilter), "owner")
     search_fields = ("name", "description", "owner__email")
     search_help_text = "Name, description, owner's email, or a node type (http, type:code)."
     readonly_fields = ("version", "owner", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "project", "description", "tags", "is_active",
+        (None, {"fields": ("name", "project", "folder", "description", "tags", "is_active",
                            "definition", "based_on", "version", "owner", "created_at",
                            "updated_at")}),
         ("Run retention", {"fields": ("retention_days", "retention_max_runs"),
@@ -169,12 +177,17 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
                            "still applies)."}),
     )
     inlines = [WorkflowVersionInline]
-    actions = ["activate", "deactivate", "duplicate", "run_now", "export_json"]
+    actions = ["activate", "deactivate", "duplicate", "run_now", "export_json",
+               "move_to_folder"]
     change_list_template = "admin/workflows/workflow/change_list.html"
     change_form_template = "admin/workflows/workflow/change_form.html"
 
     def get_queryset(self, request):
-        return annotate_list(super().get_queryset(request).select_related("owner", "project"))
+        return annotate_list(super().get_queryset(request).select_related(
+            "owner", "project", "folder__parent"))
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**folder_bar(request), **(extra_context or {})})
 
     def get_search_results(self, request, queryset, search_term):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -198,10 +211,12 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
             kwargs["queryset"] = projects_visible_to(request.user, "edit")
             kwargs["initial"] = personal_project(request.user)
             kwargs["required"] = False
+        if db_field.name == "folder":  # the project's own is checked by the form
+            kwargs["queryset"] = folders_visible_to(request.user, "edit")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        fields = ("name", "project", "description", "is_active", "definition", "tags",
+        fields = ("name", "project", "folder", "description", "is_active", "definition", "tags",
                   "retention_days", "retention_max_runs",
                   "monthly_token_budget", "monthly_cost_budget")
         data = {k: form.cleaned_data[k] for k in fields if k in form.cleaned_data}
@@ -242,6 +257,14 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
         return format_html('<span class="wf-rate{}" title="{} of {} runs failed">{} %</span>',
                            " wf-rate-bad" if obj.failure_rate >= 50 else "", obj.run_failed,
                            obj.run_total, f"{obj.failure_rate:.0f}")
+
+    @admin.display(description="folder", ordering="folder__name")
+    def folder_column(self, obj):
+        if obj.folder_id is None:
+            return "—"
+        changelist = reverse("admin:workflows_workflow_changelist")
+        return format_html('<a class="wf-folder-link" href="{}?folder={}">{}</a>', changelist,
+                           obj.folder_id, folder_label(obj.folder))
 
     @admin.display(description="tags")
     def tag_list(self, obj):
@@ -324,6 +347,10 @@ class WorkflowAdmin(ProjectScopedAdmin, admin.ModelAdmin):
                 'Started <a href="{}">run #{}</a> of {}.',
                 reverse("admin:runs_run_change", args=[run.pk]), run.pk, workflow.name,
             ), messages.SUCCESS)
+
+    @admin.action(description="Move selected workflows to a folder", permissions=["change"])
+    def move_to_folder(self, request, queryset):
+        return move_to_folder_page(self, request, queryset)
 
     @admin.action(description="Export selected workflows as JSON", permissions=["view"])
     def export_json(self, request, queryset):

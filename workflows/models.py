@@ -8,6 +8,35 @@ from .tags import validate_tags
 from .webhook_paths import validate_webhook_path
 
 
+class Folder(models.Model):
+    """A folder of a project's workflow list (n8n's folders). Folders nest (`parent`); a name
+    is unique among its siblings. A folder that holds workflows or subfolders is not deleted
+    (workflows/folders.py refuses it with 409 `folder_not_empty`); deleting the project
+    deletes its folders with its workflows."""
+
+    project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE,
+                                related_name="folders")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT,
+                               related_name="children")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "parent", "name"],
+                                    name="folder_unique_name"),
+            # NULL parents are distinct in a unique index: top-level names need their own.
+            models.UniqueConstraint(fields=["project", "name"],
+                                    condition=models.Q(parent__isnull=True),
+                                    name="folder_unique_top_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Workflow(models.Model):
     """A named graph of nodes in one project (`owner` is who created it). `definition` is the
     current WorkflowDefinition ({name, nodes, edges}); `version` is the number of its latest
@@ -67,6 +96,10 @@ class Workflow(models.Model):
     # state, not part of the definition nor of any version: only test runs started from the
     # editor read it (workflows/pins.py, runs/test_runs.py); production runs never do.
     pinned = models.JSONField(default=dict, blank=True, editable=False)
+    # The folder of the workflow list it sits in (null: the project's top level); always a
+    # folder of the same project (workflows/folders.py).
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.RESTRICT,
+                               related_name="workflows")
     # Free labels the workflow list filters by (workflows/tags.py).
     tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
     created_at = models.DateTimeField(auto_now_add=True)

@@ -16,6 +16,7 @@ from nodes.versions import stamp_versions
 from wfaib.errors import DomainError
 from wfaib.masking import keep_secrets
 
+from .folders import check_workflow_folder
 from .models import Credential, Workflow, WorkflowVersion
 from .validation import ensure_valid
 
@@ -77,6 +78,7 @@ def workflow_create(
     definition = stamp_versions(definition)
     ensure_valid(definition)
     definition = {**definition, "name": definition.get("name") or name}
+    check_workflow_folder(options.get("folder"), project or personal_project(owner))
     workflow = _saved(lambda: Workflow.objects.create(
         owner=owner, project=project or personal_project(owner), name=name,
         description=description, definition=definition, is_active=is_active, **options,
@@ -122,11 +124,16 @@ def workflow_update(
     if base_version is not None and base_version != locked.version:
         raise VersionConflict(locked.version)
     before = _audited_fields(locked)
+    folder_before = locked.folder_id
     definition = changes.pop("definition", None)
     if definition is not None:  # a definition shown masked comes back masked
         definition = stamp_versions(keep_secrets(definition, locked.definition))
+    if "project" in changes and changes["project"] is not None and "folder" not in changes \
+            and changes["project"].pk != locked.project_id:
+        changes["folder"] = None  # moved to another project: to its top level
     for key, value in changes.items():
         setattr(locked, key, value)
+    check_workflow_folder(locked.folder, locked.project)
     if definition is not None and definition != locked.definition:
         ensure_valid(definition)
         locked.definition = definition
@@ -137,6 +144,9 @@ def workflow_update(
     if diff:
         audit_record(action="workflow.update", obj=locked, actor=user, diff=diff,
                      extra={"version": locked.version})
+    if folder_before != locked.folder_id:  # list order, not the workflow: no new version
+        audit_record(action="workflow.folder", obj=locked, actor=user,
+                     extra={"from_folder": folder_before, "to_folder": locked.folder_id})
     if before["project_id"] != locked.project_id:
         audit_record(action="workflow.move", obj=locked, actor=user,
                      extra={"from_project": before["project_id"], "to_project": locked.project_id})

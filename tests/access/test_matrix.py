@@ -29,7 +29,8 @@ from accounts.tokens import token_create
 from runs.files import file_save
 from runs.models import Run, RunFile
 from tests.factories import UserFactory, make_workflow, run_now
-from workflows.models import Credential, Workflow
+from workflows.folders import folder_create
+from workflows.models import Credential, Folder, Workflow
 from workflows.services import credential_create, credential_share
 from workflows.variables import variable_create
 
@@ -76,6 +77,10 @@ API_ACCESS = {
     ("variables/<pk>", "put"): "edit",
     ("variables/<pk>", "patch"): "edit",
     ("variables/<pk>", "delete"): "delete",
+    ("folders/<pk>", "get"): "view",
+    ("folders/<pk>", "put"): "edit",
+    ("folders/<pk>", "patch"): "edit",
+    ("folders/<pk>", "delete"): "delete",
     ("runs/<pk>", "get"): "view",
     ("runs/<pk>", "post"): "run",  # pk is the *workflow* id here
     ("runs/<pk>/partial", "get"): "view",
@@ -92,6 +97,7 @@ COLLECTION_ACCESS = {
     ("workflow-templates", "get"): ({}, "signed_in"),
     ("workflows/import-n8n", "post"): ({"project": "<projects>", "workflow": {
         "nodes": [{"name": "Hook", "type": "n8n-nodes-base.webhook"}]}}, "edit"),
+    ("folders", "post"): ({"project": "<projects>", "name": "New folder"}, "edit"),
 }
 
 ADMIN_ACCESS = {
@@ -103,6 +109,9 @@ ADMIN_ACCESS = {
     ("workflows/variable/<id>/change/", "get"): "view",
     ("workflows/variable/<id>/history/", "get"): "view",
     ("workflows/variable/<id>/delete/", "get"): "delete",
+    ("workflows/folder/<id>/change/", "get"): "view",
+    ("workflows/folder/<id>/history/", "get"): "view",
+    ("workflows/folder/<id>/delete/", "get"): "delete",
     ("workflows/credential/<id>/change/", "get"): "view",
     ("workflows/credential/<id>/history/", "get"): "view",
     ("workflows/credential/<id>/delete/", "get"): "delete",
@@ -191,6 +200,7 @@ def world(db):
                                       invited_by=admin)
     token, _ = token_create(user=admin, name="admin's")
     variable = variable_create(project=team, key="base_url", value="https://example.com")
+    folder = folder_create(project=team, name="Billing")
     users = {
         "admin": admin, "editor": editor, "viewer": viewer,
         "superuser": UserFactory(is_staff=True, is_superuser=True),
@@ -200,14 +210,16 @@ def world(db):
            "auth/tokens": token.pk, "projects": team.pk, "user_id": viewer.pk,
            "invitation_id": invitation.pk, "project_id": other.pk, "number": 1,
            "workflow_for_run": workflow.pk, "variables": variable.pk,
+           "folders": folder.pk,
            "file_id": RunFile.objects.get(key=run_file["key"]).pk, "node_id": "trigger"}
     return {"users": users, "ids": ids, "workflow": workflow, "run": run, "variable": variable,
+            "folder": folder,
             "credential": credential, "team": team}
 
 
 def concrete(route: str, method: str, ids: dict) -> str:
     prefix = next(p for p in ("auth/tokens", "workflows", "credentials", "runs", "projects",
-                              "variables")
+                              "variables", "folders")
                   if route.startswith(p))
     pk = ids["workflow_for_run"] if (route, method) == ("runs/<pk>", "post") else ids[prefix]
     path = route.replace("<pk>", str(pk))
@@ -274,6 +286,7 @@ def test_api_matrix(world, who):
     # every change was rolled back; nothing changed hands
     assert Workflow.objects.filter(pk=world["workflow"].pk, name="team-flow").exists()
     assert Credential.objects.filter(pk=world["credential"].pk).exists()
+    assert Folder.objects.filter(pk=world["folder"].pk, name="Billing").exists()
     assert Run.objects.count() == 1
     assert Invitation.objects.filter(revoked_at__isnull=True).count() == 1
 
@@ -306,6 +319,8 @@ def test_collection_matrix(world, who):
 def admin_pk(world: dict, route: str) -> int:
     if route.startswith("workflows/variable/"):
         return world["variable"].pk
+    if route.startswith("workflows/folder/"):
+        return world["folder"].pk
     if route.startswith("workflows/credential/"):
         return world["credential"].pk
     return {"runs/": world["run"].pk, "accounts/": world["team"].pk}.get(
@@ -344,6 +359,7 @@ def test_lists_show_exactly_the_projects_objects(world, who):
     assert client.get("/api/workflows").json()["count"] == expected
     assert client.get("/api/runs").json()["count"] == expected
     assert client.get("/api/credentials").json()["count"] == expected
+    assert client.get("/api/folders").json()["count"] == expected
     assert client.get("/api/runs", {"workflow": world["workflow"].pk}).json()["count"] == \
         expected
     projects = {p["name"] for p in client.get("/api/projects").json()["results"]}

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 WORKFLOW_KEYS = {"id", "name", "description", "definition", "is_active", "version", "owner",
                  "project", "webhook_auth", "webhook_mode", "webhook_path", "max_concurrency",
                  "error_workflow", "retention_days", "retention_max_runs",
-                 "monthly_token_budget", "monthly_cost_budget", "tags", "webhook_url", "created_at",
-                 "updated_at"}
+                 "monthly_token_budget", "monthly_cost_budget", "tags", "folder", "webhook_url",
+                 "created_at", "updated_at"}
 
 
 def transform(node_id, expression):

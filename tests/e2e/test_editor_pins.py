@@ -100,3 +100,71 @@ def test_pin_output_run_step_run_from_here_and_unpin(walk, live_server, e2e_user
     expect(page.get_by_test_id("run-status")).to_have_text("succeeded")
     page.shot("run-viewer", full_page=True)
     assert page.js_errors == []
+
+
+def stored_pins(workflow) -> dict:
+    return Workflow.objects.get(pk=workflow.pk).pinned
+
+
+def wait_stored(page, workflow, check) -> None:
+    """Wait (polling the database, never a fixed time) until the stored pins pass `check`."""
+    for _ in range(200):
+        if check(stored_pins(workflow)):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"stored pins never matched: {stored_pins(workflow)}")
+
+
+def test_pin_undo_redo_and_hand_typed_pin(walk, live_server, e2e_user):
+    """Pinning is one step of the editor's undo history (Ctrl+Z, Shift+Ctrl+Z), and undo and
+    redo write the pins back to the server; a pin's JSON is edited by hand, invalid JSON said
+    inline and never stored."""
+    page = walk
+    workflow = make_workflow(owner=e2e_user, name="Undo pins", definition=simple_definition(
+        {"id": "shape", "type": "transform", "config": {"expression": "{{ {'n': 1} }}"}}))
+    run_now(workflow, {})
+    sign_in(page, live_server.url, e2e_user.email)
+    page.goto(live_server.url + reverse("admin:workflows_workflow_editor", args=[workflow.pk]))
+    select_node(page, "shape")
+    page.get_by_test_id("tab-output").click()
+    page.get_by_test_id("pin-output").click()
+    expect(page.get_by_test_id("node-shape")).to_have_attribute("data-pinned", "1")
+    assert stored_pins(workflow)["shape"]["value"] == {"n": 1}
+    version = Workflow.objects.get(pk=workflow.pk).version
+
+    # Undo: unpinned in the editor and on the server; the graph is not "unsaved" for it.
+    page.locator("body").click(position={"x": 2, "y": 2})
+    page.keyboard.press("Control+z")
+    expect(page.get_by_test_id("node-shape")).to_have_attribute("data-pinned", "0")
+    wait_stored(page, workflow, lambda pins: pins == {})
+    # Redo: pinned again, on the server too.
+    page.keyboard.press("Control+Shift+z")
+    expect(page.get_by_test_id("node-shape")).to_have_attribute("data-pinned", "1")
+    wait_stored(page, workflow, lambda pins: pins.get("shape", {}).get("value") == {"n": 1})
+    page.shot("redone")
+
+    # Hand-typed: invalid JSON is said inline and nothing is stored.
+    select_node(page, "shape")
+    page.get_by_test_id("tab-output").click()
+    page.get_by_test_id("edit-pin").click()
+    page.get_by_test_id("pin-json").fill('{"n": 2,')
+    expect(page.get_by_test_id("pin-json-error")).to_contain_text("Not valid JSON")
+    expect(page.get_by_test_id("pin-json-save")).to_be_disabled()
+    no_sideways_scroll(page)
+    page.shot("invalid-json")
+    assert stored_pins(workflow)["shape"]["value"] == {"n": 1}
+    page.get_by_test_id("pin-json").fill('{"n": 2, "typed": [true, null]}')
+    expect(page.get_by_test_id("pin-json-error")).to_have_count(0)
+    page.get_by_test_id("pin-json-save").click()
+    expect(page.get_by_test_id("pinned-value")).to_contain_text('"typed"')
+    wait_stored(page, workflow, lambda pins: pins["shape"]["value"] == {"n": 2,
+                                                                         "typed": [True, None]})
+    # Undoing the typed pin brings the earlier value back, on the server as well.
+    page.locator("body").click(position={"x": 2, "y": 2})
+    page.keyboard.press("Control+z")
+    wait_stored(page, workflow, lambda pins: pins.get("shape", {}).get("value") == {"n": 1})
+    select_node(page, "shape")
+    page.get_by_test_id("tab-output").click()
+    expect(page.get_by_test_id("pinned-value")).not_to_contain_text('"typed"')
+    assert Workflow.objects.get(pk=workflow.pk).version == version  # pins make no version
+    assert page.js_errors == []

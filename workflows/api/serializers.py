@@ -14,7 +14,8 @@ from wfaib.masking import mask
 from wfaib.webhook_origin import webhook_url
 
 from ..credential_kinds import KINDS, CredentialDataInvalid, validate_data
-from ..models import Credential, Workflow, WorkflowVersion
+from ..folders import folders_visible_to
+from ..models import Credential, Folder, Workflow, WorkflowVersion
 from ..selectors import workflows_visible_to
 from ..tags import clean_tags
 from ..webhook_paths import check_webhook_path
@@ -77,6 +78,10 @@ class WorkflowSerializer(serializers.ModelSerializer):
     error_workflow = serializers.PrimaryKeyRelatedField(
         queryset=Workflow.objects.none(), required=False, allow_null=True,
         help_text="A workflow of yours started with the details whenever a run of this fails.")
+    folder = serializers.PrimaryKeyRelatedField(
+        queryset=Folder.objects.none(), required=False, allow_null=True,
+        help_text="The folder of the workflow list it sits in (null: the top level); a "
+                  "folder of the workflow's project (GET /api/folders).")
     webhook_url = serializers.SerializerMethodField()
     project = project_field("The project the workflow belongs to (default: your personal "
                             "project). Changing it moves the workflow; you must be able to "
@@ -87,7 +92,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "definition", "is_active", "version", "owner",
                   "project", "webhook_auth", "webhook_mode", "webhook_secret", "webhook_path",
                   "max_concurrency", "retention_days", "retention_max_runs", "error_workflow",
-                  "monthly_token_budget", "monthly_cost_budget", "tags",
+                  "monthly_token_budget", "monthly_cost_budget", "tags", "folder",
                   "webhook_url", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "webhook_url", "created_at", "updated_at"]
 
@@ -96,6 +101,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
             self.fields["error_workflow"].queryset = workflows_visible_to(
+                request.user, token=token_of(request.auth))
+            self.fields["folder"].queryset = folders_visible_to(
                 request.user, token=token_of(request.auth))
         scope_project_field(self)
 
@@ -168,7 +175,22 @@ class WorkflowSerializer(serializers.ModelSerializer):
                 and error_workflow.project_id != project.pk:
             raise serializers.ValidationError(
                 {"error_workflow": ["the error workflow must be in the same project"]})
+        self._validate_folder(attrs)
         return attrs
+
+    def _validate_folder(self, attrs: dict[str, Any]) -> None:
+        """The folder must be of the workflow's project (the one it moves to, if it moves;
+        moving without naming a folder leaves the folder: workflows.services)."""
+        folder = attrs.get("folder")
+        if folder is None:
+            return
+        project = attrs.get("project") or getattr(self.instance, "project", None)
+        if project is None:
+            request = self.context["request"]
+            project = default_project(request.user, token=token_of(request.auth))
+        if folder.project_id != project.pk:
+            raise serializers.ValidationError(
+                {"folder": ["the folder must be in the workflow's project"]})
 
 
 def default_definition(name: str) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """/api/workflows..., /api/credentials..., /api/credential-kinds, /api/variables...,
-/api/node-types, /api/workflow-templates."""
+/api/folders..., /api/node-types, /api/workflow-templates."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .folders import FolderViewSet
 from .pins import WorkflowPinsViewSet
 from .variables import VariableViewSet
 from .views import (
@@ -19,6 +20,7 @@ router = SimpleRouter(trailing_slash=False)
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("credentials", CredentialViewSet, basename="credential")
 router.register("variables", VariableViewSet, basename="variable")
+router.register("folders", FolderViewSet, basename="folder")
 
 urlpatterns = [
     path("node-types", NodeTypesView.as_view(), name="node-types"),

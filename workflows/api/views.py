@@ -88,6 +88,24 @@ class CredentialKindFilterSerializer(serializers.Serializer):
         return kinds
 
 
+FOLDER_FILTER = OpenApiParameter("folder", str, description="Only the workflows directly in this "
+                                 "folder (`top`: those in no folder).")
+
+
+class FolderFilterSerializer(serializers.Serializer):
+    folder = serializers.RegexField(r"^(top|\d{1,18})$", required=False, error_messages={
+        "invalid": "a folder id, or `top` for the workflows in no folder"})
+
+
+def filter_by_folder(request: Request, qs):
+    params = FolderFilterSerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    folder = params.validated_data.get("folder")
+    if folder == "top":
+        return qs.filter(folder__isnull=True)
+    return qs.filter(folder_id=int(folder)) if folder else qs
+
+
 class ProjectFilterSerializer(serializers.Serializer):
     project = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
@@ -113,9 +131,11 @@ class WorkflowViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        return filter_by_project(self.request, queryset) if self.action == "list" else queryset
+        if self.action != "list":
+            return queryset
+        return filter_by_folder(self.request, filter_by_project(self.request, queryset))
 
-    @extend_schema(parameters=[PROJECT_FILTER])
+    @extend_schema(parameters=[PROJECT_FILTER, FOLDER_FILTER])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

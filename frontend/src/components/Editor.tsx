@@ -77,7 +77,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
   latest.current = { state, version, workflowId, invalid, typeMap }
   const lost = useCallback((text: string) => setNotice({ kind: 'error', text }), [])
   const { run, live, logs, start, clear } = useRun(api, workflowId, lost)
-  const { pins, pin, unpin } = usePins(api, workflowId, lost)
+  const { pins, pin, unpin, setPin } = usePins(api, workflowId, state.pins, dispatch, lost)
   const presence = usePresence(config, workflowId)
   const ports = useDynamicPorts(config, state.nodes, typeMap)
 
@@ -471,7 +471,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
             onClose={() => { setExpanded(false); dispatch({ type: 'select', id: null }) }} dispatch={dispatch} onInvalid={onInvalid}
             loadCredentials={api.credentials} checkExpression={api.checkExpression} live={live} partialOf={api.runPartial}
             webhookApi={api} onWorkflowSaved={(wf) => { setWorkflow(wf); setVersion(wf.version) }}
-            pin={pins[selected.id]} onPin={workflowId ? pin : undefined} onUnpin={unpin} onRunStep={runStep}
+            pin={pins[selected.id]} onPin={workflowId ? pin : undefined} onUnpin={unpin} onSetPin={workflowId ? setPin : undefined} onRunStep={runStep}
             onRename={(from, to) => {
               if (to.trim() && to.trim() !== from && state.nodes.some((n) => n.id === to.trim())) {
                 setNotice({ kind: 'error', text: `A node called "${to.trim()}" already exists.` })

@@ -3,8 +3,9 @@
 // Narrow, it shows one pane at a time under tabs of those names; expanded (the button, or a
 // double click on a node) it covers the canvas with the three panes side by side.
 // While the run started here runs the node, Output shows a model's answer as it streams.
-import { ChevronsRight, Maximize2, Minimize2, Pin as PinIcon, PinOff, StepForward, X } from 'lucide-react'
-import { useCallback, useState } from 'react'
+import { Braces, ChevronsRight, Maximize2, Minimize2, Pin as PinIcon, PinOff, StepForward, X } from 'lucide-react'
+import { useCallback, useState, type ReactNode } from 'react'
+import { pinOf } from '../hooks/usePins'
 import type { ExpressionCheck, ExpressionCheckBody } from '../lib/api'
 import type { Scope } from '../lib/completion'
 import type { Action } from '../store/reducer'
@@ -13,6 +14,7 @@ import type { FieldErrors, NodeTypeInfo, PartialAnswer, Pin, Run, RunLog, WfEdge
 import ConfigForm from './ConfigForm'
 import { NodeIcon } from './icons'
 import JsonView from './JsonView'
+import PinEditor from './PinEditor'
 import WebhookInfo, { type WebhookApi } from './WebhookInfo'
 
 export const LOG_STATUS: Record<string, string> = { started: 'running', succeeded: 'succeeded', failed: 'failed', skipped: 'skipped', waiting: 'waiting' }
@@ -37,6 +39,8 @@ interface Props {
   pin?: Pin
   onPin?: (nodeId: string, log: RunLog) => void
   onUnpin?: (nodeId: string) => void
+  /** Pin hand-typed data (throws the server's refusal). */
+  onSetPin?: (nodeId: string, value: unknown, port?: string) => Promise<void>
   onRunStep?: (nodeId: string, mode: 'step' | 'from') => void
   checkExpression?: (body: ExpressionCheckBody) => Promise<ExpressionCheck>
   webhookApi?: WebhookApi
@@ -58,9 +62,25 @@ function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'log
   return <>{from.map((id) => <div key={id}><div className="wf-muted">from <code>{id}</code></div><JsonView value={logs[id].output} /></div>)}</>
 }
 
-type OutputProps = Pick<Props, 'node' | 'run' | 'logs' | 'pin' | 'onPin' | 'onUnpin'> & { partial: string | null }
+type OutputProps = Pick<Props, 'node' | 'run' | 'logs' | 'pin' | 'onPin' | 'onUnpin' | 'onSetPin'> & { partial: string | null }
 
-function OutputPane({ node, run, logs, pin, onPin, onUnpin, partial }: OutputProps) {
+function OutputPane(p: OutputProps) {
+  const [editing, setEditing] = useState(false)
+  const { node, pin, logs, onSetPin } = p
+  if (editing && onSetPin) {
+    const log = logs[node.id]
+    const initial = pin ? pin.value : log ? pinOf(log).value : {}
+    const port = pin ? pin.port : log ? pinOf(log).port : undefined
+    return <PinEditor key={node.id} initial={initial} onSave={(value) => onSetPin(node.id, value, port)} onClose={() => setEditing(false)} />
+  }
+  const edit = onSetPin && (
+    <button type="button" className="button wf-btn" data-testid={pin ? 'edit-pin' : 'type-pin'} onClick={() => setEditing(true)}
+      title="Type the data test runs use instead of running the node"><Braces size={14} /> {pin ? 'Edit JSON' : 'Type pinned data'}</button>
+  )
+  return <OutputView {...p} edit={edit} />
+}
+
+function OutputView({ node, run, logs, pin, onPin, onUnpin, edit, partial }: OutputProps & { edit: ReactNode }) {
   const log = logs[node.id]
   if (pin) {
     // Pinned data is what test runs from the editor use instead of running the node.
@@ -71,11 +91,12 @@ function OutputPane({ node, run, logs, pin, onPin, onUnpin, partial }: OutputPro
           {pin.port && pin.port !== 'main' && <> on <code>{pin.port}</code></>} · used by test runs from the editor, never by production runs
         </p>
         {onUnpin && <button type="button" className="button wf-btn" data-testid="unpin" onClick={() => onUnpin(node.id)}><PinOff size={14} /> Unpin</button>}
-        <JsonView value={pin.value} />
+        {edit}
+        <div data-testid="pinned-value"><JsonView value={pin.value} /></div>
       </div>
     )
   }
-  if (!run) return <p className="wf-muted">No run yet.</p>
+  if (!run) return <><p className="wf-muted">No run yet.</p>{edit}</>
   if (partial !== null && (!log || log.status === 'started')) {
     return (
       <>
@@ -84,7 +105,7 @@ function OutputPane({ node, run, logs, pin, onPin, onUnpin, partial }: OutputPro
       </>
     )
   }
-  if (!log) return <p className="wf-muted">Not reached in run #{run.id}.</p>
+  if (!log) return <><p className="wf-muted">Not reached in run #{run.id}.</p>{edit}</>
   const pinnable = onPin && (log.status === 'succeeded' || (log.status === 'failed' && log.ports))
   return (
     <>
@@ -98,6 +119,7 @@ function OutputPane({ node, run, logs, pin, onPin, onUnpin, partial }: OutputPro
         <button type="button" className="button wf-btn" data-testid="pin-output" title="Use this output in test runs instead of running the node"
           onClick={() => onPin(node.id, log)}><PinIcon size={14} /> Pin output</button>
       )}
+      {edit}
       {log.error && <div className="wf-field-error" data-testid="run-error-data">{log.error}</div>}
       <div data-testid="run-output"><JsonView value={log.output} /></div>
     </>
@@ -195,7 +217,7 @@ export default function NodePanel(p: Props) {
         </div>
         <div className="wf-pane wf-pane-output" data-pane="output" data-testid="pane-output">
           <h3>Output</h3>
-          <OutputPane node={node} run={p.run} logs={p.logs} pin={p.pin} onPin={p.onPin} onUnpin={p.onUnpin} partial={partial} />
+          <OutputPane key={node.id} node={node} run={p.run} logs={p.logs} pin={p.pin} onPin={p.onPin} onUnpin={p.onUnpin} onSetPin={p.onSetPin} partial={partial} />
         </div>
       </div>
     </section>

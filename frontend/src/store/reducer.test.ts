@@ -106,3 +106,72 @@ describe('placement', () => {
     expect(NODE_HEIGHT).toBeGreaterThan(0)
   })
 })
+
+describe('pins in the undo history', () => {
+  const stored = { value: { a: 1 }, port: 'main' }
+  const withPins = () => run(loaded(), { type: 'pinsLoaded', pins: { http: stored } })
+
+  it('loading the pins is no step', () => {
+    const s = withPins()
+    expect(s.pins).toEqual({ http: stored })
+    expect(s.past).toHaveLength(0)
+  })
+
+  it('pinning is one undoable step that leaves the graph and its saved state alone', () => {
+    let s = run(withPins(), { type: 'pin', nodeId: 'hook', pin: { value: [1, 2], port: 'main' } })
+    expect(s.past).toHaveLength(1)
+    expect(Object.keys(s.pins).sort()).toEqual(['hook', 'http'])
+    const nodes = s.nodes
+    s = reducer(s, { type: 'undo' })
+    expect(s.pins).toEqual({ http: stored })
+    expect(s.nodes).toBe(nodes)
+    expect(s.dirty).toBe(false)
+    s = reducer(s, { type: 'redo' })
+    expect(s.pins.hook).toEqual({ value: [1, 2], port: 'main' })
+    expect(s.dirty).toBe(false)
+  })
+
+  it('unpinning and re-pinning (an edited value) undo in order', () => {
+    let s = run(withPins(),
+      { type: 'pin', nodeId: 'http', pin: { value: { a: 2 }, port: 'main' } },
+      { type: 'unpin', nodeId: 'http' })
+    expect(s.pins).toEqual({})
+    s = reducer(s, { type: 'undo' })
+    expect(s.pins.http.value).toEqual({ a: 2 })
+    s = reducer(s, { type: 'undo' })
+    expect(s.pins.http).toEqual(stored)
+    s = run(s, { type: 'redo' }, { type: 'redo' })
+    expect(s.pins).toEqual({})
+  })
+
+  it('unpinning a node without a pin is no step', () => {
+    const s = withPins()
+    expect(reducer(s, { type: 'unpin', nodeId: 'hook' })).toBe(s)
+  })
+
+  it('graph steps and pin steps interleave without touching each other', () => {
+    let s = run(withPins(),
+      { type: 'setName', name: 'renamed' },
+      { type: 'unpin', nodeId: 'http' },
+      { type: 'rename', from: 'hook', to: 'start' })
+    s = reducer(s, { type: 'undo' }) // the rename
+    expect(s.nodes.map((n) => n.id)).toEqual(['hook', 'http'])
+    expect(s.pins).toEqual({})
+    s = reducer(s, { type: 'undo' }) // the unpin
+    expect(s.pins).toEqual({ http: stored })
+    expect(s.name).toBe('renamed')
+    s = reducer(s, { type: 'undo' }) // the name
+    expect(s.name).toBe('wf')
+    expect(s.pins).toEqual({ http: stored })
+    s = run(s, { type: 'redo' }, { type: 'redo' })
+    expect(s.name).toBe('renamed')
+    expect(s.pins).toEqual({})
+  })
+
+  it('a pin step drops the redo history like any edit', () => {
+    let s = run(loaded(), { type: 'setName', name: 'x' }, { type: 'undo' })
+    expect(s.future).toHaveLength(1)
+    s = reducer(s, { type: 'pin', nodeId: 'hook', pin: { value: 1, port: 'main' } })
+    expect(s.future).toHaveLength(0)
+  })
+})

@@ -2,20 +2,29 @@
 // since the last save, and the undo/redo history. Every edit is an action of this pure
 // reducer, so undo and redo act on one state (restores and imports included) and the
 // reducer is unit-tested without a browser (reducer.test.ts).
+//
+// Pinned test data (`pins`) lives here too, so pinning and unpinning are undoable steps of the
+// same history: such a step holds only the pins (undoing it leaves the graph as it is, and
+// undoing a graph edit leaves the pins). The pins are stored on the server at once
+// (hooks/usePins.ts), which also writes back the pins an undo or redo brings back.
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react'
 import { fromDefinition, makeEdge, nodeFromDef, toDefinition, uniqueId } from '../lib/definition'
 import { pastePositions, spotRightOf, type Point } from '../lib/placement'
-import type { Config, Definition, WfEdge, WfNode } from '../types'
+import type { Config, Definition, Pin, WfEdge, WfNode } from '../types'
 
 export const HISTORY_LIMIT = 100
 
-export interface Snapshot { name: string; nodes: WfNode[]; edges: WfEdge[] }
+export type Pins = Record<string, Pin>
+/** A step of the undo history: the graph before an edit, or the pins before a pin change. */
+export type Snapshot = { name: string; nodes: WfNode[]; edges: WfEdge[]; pins?: undefined } | { pins: Pins }
 
 export interface EditorState {
   name: string
   nodes: WfNode[]
   edges: WfEdge[]
   extra: Record<string, unknown>
+  /** Pinned test data by node id, as last stored on the server or brought back by undo/redo. */
+  pins: Pins
   dirty: boolean
   past: Snapshot[]
   future: Snapshot[]
@@ -43,11 +52,14 @@ export type Action =
   | { type: 'select'; id: string | null }
   | { type: 'saved'; definition: Definition }
   | { type: 'rebase'; definition: Definition }
+  | { type: 'pinsLoaded'; pins: Pins }
+  | { type: 'pin'; nodeId: string; pin: Pin }
+  | { type: 'unpin'; nodeId: string }
   | { type: 'undo' }
   | { type: 'redo' }
 
 export const initialState: EditorState = {
-  name: '', nodes: [], edges: [], extra: {}, dirty: false,
+  name: '', nodes: [], edges: [], extra: {}, pins: {}, dirty: false,
   past: [], future: [], coalesce: null, base: null, fitRequest: 0,
 }
 
@@ -58,6 +70,12 @@ function record(s: EditorState, key: string | null = null): EditorState {
   if (key && s.coalesce === key) return s
   const past = [...s.past, snap(s)].slice(-HISTORY_LIMIT)
   return { ...s, past, future: [], coalesce: key }
+}
+
+/** The state with its current pins pushed onto the undo history. */
+function recordPins(s: EditorState): EditorState {
+  const past = [...s.past, { pins: s.pins }].slice(-HISTORY_LIMIT)
+  return { ...s, past, future: [], coalesce: null }
 }
 
 const deselect = (nodes: WfNode[]) => nodes.map((n) => (n.selected ? { ...n, selected: false } : n))
@@ -170,18 +188,32 @@ export function reducer(s: EditorState, a: Action): EditorState {
       return { ...s, dirty: false, base: a.definition, coalesce: null }
     case 'rebase':
       return { ...s, base: a.definition }
+    case 'pinsLoaded':
+      return { ...s, pins: a.pins }
+    case 'pin':
+      return { ...recordPins(s), pins: { ...s.pins, [a.nodeId]: a.pin } }
+    case 'unpin': {
+      if (!(a.nodeId in s.pins)) return s
+      const pins = { ...s.pins }
+      delete pins[a.nodeId]
+      return { ...recordPins(s), pins }
+    }
     case 'undo':
     case 'redo': {
       const from = a.type === 'undo' ? s.past : s.future
       const entry = from[from.length - 1]
       if (!entry) return s
       const rest = from.slice(0, -1)
-      const other = [...(a.type === 'undo' ? s.future : s.past), snap(s)]
-      return {
-        ...s, ...entry, dirty: true, coalesce: null,
+      const pinStep = entry.pins !== undefined
+      const other = [...(a.type === 'undo' ? s.future : s.past), pinStep ? { pins: s.pins } : snap(s)]
+      const moved = {
+        ...s, coalesce: null,
         past: a.type === 'undo' ? rest : other,
         future: a.type === 'undo' ? other : rest,
       }
+      // A pin step changes no graph: the workflow is no more "unsaved" than it was.
+      if (pinStep) return { ...moved, pins: entry.pins }
+      return { ...moved, name: entry.name, nodes: entry.nodes, edges: entry.edges, dirty: true }
     }
     default:
       return s
