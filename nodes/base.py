@@ -68,6 +68,11 @@ def expression_field(**extra: Any) -> dict[str, Any]:
     return {"x-expression": True, **extra}
 
 
+# Marks a true/false expression field: the editor offers its condition builder beside the raw
+# expression (the builder writes the same expression, so nothing changes at run time).
+CONDITION: dict[str, Any] = {"x-condition": True}
+
+
 def credential_field(*kinds: str, **extra: Any) -> dict[str, Any]:
     """json_schema_extra marking a field that names a stored credential (its id or name) of
     one of `kinds`; the editor offers a picker of those, the engine resolves it for the node:
@@ -155,7 +160,7 @@ class NodeSettings(BaseModel):
     retry_if: str | None = Field(
         None,
         description="Retry only when this expression is true, e.g. {{ details.status >= 500 }}",
-        json_schema_extra={"x-expression": True, "format": "expression"},
+        json_schema_extra={"x-expression": True, "format": "expression", **CONDITION},
     )
     timeout: float | None = Field(
         None, gt=0, le=86400, description="Seconds before the node is failed (default: type's)."

@@ -1,7 +1,8 @@
 // The properties form of one node, generated from its type's config JSON Schema.
 // No node type is known here: strings, numbers, booleans, enums (selects), string maps
 // (key/value rows) and anything else (a JSON text area) come from the schema alone.
-// Fields marked "x-expression" are flagged as expression fields; secret fields
+// Fields marked "x-expression" are flagged as expression fields ("x-condition" ones, true or
+// false, get the condition builder beside the raw expression); secret fields
 // ("x-secret" or format "password") are write-only: their stored value is never shown.
 // Fields naming a stored credential ("x-credential": [kinds]) are a picker of the
 // credentials of those kinds the user may use (GET /api/credentials?kind=...).
@@ -14,6 +15,7 @@ import { humanLabel } from '../lib/labels'
 import { checkField } from '../lib/validate'
 import type { Config, JsonSchema } from '../types'
 import CodeField from './CodeField'
+import ConditionField from './ConditionField'
 import ExpressionPreview, { type Preview } from './ExpressionPreview'
 
 export function resolveField(raw: JsonSchema): JsonSchema {
@@ -24,7 +26,7 @@ export function resolveField(raw: JsonSchema): JsonSchema {
   return { ...base, ...outer, nullable: branches.length < anyOf.length }
 }
 
-export type FieldKind = 'credential' | 'secret' | 'select' | 'boolean' | 'number' | 'textarea' | 'text' | 'map' | 'json' | 'code'
+export type FieldKind = 'credential' | 'secret' | 'select' | 'boolean' | 'number' | 'textarea' | 'text' | 'map' | 'json' | 'code' | 'condition'
 export function fieldKind(field: JsonSchema, isSecret: boolean): FieldKind {
   if (Array.isArray(field['x-credential'])) return 'credential'
   if (isSecret) return 'secret'
@@ -32,6 +34,7 @@ export function fieldKind(field: JsonSchema, isSecret: boolean): FieldKind {
   if (field.type === 'boolean') return 'boolean'
   if (field.type === 'integer' || field.type === 'number') return 'number'
   if (field.type === 'string') {
+    if (field['x-condition']) return 'condition'
     if (field.format === 'code' || (field.format === 'expression' && field['x-expression'])) return 'code'
     return ['textarea', 'expression'].includes(field.format || '') ? 'textarea' : 'text'
   }
@@ -208,6 +211,11 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
         language={language} scope={scope} placeholder={placeholder}
         onChange={(v) => change(v === '' && !required ? undefined : v)} />
     )
+  } else if (kind === 'condition') {
+    input = (
+      <ConditionField id={id} label={label} value={typeof value === 'string' ? value : ''} language={language} scope={scope}
+        placeholder={placeholder} onChange={(v) => change(v === '' && !required ? undefined : v)} />
+    )
   } else if (kind === 'credential') {
     input = <CredentialField id={id} name={name} kinds={field['x-credential'] as string[]} value={value}
       onChange={change} load={loadCredentials} />
@@ -227,7 +235,7 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
         {kind === 'secret' && <span className="wf-badge" title="Never shown back">secret</span>}
       </label>
       {input}
-      {preview && expression && (kind === 'code' || kind === 'text' || kind === 'textarea') && field.format !== 'code' && (
+      {preview && expression && (kind === 'code' || kind === 'condition' || kind === 'text' || kind === 'textarea') && field.format !== 'code' && (
         <ExpressionPreview name={name} text={value} kind={field.format === 'expression' ? 'expression' : 'template'}
           preview={preview} hasRun={Object.keys(scope).length > 0} />
       )}

@@ -10,6 +10,7 @@ import type { Action } from '../store/reducer'
 import type { FieldErrors, NodeTypeInfo, Pin, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
 import ConfigForm from './ConfigForm'
 import { NodeIcon } from './icons'
+import JsonTree, { childPath } from './JsonTree'
 import JsonView from './JsonView'
 import WebhookInfo, { type WebhookApi } from './WebhookInfo'
 
@@ -45,10 +46,10 @@ function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'log
   const log = logs[node.id]
   const upstream = edges.filter((e) => e.target === node.id).map((e) => e.source)
   if (!run) return <p className="wf-muted">No run yet. Run the workflow to see what reaches this node.</p>
-  if (log) return <JsonView value={log.input} testId="run-input-data" />
+  if (log) return <JsonTree value={log.input} root="input" testId="run-input-data" />
   const from = upstream.filter((id) => logs[id])
   if (!from.length) return <p className="wf-muted">This node was not reached in run #{run.id}.</p>
-  return <>{from.map((id) => <div key={id}><div className="wf-muted">from <code>{id}</code></div><JsonView value={logs[id].output} /></div>)}</>
+  return <>{from.map((id) => <div key={id}><div className="wf-muted">from <code>{id}</code></div><JsonTree value={logs[id].output} root={childPath('nodes', id)} /></div>)}</>
 }
 
 function OutputPane({ node, run, logs, pin, onPin, onUnpin }: Pick<Props, 'node' | 'run' | 'logs' | 'pin' | 'onPin' | 'onUnpin'>) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import cases from './condition.cases.json'
 import { checkField, fromExpression, OPERATORS, quote, toExpression, unquote, type Group, type Rule } from './condition'
 
 const expr = (g: Group) => {
@@ -16,7 +17,7 @@ describe('condition builder -> expression', () => {
     expect(one({ field: 'input.name', op: 'starts_with', value: 'A' })).toBe('{{ input.name.startswith("A") }}')
     expect(one({ field: 'input.name', op: 'ends_with', value: 'a' })).toBe('{{ input.name.endswith("a") }}')
     expect(one({ field: 'input.name', op: 'is_empty', value: 'ignored' })).toBe('{{ input.name == "" }}')
-    expect(one({ field: 'input.name', op: 'regex', value: '^A\\w+$' })).toBe('{{ re.search("^A\\\\w+$", input.name) is not None }}')
+    expect(one({ field: 'input.name', op: 'regex', value: '^A\\w+$' })).toBe('{{ matches("^A\\\\w+$", input.name) }}')
     expect(one({ field: 'input.total', op: 'ge', value: ' 100.5 ' })).toBe('{{ input.total >= 100.5 }}')
     expect(one({ field: 'input.total', op: 'ne', value: '-3' })).toBe('{{ input.total != -3 }}')
     expect(one({ field: 'input.ok', op: 'is_true', value: '' })).toBe('{{ input.ok is True }}')
@@ -100,5 +101,15 @@ describe('expression -> condition builder', () => {
       '{{ not input.a }}',
       '{{ input.a > 007 }}',
     ]) expect(fromExpression(text), text).toBeNull()
+  })
+})
+
+describe('the cases the engine also runs (tests/runs/test_condition_builder.py)', () => {
+  it('writes exactly the expressions the engine is tested with, and reads them back', () => {
+    for (const c of cases.cases) {
+      const g = c.group as Group
+      expect(expr(g)).toBe(c.expression)
+      expect(fromExpression(c.expression)).toEqual(g)
+    }
   })
 })

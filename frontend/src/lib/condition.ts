@@ -112,7 +112,7 @@ export function ruleExpression(rule: Rule): { text: string } | { error: string }
     case 'starts_with': return { text: `${f}.startswith(${v})` }
     case 'ends_with': return { text: `${f}.endswith(${v})` }
     case 'is_empty': return { text: `${f} == ""` }
-    case 'regex': return { text: `re.search(${v}, ${f}) is not None` }
+    case 'regex': return { text: `matches(${v}, ${f})` }
     case 'is_true': return { text: `${f} is True` }
     case 'is_false': return { text: `${f} is False` }
     case 'exists':
@@ -180,7 +180,7 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => Rule | null][] = [
   }],
   [new RegExp(`^(${STR})${S}in\\s+(${PATH})$`), (m) => str(m[2], 'contains', m[1])],
   [new RegExp(`^(${PATH})\\.(startswith|endswith)\\(${S}(${STR})${S}\\)$`), (m) => str(m[1], m[2] === 'startswith' ? 'starts_with' : 'ends_with', m[3])],
-  [new RegExp(`^re\\.search\\(${S}(${STR})${S},${S}(${PATH})${S}\\)\\s+is\\s+not\\s+None$`), (m) => str(m[2], 'regex', m[1])],
+  [new RegExp(`^matches\\(${S}(${STR})${S},${S}(${PATH})${S}\\)$`), (m) => str(m[2], 'regex', m[1])],
   [new RegExp(`^(${PATH})${S}(==|!=|>=|<=|>|<)${S}(${NUM})$`), (m) => ({ field: m[1], op: OP_BY_SYMBOL[m[2]], value: m[3] })],
   [new RegExp(`^(${PATH})\\s+is\\s+(True|False)$`), (m) => ({ field: m[1], op: m[2] === 'True' ? 'is_true' : 'is_false', value: '' })],
   [new RegExp(`^(${PATH})\\.get\\(${S}(${STR})${S}\\)\\s+is\\s+(not\\s+)?None$`), (m) => {
