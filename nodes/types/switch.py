@@ -22,7 +22,8 @@ class SwitchCase(NodeConfig):
     name: str = Field(..., description="The output port this case sends to.")
     expression: str = Field(
         ..., min_length=1, description="True when this case matches, e.g. "
-        "{{ input.kind == 'refund' }}", json_schema_extra=expression_field(format="expression", **CONDITION)
+        "{{ input.kind == 'refund' }}",
+        json_schema_extra=expression_field(format="expression", **CONDITION),
     )
 
 

@@ -17,7 +17,6 @@ from .display import describe_object, safe_repr
 from .guards import CODE_EXCEPTIONS, SandboxLike
 from .limits import SCALARS, check_integral, measure, too_big
 
-
 MAX_PATTERN = 1_000  # characters of a `matches()` pattern
 MAX_MATCH_SECONDS = 2.0  # the most one `matches()` may take (less when the deadline is nearer)
 
