@@ -34,6 +34,8 @@ A node type is a class with these attributes:
     body_port     the output port whose downstream nodes form a body run once per item (loop)
     is_trigger    True for the node a run starts from (it has no inputs)
     raw_fields    config fields that are expressions themselves (not rendered as templates)
+    output_schema the JSON Schema of the node's output where it is known (None: not declared);
+                  served at /api/node-types so the editor completes `nodes.<id>.` before a run
     version       the shape of Config (an int, 1 for a new type). Raise it when the config
                   changes shape and implement `migrate_config(old_version, config)`: saved
                   workflows keep their node's version and are upgraded when read
@@ -194,6 +196,7 @@ class NodeType:
     memory_field: ClassVar[str | None] = None
     body_port: ClassVar[str | None] = None
     version: ClassVar[int] = 1
+    output_schema: ClassVar[dict[str, Any] | None] = None
 
     @classmethod
     def output_ports(cls, config: Any) -> list[str]:
@@ -240,6 +243,7 @@ class NodeType:
             "secret_fields": list(cls.secret_fields),
             "timeout": cls.timeout,
             "config_schema": cls.config_json_schema(),
+            "output_schema": cls.output_schema,
             # Error handling every node offers; on_error=route adds an `error` output port.
             "settings_schema": NodeSettings.model_json_schema(),
             # True when the ports depend on the config (switch: one per case).

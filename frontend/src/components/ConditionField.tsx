@@ -4,7 +4,7 @@
 // (lib/condition.ts) and reads back one of its shape; any other expression stays raw.
 import { X } from 'lucide-react'
 import { useState } from 'react'
-import type { Scope } from '../lib/completion'
+import type { Scope, Shapes } from '../lib/completion'
 import { fromExpression, OP_INFO, OPERATORS, toExpression, type Group, type Op, type Rule } from '../lib/condition'
 import { PATH_MIME } from './JsonTree'
 import CodeField from './CodeField'
@@ -15,6 +15,7 @@ interface Props {
   value: string
   onChange: (v: string) => void
   scope: Scope
+  shapes?: Shapes
   language: 'python' | 'javascript'
   placeholder?: string
 }
@@ -22,7 +23,7 @@ interface Props {
 const KIND_LABEL = { string: 'Text', number: 'Number', boolean: 'Boolean', any: 'Any value' }
 const EMPTY_RULE: Rule = { field: '', op: 'equals', value: '' }
 
-export default function ConditionField({ id, label, value, onChange, scope, language, placeholder }: Props) {
+export default function ConditionField({ id, label, value, onChange, scope, shapes, language, placeholder }: Props) {
   const parsed = fromExpression(value)
   const [mode, setMode] = useState<'builder' | 'expression'>(parsed ? 'builder' : 'expression')
   // The rows as typed (a row may be unfinished, so the expression cannot hold them).
@@ -51,7 +52,7 @@ export default function ConditionField({ id, label, value, onChange, scope, lang
           className={`wf-tab${mode === 'expression' ? ' wf-tab-on' : ''}`} onClick={() => setMode('expression')}>Expression</button>
       </div>
       {mode === 'expression' ? (
-        <CodeField id={id} label={label} value={value} code={false} language={language} scope={scope}
+        <CodeField id={id} label={label} value={value} code={false} language={language} scope={scope} shapes={shapes}
           placeholder={placeholder} onChange={onChange} />
       ) : (
         <div className="wf-cond-builder" id={id}>

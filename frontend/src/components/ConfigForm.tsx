@@ -10,7 +10,7 @@
 import { X } from 'lucide-react'
 import { useEffect, useState } from 'react'
 import { listOf, type CredentialOption } from '../lib/api'
-import type { Scope } from '../lib/completion'
+import type { Scope, Shapes } from '../lib/completion'
 import { humanLabel } from '../lib/labels'
 import { checkField } from '../lib/validate'
 import type { Config, JsonSchema } from '../types'
@@ -159,13 +159,13 @@ function CredentialField({ id, name, kinds, value, onChange, load }: {
 
 interface FieldProps {
   id: string; name: string; field: JsonSchema; required: boolean; value: unknown; isSecret: boolean
-  scope: Scope; language: 'python' | 'javascript'
+  scope: Scope; shapes?: Shapes; language: 'python' | 'javascript'
   errors?: string[]; onChange: Change; onInvalid: (m: string | null) => void
   loadCredentials?: LoadCredentials
   preview?: Preview
 }
 
-function Field({ id, name, field, required, value, onChange, onInvalid, isSecret, errors, scope, language, loadCredentials, preview }: FieldProps) {
+function Field({ id, name, field, required, value, onChange, onInvalid, isSecret, errors, scope, shapes, language, loadCredentials, preview }: FieldProps) {
   const kind = fieldKind(field, isSecret)
   const expression = !!field['x-expression']
   const label = humanLabel(field.title, name)
@@ -208,12 +208,12 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
   } else if (kind === 'code') {
     input = (
       <CodeField id={id} label={label} value={typeof value === 'string' ? value : ''} code={field.format === 'code'}
-        language={language} scope={scope} placeholder={placeholder}
+        language={language} scope={scope} shapes={shapes} placeholder={placeholder}
         onChange={(v) => change(v === '' && !required ? undefined : v)} />
     )
   } else if (kind === 'condition') {
     input = (
-      <ConditionField id={id} label={label} value={typeof value === 'string' ? value : ''} language={language} scope={scope}
+      <ConditionField id={id} label={label} value={typeof value === 'string' ? value : ''} language={language} scope={scope} shapes={shapes}
         placeholder={placeholder} onChange={(v) => change(v === '' && !required ? undefined : v)} />
     )
   } else if (kind === 'credential') {
@@ -259,13 +259,15 @@ export interface ConfigFormProps {
   onInvalid?: (field: string, message: string | null) => void
   /** The last run's data, for completing expressions. */
   scope?: Scope
+  /** What the graph declares before a run, for completing expressions. */
+  shapes?: Shapes
   /** Lists the credentials of some kinds the user may use (the picker's options). */
   loadCredentials?: LoadCredentials
   /** Evaluates an expression field's text for its live preview. */
   preview?: Preview
 }
 
-export default function ConfigForm({ formId, nodeId, schema, secretFields, config, onChange, onInvalid, errors, scope, loadCredentials, preview }: ConfigFormProps) {
+export default function ConfigForm({ formId, nodeId, schema, secretFields, config, onChange, onInvalid, errors, scope, shapes, loadCredentials, preview }: ConfigFormProps) {
   const props = schema.properties || {}
   const required = new Set(schema.required || [])
   const secrets = new Set(secretFields || [])
@@ -278,7 +280,7 @@ export default function ConfigForm({ formId, nodeId, schema, secretFields, confi
         const isSecret = secrets.has(name) || !!field['x-secret'] || field.format === 'password'
         return (
           <Field key={`${nodeId}:${name}`} id={`${formId}-${name}`} name={name} field={field} required={required.has(name)}
-            value={config[name]} isSecret={isSecret} errors={errors?.[name]} scope={scope || {}}
+            value={config[name]} isSecret={isSecret} errors={errors?.[name]} scope={scope || {}} shapes={shapes}
             language={config.language === 'javascript' || (config.language === undefined && field['x-language'] === 'javascript') ? 'javascript' : 'python'}
             loadCredentials={loadCredentials} preview={preview}
             onChange={(v) => onChange(name, v)} onInvalid={(m) => onInvalid?.(name, m)} />

@@ -3,9 +3,9 @@
 // Narrow, it shows one pane at a time under tabs of those names; expanded (the button, or a
 // double click on a node) it covers the canvas with the three panes side by side.
 import { ChevronsRight, Maximize2, Minimize2, Pin as PinIcon, PinOff, StepForward, X } from 'lucide-react'
-import { useCallback, useState } from 'react'
+import { useCallback, useMemo, useState } from 'react'
 import type { ExpressionCheck, ExpressionCheckBody } from '../lib/api'
-import type { Scope } from '../lib/completion'
+import { graphShapes, type Scope } from '../lib/completion'
 import type { Action } from '../store/reducer'
 import type { FieldErrors, NodeTypeInfo, Pin, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
 import ConfigForm from './ConfigForm'
@@ -24,6 +24,9 @@ interface Props {
   run: Run | null
   logs: Record<string, RunLog>
   edges: WfEdge[]
+  /** The graph's nodes and the node types, for completion before a run. */
+  nodes?: WfNode[]
+  typeMap?: Record<string, NodeTypeInfo>
   workflow: Workflow | null
   expanded: boolean
   onExpand: (v: boolean) => void
@@ -102,6 +105,11 @@ export default function NodePanel(p: Props) {
   const { node, info, errors, expanded } = p
   const scope = runScope(node.id, p.run, p.logs, p.edges)
   const [tab, setTab] = useState<Tab>('parameters')
+  const { nodes: graphNodes, typeMap, edges } = p
+  const shapes = useMemo(() => graphShapes(node.id, {
+    nodes: (graphNodes || []).map((n) => ({ id: n.id, type: n.data.nodeType, config: n.data.config })),
+    edges, types: typeMap || {},
+  }), [node.id, graphNodes, edges, typeMap])
   const hasRun = !!((p.run && p.logs[node.id]) || p.pin)
   const { checkExpression } = p
   const runId = p.run?.id
@@ -157,7 +165,7 @@ export default function NodePanel(p: Props) {
           {node.data.nodeType === 'webhook' && <WebhookInfo workflow={p.workflow} api={p.webhookApi} onSaved={p.onWorkflowSaved} />}
           {info ? (
             <ConfigForm key={node.id} formId="cfg" nodeId={node.id} schema={info.config_schema || {}}
-              secretFields={info.secret_fields} config={node.data.config || {}} errors={errors?.fields} scope={scope}
+              secretFields={info.secret_fields} config={node.data.config || {}} errors={errors?.fields} scope={scope} shapes={shapes}
               loadCredentials={p.loadCredentials} preview={checkExpression ? preview : undefined}
               onChange={(field, value) => p.dispatch({ type: 'setConfig', nodeId: node.id, field, value })}
               onInvalid={(field, m) => p.onInvalid(node.id, `config.${field}`, m)} />
