@@ -28,11 +28,14 @@ export default function ConditionField({ id, label, value, onChange, scope, shap
   const [mode, setMode] = useState<'builder' | 'expression'>(parsed ? 'builder' : 'expression')
   // The rows as typed (a row may be unfinished, so the expression cannot hold them).
   const [group, setGroup] = useState<Group>(() => (parsed?.rules.length ? parsed : { combinator: 'and', rules: [{ ...EMPTY_RULE }] }))
-  const result = toExpression(group)
+  // No row filled in: the field is empty (an optional field stays unset), and no error shows.
+  const blank = (g: Group) => g.rules.every((r) => !r.field.trim() && !r.value)
+  const result = blank(group) ? { error: '', row: -1 } : toExpression(group)
   const update = (next: Group) => {
     setGroup(next)
     const r = toExpression(next)
     if ('expression' in r) onChange(r.expression)
+    else if (blank(next)) onChange('')
   }
   const setRule = (i: number, patch: Partial<Rule>) => update({ ...group, rules: group.rules.map((r, j) => (j === i ? { ...r, ...patch } : r)) })
   const toBuilder = () => {
