@@ -28,6 +28,17 @@ def branching(owner, expression):
                {"from": "yes", "to": "reply"}, {"from": "if", "to": "later", "port": "false"}]))
 
 
+def put(page, key, target) -> None:
+    """Drag `key` onto `target`; on a phone (touch: no drag and drop) click the key, which
+    copies its `{{ }}` expression, and paste it into the field."""
+    if not page.phone:
+        key.drag_to(target)
+        return
+    key.click()
+    target.click()
+    page.keyboard.press("Control+v")
+
+
 def editor(page, live_server, workflow):
     page.goto(live_server.url + reverse("admin:workflows_workflow_editor", args=[workflow.pk]))
 
@@ -121,8 +132,10 @@ def test_drag_a_field_from_the_input_pane_into_fields(walk, live_server, e2e_use
     odd = data.locator('.wf-json-key[data-path=\'input.customer["first name"]\']')
     expect(odd).to_have_count(1)
 
-    # Onto the builder's field: the path.
-    key.drag_to(cond.get_by_label("Condition 1 field"))
+    # Onto the builder's field: the path (a pasted {{ path }} is taken as the path).
+    field = cond.get_by_label("Condition 1 field")
+    field.fill("")
+    put(page, key, field)
     expect(cond.get_by_label("Condition 1 field")).to_have_value("input.customer.name")
     cond.get_by_label("Condition 1 operator").select_option("starts_with")
     cond.get_by_label("Condition 1 value").fill("A")
@@ -136,7 +149,7 @@ def test_drag_a_field_from_the_input_pane_into_fields(walk, live_server, e2e_use
     code.click()
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")
-    odd.drag_to(code)
+    put(page, odd, code)
     expect(code).to_have_text('{{ input.customer["first name"] }}')
 
     # Onto a plain text field of another node: its expression.
@@ -148,7 +161,7 @@ def test_drag_a_field_from_the_input_pane_into_fields(walk, live_server, e2e_use
     total = page.get_by_test_id("run-input-data").locator('.wf-json-key[data-path="input.total"]')
     status = page.locator("#cfg-status")
     status.fill("")
-    total.drag_to(status)
+    put(page, total, status)
     expect(status).to_have_value("{{ input.total }}")
     no_sideways_scroll(page)
     page.shot("dragged-text")

@@ -66,13 +66,13 @@ export default function ConditionField({ id, label, value, onChange, scope, shap
               <div key={i} className="wf-cond-row" data-testid={`cond-row-${i}`}>
                 {i > 0 && <span className="wf-cond-join" aria-hidden>{group.combinator.toUpperCase()}</span>}
                 <input aria-label={`Condition ${i + 1} field`} placeholder="input.total" className="wf-expr" value={rule.field}
-                  spellCheck={false} aria-invalid={!!rowError}
+                  spellCheck={false} aria-invalid={!!rowError} title="A field path; a pasted {{ path }} is taken as the path"
                   onDragOver={(e) => { if (e.dataTransfer.types.includes(PATH_MIME)) e.preventDefault() }}
                   onDrop={(e) => {
                     const path = e.dataTransfer.getData(PATH_MIME)
                     if (path) { e.preventDefault(); setRule(i, { field: path }) }
                   }}
-                  onChange={(e) => setRule(i, { field: e.target.value })} />
+                  onChange={(e) => setRule(i, { field: e.target.value.replace(/^\s*\{\{\s*([\s\S]*?)\s*\}\}\s*$/, '$1') })} />
                 <select aria-label={`Condition ${i + 1} operator`} value={rule.op}
                   onChange={(e) => setRule(i, { op: e.target.value as Op })}>
                   {(['string', 'number', 'boolean', 'any'] as const).map((kind) => (
