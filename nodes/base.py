@@ -34,6 +34,8 @@ A node type is a class with these attributes:
     body_port     the output port whose downstream nodes form a body run once per item (loop)
     is_trigger    True for the node a run starts from (it has no inputs)
     raw_fields    config fields that are expressions themselves (not rendered as templates)
+    output_schema the JSON Schema of the node's output where it is known (None: not declared);
+                  served at /api/node-types so the editor completes `nodes.<id>.` before a run
     version       the shape of Config (an int, 1 for a new type). Raise it when the config
                   changes shape and implement `migrate_config(old_version, config)`: saved
                   workflows keep their node's version and are upgraded when read
@@ -66,6 +68,11 @@ class EmptyConfig(NodeConfig):
 def expression_field(**extra: Any) -> dict[str, Any]:
     """json_schema_extra marking a field whose text may hold `{{ expressions }}`."""
     return {"x-expression": True, **extra}
+
+
+# Marks a true/false expression field: the editor offers its condition builder beside the raw
+# expression (the builder writes the same expression, so nothing changes at run time).
+CONDITION: dict[str, Any] = {"x-condition": True}
 
 
 def credential_field(*kinds: str, **extra: Any) -> dict[str, Any]:
@@ -155,7 +162,7 @@ class NodeSettings(BaseModel):
     retry_if: str | None = Field(
         None,
         description="Retry only when this expression is true, e.g. {{ details.status >= 500 }}",
-        json_schema_extra={"x-expression": True, "format": "expression"},
+        json_schema_extra={"x-expression": True, "format": "expression", **CONDITION},
     )
     timeout: float | None = Field(
         None, gt=0, le=86400, description="Seconds before the node is failed (default: type's)."
@@ -189,6 +196,7 @@ class NodeType:
     memory_field: ClassVar[str | None] = None
     body_port: ClassVar[str | None] = None
     version: ClassVar[int] = 1
+    output_schema: ClassVar[dict[str, Any] | None] = None
 
     @classmethod
     def output_ports(cls, config: Any) -> list[str]:
@@ -235,6 +243,7 @@ class NodeType:
             "secret_fields": list(cls.secret_fields),
             "timeout": cls.timeout,
             "config_schema": cls.config_json_schema(),
+            "output_schema": cls.output_schema,
             # Error handling every node offers; on_error=route adds an `error` output port.
             "settings_schema": NodeSettings.model_json_schema(),
             # True when the ports depend on the config (switch: one per case).

@@ -54,6 +54,8 @@ export interface NodeTypeInfo {
   is_trigger?: boolean
   dynamic_outputs?: boolean
   config_schema?: JsonSchema
+  /** The output's JSON Schema where the type declares it (completion before a run). */
+  output_schema?: JsonSchema | null
   settings_schema?: JsonSchema
   secret_fields?: string[]
 }

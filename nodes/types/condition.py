@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..base import NodeConfig, NodeType, Outputs, expression_field
+from ..base import CONDITION, NodeConfig, NodeType, Outputs, expression_field
 from ..context import NodeContext
 from ..registry import register
 
@@ -18,7 +18,7 @@ class ConditionConfig(NodeConfig):
         ...,
         min_length=1,
         description="True or false, e.g. {{ input.total > 100 }}",
-        json_schema_extra=expression_field(format="expression"),
+        json_schema_extra=expression_field(format="expression", **CONDITION),
     )
 
 

@@ -271,6 +271,10 @@ class EmailNode(NodeType):
     description = "Sends an email over SMTP (to/cc/bcc, text and HTML, attachments)."
     icon = "mail"
     Config = EmailConfig
+    output_schema = {"type": "object", "properties": {
+        "message_id": {"type": "string"},
+        "accepted": {"type": "array", "items": {"type": "string"}},
+        "refused": {"type": "object"}}}
     timeout = 330.0  # the SMTP exchange's own timeout (config.timeout) ends it first
 
     def run(self, ctx: NodeContext, config: EmailConfig, input: Any) -> Any:

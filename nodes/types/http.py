@@ -71,6 +71,8 @@ class HttpNode(NodeType):
     description = "Calls an HTTP API and outputs its status, headers and (parsed) body."
     icon = "globe"
     Config = HttpConfig
+    output_schema = {"type": "object", "properties": {
+        "status": {"type": "integer"}, "headers": {"type": "object"}, "body": {}}}
     timeout = 60.0
 
     def run(self, ctx: NodeContext, config: HttpConfig, input: Any) -> Any:

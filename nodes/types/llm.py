@@ -182,6 +182,13 @@ class LlmNode(NodeType):
                    "outputs its answer, as text or validated JSON.")
     icon = "sparkles"
     Config = LlmConfig
+    output_schema = {"type": "object", "properties": {
+        "content": {"type": "string"}, "model": {"type": "string"},
+        "provider": {"type": "string"}, "finish_reason": {"type": "string"},
+        "usage": {"type": "object", "properties": {
+            "prompt_tokens": {"type": "integer"}, "completion_tokens": {"type": "integer"},
+            "total_tokens": {"type": "integer"}, "cached_tokens": {"type": "integer"},
+            "cost": {"type": "number"}}}}}
     secret_fields = ("api_key",)
     raw_fields = ("messages_expression", "json_schema")
     timeout = 180.0

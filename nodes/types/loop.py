@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..base import Iterate, NodeConfig, NodeError, NodeType, expression_field
+from ..base import CONDITION, Iterate, NodeConfig, NodeError, NodeType, expression_field
 from ..context import NodeContext
 from ..registry import register
 
@@ -29,7 +29,7 @@ class LoopConfig(NodeConfig):
     break_if: str | None = Field(
         None,
         description="Stop after an iteration when true; sees item, index and result.",
-        json_schema_extra=expression_field(format="expression"),
+        json_schema_extra=expression_field(format="expression", **CONDITION),
     )
 
 

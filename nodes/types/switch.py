@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from ..base import ERROR_PORT, NodeConfig, NodeType, Outputs, expression_field
+from ..base import CONDITION, ERROR_PORT, NodeConfig, NodeType, Outputs, expression_field
 from ..context import NodeContext
 from ..registry import register
 
@@ -22,7 +22,8 @@ class SwitchCase(NodeConfig):
     name: str = Field(..., description="The output port this case sends to.")
     expression: str = Field(
         ..., min_length=1, description="True when this case matches, e.g. "
-        "{{ input.kind == 'refund' }}", json_schema_extra=expression_field(format="expression")
+        "{{ input.kind == 'refund' }}",
+        json_schema_extra=expression_field(format="expression", **CONDITION),
     )
 
 

@@ -252,3 +252,8 @@ def test_node_types_lists_every_registered_type(api):
     assert [t["type"] for t in body] == [cls.type for cls in registry]
     http = next(t for t in body if t["type"] == "http")
     assert "url" in http["config_schema"]["properties"]
+    assert set(http["output_schema"]["properties"]) == {"status", "headers", "body"}
+    condition = next(t for t in body if t["type"] == "condition")
+    assert condition["output_schema"] is None
+    # the editor's condition builder is offered for true/false expression fields
+    assert condition["config_schema"]["properties"]["expression"]["x-condition"] is True

@@ -337,6 +337,9 @@ class NodeTypeSerializer(serializers.Serializer):
     secret_fields = serializers.ListField(child=serializers.CharField())
     timeout = serializers.FloatField()
     config_schema = serializers.DictField(help_text="JSON Schema of the node's config.")
+    output_schema = serializers.DictField(
+        allow_null=True, help_text="JSON Schema of the node's output where the type declares it "
+        "(the editor completes `nodes.<id>.` from it before a run); null: not declared.")
 
 
 class TemplateSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 // A CodeMirror 6 editor for expression and code fields: syntax highlighting (Python or
 // JavaScript), undo inside the field, and completion of `input`, `nodes.<id>` and `trigger`
-// paths from the last run's data (lib/completion.ts).
+// paths from the last run's data and the graph's declared shapes (lib/completion.ts).
 import { autocompletion, closeBrackets, type CompletionContext } from '@codemirror/autocomplete'
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands'
 import { javascript } from '@codemirror/lang-javascript'
@@ -9,7 +9,7 @@ import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from '@cod
 import { Compartment, EditorState } from '@codemirror/state'
 import { EditorView, keymap, lineNumbers, placeholder as cmPlaceholder } from '@codemirror/view'
 import { useEffect, useRef } from 'react'
-import { completePath, type Scope } from '../lib/completion'
+import { completePath, type Scope, type Shapes } from '../lib/completion'
 
 interface Props {
   id: string
@@ -18,21 +18,23 @@ interface Props {
   language: 'python' | 'javascript'
   code: boolean
   scope: Scope
+  /** What the graph declares before a run (node ids, schemas). */
+  shapes?: Shapes
   placeholder?: string
   label: string
 }
 
-export default function CodeField({ id, value, onChange, language, code, scope, placeholder, label }: Props) {
+export default function CodeField({ id, value, onChange, language, code, scope, shapes, placeholder, label }: Props) {
   const host = useRef<HTMLDivElement>(null)
   const view = useRef<EditorView | null>(null)
-  const latest = useRef({ onChange, scope })
+  const latest = useRef({ onChange, scope, shapes })
   const lang = useRef(new Compartment())
-  useEffect(() => { latest.current = { onChange, scope } })
+  useEffect(() => { latest.current = { onChange, scope, shapes } })
 
   useEffect(() => {
     const complete = (ctx: CompletionContext) => {
       const before = ctx.state.sliceDoc(0, ctx.pos)
-      const found = completePath(before, latest.current.scope)
+      const found = completePath(before, latest.current.scope, latest.current.shapes)
       if (!found || (found.from === ctx.pos && !ctx.explicit && !before.endsWith('.'))) return null
       return { from: found.from, options: found.options, validFor: /^\w*$/ }
     }

@@ -1,7 +1,8 @@
 // The properties form of one node, generated from its type's config JSON Schema.
 // No node type is known here: strings, numbers, booleans, enums (selects), string maps
 // (key/value rows) and anything else (a JSON text area) come from the schema alone.
-// Fields marked "x-expression" are flagged as expression fields; secret fields
+// Fields marked "x-expression" are flagged as expression fields ("x-condition" ones, true or
+// false, get the condition builder beside the raw expression); secret fields
 // ("x-secret" or format "password") are write-only: their stored value is never shown.
 // Fields naming a stored credential ("x-credential": [kinds]) are a picker of the
 // credentials of those kinds the user may use (GET /api/credentials?kind=...).
@@ -9,11 +10,12 @@
 import { X } from 'lucide-react'
 import { useEffect, useState } from 'react'
 import { listOf, type CredentialOption } from '../lib/api'
-import type { Scope } from '../lib/completion'
+import type { Scope, Shapes } from '../lib/completion'
 import { humanLabel } from '../lib/labels'
 import { checkField } from '../lib/validate'
 import type { Config, JsonSchema } from '../types'
 import CodeField from './CodeField'
+import ConditionField from './ConditionField'
 import ExpressionPreview, { type Preview } from './ExpressionPreview'
 
 export function resolveField(raw: JsonSchema): JsonSchema {
@@ -24,7 +26,7 @@ export function resolveField(raw: JsonSchema): JsonSchema {
   return { ...base, ...outer, nullable: branches.length < anyOf.length }
 }
 
-export type FieldKind = 'credential' | 'secret' | 'select' | 'boolean' | 'number' | 'textarea' | 'text' | 'map' | 'json' | 'code'
+export type FieldKind = 'credential' | 'secret' | 'select' | 'boolean' | 'number' | 'textarea' | 'text' | 'map' | 'json' | 'code' | 'condition'
 export function fieldKind(field: JsonSchema, isSecret: boolean): FieldKind {
   if (Array.isArray(field['x-credential'])) return 'credential'
   if (isSecret) return 'secret'
@@ -32,6 +34,7 @@ export function fieldKind(field: JsonSchema, isSecret: boolean): FieldKind {
   if (field.type === 'boolean') return 'boolean'
   if (field.type === 'integer' || field.type === 'number') return 'number'
   if (field.type === 'string') {
+    if (field['x-condition']) return 'condition'
     if (field.format === 'code' || (field.format === 'expression' && field['x-expression'])) return 'code'
     return ['textarea', 'expression'].includes(field.format || '') ? 'textarea' : 'text'
   }
@@ -156,13 +159,13 @@ function CredentialField({ id, name, kinds, value, onChange, load }: {
 
 interface FieldProps {
   id: string; name: string; field: JsonSchema; required: boolean; value: unknown; isSecret: boolean
-  scope: Scope; language: 'python' | 'javascript'
+  scope: Scope; shapes?: Shapes; language: 'python' | 'javascript'
   errors?: string[]; onChange: Change; onInvalid: (m: string | null) => void
   loadCredentials?: LoadCredentials
   preview?: Preview
 }
 
-function Field({ id, name, field, required, value, onChange, onInvalid, isSecret, errors, scope, language, loadCredentials, preview }: FieldProps) {
+function Field({ id, name, field, required, value, onChange, onInvalid, isSecret, errors, scope, shapes, language, loadCredentials, preview }: FieldProps) {
   const kind = fieldKind(field, isSecret)
   const expression = !!field['x-expression']
   const label = humanLabel(field.title, name)
@@ -205,8 +208,13 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
   } else if (kind === 'code') {
     input = (
       <CodeField id={id} label={label} value={typeof value === 'string' ? value : ''} code={field.format === 'code'}
-        language={language} scope={scope} placeholder={placeholder}
+        language={language} scope={scope} shapes={shapes} placeholder={placeholder}
         onChange={(v) => change(v === '' && !required ? undefined : v)} />
+    )
+  } else if (kind === 'condition') {
+    input = (
+      <ConditionField id={id} label={label} value={typeof value === 'string' ? value : ''} language={language} scope={scope} shapes={shapes}
+        placeholder={placeholder} onChange={(v) => change(v === '' && !required ? undefined : v)} />
     )
   } else if (kind === 'credential') {
     input = <CredentialField id={id} name={name} kinds={field['x-credential'] as string[]} value={value}
@@ -227,7 +235,7 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
         {kind === 'secret' && <span className="wf-badge" title="Never shown back">secret</span>}
       </label>
       {input}
-      {preview && expression && (kind === 'code' || kind === 'text' || kind === 'textarea') && field.format !== 'code' && (
+      {preview && expression && (kind === 'code' || kind === 'condition' || kind === 'text' || kind === 'textarea') && field.format !== 'code' && (
         <ExpressionPreview name={name} text={value} kind={field.format === 'expression' ? 'expression' : 'template'}
           preview={preview} hasRun={Object.keys(scope).length > 0} />
       )}
@@ -251,13 +259,15 @@ export interface ConfigFormProps {
   onInvalid?: (field: string, message: string | null) => void
   /** The last run's data, for completing expressions. */
   scope?: Scope
+  /** What the graph declares before a run, for completing expressions. */
+  shapes?: Shapes
   /** Lists the credentials of some kinds the user may use (the picker's options). */
   loadCredentials?: LoadCredentials
   /** Evaluates an expression field's text for its live preview. */
   preview?: Preview
 }
 
-export default function ConfigForm({ formId, nodeId, schema, secretFields, config, onChange, onInvalid, errors, scope, loadCredentials, preview }: ConfigFormProps) {
+export default function ConfigForm({ formId, nodeId, schema, secretFields, config, onChange, onInvalid, errors, scope, shapes, loadCredentials, preview }: ConfigFormProps) {
   const props = schema.properties || {}
   const required = new Set(schema.required || [])
   const secrets = new Set(secretFields || [])
@@ -270,7 +280,7 @@ export default function ConfigForm({ formId, nodeId, schema, secretFields, confi
         const isSecret = secrets.has(name) || !!field['x-secret'] || field.format === 'password'
         return (
           <Field key={`${nodeId}:${name}`} id={`${formId}-${name}`} name={name} field={field} required={required.has(name)}
-            value={config[name]} isSecret={isSecret} errors={errors?.[name]} scope={scope || {}}
+            value={config[name]} isSecret={isSecret} errors={errors?.[name]} scope={scope || {}} shapes={shapes}
             language={config.language === 'javascript' || (config.language === undefined && field['x-language'] === 'javascript') ? 'javascript' : 'python'}
             loadCredentials={loadCredentials} preview={preview}
             onChange={(v) => onChange(name, v)} onInvalid={(m) => onInvalid?.(name, m)} />

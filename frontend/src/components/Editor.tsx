@@ -467,7 +467,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
           </aside>
         ) : selected ? (
           <NodePanel node={selected} info={typeMap[selected.data.nodeType]} errors={errors.nodes[selected.id]}
-            run={run} logs={logs} edges={state.edges} workflow={workflow} expanded={expanded} onExpand={setExpanded}
+            run={run} logs={logs} edges={state.edges} nodes={state.nodes} typeMap={typeMap} workflow={workflow} expanded={expanded} onExpand={setExpanded}
             onClose={() => { setExpanded(false); dispatch({ type: 'select', id: null }) }} dispatch={dispatch} onInvalid={onInvalid}
             loadCredentials={api.credentials} checkExpression={api.checkExpression} live={live} partialOf={api.runPartial}
             webhookApi={api} onWorkflowSaved={(wf) => { setWorkflow(wf); setVersion(wf.version) }}

@@ -4,15 +4,16 @@
 // double click on a node) it covers the canvas with the three panes side by side.
 // While the run started here runs the node, Output shows a model's answer as it streams.
 import { Braces, ChevronsRight, Maximize2, Minimize2, Pin as PinIcon, PinOff, StepForward, X } from 'lucide-react'
-import { useCallback, useState, type ReactNode } from 'react'
+import { useCallback, useMemo, useState, type ReactNode } from 'react'
 import { pinOf } from '../hooks/usePins'
 import type { ExpressionCheck, ExpressionCheckBody } from '../lib/api'
-import type { Scope } from '../lib/completion'
+import { graphShapes, type Scope } from '../lib/completion'
 import type { Action } from '../store/reducer'
 import { usePartial } from '../hooks/usePartial'
 import type { FieldErrors, NodeTypeInfo, PartialAnswer, Pin, Run, RunLog, WfEdge, WfNode, Workflow } from '../types'
 import ConfigForm from './ConfigForm'
 import { NodeIcon } from './icons'
+import JsonTree, { childPath } from './JsonTree'
 import JsonView from './JsonView'
 import PinEditor from './PinEditor'
 import WebhookInfo, { type WebhookApi } from './WebhookInfo'
@@ -27,6 +28,9 @@ interface Props {
   run: Run | null
   logs: Record<string, RunLog>
   edges: WfEdge[]
+  /** The graph's nodes and the node types, for completion before a run. */
+  nodes?: WfNode[]
+  typeMap?: Record<string, NodeTypeInfo>
   workflow: Workflow | null
   expanded: boolean
   onExpand: (v: boolean) => void
@@ -56,10 +60,10 @@ function InputPane({ node, run, logs, edges }: Pick<Props, 'node' | 'run' | 'log
   const log = logs[node.id]
   const upstream = edges.filter((e) => e.target === node.id).map((e) => e.source)
   if (!run) return <p className="wf-muted">No run yet. Run the workflow to see what reaches this node.</p>
-  if (log) return <JsonView value={log.input} testId="run-input-data" />
+  if (log) return <JsonTree value={log.input} root="input" testId="run-input-data" />
   const from = upstream.filter((id) => logs[id])
   if (!from.length) return <p className="wf-muted">This node was not reached in run #{run.id}.</p>
-  return <>{from.map((id) => <div key={id}><div className="wf-muted">from <code>{id}</code></div><JsonView value={logs[id].output} /></div>)}</>
+  return <>{from.map((id) => <div key={id}><div className="wf-muted">from <code>{id}</code></div><JsonTree value={logs[id].output} root={childPath('nodes', id)} /></div>)}</>
 }
 
 type OutputProps = Pick<Props, 'node' | 'run' | 'logs' | 'pin' | 'onPin' | 'onUnpin' | 'onSetPin'> & { partial: string | null }
@@ -144,6 +148,11 @@ export default function NodePanel(p: Props) {
   // Polled while the run started here goes on and this node has not ended (nor the panel closed).
   const streaming = !!(p.live && p.run && !OVER.includes(p.run.status) && (!log || log.status === 'started'))
   const partial = usePartial(p.partialOf, p.run?.id, node.id, streaming)
+  const { nodes: graphNodes, typeMap, edges } = p
+  const shapes = useMemo(() => graphShapes(node.id, {
+    nodes: (graphNodes || []).map((n) => ({ id: n.id, type: n.data.nodeType, config: n.data.config })),
+    edges, types: typeMap || {},
+  }), [node.id, graphNodes, edges, typeMap])
   const hasRun = !!((p.run && log) || p.pin || partial !== null)
   const { checkExpression } = p
   const runId = p.run?.id
@@ -199,7 +208,7 @@ export default function NodePanel(p: Props) {
           {node.data.nodeType === 'webhook' && <WebhookInfo workflow={p.workflow} api={p.webhookApi} onSaved={p.onWorkflowSaved} />}
           {info ? (
             <ConfigForm key={node.id} formId="cfg" nodeId={node.id} schema={info.config_schema || {}}
-              secretFields={info.secret_fields} config={node.data.config || {}} errors={errors?.fields} scope={scope}
+              secretFields={info.secret_fields} config={node.data.config || {}} errors={errors?.fields} scope={scope} shapes={shapes}
               loadCredentials={p.loadCredentials} preview={checkExpression ? preview : undefined}
               onChange={(field, value) => p.dispatch({ type: 'setConfig', nodeId: node.id, field, value })}
               onInvalid={(field, m) => p.onInvalid(node.id, `config.${field}`, m)} />

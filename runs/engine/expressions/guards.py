@@ -23,6 +23,7 @@ class SandboxLike(Protocol):
     """What a guard needs of the interpreter."""
 
     limits: Limits
+    deadline: float  # time.monotonic() past which the evaluation stops
 
     def charge(self, value: Any) -> Any: ...
     def charge_size(self, size: int) -> None: ...

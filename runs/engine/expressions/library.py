@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import regex
 
 from .display import describe_object, safe_repr
 from .guards import CODE_EXCEPTIONS, SandboxLike
 from .limits import SCALARS, check_integral, measure, too_big
+
+MAX_PATTERN = 1_000  # characters of a `matches()` pattern
+MAX_MATCH_SECONDS = 2.0  # the most one `matches()` may take (less when the deadline is nearer)
 
 
 def make_builtins(sb: SandboxLike, *, statements: bool) -> dict[str, Any]:
@@ -101,11 +107,26 @@ def _bounded(sb: SandboxLike) -> dict[str, Any]:
             raise too_big("JSON text", len(text), lim.max_json_text)
         return json.loads(text)
 
+    def _matches(pattern: Any, text: Any) -> bool:
+        # `regex` (not `re`): its matching stops at a timeout, so a backtracking pattern
+        # cannot hold the worker past the expression's deadline.
+        if not isinstance(pattern, str) or not isinstance(text, str):
+            raise TypeError("matches(pattern, text) takes two strings")
+        if len(pattern) > MAX_PATTERN:
+            raise ValueError(f"the pattern is over {MAX_PATTERN:,} characters")
+        left = min(sb.deadline - time.monotonic(), MAX_MATCH_SECONDS)
+        try:
+            return regex.search(pattern, text, timeout=max(left, 0.001)) is not None
+        except regex.error as exc:
+            raise ValueError(f"bad pattern: {exc}") from None
+        except TimeoutError:
+            raise ValueError("the pattern took too long on this text") from None
+
     table = {
         "filter": _filter, "isinstance": _isinstance, "map": _map, "max": _keyed(max),
         "min": _keyed(min), "range": _range, "repr": _repr, "round": _round,
         "sorted": _keyed(sorted), "sum": _sum, "json_dumps": _json_dumps,
-        "json_loads": _json_loads,
+        "json_loads": _json_loads, "matches": _matches,
     }
     for name, value in table.items():
         value.__name__ = value.__qualname__ = name  # messages name what the user called
