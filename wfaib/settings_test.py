@@ -31,3 +31,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": os.environ.get("SQLITE_TEST_NAME")
         or os.path.join(tempfile.gettempdir(), f"wfaib-test-{os.getpid()}.sqlite3"),
     }
+
+    # This process points its own connection at other database files during a test
+    # (tests/durable's shared_db), which threads holding a kept connection would not follow:
+    # here each thread's connection is closed after its work unless CONN_MAX_AGE is given.
+    # The servers and workers the durable tests start keep theirs (tests/durable/conftest.py).
+    if "CONN_MAX_AGE" not in os.environ:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
