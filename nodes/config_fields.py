@@ -67,19 +67,19 @@ def _members(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-_KINDS: dict[Any, frozenset[str] | None] = {}
+_ACCEPTED: dict[Any, frozenset[str] | None] = {}
 
 
 def _accepted_kinds(annotation: Any) -> frozenset[str] | None:
     """The kinds of JSON value a type accepts; None when it accepts anything. Computed once
     per annotation (configs are checked on every node attempt)."""
     try:
-        return _KINDS[annotation]
+        return _ACCEPTED[annotation]
     except KeyError:
         pass
     except TypeError:  # an unhashable annotation: not cached
         return _kinds_of(annotation)
-    found = _KINDS[annotation] = _kinds_of(annotation)
+    found = _ACCEPTED[annotation] = _kinds_of(annotation)
     return found
 
 

@@ -117,10 +117,9 @@ class _NodeContext:
             _run.set({"run_id": self.run.pk, "workflow_id": self.run.workflow_id})
         self.token = _node.set(self.ids)
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         if self.token is not None:
             _node.reset(self.token)
-        return False
 
 
 class RequestIdMiddleware:

@@ -148,10 +148,9 @@ class _NodeTimer:
     def __enter__(self) -> None:
         self.t0 = time.perf_counter()
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         status = "failed" if kind is not None else "succeeded"
         _node_histogram(self.node_type, status).observe(time.perf_counter() - self.t0)
-        return False
 
 
 class MetricsObserver(Observer):

@@ -118,7 +118,7 @@ class _Entered:
             self.entered.append((one, manager))
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: Any) -> bool:
+                 tb: Any) -> None:
         while self.entered:
             one, manager = self.entered.pop()
             try:
@@ -126,7 +126,7 @@ class _Entered:
             except Exception as own:
                 if own is not exc:
                     logger.exception("observer %r failed", one)
-        return False  # the engine's exception, if any, goes on unchanged
+        # returning None: the engine's exception, if any, goes on unchanged
 
 
 observer = _Fanout()

@@ -19,7 +19,9 @@ def test_new_log_equals_the_keyword_constructor(pk):
               "started_at": now, "input": {"a": [1, 2]}}
     made, reference = new_log(run, **values), RunLog(run=run, **values)
     assert _fields(made) == _fields(reference)
-    assert made.run is run and made._state.adding and made.pk is None
+    assert made.run is run
+    assert made._state.adding
+    assert made.pk is None
 
 
 def test_new_log_refuses_an_unknown_field():
