@@ -2,6 +2,8 @@
 
     engine      engine overhead in process (bench/engine.py)
     throughput  webhook vs floor over HTTP, async accept (bench/throughput.py)
+    concurrency c64 and 1,000 clients, async accept, exact checks (bench/concurrency.py)
+    drain       Celery workers draining queued runs (bench/drain.py)
     memory      a run passing ~100 MB of JSON; worker peak RSS (bench/memory.py)
     profile     where the webhook hot path spends its time (bench/profile.py)
     all         the whole suite, each benchmark in its own process (bench/suite.py)
@@ -17,6 +19,8 @@ import sys
 COMMANDS = {
     "engine": "bench.engine",
     "throughput": "bench.throughput",
+    "concurrency": "bench.concurrency",
+    "drain": "bench.drain",
     "memory": "bench.memory",
     "profile": "bench.profile",
     "all": "bench.suite",

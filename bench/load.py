@@ -29,20 +29,25 @@ wrk.body = %s
 
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
-init = function(args) ok = 0; other = 0 end
+init = function(args) ok = 0; other = 0; shed = 0; err5xx = 0 end
 response = function(status, headers, body)
   if status >= 200 and status < 300 then ok = ok + 1 else other = other + 1 end
+  if status == 503 then shed = shed + 1 elseif status >= 500 then err5xx = err5xx + 1 end
 end
 done = function(summary, latency, requests)
-  local n2xx, nother = 0, 0
-  for _, t in ipairs(threads) do n2xx = n2xx + t:get("ok"); nother = nother + t:get("other") end
+  local n2xx, nother, n503, n5xx = 0, 0, 0, 0
+  for _, t in ipairs(threads) do
+    n2xx = n2xx + t:get("ok"); nother = nother + t:get("other")
+    n503 = n503 + t:get("shed"); n5xx = n5xx + t:get("err5xx")
+  end
   local e = summary.errors
   io.write(string.format(
     'WRKJSON {"requests": %%d, "duration_us": %%d, "ok": %%d, "other": %%d, ' ..
-    '"socket_errors": %%d, "timeouts": %%d, "p50_us": %%d, "p99_us": %%d, "max_us": %%d}\\n',
+    '"socket_errors": %%d, "timeouts": %%d, "p50_us": %%d, "p99_us": %%d, "max_us": %%d, ' ..
+    '"s503": %%d, "s5xx": %%d}\\n',
     summary.requests, summary.duration, n2xx, nother,
     e.connect + e.read + e.write, e.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(99), latency.max, n503, n5xx))
 end
 """
 
@@ -63,6 +68,11 @@ class LoadResult:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def unexpected_5xx(self) -> int:
+        """5xx answers other than 503 (load shedding's deliberate refusal)."""
+        return sum(n for s, n in self.statuses.items() if s >= 500 and s != 503)
 
     @property
     def errors(self) -> int:
@@ -101,6 +111,8 @@ def wrk(url: str, body: bytes, *, connections: int, duration: float,
         requests=data["requests"], ok=data["ok"], other=data["other"],
         socket_errors=data["socket_errors"] + data["timeouts"],
         p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+        # wrk counts by class: 503 (load shedding's deliberate answer) and other 5xx (as 500)
+        statuses={k: v for k, v in ((503, data["s503"]), (500, data["s5xx"])) if v},
     )
 
 

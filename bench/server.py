@@ -139,7 +139,7 @@ class Server:
         bare = " bare" if self.app == BARE_APP else ""
         return f"{self.kind} {self.workers}x{self.threads}{bare}"
 
-    def start(self, timeout: float = 60.0) -> Server:
+    def start(self, timeout: float = 180.0) -> Server:  # slow on a busy shared machine
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(
                 command(self.kind, self.port, self.workers, self.threads, self.app),

@@ -121,36 +121,44 @@ def check_answer(server: Server, endpoint: str, workflow_id: int) -> None:
 
 
 def point(server: Server, endpoint: str, connections: int, duration: float,
-          db: str, tool: str = "auto") -> dict[str, Any]:
-    """One fixed-time load on a fresh workflow, with warm-up, memory and the DB check."""
+          db: str, tool: str = "auto", timeout: float = 10.0) -> dict[str, Any]:
+    """One fixed-time load on a fresh workflow, with warm-up, memory and the DB check.
+    `timeout`: the client's, per request (an answer later than that counts as an error)."""
     body = orjson.dumps(hook_payload())
     definition = definition_for(endpoint)
     if WARMUP[0] > 0:
         warm = new_workflow(f"warm-{endpoint}-{connections}-{time.monotonic_ns()}", definition)
         loadgen.load(server.url + path_for(endpoint, warm.pk), body, connections=connections,
-                     duration=WARMUP[0], tool=tool)
+                     duration=WARMUP[0], tool=tool, timeout=timeout)
         wait_settled(warm.pk)
     workflow = new_workflow(f"{endpoint}-{connections}-{time.monotonic_ns()}", definition)
     with server.sampler() as sampler:
         result = loadgen.load(server.url + path_for(endpoint, workflow.pk), body,
-                              connections=connections, duration=duration, tool=tool)
-        counts = wait_settled(workflow.pk)
+                              connections=connections, duration=duration, tool=tool,
+                              timeout=timeout)
+        counts = wait_settled(workflow.pk, timeout=max(120.0, timeout * 2))
     runs = sum(counts.values())
     in_flight = runs - result.ok
     succeeded = counts.get("succeeded", 0)
-    consistent = 0 <= in_flight <= connections and succeeded == runs
+    shed = result.statuses.get(503, 0)
+    # Answers in flight at the cut-off, or given up by the client (socket errors, timeouts),
+    # may have their runs; a 5xx other than load shedding's 503 is never acceptable.
+    consistent = (0 <= in_flight <= connections + result.socket_errors and succeeded == runs
+                  and result.unexpected_5xx == 0)
     row = {
         "server": server.label(), "db": db, "endpoint": endpoint, "connections": connections,
         "rps": round(result.rps, 1), "p50_ms": round(result.p50_ms, 2),
         "p99_ms": round(result.p99_ms, 2), "requests": result.requests, "ok": result.ok,
-        "errors": result.errors, "runs": runs, "succeeded": succeeded,
+        "errors": result.errors, "shed_503": shed, "unexpected_5xx": result.unexpected_5xx,
+        "socket_errors": result.socket_errors, "runs": runs, "succeeded": succeeded,
         "logs_per_run": round(logs_per_run(workflow.pk), 2),
         "rss_mb": round(sampler.peak_rss), "pss_mb": round(sampler.peak_pss),
         "consistent": consistent, "tool": result.tool, "load": load_average(),
     }
     report.line(
         f"{row['server']:12} {db:8} {endpoint:8} c={connections:<3} {row['rps']:8.1f} req/s  "
-        f"p50 {row['p50_ms']:7.2f} ms  p99 {row['p99_ms']:8.2f} ms  errors {row['errors']}  "
+        f"p50 {row['p50_ms']:7.2f} ms  p99 {row['p99_ms']:8.2f} ms  errors {row['errors']} "
+        f"({shed} x 503, {result.unexpected_5xx} other 5xx, {result.socket_errors} client)  "
         f"RSS {row['rss_mb']} MB (PSS {row['pss_mb']})  runs {runs} / 2xx {result.ok} "
         f"(in flight at cut-off {in_flight}), succeeded {succeeded}, "
         f"logs/run {row['logs_per_run']}: {'ok' if consistent else 'MISMATCH'}; "
@@ -213,11 +221,14 @@ def async_point(server: Server, connections: int, duration: float, db: str,
 
 
 @contextlib.contextmanager
-def celery_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[subprocess.Popen]:
-    """A Celery worker on the benchmark's broker (its Redis DB is flushed first)."""
+def celery_worker(env: dict[str, str], concurrency: int = 2,
+                  flush: bool = True) -> Iterator[subprocess.Popen]:
+    """A Celery worker on the benchmark's broker (its Redis DB is flushed first, unless
+    `flush` is False: bench/drain.py queues the runs before the worker starts)."""
     import redis
 
-    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+    if flush:
+        redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
     log = open(f"/tmp/wfaib_bench_celery_{os.getpid()}.log", "w")
     proc = subprocess.Popen(
         [str(BIN / "celery"), "-A", "wfaib", "worker", "--concurrency", str(concurrency),

@@ -67,8 +67,23 @@ def _members(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _accepted_kinds(annotation: Any) -> set[str] | None:
-    """The kinds of JSON value a type accepts; None when it accepts anything."""
+_ACCEPTED: dict[Any, frozenset[str] | None] = {}
+
+
+def _accepted_kinds(annotation: Any) -> frozenset[str] | None:
+    """The kinds of JSON value a type accepts; None when it accepts anything. Computed once
+    per annotation (configs are checked on every node attempt)."""
+    try:
+        return _ACCEPTED[annotation]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable annotation: not cached
+        return _kinds_of(annotation)
+    found = _ACCEPTED[annotation] = _kinds_of(annotation)
+    return found
+
+
+def _kinds_of(annotation: Any) -> frozenset[str] | None:
     kinds: set[str] = set()
     for member in _members(annotation):
         if member is Any:
@@ -92,7 +107,7 @@ def _accepted_kinds(annotation: Any) -> set[str] | None:
             kinds.add("null")
         else:
             return None
-    return kinds
+    return frozenset(kinds)
 
 
 def _wants_text(annotation: Any, value: Any) -> bool:

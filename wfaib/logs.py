@@ -98,15 +98,28 @@ class LogContextObserver(Observer):
         finally:
             _run.reset(token)
 
-    @contextlib.contextmanager
-    def node(self, run: Run, node_id: str, node_type: str) -> Iterator[None]:
+    def node(self, run: Run, node_id: str,  # type: ignore[override]
+             node_type: str) -> _NodeContext:
+        return _NodeContext(run, node_id, node_type)
+
+
+class _NodeContext:
+    """The node's ids in the log context for one attempt (a plain class: it runs per node)."""
+
+    __slots__ = ("ids", "run", "token")
+
+    def __init__(self, run: Run, node_id: str, node_type: str):
+        self.run, self.ids = run, {"node_id": node_id, "node_type": node_type}
+        self.token: contextvars.Token[Any] | None = None
+
+    def __enter__(self) -> None:
         if _run.get() is None:  # a node thread of its own (parallel loop items)
-            _run.set({"run_id": run.pk, "workflow_id": run.workflow_id})
-        token = _node.set({"node_id": node_id, "node_type": node_type})
-        try:
-            yield
-        finally:
-            _node.reset(token)
+            _run.set({"run_id": self.run.pk, "workflow_id": self.run.workflow_id})
+        self.token = _node.set(self.ids)
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self.token is not None:
+            _node.reset(self.token)
 
 
 class RequestIdMiddleware:

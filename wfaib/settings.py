@@ -119,9 +119,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     )
     _db["TEST"] = {"NAME": env.str("SQLITE_TEST_NAME", default="") or None}
-else:
-    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
+# Connections are kept per thread and reused (granian's request threads and the executor's
+# threads live as long as the process): opening one and running the PRAGMAs above cost about
+# a third of a webhook request on SQLite (bench/RESULTS.md). CONN_MAX_AGE=0 closes each after
+# its request, as Django's default does.
+_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+_db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

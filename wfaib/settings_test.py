@@ -19,7 +19,11 @@ os.environ.setdefault("WFAIB_WEBHOOK_LOOKUP_CACHE", "0")
 os.environ.setdefault("MEDIA_ROOT", os.path.join(tempfile.gettempdir(),
                                                  f"wfaib-test-media-{os.getpid()}"))
 
-from .settings import *  # noqa: F403
+# Given by the caller's environment (not a .env file, which settings reads below): the servers
+# and workers tests/durable starts set it, to keep their connections as production does.
+_CONN_MAX_AGE_GIVEN = "CONN_MAX_AGE" in os.environ
+
+from .settings import *  # noqa: E402, F403
 
 # SQLite: a file database (WAL) rather than Django's shared-cache in-memory one, where a read
 # in one thread fails at once with "database table is locked" while an executor thread writes.
@@ -31,3 +35,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
         "NAME": os.environ.get("SQLITE_TEST_NAME")
         or os.path.join(tempfile.gettempdir(), f"wfaib-test-{os.getpid()}.sqlite3"),
     }
+
+    # This process points its own connection at other database files during a test
+    # (tests/durable's shared_db), which threads holding a kept connection would not follow:
+    # here each thread's connection is closed after its work unless CONN_MAX_AGE is given.
+    # The servers and workers the durable tests start keep theirs (tests/durable/conftest.py).
+    if not _CONN_MAX_AGE_GIVEN:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

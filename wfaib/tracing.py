@@ -134,11 +134,15 @@ class TracingObserver(Observer):
             Run.objects.filter(pk=run.pk, trace_context__isnull=True).update(
                 trace_context=carrier)
 
+    def node(self, run: Run, node_id: str,  # type: ignore[override]
+             node_type: str) -> contextlib.AbstractContextManager[Any]:
+        if _tracer is None:  # every node attempt asks: no generator when tracing is off
+            return contextlib.nullcontext()
+        return self._node_span(run, node_id, node_type)
+
     @contextlib.contextmanager
-    def node(self, run: Run, node_id: str, node_type: str) -> Iterator[None]:
-        if _tracer is None:
-            yield
-            return
+    def _node_span(self, run: Run, node_id: str, node_type: str) -> Iterator[None]:
+        assert _tracer is not None
         parent = None
         if not trace.get_current_span().get_span_context().is_valid:
             parent = getattr(run, "_trace_parent", None)

@@ -28,6 +28,7 @@ from .context import NodeContext
 from .expressions import ExpressionError, evaluate, render_value
 from .expressions.templates import stringify
 from .journal import CANCEL_CHECK_INTERVAL
+from .log_rows import new_log
 from .loops import run_loop
 from .metering import UsageMeter
 from .observe import observer
@@ -79,9 +80,9 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
     while True:
         attempt = _next_attempt(ex, frame.scope, node_id)
         t0 = time.perf_counter()
-        log = RunLog(run=ex.run, node_id=node_id, node_type=node["type"], attempt=attempt,
-                     scope=frame.scope, started_at=timezone.now(),
-                     input=log_copy(input_value, ex.log_max))
+        log = new_log(ex.run, node_id=node_id, node_type=node["type"], attempt=attempt,
+                      scope=frame.scope, started_at=timezone.now(),
+                      input=log_copy(input_value, ex.log_max))
         if durable:
             ex.journal.start(log)
         meter = ex.usage.meter(frame, cls, node_id)
@@ -242,7 +243,8 @@ def _prepare_config(ex: RunExecution, cls: type[NodeType], raw: dict,
         }
     except ExpressionError as exc:
         raise NodeError(f"config expression failed: {exc}") from None
-    rendered = as_text_where_wanted(cls, raw, rendered)
+    if _has_template(raw):  # only a `{{ }}` template's value can need turning into text
+        rendered = as_text_where_wanted(cls, raw, rendered)
     try:
         return cls.Config.model_validate(rendered)
     except PydanticValidationError as exc:
@@ -252,6 +254,17 @@ def _prepare_config(ex: RunExecution, cls: type[NodeType], raw: dict,
             for e in exc.errors(include_url=False)
         )
         raise NodeError(f"invalid config after rendering: {problems}") from None
+
+
+def _has_template(raw: Any) -> bool:
+    """Whether any text inside `raw` holds a `{{ }}` template."""
+    if isinstance(raw, str):
+        return "{{" in raw
+    if isinstance(raw, dict):
+        return any(_has_template(v) for v in raw.values())
+    if isinstance(raw, list):
+        return any(_has_template(v) for v in raw)
+    return False
 
 
 def _from_template(raw: Any, path: tuple[Any, ...]) -> bool:

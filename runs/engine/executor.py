@@ -55,6 +55,7 @@ from .credentials import CredentialResolver
 from .files import RunFileAccess
 from .hooks import EngineHooks, installed
 from .journal import SUPERSEDED, DatabaseJournal, DeferredJournal, Journal, claim
+from .log_rows import new_log
 from .observe import observer
 from .resume_tokens import resume_token, resume_url
 from .state import (
@@ -295,9 +296,9 @@ class RunExecution:
     # -- recording -------------------------------------------------------------------------
     def _record_skip(self, frame: Frame, node_id: str, node_type: str) -> None:
         now = timezone.now()
-        log = RunLog(run=self.run, node_id=node_id, node_type=node_type, scope=frame.scope,
-                     status=RunLog.Status.SKIPPED, started_at=now, finished_at=now,
-                     duration_ms=0)
+        log = new_log(self.run, node_id=node_id, node_type=node_type, scope=frame.scope,
+                      status=RunLog.Status.SKIPPED, started_at=now, finished_at=now,
+                      duration_ms=0)
         frame.states[node_id] = NodeState("skipped")
         if frame.owner is not None:
             frame.logs.append(log)

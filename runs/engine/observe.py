@@ -64,25 +64,14 @@ class _Fanout(Observer):
     def __init__(self) -> None:
         self.installed: list[Observer] = []
 
-    @contextlib.contextmanager
-    def execution(self, run: Run) -> Iterator[None]:
-        with self._all("execution", run):
-            yield
+    def execution(self, run: Run) -> _Entered:  # type: ignore[override]
+        return _Entered(self.installed, "execution", (run,))
 
-    @contextlib.contextmanager
-    def node(self, run: Run, node_id: str, node_type: str) -> Iterator[None]:
-        with self._all("node", run, node_id, node_type):
-            yield
-
-    @contextlib.contextmanager
-    def _all(self, what: str, *args: Any) -> Iterator[None]:
-        with contextlib.ExitStack() as stack:
-            for one in list(self.installed):
-                try:
-                    stack.enter_context(_guarded(getattr(one, what)(*args), one))
-                except Exception:
-                    logger.exception("observer %r failed to start %s", one, what)
-            yield
+    def node(self, run: Run, node_id: str,  # type: ignore[override]
+             node_type: str) -> _Entered:
+        # Called for every node attempt: a plain class, not generator-based context managers
+        # (an ExitStack and a guard per observer cost more than a cheap node itself).
+        return _Entered(self.installed, "node", (run, node_id, node_type))
 
     def run_ended(self, run: Run, status: str) -> None:
         for one in list(self.installed):
@@ -106,25 +95,38 @@ class _Fanout(Observer):
                 logger.exception("observer %r failed on outbound_headers", one)
 
 
-@contextlib.contextmanager
-def _guarded(manager: contextlib.AbstractContextManager[Any], one: Observer) -> Iterator[None]:
-    """Enter an observer's context manager; its own failure on exit is logged, while the
-    engine's exception passing through it is re-raised unchanged."""
-    manager.__enter__()
-    try:
-        yield
-    except BaseException as exc:
-        try:
-            manager.__exit__(type(exc), exc, exc.__traceback__)
-        except Exception as own:
-            if own is not exc:
-                logger.exception("observer %r failed", one)
-        raise
-    else:
-        try:
-            manager.__exit__(None, None, None)
-        except Exception:
-            logger.exception("observer %r failed", one)
+class _Entered:
+    """Every installed observer's context manager for `what`, entered in installation order and
+    left in reverse. An observer failing to enter is logged and skipped; its own failure on
+    exit is logged, while the engine's exception passing through is re-raised unchanged (an
+    observer never swallows it)."""
+
+    __slots__ = ("args", "entered", "observers", "what")
+
+    def __init__(self, observers: list[Observer], what: str, args: tuple[Any, ...]):
+        self.observers, self.what, self.args = tuple(observers), what, args
+        self.entered: list[tuple[Observer, contextlib.AbstractContextManager[Any]]] = []
+
+    def __enter__(self) -> None:
+        for one in self.observers:
+            try:
+                manager = getattr(one, self.what)(*self.args)
+                manager.__enter__()
+            except Exception:
+                logger.exception("observer %r failed to start %s", one, self.what)
+                continue
+            self.entered.append((one, manager))
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: Any) -> None:
+        while self.entered:
+            one, manager = self.entered.pop()
+            try:
+                manager.__exit__(kind, exc, tb)
+            except Exception as own:
+                if own is not exc:
+                    logger.exception("observer %r failed", one)
+        # returning None: the engine's exception, if any, goes on unchanged
 
 
 observer = _Fanout()

@@ -48,4 +48,4 @@ def test_engine_command_prints_figures_and_targets():
     out = bench("engine", "--sizes", "20,40", "--repeat", "1")
     for mode in ("in-memory ", "persisted"):
         assert f"engine {mode}" in out
-    assert out.count(" us/node") == 8
+    assert out.count(" us/node (CPU ") == 8  # wall time and CPU time on each line

@@ -50,6 +50,9 @@ def subprocess_env(database_url: str, **extra: str) -> dict[str, str]:
         "CELERY_QUEUE": QUEUE,
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "WARNING",
+        # Servers and workers keep their connections, as in production (settings_test closes
+        # them per request in the test process itself).
+        "CONN_MAX_AGE": "60",
     })
     env.update(extra)
     return env

@@ -32,6 +32,6 @@ def test_the_error_workflow_of_a_cli_run_finishes_before_the_command_exits(share
     failed = Run.objects.get(workflow=failing)
     errors = Run.objects.get(workflow=handler)
     assert (failed.status, errors.status, errors.trigger) == ("failed", "succeeded", "error"), \
-        done.stderr
+        errors.error + done.stderr
     assert [r.json() for r in api_server.requests if r.path == "/alert"] == [
         {"failed": failed.pk}]

@@ -87,3 +87,28 @@ def test_a_failing_observer_changes_nothing(installed, caplog):
     assert ("ended", "succeeded") in recorder.events
     assert "observer broke on entry" in caplog.text
     assert "observer broke at the end" in caplog.text
+
+
+class Swallower(observe.Observer):
+    """An observer whose node hook claims to handle every exception (returns True)."""
+
+    def node(self, run, node_id, node_type):
+        return self
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return True
+
+
+@pytest.mark.django_db
+def test_an_observer_cannot_swallow_a_node_failure(installed):
+    installed(Swallower())
+    recorder = installed(Recorder())
+    wf = make_workflow(definition=simple_definition(
+        {"id": "bad", "type": "transform", "config": {"expression": "1/0"}}))
+    run = run_now(wf)
+    assert run.status == Run.Status.FAILED
+    assert run.error_node_id == "bad"
+    assert ("node", "bad", "transform", "failed") in recorder.events

@@ -1,0 +1,92 @@
+"""Celery workers draining queued runs: how many webhook -> transform runs per second.
+
+    .venv/bin/python -m bench drain [--db postgres] [--runs 3000] [--concurrency 2]
+
+Serves the app (granian 2x1) with `WFAIB_EXECUTOR=celery` on a fresh database and a flushed
+Redis database (BENCH_REDIS_URL, DB 10 by default), and with no worker running accepts `--runs`
+requests to `POST /api/webhook/<id>?wait=false` (every answer read: each 202 is a run queued in
+the database and a task in Redis). Then it starts one Celery worker with `--concurrency`
+processes (prefork) and waits until every run finished. Prints the drain rate: succeeded runs
+divided by the time from the first run's start to the last one's end (worker boot excluded),
+and the same from the worker's start (boot included), and checks runs = 202 answers, all
+succeeded with their 2 logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import orjson
+import redis
+
+from . import load as loadgen
+from . import report
+from .djangoenv import BENCH_REDIS, prepare
+from .server import Server, memory_mb
+from .throughput import (
+    celery_worker,
+    load_average,
+    logs_per_run,
+    new_workflow,
+    path_for,
+    wait_settled,
+)
+from .workflows import hook_payload
+
+
+def queued(workflow_id: int) -> int:
+    from runs.models import Run
+
+    return Run.objects.filter(workflow_id=workflow_id, status=Run.Status.QUEUED).count()
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="bench drain", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="postgres", choices=["sqlite", "postgres"])
+    parser.add_argument("--runs", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    args = parser.parse_args(argv)
+    env = prepare(args.db, "drain", WFAIB_EXECUTOR="celery", CELERY_BROKER_URL=BENCH_REDIS)
+    redis.Redis.from_url(BENCH_REDIS).flushdb()
+    from django.db.models import Max, Min
+
+    from runs.models import Run
+
+    with Server("granian", env) as server:
+        workflow = new_workflow(f"drain-{time.monotonic_ns()}")
+        accepted = loadgen.load_count(server.url + path_for("async", workflow.pk),
+                                      orjson.dumps(hook_payload()), connections=16,
+                                      requests=args.runs, timeout=60)
+        waiting = queued(workflow.pk)
+        report.line(f"granian 2x1 {args.db}: accepted {accepted.ok} of {args.runs} "
+                    f"(statuses {accepted.statuses}) at {accepted.rps:.1f} req/s with no worker; "
+                    f"{waiting} runs queued; load average {load_average()}")
+        t0 = time.perf_counter()
+        with celery_worker(env, concurrency=args.concurrency, flush=False) as worker:
+            counts = wait_settled(workflow.pk, timeout=900)
+            wall = time.perf_counter() - t0
+            worker_rss = memory_mb(worker.pid)[0]
+    span = Run.objects.filter(workflow=workflow).aggregate(first=Min("started_at"),
+                                                           last=Max("finished_at"))
+    seconds = ((span["last"] - span["first"]).total_seconds()
+               if span["first"] and span["last"] else 0.0)
+    runs = sum(counts.values())
+    succeeded = counts.get("succeeded", 0)
+    logs = logs_per_run(workflow.pk)
+    ok = runs == accepted.ok == waiting and succeeded == runs and logs == 2.0
+    rate = succeeded / seconds if seconds else 0.0
+    report.line(f"celery worker x{args.concurrency} on {args.db}: {succeeded}/{runs} runs "
+                f"succeeded, {logs:.2f} logs/run; first start to last finish {seconds:.1f} s = "
+                f"{rate:.1f} runs/s; from the worker's start (boot included) {wall:.1f} s = "
+                f"{succeeded / wall:.1f} runs/s; worker RSS {worker_rss:.0f} MB; "
+                f"{'ok' if ok else 'MISMATCH'}; load average {load_average()}")
+    if not ok:
+        raise SystemExit(1)
+    return {"runs": runs, "succeeded": succeeded, "runs_per_s": round(rate, 1),
+            "wall_runs_per_s": round(succeeded / wall, 1)}
+
+
+if __name__ == "__main__":
+    main()
