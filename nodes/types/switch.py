@@ -28,7 +28,10 @@ class SwitchCase(NodeConfig):
 
 
 class SwitchConfig(NodeConfig):
-    cases: list[SwitchCase] = Field(..., min_length=1, max_length=50)
+    # "x-cases": the editor edits the list as case rows (name and condition) beside raw JSON.
+    cases: list[SwitchCase] = Field(
+        ..., min_length=1, max_length=50, json_schema_extra={"x-cases": True}
+    )
     mode: Literal["first", "all"] = Field(
         "first", description="Send to the first matching case, or to every matching case."
     )

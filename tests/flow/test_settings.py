@@ -200,6 +200,19 @@ def test_validation_of_switch_ports():
     assert "outputs: big, default" in err["message"]
 
 
+@pytest.mark.parametrize("name, says", [
+    ("big", "duplicate case name 'big'"), ("", "use 1-50 letters"), ("default", "is reserved"),
+])
+def test_validation_refuses_a_duplicate_empty_or_reserved_case_name(name, says):
+    """What the editor's case rows check before saving (lib/cases.ts), the server refuses too."""
+    d = graph(n("s", "switch", cases=[{"name": "big", "expression": "input > 1"},
+                                       {"name": name, "expression": "input > 2"}]),
+              edges=[e("trigger", "s")])
+    errors = validate_definition(d)
+    assert any(says in err["message"] and err["path"].startswith("nodes[1].config")
+               for err in errors), errors
+
+
 def test_a_long_retry_delay_parks_the_run_instead_of_holding_a_thread(api_server, settings):
     """Delays of at least WFAIB_RETRY_PARK_AFTER make the run `waiting` until the retry is due;
     the scheduler's resume re-runs the failed node with its next attempt number."""

@@ -2,7 +2,8 @@
 // No node type is known here: strings, numbers, booleans, enums (selects), string maps
 // (key/value rows) and anything else (a JSON text area) come from the schema alone.
 // Fields marked "x-expression" are flagged as expression fields ("x-condition" ones, true or
-// false, get the condition builder beside the raw expression); secret fields
+// false, get the condition builder beside the raw expression; "x-cases", a Switch's cases, get
+// case rows beside the raw JSON list); secret fields
 // ("x-secret" or format "password") are write-only: their stored value is never shown.
 // Fields naming a stored credential ("x-credential": [kinds]) are a picker of the
 // credentials of those kinds the user may use (GET /api/credentials?kind=...).
@@ -14,6 +15,7 @@ import type { Scope, Shapes } from '../lib/completion'
 import { humanLabel } from '../lib/labels'
 import { checkField } from '../lib/validate'
 import type { Config, JsonSchema } from '../types'
+import CasesField from './CasesField'
 import CodeField from './CodeField'
 import ConditionField from './ConditionField'
 import ExpressionPreview, { type Preview } from './ExpressionPreview'
@@ -26,9 +28,10 @@ export function resolveField(raw: JsonSchema): JsonSchema {
   return { ...base, ...outer, nullable: branches.length < anyOf.length }
 }
 
-export type FieldKind = 'credential' | 'secret' | 'select' | 'boolean' | 'number' | 'textarea' | 'text' | 'map' | 'json' | 'code' | 'condition'
+export type FieldKind = 'credential' | 'secret' | 'select' | 'boolean' | 'number' | 'textarea' | 'text' | 'map' | 'json' | 'code' | 'condition' | 'cases'
 export function fieldKind(field: JsonSchema, isSecret: boolean): FieldKind {
   if (Array.isArray(field['x-credential'])) return 'credential'
+  if (field['x-cases'] && field.type === 'array') return 'cases'
   if (isSecret) return 'secret'
   if (Array.isArray(field.enum)) return 'select'
   if (field.type === 'boolean') return 'boolean'
@@ -171,7 +174,7 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
   const label = humanLabel(field.title, name)
   const [touched, setTouched] = useState(false)
   const change: Change = (v) => { setTouched(true); onChange(v) }
-  const inline = touched && kind !== 'json' && kind !== 'secret' ? checkField(field, value, required) : null
+  const inline = touched && kind !== 'json' && kind !== 'secret' && kind !== 'cases' ? checkField(field, value, required) : null
   const hasDefault = field.default !== undefined && field.default !== null && field.default !== ''
   const placeholder = hasDefault
     ? `default: ${typeof field.default === 'object' ? JSON.stringify(field.default) : String(field.default)}`
@@ -216,6 +219,8 @@ function Field({ id, name, field, required, value, onChange, onInvalid, isSecret
       <ConditionField id={id} label={label} value={typeof value === 'string' ? value : ''} language={language} scope={scope} shapes={shapes}
         placeholder={placeholder} onChange={(v) => change(v === '' && !required ? undefined : v)} />
     )
+  } else if (kind === 'cases') {
+    input = <CasesField id={id} value={value} onChange={change} onInvalid={onInvalid} scope={scope} shapes={shapes} language={language} />
   } else if (kind === 'credential') {
     input = <CredentialField id={id} name={name} kinds={field['x-credential'] as string[]} value={value}
       onChange={change} load={loadCredentials} />
