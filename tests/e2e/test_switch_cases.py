@@ -44,7 +44,8 @@ def test_build_switch_cases_save_and_run_the_right_port(walk, live_server, e2e_u
     cases.get_by_test_id("case-add").click()
     expect(cases.get_by_label("Case 2 name")).to_have_value("case_2")
     cases.get_by_label("Case 2 name").fill("big")
-    expect(cases.get_by_test_id("case-error-1")).to_contain_text('"big" is already the name of case 1')
+    expect(cases.get_by_test_id("case-error-1")).to_contain_text(
+        '"big" is already the name of case 1')
     second = cases.get_by_test_id("condition-cfg-cases-1")
     second.get_by_label("Condition 1 field").fill("input.kind")
     second.get_by_label("Condition 1 operator").select_option("equals")
@@ -60,20 +61,28 @@ def test_build_switch_cases_save_and_run_the_right_port(walk, live_server, e2e_u
     # Refunds are checked first: moved up, with their condition.
     cases.get_by_label("Move case 2 up").click()
     expect(cases.get_by_label("Case 1 name")).to_have_value("refund")
-    expect(cases.get_by_test_id("condition-cfg-cases-0").get_by_label("Condition 1 value")).to_have_value("refund")
+    moved = cases.get_by_test_id("condition-cfg-cases-0")
+    expect(moved.get_by_label("Condition 1 value")).to_have_value("refund")
     expect(cases.get_by_label("Case 2 name")).to_have_value("big")
     # The canvas follows: the new case's port is there, in order.
-    expect(page.locator('[data-testid="node-sw"] .react-flow__handle.source[data-port="refund"]')).to_have_count(1)
+    port = '[data-testid="node-sw"] .react-flow__handle.source[data-port="refund"]'
+    expect(page.locator(port)).to_have_count(1)
     no_sideways_scroll(page)
     page.shot("cases")
 
-    # The raw JSON is the same list, and stays editable.
+    # The raw JSON is the same list.
     cases.get_by_test_id("cases-mode-json").click()
     expect(cases.get_by_label("Cases as JSON")).to_have_value(
-        '[\n  {\n    "name": "refund",\n    "expression": "{{ input.kind == \\"refund\\" }}"\n  },\n'
+        '[\n  {\n    "name": "refund",\n'
+        '    "expression": "{{ input.kind == \\"refund\\" }}"\n  },\n'
         '  {\n    "name": "big",\n    "expression": "{{ input.total > 1000 }}"\n  }\n]')
     page.shot("json")
+    # Text that is no JSON is named (and not written); back on the rows, the list as it was.
+    cases.get_by_label("Cases as JSON").fill('[{"name": "refund"')
+    expect(cases.get_by_test_id("cases-error")).to_contain_text("not valid JSON")
     cases.get_by_test_id("cases-mode-rows").click()
+    expect(cases.get_by_label("Case 1 name")).to_have_value("refund")
+    expect(cases.get_by_test_id("cases-error")).to_have_count(0)
 
     # A node on the new port (its "+"), then save: the list the node runs.
     page.get_by_test_id("port-plus-sw-refund").click()

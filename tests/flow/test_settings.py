@@ -200,7 +200,7 @@ def test_validation_of_switch_ports():
     assert "outputs: big, default" in err["message"]
 
 
-@pytest.mark.parametrize("name, says", [
+@pytest.mark.parametrize(("name", "says"), [
     ("big", "duplicate case name 'big'"), ("", "use 1-50 letters"), ("default", "is reserved"),
 ])
 def test_validation_refuses_a_duplicate_empty_or_reserved_case_name(name, says):

@@ -53,7 +53,7 @@ export default function CasesField({ id, value, onChange, onInvalid, scope, shap
       <div className="wf-cond-tabs" role="tablist" aria-label="Cases: rows or JSON">
         <button type="button" role="tab" aria-selected={!raw} data-testid="cases-mode-rows" disabled={raw && cases === null}
           title={cases === null ? 'This list is not of the rows\' shape: edit it as JSON' : 'Edit the cases as rows'}
-          className={`wf-tab${raw ? '' : ' wf-tab-on'}`} onClick={() => { setRaw(false); setError('') }}>Cases</button>
+          className={`wf-tab${raw ? '' : ' wf-tab-on'}`} onClick={() => { setRaw(false); setError(''); onInvalid(listError(rows)) }}>Cases</button>
         <button type="button" role="tab" aria-selected={raw} data-testid="cases-mode-json"
           className={`wf-tab${raw ? ' wf-tab-on' : ''}`} onClick={toRaw}>JSON</button>
       </div>
