@@ -27,23 +27,15 @@ from audit.services import audit_record
 from wfaib.errors import DomainError
 
 from .models import Folder
+from .pins import InvalidField
 
 MAX_NAME_LENGTH = 100
 MAX_DEPTH = 20
 FORBIDDEN_CHARS = "/\\"
 
 
-class FolderInvalid(DomainError):
+class FolderInvalid(InvalidField):
     """A folder field that cannot be taken; answered like a serializer's 400 (`fields`)."""
-
-    code = "invalid"
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.text = field, message
-
-    def extra(self) -> dict[str, Any]:
-        return {"fields": {self.field: [self.text]}}
 
 
 class FolderNotEmpty(DomainError):
