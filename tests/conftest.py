@@ -26,6 +26,15 @@ def _remove_run_files():
         shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database; at its end the group writer's connection is closed
+    first, so that PostgreSQL can drop the database."""
+    yield
+    from runs.engine import group_writer
+    group_writer.close_connections()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

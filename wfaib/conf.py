@@ -34,6 +34,11 @@ DECLARED: tuple[Setting, ...] = (
     Setting("EXECUTOR", "str", "inline",
             "inline: a bounded thread pool in the web process; celery: Celery workers"),
     Setting("INLINE_WORKERS", "int", 8, "threads of the inline executor"),
+    Setting("GROUP_COMMIT", "bool", True,
+            "store the finished runs of concurrent synchronous webhooks together, one "
+            "transaction per batch, by one writer thread per process (runs/engine/"
+            "group_writer.py); 0 = each request thread writes its own"),
+    Setting("GROUP_COMMIT_MAX", "int", 64, "runs one group commit stores at most"),
     Setting("WEBHOOK_SYNC_TIMEOUT", "float", 30.0,
             "seconds a synchronous webhook waits for its run before answering 202"),
     Setting("WEBHOOK_MAX_BODY", "int", 1024 * 1024, "bytes a webhook or resume body may have"),

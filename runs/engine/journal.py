@@ -38,8 +38,8 @@ from nodes.context import ModelUsage
 from workflows.models import Workflow
 
 from .. import tenancy
-from ..db_retry import retry_on_lock
 from ..models import ModelCall, Run, RunLog
+from . import group_writer
 from .answered import answered
 from .state import RunCancelled, RunSuperseded, jsonable
 from .wait_record import WaitRecord
@@ -411,19 +411,23 @@ class DeferredJournal(MemoryJournal):
         self._store()
 
     def _store(self) -> None:
-        retry_on_lock(self._store_once)  # a run accepted is never failed by SQLite's lock
+        # Committed with other threads' finished runs by this process's writer (group
+        # commit), retried on SQLite's lock: a run accepted is never failed by it.
+        group_writer.store(self._write)
         self.written = []
 
-    def _store_once(self) -> None:
+    def _write(self) -> None:
+        """Insert the run, its logs and model calls (inside the caller's transaction). May be
+        called again after a rolled-back attempt: the rows are inserted anew."""
         run = self.run
-        with transaction.atomic():
-            run.save(force_insert=True)
-            for log in self.written:
-                log.run = run
-            RunLog.objects.bulk_create(self.written)
-            for call in self.model_calls:  # a pure node that called a model
-                call.run = run
-            ModelCall.objects.bulk_create(self.model_calls)
+        run.pk, run._state.adding = None, True
+        run.save(force_insert=True)
+        for log in self.written:
+            log.pk, log.run = None, run
+        RunLog.objects.bulk_create(self.written)
+        for call in self.model_calls:  # a pure node that called a model
+            call.pk, call.run = None, run
+        ModelCall.objects.bulk_create(self.model_calls)
 
     def park(self, resume_at: dt.datetime) -> str:
         raise RuntimeError("a deferred run cannot wait")

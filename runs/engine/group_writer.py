@@ -1,0 +1,175 @@
+"""Group commit: one writer thread per process stores the finished deferred runs of all request
+threads together, in one transaction per batch (design: bench/GROUP_COMMIT.md).
+
+    group_writer.store(journal._write)   # blocks until the rows are committed
+
+A deferred run (runs.engine.executor.execute_deferred) is executed in the request thread and
+kept in memory; at its end its rows are handed here. The writer takes the first waiting write
+and every other one already queued (up to WFAIB_GROUP_COMMIT_MAX), runs them in one
+transaction, and wakes each caller after the commit. An idle server adds no wait: a batch is
+only what queued up while the previous one was being written. So SQLite's write lock and the
+commit are paid once per batch instead of once per run, and on SQLite the writers of the
+server's processes take turns on an advisory file lock instead of sleeping in SQLite's busy
+handler.
+
+Durability is unchanged: `store` returns (and the request is answered) only after its rows
+are committed; a crash loses only writes that were queued, whose requests were never answered.
+If a batch fails, each of its writes is retried alone, so one bad run fails only its own
+request. Inside a transaction (`connection.in_atomic_block`, as in tests and in callers that
+need atomicity) or with WFAIB_GROUP_COMMIT off, the write happens in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+
+from wfaib.conf import wfaib_settings
+
+from ..db_retry import retry_on_lock
+
+logger = logging.getLogger("wfaib.engine")
+
+Write = Callable[[], None]  # inserts without a transaction of its own; may be called again
+
+
+def store(write: Write) -> None:
+    """Run `write` in a committed transaction: batched with other threads' writes by this
+    process's writer, or here when group commit is off or a transaction is open."""
+    if not wfaib_settings.GROUP_COMMIT or connection.in_atomic_block:
+        retry_on_lock(_alone, write)
+        return
+    _writer().submit(write).result()
+
+
+def close_connections() -> None:
+    """Close the writer's database connection (it reconnects on its next batch); for a test
+    session's end, before the test database is dropped."""
+    if _instance is not None and _instance[0] == os.getpid():
+        _instance[1].submit(_CLOSE).result(30)
+
+
+def _close() -> None:
+    """The sentinel write of close_connections (never called)."""
+
+
+_CLOSE: Write = _close
+
+
+def _alone(write: Write) -> None:
+    with transaction.atomic():
+        write()
+
+
+class GroupWriter:
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Write, Future[None]]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="wfaib-group-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def submit(self, write: Write) -> Future[None]:
+        future: Future[None] = Future()
+        self._queue.put((write, future))
+        return future
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first[0] is _CLOSE:
+                connection.close()
+                first[1].set_result(None)
+                continue
+            batch = [first]
+            limit = max(1, wfaib_settings.GROUP_COMMIT_MAX)
+            while len(batch) < limit:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item[0] is _CLOSE:  # after this batch
+                    self._queue.put(item)
+                    break
+                batch.append(item)
+            try:
+                self._write(batch)
+            except BaseException:  # never let the writer die: every caller must be woken
+                logger.exception("group commit: the writer failed")
+                for _write, future in batch:
+                    if not future.done():
+                        future.set_exception(RuntimeError("the group writer failed"))
+
+    def _write(self, batch: list[tuple[Write, Future[None]]]) -> None:
+        close_old_connections()  # a connection past CONN_MAX_AGE or broken is replaced
+        try:
+            retry_on_lock(self._together, [write for write, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            logger.warning("group commit: a batch of %d failed; writing each alone", len(batch))
+            for write, future in batch:
+                try:
+                    retry_on_lock(self._together, [write])
+                except Exception as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(None)
+            return
+        for _write, future in batch:
+            future.set_result(None)
+
+    @staticmethod
+    def _together(writes: list[Write]) -> None:
+        with writers_take_turns(), transaction.atomic():
+            for write in writes:
+                write()
+
+
+@contextmanager
+def writers_take_turns() -> Iterator[None]:
+    """On SQLite, an advisory lock on a file beside the database around a batch, so that the
+    writers of several server processes alternate instead of sleeping in the busy handler."""
+    path = _lock_path()
+    if path is None:
+        yield
+        return
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_path() -> Path | None:
+    db = settings.DATABASES["default"]
+    name = str(connection.settings_dict.get("NAME") or db.get("NAME") or "")
+    if connection.vendor != "sqlite" or not name or name == ":memory:" or "mode=memory" in name:
+        return None
+    return Path(f"{name}.group-commit.lock")
+
+
+_lock = threading.Lock()
+_instance: tuple[int, GroupWriter] | None = None
+
+
+def _writer() -> GroupWriter:
+    """This process's writer, started on first use (and again in a forked child)."""
+    global _instance
+    pid = os.getpid()
+    if _instance is None or _instance[0] != pid:
+        with _lock:
+            if _instance is None or _instance[0] != pid:
+                _instance = (pid, GroupWriter())
+    return _instance[1]

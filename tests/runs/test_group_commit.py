@@ -1,0 +1,143 @@
+"""Group commit (runs/engine/group_writer.py): the finished deferred runs of concurrent request
+threads are stored by one writer thread, several per transaction, each caller woken only after
+its rows are committed; a bad write fails only its own caller."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from runs.engine import group_writer
+from runs.models import Run
+from tests.factories import make_workflow, simple_definition
+from workflows.services import current_version
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def transform(node_id, expression):
+    return {"id": node_id, "type": "transform", "config": {"expression": expression}}
+
+
+def insert_run(workflow, seen=None):
+    """A write as DeferredJournal._write is: inserts, no transaction of its own."""
+    def write():
+        if seen is not None:
+            seen.append((threading.current_thread().name, connection.in_atomic_block))
+        Run.objects.create(workflow=workflow, version=current_version(workflow), trigger="api",
+                           status="succeeded")
+    return write
+
+
+@pytest.fixture
+def sizes(monkeypatch):
+    """The size of every transaction the writer commits."""
+    recorded: list[int] = []
+    together = group_writer.GroupWriter._together
+
+    def spy(writes):
+        together(writes)
+        recorded.append(len(writes))
+    monkeypatch.setattr(group_writer.GroupWriter, "_together", staticmethod(spy))
+    return recorded
+
+
+@pytest.fixture
+def writer():
+    """A writer of this test's own; its connection closed at the end (PostgreSQL drops the
+    test database only when no session is left)."""
+    writer = group_writer.GroupWriter()
+    yield writer
+    writer.submit(group_writer._CLOSE).result(10)
+
+
+def test_writes_queued_behind_a_commit_are_stored_in_one_transaction(user, sizes, writer):
+    wf = make_workflow(owner=user)
+    entered, release = threading.Event(), threading.Event()
+
+    def slow():
+        entered.set()
+        release.wait(10)
+        Run.objects.create(workflow=wf, version=current_version(wf), trigger="api")
+    first = writer.submit(slow)
+    assert entered.wait(10)
+    queued = [writer.submit(insert_run(wf)) for _ in range(5)]
+    release.set()
+    for future in [first, *queued]:
+        assert future.result(10) is None
+    assert sizes == [1, 5]
+    assert Run.objects.filter(workflow=wf).count() == 6
+
+
+def test_a_failing_write_fails_only_its_own_caller(user, sizes, writer):
+    wf = make_workflow(owner=user)
+    entered, release = threading.Event(), threading.Event()
+
+    def bad():
+        Run.objects.create(workflow_id=wf.pk + 10_000, version=current_version(wf),
+                           trigger="api")  # no such workflow
+
+    def gate():
+        entered.set()
+        release.wait(10)
+    first = writer.submit(gate)
+    assert entered.wait(10)
+    good_before, broken, good_after = (writer.submit(insert_run(wf)), writer.submit(bad),
+                                       writer.submit(insert_run(wf)))
+    release.set()
+    assert first.result(10) is None
+    assert good_before.result(10) is None
+    assert good_after.result(10) is None
+    with pytest.raises(IntegrityError):
+        broken.result(10)
+    # the batch of three rolled back, then each was written alone
+    assert sizes == [1, 1, 1]
+    assert Run.objects.filter(workflow=wf).count() == 2
+    assert not Run.objects.filter(workflow_id=wf.pk + 10_000).exists()
+
+
+def test_store_returns_after_the_commit_from_the_writer_thread(user):
+    wf = make_workflow(owner=user)
+    seen: list = []
+    group_writer.store(insert_run(wf, seen))
+    assert seen == [("wfaib-group-writer", True)]
+    # committed: another connection (another thread) sees it
+    with ThreadPoolExecutor(1) as pool:
+        count = pool.submit(lambda: (Run.objects.filter(workflow=wf).count(),
+                                     connection.close())[0]).result()
+    assert count == 1
+
+
+def test_inside_a_transaction_or_switched_off_the_caller_writes(user, settings):
+    wf = make_workflow(owner=user)
+    seen: list = []
+    with transaction.atomic():  # the writer's connection could not see this transaction
+        group_writer.store(insert_run(wf, seen))
+    settings.WFAIB = {**settings.WFAIB, "GROUP_COMMIT": False}
+    group_writer.store(insert_run(wf, seen))
+    me = threading.current_thread().name
+    assert seen == [(me, True), (me, True)]
+    assert Run.objects.filter(workflow=wf).count() == 2
+
+
+def test_concurrent_webhooks_are_all_stored_with_their_logs(client, user, sizes):
+    wf = make_workflow(owner=user, definition=simple_definition(transform("a", "input.n * 2")))
+
+    def call(n):
+        from django.test import Client
+        answer = Client().post(f"/api/webhook/{wf.pk}", {"n": n}, content_type="application/json")
+        connection.close()
+        return answer.status_code, answer.json()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(call, range(40)))
+    assert [status for status, _ in answers] == [200] * 40
+    assert sorted(body["result"] for _, body in answers) == [n * 2 for n in range(40)]
+    runs = Run.objects.filter(workflow=wf)
+    assert sorted(body["run"] for _, body in answers) == sorted(runs.values_list("pk", flat=True))
+    for run in runs:
+        assert run.status == "succeeded"
+        assert run.result == run.input["n"] * 2
+        assert [log.node_id for log in run.logs.order_by("id")] == ["trigger", "a"]
+    assert sum(sizes) == 40  # every run went through the writer (batched or not)
