@@ -116,7 +116,8 @@ def test_node_visuals_and_placement(walk, live_server, e2e_user):
     page.shot("nodes")
 
     # "+" on an output port: a connected node to the right of its source.
-    edges = page.locator(".react-flow__edge").count()
+    edges = 2  # trigger -> shape -> wait, drawn once the nodes are measured
+    expect(page.locator(".react-flow__edge")).to_have_count(edges)
     page.get_by_test_id("port-plus-wait-main").click()
     page.get_by_test_id("quick-add").get_by_test_id("quick-add-http").click()
     expect(page.get_by_test_id("node-http")).to_be_visible()

@@ -6,6 +6,7 @@ import type { ColorMode } from '../hooks/useColorMode'
 import type { Point } from '../lib/placement'
 import { useEditorStore } from '../store/EditorStore'
 import type { NodeTypeInfo, WfNode } from '../types'
+import MeasureRepair from './MeasureRepair'
 import NodeView, { type NodeViewData } from './NodeView'
 
 const NODE_TYPES = { wfaib: NodeView }
@@ -62,6 +63,7 @@ export default function Canvas(p: Props) {
         <Background gap={16} />
         <Controls />
         <MiniMap pannable zoomable />
+        <MeasureRepair />
       </ReactFlow>
       {p.children}
     </div>
