@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the test suite: builds .venv from pyproject.toml if needed, then pytest (parallel).
-# DATABASE_URL chooses the database (SQLite by default). Extra arguments go to pytest.
+# DATABASE_URL chooses the database (SQLite by default). Extra arguments go to pytest;
+# `--install-only` builds .venv and stops (.ci/run does that once before its parallel runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -10,4 +11,5 @@ if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/python -m pip install -q -e '.[test,dev]'
   touch .venv/.installed
 fi
+[ "${1:-}" = "--install-only" ] && exit 0
 exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

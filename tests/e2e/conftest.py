@@ -19,11 +19,34 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery"
 
 
-def pytest_collection_modifyitems(items):
+# The layout variants (phone width, dark theme) test CSS, which no database changes: on
+# PostgreSQL only the desktop-light variant of each walk runs (every browser flow still meets
+# PostgreSQL once), which keeps CI's two suites under its time budget. WFAIB_E2E_EVERY_VARIANT=1
+# runs them all there too.
+OTHER_VARIANTS = re.compile(r"(^|-)(phone|dark)(-|$)")
+
+
+def _on_postgresql() -> bool:
+    from django.conf import settings
+
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
+    every = os.environ.get("WFAIB_E2E_EVERY_VARIANT") == "1" or not _on_postgresql()
+    kept, dropped = [], []
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.e2e)
+            spec = getattr(item, "callspec", None)
+            if not every and spec is not None and OTHER_VARIANTS.search(spec.id):
+                dropped.append(item)
+                continue
+        kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.hookimpl(hookwrapper=True)
