@@ -65,6 +65,9 @@ def prepare(kind: str, name: str, **extra_env: str) -> dict[str, str]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    from wfaib.gc_tuning import freeze_startup
+
+    freeze_startup()  # as the server and worker processes do (wfaib/gc_tuning.py)
     return {**os.environ, **env}
 
 

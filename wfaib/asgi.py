@@ -11,3 +11,8 @@ application = get_asgi_application()
 from runs.scheduler import start_embedded  # noqa: E402
 
 start_embedded()
+
+# Everything loaded so far lives as long as the process: no collection needs to scan it again.
+from wfaib.gc_tuning import freeze_startup  # noqa: E402
+
+freeze_startup()

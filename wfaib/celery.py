@@ -9,7 +9,7 @@ RabbitMQ by URL); tasks are found in each app's tasks.py (runs/tasks.py).
 import os
 
 from celery import Celery
-from celery.signals import worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from prometheus_client import multiprocess
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfaib.settings")
@@ -17,6 +17,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfaib.settings")
 app = Celery("wfaib")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _freeze_startup(**_: object) -> None:
+    """The worker (before its pool forks: the children inherit it) and each pool process once
+    ready: what it loaded is never scanned by a collection again (wfaib/gc_tuning.py)."""
+    from wfaib.gc_tuning import freeze_startup
+
+    freeze_startup()
 
 
 @worker_process_shutdown.connect

@@ -26,6 +26,7 @@ from runs.engine.executor import execute_run
 from runs.models import Run, RunLog
 from runs.selectors import run_as_dict
 from runs.services import run_start
+from wfaib.gc_tuning import freeze_startup
 from wfaib.masking import mask_text
 from workflows.models import Workflow
 from workflows.selectors import workflows_visible_to
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             self.stderr.write(f"error: {exc}")
             sys.exit(2)
         as_json = options["json"]
+        freeze_startup()  # a big run's collections skip what the command loaded
         run = run_start(workflow=workflow, input=payload, trigger=Run.Trigger.CLI, execute=False)
         if not as_json:
             self.stdout.write(f"Run {run.pk} of workflow {workflow.pk} {workflow.name!r} "

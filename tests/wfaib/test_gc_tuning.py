@@ -1,0 +1,57 @@
+"""Start-up's objects are frozen out of the garbage collector's scans (wfaib/gc_tuning.py): in
+the web server's application module, in each Celery worker process and in run_workflow."""
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from wfaib.gc_tuning import freeze_startup
+
+
+def _frozen_after(code: str, tmp_path) -> int:
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "WFAIB_SCHEDULER": "off",
+           "DJANGO_SETTINGS_MODULE": "wfaib.settings",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.split()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", ["wfaib.wsgi", "wfaib.asgi"])
+def test_the_server_application_freezes_what_it_loaded(module, tmp_path):
+    frozen = _frozen_after(f"import gc, {module}; print(gc.get_freeze_count())", tmp_path)
+    assert frozen > 100_000  # Django, the apps and their imports: hundreds of thousands
+
+
+@pytest.mark.slow
+def test_a_celery_worker_process_freezes_what_it_loaded(tmp_path):
+    code = ("import gc, django; django.setup()\n"
+            "from celery.signals import worker_process_init\n"
+            "from wfaib.celery import app\n"
+            "before = gc.get_freeze_count()\n"
+            "worker_process_init.send(sender=None)\n"
+            "print(gc.get_freeze_count() - before)")
+    assert _frozen_after(code, tmp_path) > 100_000
+
+
+def test_freeze_startup_collects_garbage_first_and_counts_what_it_froze():
+    import gc
+
+    class Cycle:
+        pass
+
+    garbage = Cycle()
+    garbage.me = garbage  # only a collection frees a cycle
+    collected_before = gc.get_stats()[2]["collected"]
+    del garbage
+    try:
+        frozen = freeze_startup()
+        assert frozen == gc.get_freeze_count() > 0
+        assert gc.get_stats()[2]["collected"] > collected_before
+        assert not any(type(o) is Cycle for o in gc.get_objects())
+    finally:
+        gc.unfreeze()  # this test process keeps collecting as before
