@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -67,6 +68,10 @@ _CLOSE: Write = _close
 
 
 def _alone(write: Write) -> None:
+    """The write in the caller's thread. No file lock (writers_take_turns) here on purpose: in
+    a transaction the caller already holds open, the lock would be taken after SQLite's own
+    write lock may be held, and the writer thread of this or another process, holding the file
+    lock while it waits for SQLite's, would deadlock with it (the busy timeout settles it)."""
     with transaction.atomic():
         write()
 
@@ -144,12 +149,25 @@ def writers_take_turns() -> Iterator[None]:
     if path is None:
         yield
         return
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    handle = _lock_file(path)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_lock_files: dict[tuple[int, Path], BinaryIO] = {}
+
+
+def _lock_file(path: Path) -> BinaryIO:
+    """The lock file, opened once per process and path (only the writer thread takes it; a
+    forked child opens its own: flock locks belong to the open file description)."""
+    key = (os.getpid(), path)
+    handle = _lock_files.get(key)
+    if handle is None or handle.closed:
+        handle = _lock_files[key] = open(path, "a+b")  # kept open
+    return handle
 
 
 def _lock_path() -> Path | None:

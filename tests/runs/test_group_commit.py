@@ -2,6 +2,7 @@
 threads are stored by one writer thread, several per transaction, each caller woken only after
 its rows are committed; a bad write fails only its own caller."""
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -141,3 +142,25 @@ def test_concurrent_webhooks_are_all_stored_with_their_logs(client, user, sizes)
         assert run.result == run.input["n"] * 2
         assert [log.node_id for log in run.logs.order_by("id")] == ["trigger", "a"]
     assert sum(sizes) == 40  # every run went through the writer (batched or not)
+
+
+def test_the_sqlite_lock_file_is_opened_once_and_serialises_the_processes_writers():
+    """writers_take_turns keeps one open lock file per process and path, and while one writer
+    holds it another open file description (another process's writer) cannot take it."""
+    import fcntl
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the file lock is SQLite's")
+    path = group_writer._lock_path()
+    assert path is not None
+    assert str(path).endswith(".group-commit.lock")
+    with group_writer.writers_take_turns():
+        first = group_writer._lock_files[(os.getpid(), path)]
+        with open(path, "a+b") as other:  # as another process's writer would
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with group_writer.writers_take_turns():
+        assert group_writer._lock_files[(os.getpid(), path)] is first
+    with open(path, "a+b") as other:  # released after each batch
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_UN)
