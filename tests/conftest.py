@@ -27,7 +27,7 @@ def _remove_run_files():
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
+def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database; at its end the group writer's connection is closed
     first and, on PostgreSQL, every other session still on the database (the inline executor's
     and live servers' threads keep theirs) is ended, so that PostgreSQL can drop it instead of
@@ -38,7 +38,7 @@ def django_db_setup(django_db_setup):
     from runs.engine import group_writer
     group_writer.close_connections()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
