@@ -50,7 +50,9 @@ def test_freeze_startup_collects_garbage_first_and_counts_what_it_froze():
     del garbage
     try:
         frozen = freeze_startup()
-        assert frozen == gc.get_freeze_count() > 0
+        # other threads of this process may free a frozen object meanwhile: no equality
+        assert frozen > 100_000
+        assert gc.get_freeze_count() > 100_000
         assert gc.get_stats()[2]["collected"] > collected_before
         assert not any(type(o) is Cycle for o in gc.get_objects())
     finally:
