@@ -3,7 +3,9 @@
 # command.
 #   web        granian serving wfaib.wsgi (embedded scheduler too unless WFAIB_SCHEDULER=off);
 #              WEB_WORKERS processes (2) of WEB_THREADS blocking threads each (8);
-#              MIGRATE_ON_START=0 leaves migrations to a job of their own (Helm)
+#              MIGRATE_ON_START=0 leaves migrations to a job of their own (Helm); a worker
+#              that has not stopped WEB_KILL_TIMEOUT seconds (20) after SIGTERM is killed
+#              (granian can hang in its shutdown: emmett-framework/granian#875)
 #   worker     a Celery worker executing runs (extra arguments go to manage.py run_worker)
 #   scheduler  schedules, watchdog, due waits, retention (manage.py run_scheduler; safe twice)
 #   migrate    apply the database migrations and exit (the Helm chart's migration job)
@@ -20,6 +22,7 @@ case "${1:-web}" in
     fi
     exec granian --interface wsgi --host "${WEB_HOST:-0.0.0.0}" --port "${PORT:-8000}" \
       --workers "${WEB_WORKERS:-2}" --blocking-threads "${WEB_THREADS:-8}" \
+      --workers-kill-timeout "${WEB_KILL_TIMEOUT:-20}" \
       "$@" wfaib.wsgi:application ;;
   worker) shift; exec python manage.py run_worker "$@" ;;
   scheduler) shift; exec python manage.py run_scheduler "$@" ;;

@@ -63,6 +63,7 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 180) -> subproce
 @pytest.mark.slow
 def test_the_entrypoint_migrates_serves_and_answers_the_image_health_check(tmp_path):
     env = _env(tmp_path, WFAIB_METRICS_TOKEN="t0ken", WEB_WORKERS="2", WEB_THREADS="4",
+               WEB_KILL_TIMEOUT="5",  # the shutdown below is bounded even if a worker hangs
                WEB_HOST="127.0.0.1", MIGRATE_ON_START="0")
     migrated = _run(["migrate"], env)
     assert migrated.returncode == 0, migrated.stderr[-2000:]

@@ -24,3 +24,13 @@ def test_entrypoint_commands_exist():
     for command in ("run_worker", "run_scheduler"):
         assert f"manage.py {command}" in entry
         assert (commands / f"{command}.py").exists()
+
+
+def test_the_web_command_bounds_its_shutdown():
+    """A granian worker can hang in its shutdown (emmett-framework/granian#875): the web
+    command kills a worker that has not stopped WEB_KILL_TIMEOUT seconds after SIGTERM, so the
+    container stops instead of waiting for its orchestrator's SIGKILL."""
+    entry = (ROOT / "scripts" / "docker-entrypoint.sh").read_text()
+    assert '--workers-kill-timeout "${WEB_KILL_TIMEOUT:-20}"' in entry
+    documented = (ROOT / "README.md").read_text() + (ROOT / ".env.example").read_text()
+    assert documented.count("WEB_KILL_TIMEOUT") >= 2
