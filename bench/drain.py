@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="bench drain", description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="postgres", choices=["sqlite", "postgres"])
     parser.add_argument("--runs", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="worker processes (prefork) or threads (--pool threads)")
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"],
+                        help="the Celery worker's pool")
     args = parser.parse_args(argv)
     env = prepare(args.db, "drain", WFAIB_EXECUTOR="celery", CELERY_BROKER_URL=BENCH_REDIS)
     redis.Redis.from_url(BENCH_REDIS).flushdb()
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     f"(statuses {accepted.statuses}) at {accepted.rps:.1f} req/s with no worker; "
                     f"{waiting} runs queued; load average {load_average()}")
         t0 = time.perf_counter()
-        with celery_worker(env, concurrency=args.concurrency, flush=False) as worker:
+        with celery_worker(env, concurrency=args.concurrency, flush=False,
+                           pool=args.pool) as worker:
             counts = wait_settled(workflow.pk, timeout=900)
             wall = time.perf_counter() - t0
             worker_rss = memory_mb(worker.pid)[0]
@@ -77,8 +81,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     logs = logs_per_run(workflow.pk)
     ok = runs == accepted.ok == waiting and succeeded == runs and logs == 2.0
     rate = succeeded / seconds if seconds else 0.0
-    report.line(f"celery worker x{args.concurrency} on {args.db}: {succeeded}/{runs} runs "
-                f"succeeded, {logs:.2f} logs/run; first start to last finish {seconds:.1f} s = "
+    report.line(f"celery worker {args.pool} x{args.concurrency} on {args.db}: {succeeded}/{runs} "
+                f"runs succeeded, {logs:.2f} logs/run; "
+                f"first start to last finish {seconds:.1f} s = "
                 f"{rate:.1f} runs/s; from the worker's start (boot included) {wall:.1f} s = "
                 f"{succeeded / wall:.1f} runs/s; worker RSS {worker_rss:.0f} MB; "
                 f"{'ok' if ok else 'MISMATCH'}; load average {load_average()}")

@@ -8,7 +8,7 @@ transforms that all feed one join). Two modes:
 - persisted: the real path, `run_start` + `execute_run` on a real database; every node's RunLog
   is written (pure nodes' logs in one transaction with the run's final update).
 - in memory: the same `RunExecution` with the engine's in-memory journal
-  (runs.engine.journal.MemoryJournal: every write the database journal would make is kept in
+  (runs.engine.memory_journals.MemoryJournal: every write the database journal would make is kept in
   RAM instead), on unsaved Run/Workflow objects. Everything else is the engine's own code:
   graph planning, expression names, config rendering, pydantic validation, the node's `run`,
   JSON-safe copies of inputs and outputs and building the RunLog objects.
@@ -50,7 +50,7 @@ def run_in_memory(definition: dict[str, Any],
     written, status). On a shared machine the CPU time is the steadier figure."""
     from runs.engine.executor import RunExecution
     from runs.engine.hooks import NO_HOOKS
-    from runs.engine.journal import MemoryJournal
+    from runs.engine.memory_journals import MemoryJournal
 
     run = unsaved_run(definition, payload)
     gc.collect()

@@ -221,8 +221,8 @@ def async_point(server: Server, connections: int, duration: float, db: str,
 
 
 @contextlib.contextmanager
-def celery_worker(env: dict[str, str], concurrency: int = 2,
-                  flush: bool = True) -> Iterator[subprocess.Popen]:
+def celery_worker(env: dict[str, str], concurrency: int = 2, flush: bool = True,
+                  pool: str = "prefork") -> Iterator[subprocess.Popen]:
     """A Celery worker on the benchmark's broker (its Redis DB is flushed first, unless
     `flush` is False: bench/drain.py queues the runs before the worker starts)."""
     import redis
@@ -232,7 +232,8 @@ def celery_worker(env: dict[str, str], concurrency: int = 2,
     log = open(f"/tmp/wfaib_bench_celery_{os.getpid()}.log", "w")
     proc = subprocess.Popen(
         [str(BIN / "celery"), "-A", "wfaib", "worker", "--concurrency", str(concurrency),
-         "--loglevel", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "--pool", pool, "--loglevel", "warning", "--without-gossip", "--without-mingle",
+         "--without-heartbeat"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         time.sleep(3)  # the worker connects and forks its pool

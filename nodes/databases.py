@@ -28,12 +28,11 @@ import uuid
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-import psycopg
-import pymysql
-import pymysql.cursors
+if TYPE_CHECKING:
+    import psycopg
 
 Driver = Literal["postgresql", "mysql", "sqlite"]
 SCHEMES: dict[str, Driver] = {"postgresql": "postgresql", "postgres": "postgresql",
@@ -176,6 +175,8 @@ def scrub(text: str, target: Target) -> str:
 
 # -- PostgreSQL --------------------------------------------------------------------------------
 def _postgresql(target: Target, statement: Statement, address: str) -> Result:
+    import psycopg  # the drivers load with the first query: ~25 MB a process otherwise
+
     try:
         conn = psycopg.connect(
             host=target.host, hostaddr=address or None, port=target.port, user=target.user,
@@ -212,6 +213,8 @@ def _postgresql_rows(cursor: psycopg.Cursor,
         columns = [c.name for c in cursor.description]
         return columns, *_collect(columns, iter(cursor.fetchone, None), statement.max_rows)
     # A generator: closing it early ends the query and leaves the connection usable.
+    import psycopg
+
     rows = cast("Generator[Any, None, None]",
                 cursor.stream(statement.sql, statement.parameters or None, size=100))
     with closing(rows):
@@ -235,6 +238,8 @@ def _postgresql_failure(exc: Exception, statement: Statement) -> DatabaseFailure
     if sqlstate == "57014":
         return DatabaseFailure("timeout", f"the statement ran longer than {statement.timeout:g}"
                                f" s and was cancelled")
+    import psycopg
+
     if sqlstate is None and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         return DatabaseFailure("connect", f"the connection failed: {_first_line(exc)}")
     return DatabaseFailure("sql", _first_line(exc))
@@ -246,6 +251,9 @@ MYSQL_TIMEOUTS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_execution
 
 
 def _mysql(target: Target, statement: Statement, address: str) -> Result:
+    import pymysql
+    import pymysql.cursors
+
     try:
         conn = pymysql.connect(
             host=address or target.host, port=target.port, user=target.user,
@@ -298,6 +306,8 @@ def _mysql_failure(exc: Exception, statement: Statement) -> DatabaseFailure:
     if code in MYSQL_TIMEOUTS:
         return DatabaseFailure("timeout", f"the statement ran longer than {statement.timeout:g}"
                                f" s and was cancelled")
+    import pymysql
+
     lost = isinstance(exc, (pymysql.OperationalError, pymysql.InterfaceError))
     if lost and (code is None or code >= 2000):  # client-side: the connection was lost
         return DatabaseFailure("connect", f"the connection failed: {_mysql_message(exc)}")

@@ -38,7 +38,7 @@ from workflows.models import Workflow, WorkflowVersion
 
 from . import tenancy
 from .engine import answered
-from .engine.executor import can_defer, execute_deferred, execute_run
+from .engine.executor import can_defer, execute_deferred, execute_queued, execute_run
 from .models import Run
 
 logger = logging.getLogger("wfaib.dispatch")
@@ -51,8 +51,31 @@ SyncOutcome = tuple[Run, str] | None
 
 def execute(run_id: int) -> str | None:
     """Execute a run here and now (what every executor calls), then hand out the queued runs of
-    its workflow that its end let in under `max_concurrency`."""
-    return execute_run(run_id, on_stop=_release_if_limited)
+    its workflow that its end let in under `max_concurrency`. A queued run of pure nodes is
+    executed in memory and stored with one commit (`execute_queued`); any other is claimed
+    first and written as it goes (`execute_run`). None when the run is not queued."""
+    run = Run.objects.select_related("version", "workflow").filter(
+        pk=run_id, status=Run.Status.QUEUED).first()
+    if run is None:
+        return None  # taken, finished, cancelled or gone: what a claim would find
+    if not _executes_in_memory(run):
+        return execute_run(run_id, on_stop=_release_if_limited)
+    try:
+        return execute_queued(run)
+    finally:
+        _release_if_limited(run)
+
+
+_FRESH_TRIGGERS = frozenset(Run.Trigger) - {Run.Trigger.TEST, Run.Trigger.RETRY}
+
+
+def _executes_in_memory(run: Run) -> bool:
+    """A queued run that may execute before it is claimed: never executed (no checkpoints; test
+    and retry runs start with copied logs), not asked to cancel, under no concurrency limit
+    (the claim is what counts those), and of pure nodes the synchronous webhook would defer."""
+    return (run.executions == 0 and run.trigger in _FRESH_TRIGGERS
+            and not run.cancel_requested and run.workflow.max_concurrency is None
+            and not tenancy.max_running() and sync_shape(run.version) == "deferred")
 
 
 def _release_if_limited(run: Run) -> None:

@@ -16,10 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import sentry_sdk
 from django.conf import settings
-from sentry_sdk.integrations.celery import CeleryIntegration
-from sentry_sdk.integrations.django import DjangoIntegration
 
 from .masking import MASK, is_secret_key, mask_text
 
@@ -56,6 +53,10 @@ def configure() -> bool:
     dsn = getattr(settings, "SENTRY_DSN", "")
     if not dsn:
         return False
+    import sentry_sdk  # here: a process without SENTRY_DSN never loads the SDK
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
     sentry_sdk.init(
         dsn=dsn,
         environment=getattr(settings, "SENTRY_ENVIRONMENT", "") or None,

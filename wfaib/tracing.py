@@ -21,20 +21,19 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from runs.engine.observe import Observer
 from runs.models import Run
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 PROPAGATOR = TraceContextTextMapPropagator()
 _tracer: trace.Tracer | None = None
@@ -63,6 +62,12 @@ def configure_from_env() -> bool:
     if not (os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
         return False
+    # The SDK and the exporter (protobuf) only in processes that trace: ~15 MB each otherwise.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     name = os.environ.get("OTEL_SERVICE_NAME") or "wfaib"
     provider = TracerProvider(resource=Resource.create({"service.name": name}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

@@ -9,12 +9,13 @@ cache reads and writes make the prompt tokens; cache reads are the cached tokens
 
 from __future__ import annotations
 
-from typing import Any
-
-import anthropic
+from typing import TYPE_CHECKING, Any
 
 from .chat import ChatRequest, ChatResult, Message, ToolCall, Usage
 from .providers import BaseProvider, OnText
+
+if TYPE_CHECKING:  # the SDK is imported when a client is made (runs/engine/context.py)
+    import anthropic
 
 DEFAULT_MAX_TOKENS = 1024
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",

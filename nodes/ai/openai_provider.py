@@ -8,12 +8,13 @@ JSON mode sends `response_format: {"type": "json_object"}`; a JSON Schema sends
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from .chat import ChatRequest, ChatResult, Message, ToolCall, Usage
 from .providers import BaseProvider, OnText
+
+if TYPE_CHECKING:  # the SDK is imported when a client is made (runs/engine/context.py)
+    import openai
 
 
 def _wire_message(message: Message) -> dict[str, Any]:

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import math
 import re
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import anthropic
 import httpx
 import httpx2
-import openai
 
 from ..base import NodeError
 from .chat import ChatRequest, ChatResult
@@ -35,10 +34,19 @@ BACKOFF = (1.0, 8.0)  # first delay, cap (doubling in between) without a Retry-A
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 OnText = Callable[[str], None]
-# Both SDKs raise errors of these shapes (anthropic's are modelled on openai's).
-_STATUS_ERRORS = (openai.APIStatusError, anthropic.APIStatusError)
-_TIMEOUTS = (openai.APITimeoutError, anthropic.APITimeoutError)
-_CONNECTION_ERRORS = (openai.APIConnectionError, anthropic.APIConnectionError)
+
+
+@functools.cache
+def _sdk_errors() -> tuple[tuple[type[Exception], ...], ...]:
+    """(status, timeout, connection) error classes of both SDKs, whose errors have the same
+    shapes (anthropic's are modelled on openai's). Imported on the first error only: the SDKs
+    cost ~100 MB and seconds of start-up in every process that never calls a model."""
+    import anthropic
+    import openai
+
+    return ((openai.APIStatusError, anthropic.APIStatusError),
+            (openai.APITimeoutError, anthropic.APITimeoutError),
+            (openai.APIConnectionError, anthropic.APIConnectionError))
 # Raised unwrapped by the SDKs while a streamed answer is read.
 _STREAM_TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
 _STREAM_ERRORS = (httpx.TransportError, httpx2.TransportError)
@@ -140,20 +148,22 @@ def _context_too_long(provider: str, status: int, body: Any, reason: str) -> str
 
 def describe_error(exc: Exception, *, provider: str, timeout: float) -> CallFailed | None:
     """An SDK error as a CallFailed (None: not an SDK error)."""
-    if isinstance(exc, _STATUS_ERRORS):
-        status = exc.status_code
-        reason = _body_message(exc.body) or exc.response.reason_phrase or "no message"
-        too_long = _context_too_long(provider, status, exc.body, reason)
+    status_errors, timeouts, connection_errors = _sdk_errors()
+    if isinstance(exc, status_errors):
+        error: Any = exc  # openai.APIStatusError or anthropic.APIStatusError
+        status = error.status_code
+        reason = _body_message(error.body) or error.response.reason_phrase or "no message"
+        too_long = _context_too_long(provider, status, error.body, reason)
         if too_long:
             return CallFailed(too_long, retryable=False)
         retryable = status in RETRYABLE_STATUS or status >= 500
         hint = " (check the credential's API key)" if status == 401 else ""
         return CallFailed(f"{provider} answered {status}: {reason}{hint}", retryable=retryable,
-                          retry_after=retry_after(exc.response.headers) if retryable else None)
-    if isinstance(exc, (*_TIMEOUTS, *_STREAM_TIMEOUTS)):  # a timeout is a connection error
+                          retry_after=retry_after(error.response.headers) if retryable else None)
+    if isinstance(exc, (*timeouts, *_STREAM_TIMEOUTS)):  # a timeout is a connection error
         return CallFailed(f"{provider} did not answer within {timeout:g}s (the node's timeout)",
                           retryable=False)
-    if isinstance(exc, _CONNECTION_ERRORS):
+    if isinstance(exc, connection_errors):
         cause = exc.__cause__ or exc.__context__
         detail = str(cause) if cause is not None and str(cause) else str(exc)
         refused = detail.startswith("refused") or "refused:" in detail

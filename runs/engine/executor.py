@@ -6,8 +6,9 @@
 
 The parts:
     state.py     node states, frames, the signals that stop a pass, JSON helpers
-    journal.py   every write (claim, checkpoint, flush, finish, park, cancel): database,
-                 in-memory and deferred implementations; retries on a fresh connection
+    journal.py   every write (claim, checkpoint, flush, finish, park, cancel); the database
+                 journal retries on a fresh connection
+    memory_journals.py  in memory: for tests and bench, and the deferred runs of pure nodes
     attempts.py  one node: settings, attempts and retries, timeout, cancellation, on_error
     loops.py     loop bodies per item, in frames of their own, optionally in parallel
     waits.py     the wait record, suspending, and ending a wait
@@ -54,8 +55,9 @@ from .context import RunServices
 from .credentials import CredentialResolver
 from .files import RunFileAccess
 from .hooks import EngineHooks, installed
-from .journal import SUPERSEDED, DatabaseJournal, DeferredJournal, Journal, claim
+from .journal import SUPERSEDED, DatabaseJournal, Journal, claim
 from .log_rows import new_log
+from .memory_journals import DeferredJournal, QueuedDeferredJournal
 from .observe import observer
 from .resume_tokens import resume_token, resume_url
 from .state import (
@@ -72,7 +74,7 @@ from .state import (
 from .usage import RunUsage
 
 __all__ = ["SUPERSEDED", "TRUNCATED", "Listener", "RunExecution", "can_defer", "claim",
-           "execute_deferred", "execute_run", "jsonable"]
+           "execute_deferred", "execute_queued", "execute_run", "jsonable"]
 
 logger = logging.getLogger("wfaib.engine")
 
@@ -403,14 +405,29 @@ def execute_deferred(run: Run, *, hooks: EngineHooks | None = None) -> str:
     now = timezone.now()
     run.started_at = now  # created_at: when the Run object was made, just before
     run.status, run.executions = Run.Status.RUNNING, 1
-    journal = DeferredJournal(run)
+    return _execute_in_memory(run, DeferredJournal(run), hooks)
+
+
+def execute_queued(run: Run, *, hooks: EngineHooks | None = None) -> str:
+    """Execute a stored, queued run of pure nodes (can_defer, no checkpoints: never executed,
+    not a test or retry run) in this thread while its row stays `queued`, then claim and finish
+    it in one transaction (QueuedDeferredJournal). SUPERSEDED when its row changed meanwhile
+    (taken by another executor, cancelled): then nothing of this execution is stored."""
+    queued_executions = run.executions
+    run.started_at = run.started_at or timezone.now()
+    run.status, run.executions = Run.Status.RUNNING, queued_executions + 1
+    journal = QueuedDeferredJournal(run, queued_executions=queued_executions)
+    return _execute_in_memory(run, journal, hooks)
+
+
+def _execute_in_memory(run: Run, journal: DeferredJournal, hooks: EngineHooks | None) -> str:
     try:
         with observer.execution(run):
             return RunExecution(run, journal=journal, hooks=hooks, fresh=True).execute()
     except Exception as exc:  # an engine bug: store the run failed, never drop it
         logger.exception("run of workflow %s: engine error", run.workflow_id)
         journal.fail(f"internal error: {type(exc).__name__}: {exc}")
-        return Run.Status.FAILED
+        return Run.Status.FAILED if journal.stored else SUPERSEDED
 
 
 def execute_run(run_id: int, listener: Listener | None = None, *,

@@ -1,8 +1,8 @@
 """The journal: every write of one run's execution goes through it.
 
     journal = DatabaseJournal(run)       # the real one: RunLogs and the Run row
-    journal = MemoryJournal(run)         # nothing stored; the benchmark and unit tests
-    journal = DeferredJournal(run)       # in memory, then the run and its logs in one commit
+    # and in memory_journals.py: MemoryJournal (nothing stored), DeferredJournal (in memory,
+    # then the run and its logs in one commit), QueuedDeferredJournal (the same, queued run)
 
 The engine (executor.py) decides *what* happened; the journal records it: `checkpoints()` (the
 logs a resumed run continues from), `add` (a log written with the next flush), `start` (a
@@ -39,7 +39,6 @@ from workflows.models import Workflow
 
 from .. import tenancy
 from ..models import ModelCall, Run, RunLog
-from . import group_writer
 from .answered import answered
 from .state import RunCancelled, RunSuperseded, jsonable
 from .wait_record import WaitRecord
@@ -321,119 +320,6 @@ class DatabaseJournal(Journal):
         _retrying("failing the run", self.run.pk, lambda: Run.objects.filter(
             pk=self.run.pk).update(status=Run.Status.FAILED, error=error,
                                    finished_at=timezone.now(), heartbeat_at=None))
-
-
-# -- memory --------------------------------------------------------------------------------
-
-class MemoryJournal(Journal):
-    """Nothing stored: logs are kept in `written`, the run object is updated in place.
-
-    `saved`: checkpoints to resume from; `cancel`: called at every check, True cancels."""
-
-    def __init__(self, run: Run, *, saved: list[RunLog] | None = None,
-                 cancel: Callable[[], bool] | None = None):
-        super().__init__(run)
-        self.saved = list(saved or [])
-        self.cancel = cancel
-        self.written: list[RunLog] = []
-        self._started: set[int] = set()
-
-    def checkpoints(self) -> list[RunLog]:
-        return list(self.saved)
-
-    def start(self, log: RunLog) -> None:
-        self.flush()
-        log.status = RunLog.Status.STARTED
-        self._started.add(id(log))
-        self.written.append(log)
-
-    def checkpoint(self, log: RunLog) -> None:
-        if id(log) not in self._started:
-            self.pending.append(log)
-        self.flush()
-
-    def flush(self) -> None:
-        self.written.extend(self.pending)
-        self.pending = []
-
-    def check(self, force: bool = False) -> None:
-        if self.cancel is not None and self.cancel():
-            raise RunCancelled
-
-    def finish(self, status: str, *, result: Any = None, error: str = "",
-               node_id: str = "") -> str:
-        if status == Run.Status.SUCCEEDED:
-            self.check(force=True)
-        self.flush()
-        run = self.run
-        run.status, run.result, run.error, run.error_node_id = (
-            status, jsonable(result), error, node_id)
-        run.finished_at, run.heartbeat_at, run.resume_at = timezone.now(), None, None
-        return status
-
-    def park(self, resume_at: dt.datetime) -> str:
-        self.flush()
-        self.run.status, self.run.resume_at = Run.Status.WAITING, resume_at
-        return Run.Status.WAITING
-
-    def suspend(self, log: RunLog, resume_at: dt.datetime | None) -> RunLog | None:
-        self.check(force=True)
-        self.flush()
-        self.run.status, self.run.resume_at = Run.Status.WAITING, resume_at
-        return None
-
-    def respond(self, response: dict[str, Any]) -> bool:
-        if self.run.response is not None:
-            return False
-        self.run.response = jsonable(response)
-        return True
-
-    def fail(self, error: str) -> None:
-        self.pending = []
-        self.run.status, self.run.error = Run.Status.FAILED, error
-        self.run.finished_at = timezone.now()
-
-
-class DeferredJournal(MemoryJournal):
-    """An unsaved run of pure nodes (executor.can_defer): kept in memory, then the run and all
-    its logs written in one transaction when it ends. Nobody can cancel or resume a run that
-    is not stored yet, and such runs never wait."""
-
-    def finish(self, status: str, *, result: Any = None, error: str = "",
-               node_id: str = "") -> str:
-        super().finish(status, result=result, error=error, node_id=node_id)
-        self._store()
-        return status
-
-    def fail(self, error: str) -> None:
-        super().fail(error)
-        self.written = []
-        self._store()
-
-    def _store(self) -> None:
-        # Committed with other threads' finished runs by this process's writer (group
-        # commit), retried on SQLite's lock: a run accepted is never failed by it.
-        group_writer.store(self._write)
-        self.written = []
-
-    def _write(self) -> None:
-        """Insert the run, its logs and model calls (inside the caller's transaction). May be
-        called again after a rolled-back attempt: the rows are inserted anew."""
-        run = self.run
-        run.pk, run._state.adding = None, True
-        run.save(force_insert=True)
-        for log in self.written:
-            log.pk, log.run = None, run
-        RunLog.objects.bulk_create(self.written)
-        for call in self.model_calls:  # a pure node that called a model
-            call.pk, call.run = None, run
-        ModelCall.objects.bulk_create(self.model_calls)
-
-    def park(self, resume_at: dt.datetime) -> str:
-        raise RuntimeError("a deferred run cannot wait")
-
-    def suspend(self, log: RunLog, resume_at: dt.datetime | None) -> RunLog | None:
-        raise RuntimeError("a deferred run cannot wait")
 
 
 # -- claims --------------------------------------------------------------------------------

@@ -22,10 +22,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from nodes.base import NodeError
 from nodes.context import Credential, ObjectStore, StoredObject
 from wfaib.conf import wfaib_settings
@@ -157,6 +153,13 @@ class S3Store:
             refused = outbound.refusal_for(endpoint)
             if refused:
                 raise NodeError(f"endpoint_url {endpoint}: {refused}")
+        import boto3  # here, not at start-up: ~25 MB in every process that never uses S3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self._client_error = ClientError
+        self._errors: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
+        self._sdk_error = BotoCoreError
         self.client = boto3.session.Session().client(
             "s3", endpoint_url=endpoint, region_name=data.get("region") or "us-east-1",
             aws_access_key_id=data.get("access_key_id") or None,
@@ -167,7 +170,7 @@ class S3Store:
                                           data.get("access_key_id")) if v]
 
     def _fail(self, action: str, key: str, exc: Exception) -> NodeError:
-        if isinstance(exc, ClientError):
+        if isinstance(exc, self._client_error):
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404", "NotFound"):
                 return NodeError(f"no object {key!r} in bucket {self.bucket!r}")
@@ -189,7 +192,7 @@ class S3Store:
                 raise NodeError(f"{key!r} is over the limit of {limit} bytes "
                                 f"(WFAIB_FILE_MAX_SIZE)")
             data = answer["Body"].read(limit + 1)
-        except (ClientError, BotoCoreError) as exc:
+        except self._errors as exc:
             raise self._fail("read", key, exc) from None
         if len(data) > limit:
             raise NodeError(f"{key!r} is over the limit of {limit} bytes (WFAIB_FILE_MAX_SIZE)")
@@ -200,7 +203,7 @@ class S3Store:
         try:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data,
                                    ContentType=content_type)
-        except (ClientError, BotoCoreError) as exc:
+        except self._errors as exc:
             raise self._fail("write", key, exc) from None
 
     def list(self, prefix: str, limit: int) -> tuple[list[StoredObject], bool]:
@@ -208,7 +211,7 @@ class S3Store:
         try:
             answer: dict[str, Any] = self.client.list_objects_v2(
                 Bucket=self.bucket, Prefix=prefix, MaxKeys=limit)
-        except (ClientError, BotoCoreError) as exc:
+        except self._errors as exc:
             raise self._fail("list", prefix, exc) from None
         found: list[StoredObject] = [
             {"key": item["Key"], "size": int(item["Size"]),
@@ -220,15 +223,15 @@ class S3Store:
         check_key(key)
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
+        except self._client_error as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise self._fail("delete", key, exc) from None
-        except BotoCoreError as exc:
+        except self._sdk_error as exc:
             raise self._fail("delete", key, exc) from None
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
-        except (ClientError, BotoCoreError) as exc:
+        except self._errors as exc:
             raise self._fail("delete", key, exc) from None
         return True
 

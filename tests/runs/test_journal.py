@@ -9,7 +9,8 @@ from django.utils import timezone
 from runs.engine import journal as journal_module
 from runs.engine.executor import RunExecution
 from runs.engine.hooks import NO_HOOKS, EngineHooks
-from runs.engine.journal import MemoryJournal, _retrying
+from runs.engine.journal import _retrying
+from runs.engine.memory_journals import MemoryJournal
 from runs.models import Run, RunLog
 from workflows.models import Workflow, WorkflowVersion
 

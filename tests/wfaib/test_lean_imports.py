@@ -1,0 +1,46 @@
+"""A server process loads the vendor SDKs only when it uses them: the model SDKs (openai,
+anthropic: ~100 MB together), boto3, the database node's drivers, Sentry and the OpenTelemetry
+SDK with its exporter cost memory and start-up time in every web and worker process that never
+calls a model, a bucket or a tracer (bench/RESULTS.md: server RSS)."""
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+# Loaded at start-up before; each is now imported where it is used. (psycopg is not among
+# them: drf-spectacular loads django.contrib.postgres, and with it psycopg, on any database.)
+ON_USE = ("openai", "anthropic", "boto3", "botocore", "pymysql", "sentry_sdk",
+          "opentelemetry.sdk", "opentelemetry.exporter")
+
+PROBE = """
+import sys, django
+django.setup()
+import wfaib.wsgi, wfaib.celery, runs.tasks, runs.dispatch, nodes.registry
+print(" ".join(sorted(name for name in {names!r} if name in sys.modules)) or "-")
+"""
+
+
+def _loaded_after_start(tmp_path, **extra: str) -> set[str]:
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "WFAIB_SCHEDULER": "off",
+           "DJANGO_SETTINGS_MODULE": "wfaib.settings",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **extra}
+    done = subprocess.run([sys.executable, "-c", PROBE.format(names=ON_USE)],
+                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip().splitlines()[-1]
+    return set() if line == "-" else set(line.split())
+
+
+@pytest.mark.slow
+def test_a_server_process_starts_without_the_sdks_it_has_not_used(tmp_path):
+    assert _loaded_after_start(tmp_path) == set()
+
+
+@pytest.mark.slow
+def test_the_tracing_sdk_loads_when_an_endpoint_is_configured(tmp_path):
+    loaded = _loaded_after_start(
+        tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9/", OTEL_BSP_EXPORT_TIMEOUT="1")
+    assert {"opentelemetry.sdk", "opentelemetry.exporter"} <= loaded
