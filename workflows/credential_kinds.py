@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
-
 # Old free-text kind names and the typed kind they became (migration 0004 applies it).
 LEGACY_KINDS = {"http_header": "api_key_header", "header": "api_key_header",
                 "api_key": "api_key_header", "bearer": "bearer_token",
@@ -215,6 +213,8 @@ def validate_data(kind: str, data: Any) -> None:
     external = set(data) - set(plain)
     schema = {**found.schema,
               "required": [r for r in found.required if r not in external]}
+    from jsonschema import Draft202012Validator  # on first use: ~9 MB a process otherwise
+
     for error in Draft202012Validator(schema).iter_errors(plain):
         _add(errors, error, found)
     if errors:

@@ -13,9 +13,6 @@ import json
 import re
 from typing import Any
 
-from jsonschema import exceptions as schema_errors
-from jsonschema import validators
-
 from .chat import Message
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n?\s*```\s*$", re.DOTALL)
@@ -25,6 +22,9 @@ def schema_problem(schema: Any) -> str | None:
     """Why `schema` is not a usable JSON Schema, or None."""
     if not isinstance(schema, dict):
         return "must be a JSON Schema object"
+    from jsonschema import exceptions as schema_errors  # on first use, as below
+    from jsonschema import validators
+
     try:
         validators.validator_for(schema).check_schema(schema)
     except schema_errors.SchemaError as exc:
@@ -50,6 +50,9 @@ def check(text: str, schema: dict[str, Any] | None) -> tuple[Any, str | None]:
     except ValueError as exc:
         return None, f"the answer is not valid JSON ({exc})"
     if schema is not None:
+        from jsonschema import exceptions as schema_errors  # on first use: ~9 MB otherwise
+        from jsonschema import validators
+
         validator = validators.validator_for(schema)(schema)
         error = schema_errors.best_match(validator.iter_errors(value))
         if error is not None:

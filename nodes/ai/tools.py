@@ -17,8 +17,6 @@ import json
 import re
 from typing import Any, Literal
 
-from jsonschema import exceptions as schema_errors
-from jsonschema import validators
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..base import NodeConfig, NodeError, Outputs, Wait
@@ -92,6 +90,9 @@ def _render(ctx: NodeContext, value: Any, names: dict[str, Any]) -> Any:
 
 
 def _arguments_problem(schema: dict[str, Any], args: dict[str, Any]) -> str | None:
+    from jsonschema import exceptions as schema_errors  # on first use: ~9 MB a process otherwise
+    from jsonschema import validators
+
     validator = validators.validator_for(schema)(schema)
     error = schema_errors.best_match(validator.iter_errors(args))
     if error is None:

@@ -11,7 +11,7 @@ from django.conf import settings
 
 # Loaded at start-up before; each is now imported where it is used. (psycopg is not among
 # them: drf-spectacular loads django.contrib.postgres, and with it psycopg, on any database.)
-ON_USE = ("openai", "anthropic", "boto3", "botocore", "pymysql", "sentry_sdk",
+ON_USE = ("openai", "anthropic", "boto3", "botocore", "pymysql", "jsonschema", "sentry_sdk",
           "opentelemetry.sdk", "opentelemetry.exporter")
 
 PROBE = """
