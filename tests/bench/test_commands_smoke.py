@@ -49,3 +49,34 @@ def test_engine_command_prints_figures_and_targets():
     for mode in ("in-memory ", "persisted"):
         assert f"engine {mode}" in out
     assert out.count(" us/node (CPU ") == 8  # wall time and CPU time on each line
+
+
+def test_drain_command_checks_every_queued_run_through_a_celery_worker():
+    """A real Celery worker (threads pool: the option's path) drains runs queued through the
+    server; the command exits 1 unless runs = 202 answers = runs queued, all succeeded. Each
+    suite of a parallel CI gets a Redis database of its own (the command flushes it)."""
+    from django.db import connection
+
+    suite = {"sqlite": "11", "postgresql": "12"}[connection.vendor]
+    db = "postgres" if connection.vendor == "postgresql" else "sqlite"
+    os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:6379/{suite}"
+    try:
+        out = bench("drain", "--db", db, "--runs", "20", "--concurrency", "4",
+                    "--pool", "threads")
+    finally:
+        del os.environ["BENCH_REDIS_URL"]
+    assert "accepted 20 of 20 (statuses {202: 20})" in out
+    assert "celery worker threads x4 on " + db + ": 20/20 runs succeeded, 2.00 logs/run" in out
+    assert "; ok;" in out
+
+
+def test_concurrency_command_checks_runs_against_answers():
+    out = bench("concurrency", "--db", "sqlite", "--clients", "8", "--duration", "1",
+                "--requests", "16", "--async-duration", "1")
+    assert "respond / bare at c=8" in out
+    exact = [line for line in out.splitlines() if " exact: " in line]
+    assert len(exact) == 2, out[-2000:]  # the respond endpoint and asynchronous accept
+    for line in exact:
+        assert "16 sent, 16 2xx, 0 x 503, 0 other 5xx, 0 client errors; 16 runs in DB, " \
+            "16 succeeded" in line
+        assert ": ok" in line
