@@ -29,7 +29,6 @@ import secrets
 from io import BytesIO
 from typing import Any
 
-import qrcode
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
@@ -37,7 +36,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from qrcode.image.svg import SvgPathImage
 
 from audit.services import audit_record
 
@@ -117,6 +115,9 @@ class Enrolment:
 
 
 def _enrolment(device: TOTPDevice) -> Enrolment:
+    import qrcode  # here: only an enrolment draws a QR code
+    from qrcode.image.svg import SvgPathImage
+
     uri = device.config_url
     buffer = BytesIO()
     qrcode.make(uri, image_factory=SvgPathImage).save(buffer)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from array import array
 from typing import Any
 
-import numpy as np
 from django.db import connection, transaction
 from django.db.models import F, FloatField, Func, QuerySet, Value
 from django.db.models.expressions import RawSQL
@@ -56,6 +56,11 @@ def load_sqlite_vec(sender: Any, connection: Any, **kwargs: Any) -> None:
         return
     finally:
         raw.enable_load_extension(False)
+
+
+def float32_bytes(vector: list[float]) -> bytes:
+    """The vector as packed float32 in the machine's byte order (what sqlite-vec reads)."""
+    return array("f", vector).tobytes()
 
 
 def _sqlite_vec_loaded() -> bool:
@@ -119,7 +124,7 @@ def ranked(items: QuerySet[VectorItem], query: list[float], kind: str) -> QueryS
     """`items` annotated with their cosine `distance` to `query` in the database's own SQL
     ("sqlite-vec" or "pgvector"), nearest first."""
     if kind == "sqlite-vec":
-        blob = np.asarray(query, dtype=np.float32).tobytes()
+        blob = float32_bytes(query)
         distance: Any = Func(F("vector"), Value(blob), function="vec_distance_cosine",
                              output_field=FloatField())
     else:
@@ -160,7 +165,7 @@ class ProjectVectors:
             rows.append(VectorItem(
                 project_id=self.project_id, collection=collection, key=key,
                 text=str(item.get("text") or ""), metadata=metadata, embedding=vector,
-                vector=np.asarray(vector, dtype=np.float32).tobytes(), dimensions=len(vector)))
+                vector=float32_bytes(vector), dimensions=len(vector)))
         with transaction.atomic():
             self._items(collection).filter(key__in=keys).delete()
             VectorItem.objects.bulk_create(rows)
@@ -194,6 +199,8 @@ class ProjectVectors:
         rows = list(items.values_list("key", "text", "metadata", "vector"))
         if not rows:
             return []
+        import numpy as np  # only here: ~14 MB that no other path of a process needs
+
         matrix = np.frombuffer(b"".join(bytes(r[3]) for r in rows),
                                dtype=np.float32).reshape(len(rows), -1)
         q = np.asarray(query, dtype=np.float32)

@@ -17,16 +17,22 @@ import base64
 import hashlib
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 
 from wfaib.conf import wfaib_settings
 
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
+
 
 @cache
 def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+    # cryptography loads here, on the first secret read or written: its Rust module and
+    # OpenSSL cost ~8 MB in every process, and most webhook runs hold no secret.
+    from cryptography.fernet import Fernet, MultiFernet
+
     derived = hashlib.sha256(b"wfaib-credentials:" + secret_key.encode()).digest()
     keys = (*keys, base64.urlsafe_b64encode(derived).decode())
     return MultiFernet([Fernet(k) for k in keys])

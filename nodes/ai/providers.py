@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
-import httpx2
 
 from ..base import NodeError
 from .chat import ChatRequest, ChatResult
@@ -47,9 +46,17 @@ def _sdk_errors() -> tuple[tuple[type[Exception], ...], ...]:
     return ((openai.APIStatusError, anthropic.APIStatusError),
             (openai.APITimeoutError, anthropic.APITimeoutError),
             (openai.APIConnectionError, anthropic.APIConnectionError))
-# Raised unwrapped by the SDKs while a streamed answer is read.
-_STREAM_TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
-_STREAM_ERRORS = (httpx.TransportError, httpx2.TransportError)
+
+
+@functools.cache
+def _stream_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """(timeout, transport) errors of the HTTP clients under both SDKs (httpx for openai,
+    httpx2 for anthropic), raised unwrapped while a streamed answer is read. httpx2 is
+    imported here, not at start-up: only the anthropic provider uses it."""
+    import httpx2
+
+    return ((httpx.TimeoutException, httpx2.TimeoutException),
+            (httpx.TransportError, httpx2.TransportError))
 
 
 class Provider(Protocol):
@@ -149,6 +156,7 @@ def _context_too_long(provider: str, status: int, body: Any, reason: str) -> str
 def describe_error(exc: Exception, *, provider: str, timeout: float) -> CallFailed | None:
     """An SDK error as a CallFailed (None: not an SDK error)."""
     status_errors, timeouts, connection_errors = _sdk_errors()
+    stream_timeouts, stream_errors = _stream_errors()
     if isinstance(exc, status_errors):
         error: Any = exc  # openai.APIStatusError or anthropic.APIStatusError
         status = error.status_code
@@ -160,7 +168,7 @@ def describe_error(exc: Exception, *, provider: str, timeout: float) -> CallFail
         hint = " (check the credential's API key)" if status == 401 else ""
         return CallFailed(f"{provider} answered {status}: {reason}{hint}", retryable=retryable,
                           retry_after=retry_after(error.response.headers) if retryable else None)
-    if isinstance(exc, (*timeouts, *_STREAM_TIMEOUTS)):  # a timeout is a connection error
+    if isinstance(exc, (*timeouts, *stream_timeouts)):  # a timeout is a connection error
         return CallFailed(f"{provider} did not answer within {timeout:g}s (the node's timeout)",
                           retryable=False)
     if isinstance(exc, connection_errors):
@@ -168,7 +176,7 @@ def describe_error(exc: Exception, *, provider: str, timeout: float) -> CallFail
         detail = str(cause) if cause is not None and str(cause) else str(exc)
         refused = detail.startswith("refused") or "refused:" in detail
         return CallFailed(f"could not reach {provider}: {detail}", retryable=not refused)
-    if isinstance(exc, _STREAM_ERRORS):  # part of the answer was streamed: not tried again
+    if isinstance(exc, stream_errors):  # part of the answer was streamed: not tried again
         return CallFailed(f"the connection to {provider} broke while the answer streamed: "
                           f"{exc or type(exc).__name__}", retryable=False)
     return None

@@ -31,7 +31,7 @@ from nodes.context import (
 )
 from nodes.context import NodeContext as NodeContract
 
-from . import connections, object_stores, outbound, outbound_httpx2
+from . import connections, object_stores, outbound
 from .expressions import ExpressionError, evaluate
 from .memory_buffer import MemoryBuffer
 from .metering import UsageMeter
@@ -199,6 +199,8 @@ class EngineContext:
     def anthropic_client(self, *, base_url: str | None, api_key: str | None,
                          timeout: float) -> anthropic.Anthropic:
         import anthropic
+
+        from . import outbound_httpx2  # httpx2 is the anthropic SDK's alone: loaded with it
 
         key = api_key or os.environ.get("ANTHROPIC_API_KEY")
         if not key:

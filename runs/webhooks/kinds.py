@@ -27,9 +27,6 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-import defusedxml.ElementTree
-import xmltodict
-from defusedxml import DefusedXmlException
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 from django.http import HttpRequest, QueryDict
@@ -149,6 +146,10 @@ def parse_text(request: HttpRequest, raw: bytes) -> str:
 
 def parse_xml(request: HttpRequest, raw: bytes) -> Any:
     """XML as a dict, after defusedxml has refused any DTD (entities, external references)."""
+    import defusedxml.ElementTree  # here: most servers never receive XML
+    import xmltodict
+    from defusedxml import DefusedXmlException
+
     try:
         defusedxml.ElementTree.fromstring(raw, forbid_dtd=True, forbid_entities=True,
                                           forbid_external=True)

@@ -1,7 +1,10 @@
 """A server process loads the vendor SDKs only when it uses them: the model SDKs (openai,
 anthropic: ~100 MB together), boto3, the database node's drivers, Sentry and the OpenTelemetry
 SDK with its exporter cost memory and start-up time in every web and worker process that never
-calls a model, a bucket or a tracer (bench/RESULTS.md: server RSS)."""
+calls a model, a bucket or a tracer (bench/RESULTS.md: server RSS). The same holds for numpy
+(the vector store's exact search; asteval is imported without it), cryptography (the first
+secret sealed or unsealed), httpx2 (the anthropic SDK's client), the XML body parsers and the
+QR code of an authenticator enrolment."""
 
 import subprocess
 import sys
@@ -12,12 +15,17 @@ from django.conf import settings
 # Loaded at start-up before; each is now imported where it is used. (psycopg is not among
 # them: drf-spectacular loads django.contrib.postgres, and with it psycopg, on any database.)
 ON_USE = ("openai", "anthropic", "boto3", "botocore", "pymysql", "jsonschema", "sentry_sdk",
-          "opentelemetry.sdk", "opentelemetry.exporter")
+          "opentelemetry.sdk", "opentelemetry.exporter", "numpy", "cryptography", "httpx2",
+          "xmltodict", "defusedxml", "qrcode")
 
 PROBE = """
 import sys, django
 django.setup()
 import wfaib.wsgi, wfaib.celery, runs.tasks, runs.dispatch, nodes.registry
+from django.urls import resolve
+resolve("/api/webhook/1")  # the whole URL map, with every view module
+from runs.engine.expressions import evaluate
+assert evaluate("1 + 2", {{}}) == 3  # the sandbox works without numpy
 print(" ".join(sorted(name for name in {names!r} if name in sys.modules)) or "-")
 """
 

@@ -19,7 +19,7 @@ import types
 import uuid
 from typing import Any
 
-from asteval.astutils import Procedure
+from .asteval_import import Procedure
 
 _REPR_PLAIN = (str, bytes, int, float, bool, type(None), complex, range, slice)
 # Values of the importable modules whose str() and repr() show only their data.

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from asteval import Interpreter
-
 from nodes.config_fields import unwrap
 
+from .asteval_import import Interpreter
 from .display import scrub
 from .guards import describe
 from .interpreter import Sandbox

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .modules import ALLOWED_MODULES, MODULE_GUARDS, MODULE_TYPES, ModuleView, build_modules
 
 if TYPE_CHECKING:
-    from asteval import Interpreter as _Base
+    from .asteval_import import Interpreter as _Base
 else:
     _Base = object
 

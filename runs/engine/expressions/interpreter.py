@@ -14,9 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from asteval import Interpreter
-from asteval.astutils import Procedure
-
+from .asteval_import import Interpreter, Procedure
 from .display import safe_str
 from .guards import (
     DENIED_ATTRIBUTES,

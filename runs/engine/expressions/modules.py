@@ -34,8 +34,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from asteval.astutils import Procedure
-
+from .asteval_import import Procedure
 from .guards import SandboxLike, _arg
 from .limits import SandboxLimit, check_integral, too_big
 

@@ -17,7 +17,7 @@ from .guards import check_format_spec, check_percent_format
 from .limits import SCALARS, Limits, SandboxLimit, measure, too_big
 
 if TYPE_CHECKING:
-    from asteval import Interpreter as _Base
+    from .asteval_import import Interpreter as _Base
 else:
     _Base = object
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from asteval.astutils import Procedure
+from .asteval_import import Procedure
 
 _PARAM = inspect.Parameter
 
