@@ -24,7 +24,7 @@ def _frozen_after(code: str, tmp_path) -> int:
 @pytest.mark.parametrize("module", ["wfaib.wsgi", "wfaib.asgi"])
 def test_the_server_application_freezes_what_it_loaded(module, tmp_path):
     frozen = _frozen_after(f"import gc, {module}; print(gc.get_freeze_count())", tmp_path)
-    assert frozen > 100_000  # Django, the apps and their imports: hundreds of thousands
+    assert frozen > 50_000  # Django, the apps and their imports: about a hundred thousand
 
 
 @pytest.mark.slow
@@ -35,7 +35,7 @@ def test_a_celery_worker_process_freezes_what_it_loaded(tmp_path):
             "before = gc.get_freeze_count()\n"
             "worker_process_init.send(sender=None)\n"
             "print(gc.get_freeze_count() - before)")
-    assert _frozen_after(code, tmp_path) > 100_000
+    assert _frozen_after(code, tmp_path) > 50_000
 
 
 def test_freeze_startup_collects_garbage_first_and_counts_what_it_froze():
