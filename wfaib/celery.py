@@ -9,7 +9,13 @@ RabbitMQ by URL); tasks are found in each app's tasks.py (runs/tasks.py).
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init, worker_process_shutdown
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+)
 from prometheus_client import multiprocess
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfaib.settings")
@@ -27,6 +33,22 @@ def _freeze_startup(**_: object) -> None:
     from wfaib.gc_tuning import freeze_startup
 
     freeze_startup()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _database_connections_as_per_request(sender: object = None, **_: object) -> None:
+    """Around each task a worker runs, what Django does around each request: close a
+    connection past CONN_MAX_AGE or one with errors that no longer answers, and check the
+    others' health on their next use. Celery's own fixup would close them all
+    (CELERY_DB_REUSE_MAX in wfaib/settings.py keeps it from doing so). Not for a task run
+    eagerly in the caller's thread, whose connection is the caller's (as Celery's fixup)."""
+    from django.db import close_old_connections
+
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+
+    close_old_connections()
 
 
 @worker_process_shutdown.connect

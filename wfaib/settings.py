@@ -359,6 +359,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Several deployments (or test runs) can share one broker with queues of their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="wfaib")
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup closes the database connections around every task unless this is set,
+# so each run paid a new PostgreSQL connection (bench/RESULTS.md: Celery drain). Celery then
+# closes them only every 2 x this many tasks; Django's own rule (CONN_MAX_AGE, a connection
+# with errors, the health check) is applied around each task instead (wfaib/celery.py), as
+# around each web request.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Error tracking (wfaib/sentry.py), on when SENTRY_DSN is set; started with the apps.
