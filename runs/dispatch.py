@@ -40,6 +40,7 @@ from . import tenancy
 from .engine import answered
 from .engine.executor import can_defer, execute_deferred, execute_queued, execute_run
 from .models import Run
+from .prepared import PreparedRead
 
 logger = logging.getLogger("wfaib.dispatch")
 
@@ -54,8 +55,7 @@ def execute(run_id: int) -> str | None:
     its workflow that its end let in under `max_concurrency`. A queued run of pure nodes is
     executed in memory and stored with one commit (`execute_queued`); any other is claimed
     first and written as it goes (`execute_run`). None when the run is not queued."""
-    run = Run.objects.select_related("version", "workflow").filter(
-        pk=run_id, status=Run.Status.QUEUED).first()
+    run = _read_queued(run_id)
     if run is None:
         return None  # taken, finished, cancelled or gone: what a claim would find
     if not _executes_in_memory(run):
@@ -64,6 +64,25 @@ def execute(run_id: int) -> str | None:
         return execute_queued(run)
     finally:
         _release_if_limited(run)
+
+
+# The run, its workflow and its version by primary key, with SQL compiled once per process:
+# three short statements cost less CPU here than compiling one join (runs/prepared.py).
+_QUEUED_RUN = PreparedRead(lambda pk: Run.objects.filter(pk=pk, status=Run.Status.QUEUED))
+_WORKFLOW = PreparedRead(lambda pk: Workflow.objects.filter(pk=pk))
+_VERSION = PreparedRead(lambda pk: WorkflowVersion.objects.filter(pk=pk))
+
+
+def _read_queued(run_id: int) -> Run | None:
+    """The run if it is queued, with its workflow and version loaded."""
+    run = _QUEUED_RUN.first(pk=run_id)
+    if run is None:
+        return None
+    workflow, version = _WORKFLOW.first(pk=run.workflow_id), _VERSION.first(pk=run.version_id)
+    if workflow is None or version is None:  # deleted since (the run goes with them)
+        return None
+    run.workflow, run.version = workflow, version
+    return run
 
 
 _FRESH_TRIGGERS = frozenset(Run.Trigger) - {Run.Trigger.TEST, Run.Trigger.RETRY}
