@@ -1,15 +1,18 @@
-"""Reads compiled to SQL once per process, for the hot paths: Django compiles a queryset anew
-every time it is evaluated, which costs more CPU here than the query costs the database (a
-Run by primary key: ~0.6 ms to compile, ~0.3 ms to run; bench/RESULTS.md, Celery drain).
+"""Reads compiled to SQL once, for the hot paths: Django compiles a queryset anew every time it
+is evaluated, which costs more CPU here than the query costs the database (a Run with its
+workflow and version: ~2 ms to compile and build, ~0.3 ms to run; bench/RESULTS.md).
 
-    QUEUED = PreparedRead(lambda pk: Run.objects.filter(pk=pk, status="queued"))
-    run = QUEUED.first(pk=5)     # or None
+    QUEUED = PreparedRead(lambda pk: Run.objects.select_related("workflow", "version")
+                          .filter(pk=pk, status="queued"))
+    run = QUEUED.first(pk=5)     # or None; run.workflow and run.version loaded
 
-`build` is called once per database connection's vendor with a placeholder for each of its
-arguments (whole numbers only: primary keys); the SQL it compiles to is kept, and each read
-runs it with the placeholders replaced by the values given. Constant values compiled into the
-SQL ("queued" above) stay as they were. Rows become model instances through Django's
-RawQuerySet, so each field's database converters apply as in any other read.
+`build` is called once per thread (each thread has its own database connection) with a
+placeholder for each of its arguments (whole numbers only: primary keys). The SQL it compiles
+to is kept, and each read runs it with the placeholders replaced by the values given; constant
+values compiled into it ("queued" above) stay as they were. A row becomes instances the way
+Django's own iterator builds them: each column through its field's and the backend's
+converters, then `Model.from_db` for the model and for each select_related one (forward
+relations; a missing one is None).
 """
 
 from __future__ import annotations
@@ -31,41 +34,88 @@ class PreparedRead[M: Model]:
         self.build = build
         self.using = using
         self.names = tuple(inspect.signature(build).parameters)
-        self._compiled: dict[str, _Compiled[M]] = {}
-        self._lock = threading.Lock()
+        self._local = threading.local()
 
     def first(self, **values: int) -> M | None:
         """The first row the read finds for `values`, as a model instance, or None."""
         if set(values) != set(self.names):
             raise TypeError(f"expected the values {self.names}, got {tuple(values)}")
-        vendor = connections[self.using].vendor
-        compiled = self._compiled.get(vendor)
+        compiled: _Compiled | None = getattr(self._local, "compiled", None)
         if compiled is None:
-            with self._lock:
-                compiled = self._compiled.get(vendor) or self._compile(vendor)
+            compiled = self._local.compiled = self._compile()
         params = [constant if slot is None else values[slot]
                   for constant, slot in zip(compiled.constants, compiled.slots, strict=True)]
-        for obj in compiled.model._default_manager.using(self.using).raw(compiled.sql, params):
-            return obj
-        return None
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        row = list(row)
+        connection = connections[self.using]
+        for position, (converters, expression) in compiled.converters:
+            value = row[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[position] = value
+        return compiled.shape.build(self.using, row)
 
-    def _compile(self, vendor: str) -> _Compiled[M]:
+    def _compile(self) -> _Compiled:
         placeholders = {name: _PLACEHOLDER_BASE - i for i, name in enumerate(self.names)}
-        queryset = self.build(**placeholders).order_by()  # no ORDER BY: one row by its key
-        sql, params = queryset.query.get_compiler(using=self.using).as_sql()
+        queryset = self.build(**placeholders).order_by()  # no ORDER BY: rows by their key
+        compiler = queryset.query.get_compiler(using=self.using)
+        sql, params = compiler.as_sql()
         by_value = {value: name for name, value in placeholders.items()}
         slots = [by_value.get(param) if type(param) is int else None for param in params]
         missing = set(self.names) - {slot for slot in slots if slot}
         if missing:
             raise ValueError(f"the read does not use its argument(s) {sorted(missing)}")
-        compiled = _Compiled(queryset.model, sql, list(params), slots)
-        self._compiled[vendor] = compiled
-        return compiled
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        return _Compiled(sql, list(params), slots, list(converters.items()),
+                         _Shape.of(compiler.klass_info, compiler.select))
 
 
 @dataclass(frozen=True)
-class _Compiled[M: Model]:
-    model: type[M]
+class _Compiled:
     sql: str
     constants: list[Any]  # the compiled parameters; a placeholder's is replaced by its value
     slots: list[str | None]  # for each parameter, the argument it stands for (None: constant)
+    converters: list[tuple[int, tuple[list[Callable[..., Any]], Any]]]
+    shape: _Shape
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which columns of a row make which model instance, and where it hangs on its parent."""
+
+    model: type[Model]
+    start: int
+    end: int
+    attnames: list[str]
+    related: list[tuple[_Shape, Callable[[Model, Model | None], None],
+                        Callable[[Model, Model], None]]]
+
+    @classmethod
+    def of(cls, klass_info: dict[str, Any], select: list[Any]) -> _Shape:
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        if klass_info.get("from_parent") or list(fields) != list(range(start, end)):
+            raise ValueError("prepared reads load forward relations only")
+        related = [(cls.of(info, select), info["local_setter"], info["remote_setter"])
+                   for info in klass_info.get("related_klass_infos", ())]
+        return cls(klass_info["model"], start, end,
+                   [column.target.attname for column, _sql, _alias in select[start:end]],
+                   related)
+
+    def build(self, using: str, row: list[Any]) -> Any:
+        values = row[self.start:self.end]
+        pk = self.model._meta.pk
+        assert pk is not None
+        if values[self.attnames.index(pk.attname)] is None:
+            return None  # a nullable relation that is not set
+        obj = self.model.from_db(using, self.attnames, values)
+        for shape, set_local, set_remote in self.related:
+            related = shape.build(using, row)
+            set_local(obj, related)
+            if related is not None:
+                set_remote(related, obj)
+        return obj

@@ -30,6 +30,28 @@ def test_a_prepared_read_builds_the_instance_the_orm_builds():
     assert version.definition == wf.versions.get().definition  # unsealed as the ORM does
 
 
+def test_select_related_instances_come_from_the_same_row():
+    wf = make_workflow(max_concurrency=3)
+    definition = wf.versions.get().definition
+    run = run_start(workflow=wf, input={"n": 1}, execute=False)
+    read = PreparedRead(lambda pk: Run.objects.select_related("workflow", "version", "parent_run")
+                        .filter(pk=pk))
+    read.first(pk=run.pk)  # compiled
+    with CaptureQueriesContext(connection) as queries:
+        got = read.first(pk=run.pk)
+        assert got.workflow.max_concurrency == 3
+        assert got.workflow.name == wf.name
+        assert got.version.definition == definition
+        assert got.version.workflow_id == wf.pk
+        assert got.parent_run is None  # a nullable relation that is not set
+    assert len(queries.captured_queries) == 1  # nothing loaded lazily afterwards
+    expected = Run.objects.select_related("workflow", "version").get(pk=run.pk)
+    for field in type(wf)._meta.concrete_fields:
+        assert getattr(got.workflow, field.attname) == getattr(expected.workflow, field.attname)
+    child = run_start(workflow=wf, execute=False, parent_run=got)
+    assert read.first(pk=child.pk).parent_run.pk == run.pk
+
+
 def test_the_constant_of_a_prepared_read_still_filters():
     run = run_start(workflow=make_workflow(), execute=False)
     read = PreparedRead(lambda pk: Run.objects.filter(pk=pk, status=Run.Status.QUEUED))

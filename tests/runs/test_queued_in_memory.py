@@ -29,14 +29,14 @@ def statements(queries):
     return [q["sql"].split()[0].upper() for q in queries.captured_queries]
 
 
-def test_queued_pure_run_is_read_by_key_and_written_in_one_update_and_one_insert():
+def test_queued_pure_run_is_read_once_and_written_in_one_update_and_one_insert():
     wf = two_transforms()
     dispatch.execute(queued(wf, 0).pk)  # warm the version's shape cache
     run = queued(wf)
     with CaptureQueriesContext(connection) as queries:
         assert dispatch.execute(run.pk) == Run.Status.SUCCEEDED
-    # The run, its workflow and its version, each by primary key (runs/prepared.py).
-    assert statements(queries).count("SELECT") == 3
+    # The run with its workflow and version, by SQL compiled once (runs/prepared.py).
+    assert statements(queries).count("SELECT") == 1
     assert statements(queries).count("UPDATE") == 1  # claim and end in one conditional update
     assert statements(queries).count("INSERT") == 1  # its logs in one bulk insert
     run.refresh_from_db()
