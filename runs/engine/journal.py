@@ -39,6 +39,7 @@ from workflows.models import Workflow
 
 from .. import tenancy
 from ..models import ModelCall, Run, RunLog
+from ..prepared import PreparedRead
 from .answered import answered
 from .state import RunCancelled, RunSuperseded, jsonable
 from .wait_record import WaitRecord
@@ -343,7 +344,12 @@ def claim(run_id: int) -> Run | None:
         ).update(**changes)
         if not claimed and not _claim_limited(run_id, changes):
             return None
-    return Run.objects.select_related("version", "workflow").get(pk=run_id)
+    return _CLAIMED_RUN.first(pk=run_id)  # None: deleted since the claim
+
+
+# The run just claimed, with its version and workflow: SQL compiled once (runs/prepared.py).
+_CLAIMED_RUN = PreparedRead(lambda pk: Run.objects.select_related("version", "workflow")
+                            .filter(pk=pk))
 
 
 def _claim_limited(run_id: int, changes: dict[str, Any]) -> bool:
