@@ -5,6 +5,7 @@
     concurrency c64 and 1,000 clients, async accept, exact checks (bench/concurrency.py)
     drain       Celery workers draining queued runs (bench/drain.py)
     memory      a run passing ~100 MB of JSON; worker peak RSS (bench/memory.py)
+    reads       a queued run's read: the ORM's against the prepared one (bench/reads.py)
     profile     where the webhook hot path spends its time (bench/profile.py)
     all         the whole suite, each benchmark in its own process (bench/suite.py)
 
@@ -22,6 +23,7 @@ COMMANDS = {
     "concurrency": "bench.concurrency",
     "drain": "bench.drain",
     "memory": "bench.memory",
+    "reads": "bench.reads",
     "profile": "bench.profile",
     "all": "bench.suite",
 }

@@ -80,3 +80,8 @@ def test_concurrency_command_checks_runs_against_answers():
         assert "16 sent, 16 2xx, 0 x 503, 0 other 5xx, 0 client errors; 16 runs in DB, " \
             "16 succeeded" in line
         assert ": ok" in line
+
+
+def test_reads_compares_the_orm_and_the_prepared_read_of_the_same_run():
+    out = bench("reads", "--db", "sqlite", "--reads", "5", "--rounds", "1")
+    assert "results ok" in out
