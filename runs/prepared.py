@@ -26,7 +26,36 @@ from typing import Any
 from django.db import connections
 from django.db.models import Model, QuerySet
 
-_PLACEHOLDER_BASE = -7_340_991_000  # no primary key is negative
+# Placeholders stand for integer arguments while a read compiles: inside the range of every
+# integer field but the small ones (Django compiles an out-of-range lookup to "no rows"), and
+# distinct from the query's own constants.
+_PLACEHOLDER_BASE = 2_147_480_000
+
+
+def _slots(params: Any, placeholders: dict[str, int], what: str) -> list[str | None]:
+    """For each compiled parameter, the argument whose placeholder it is (None: a constant).
+    Integers may come wrapped (psycopg's Int4 for an IntegerField on PostgreSQL)."""
+    by_value = {value: name for name, value in placeholders.items()}
+    slots = [by_value.get(int(param))
+             if isinstance(param, int) and not isinstance(param, bool) else None
+             for param in params]
+    missing = set(placeholders) - {slot for slot in slots if slot}
+    if missing:
+        raise ValueError(f"the {what} does not use its argument(s) {sorted(missing)}")
+    return slots
+
+
+def _bind(constants: list[Any], slots: list[str | None], values: dict[str, Any]) -> list[Any]:
+    """The parameters for `values`: each placeholder replaced by its argument's whole number,
+    in the placeholder's own type; the constants as compiled."""
+    return [constant if slot is None else type(constant)(_whole(values[slot]))
+            for constant, slot in zip(constants, slots, strict=True)]
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"a prepared statement takes whole numbers, not {value!r}")
+    return value
 
 
 class PreparedRead[M: Model]:
@@ -43,8 +72,7 @@ class PreparedRead[M: Model]:
         compiled: _Compiled | None = getattr(self._local, "compiled", None)
         if compiled is None:
             compiled = self._local.compiled = self._compile()
-        params = [constant if slot is None else values[slot]
-                  for constant, slot in zip(compiled.constants, compiled.slots, strict=True)]
+        params = _bind(compiled.constants, compiled.slots, values)
         with connections[self.using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             row = cursor.fetchone()
@@ -60,15 +88,11 @@ class PreparedRead[M: Model]:
         return compiled.shape.build(self.using, row)
 
     def _compile(self) -> _Compiled:
-        placeholders = {name: _PLACEHOLDER_BASE - i for i, name in enumerate(self.names)}
+        placeholders = {name: _PLACEHOLDER_BASE + i for i, name in enumerate(self.names)}
         queryset = self.build(**placeholders).order_by()  # no ORDER BY: rows by their key
         compiler = queryset.query.get_compiler(using=self.using)
         sql, params = compiler.as_sql()
-        by_value = {value: name for name, value in placeholders.items()}
-        slots = [by_value.get(param) if type(param) is int else None for param in params]
-        missing = set(self.names) - {slot for slot in slots if slot}
-        if missing:
-            raise ValueError(f"the read does not use its argument(s) {sorted(missing)}")
+        slots = _slots(params, placeholders, "read")
         converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
         return _Compiled(sql, list(params), slots, list(converters.items()),
                          _Shape.of(compiler.klass_info, compiler.select))
@@ -119,3 +143,63 @@ class _Shape:
             if related is not None:
                 set_remote(related, obj)
         return obj
+
+
+class PreparedUpdate[M: Model]:
+    """An UPDATE of fixed fields on the rows a queryset selects, compiled once per thread.
+
+        FINISH = PreparedUpdate(lambda pk: Run.objects.filter(pk=pk, status="queued"),
+                                fields=("status", "result"))
+        FINISH.update({"status": "succeeded", "result": {...}}, pk=5)   # rows changed
+
+    The WHERE clause is the queryset's, compiled by Django with placeholders as PreparedRead
+    does; each SET value is prepared by its field (`get_db_prep_save`), as QuerySet.update()
+    prepares it (no `pre_save`: auto_now fields are not touched, as with update()).
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *, fields: tuple[str, ...],
+                 using: str = "default"):
+        self.build = build
+        self.fields = fields
+        self.using = using
+        self.names = tuple(inspect.signature(build).parameters)
+        self._local = threading.local()
+
+    def update(self, values: dict[str, Any], **keys: int) -> int:
+        if set(keys) != set(self.names):
+            raise TypeError(f"expected the values {self.names}, got {tuple(keys)}")
+        if set(values) != set(self.fields):
+            raise TypeError(f"expected the fields {self.fields}, got {tuple(values)}")
+        compiled: _CompiledUpdate | None = getattr(self._local, "compiled", None)
+        if compiled is None:
+            compiled = self._local.compiled = self._compile()
+        connection = connections[self.using]
+        params = [field.get_db_prep_save(values[field.name], connection)
+                  for field in compiled.fields]
+        params += _bind(compiled.constants, compiled.slots, keys)
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            return cursor.rowcount
+
+    def _compile(self) -> _CompiledUpdate:
+        placeholders = {name: _PLACEHOLDER_BASE + i for i, name in enumerate(self.names)}
+        queryset = self.build(**placeholders)
+        model = queryset.model
+        connection = connections[self.using]
+        compiler = queryset.query.get_compiler(using=self.using)
+        where, params = compiler.compile(queryset.query.where)
+        slots = _slots(params, placeholders, "update")
+        fields = [model._meta.get_field(name) for name in self.fields]
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(field.column)} = %s"  # type: ignore[union-attr]
+                                for field in fields)
+        sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {where}"
+        return _CompiledUpdate(sql, fields, list(params), slots)
+
+
+@dataclass(frozen=True)
+class _CompiledUpdate:
+    sql: str
+    fields: list[Any]  # the SET fields, in order
+    constants: list[Any]
+    slots: list[str | None]

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from ..models import ModelCall, Run, RunLog
+from ..prepared import PreparedUpdate
 from . import group_writer
 from .answered import answered
 from .journal import SUPERSEDED, Journal
@@ -166,10 +167,9 @@ class QueuedDeferredJournal(DeferredJournal):
 
     def _write(self) -> None:
         run = self.run
-        self.stored = bool(Run.objects.filter(
-            pk=run.pk, status=Run.Status.QUEUED, executions=self.queued_executions,
-            cancel_requested=False,
-        ).update(**{field: getattr(run, field) for field in self.FIELDS}))
+        self.stored = bool(_CLAIM_AND_FINISH.update(
+            {field: getattr(run, field) for field in self.FIELDS},
+            pk=run.pk, executions=self.queued_executions))
         if not self.stored:
             return
         for log in self.written:
@@ -178,3 +178,11 @@ class QueuedDeferredJournal(DeferredJournal):
         for call in self.model_calls:
             call.pk, call.run = None, run
         ModelCall.objects.bulk_create(self.model_calls)
+
+
+# Still the queued run that was read (not taken, cancelled or re-claimed meanwhile): claimed
+# and finished in one statement, compiled once per thread (runs/prepared.py).
+_CLAIM_AND_FINISH = PreparedUpdate(
+    lambda pk, executions: Run.objects.filter(pk=pk, status=Run.Status.QUEUED,
+                                              executions=executions, cancel_requested=False),
+    fields=QueuedDeferredJournal.FIELDS)

@@ -1,12 +1,13 @@
-"""Reads compiled to SQL once per process (runs/prepared.py): the same instances as the ORM's
-own read, one statement each, values bound as parameters."""
+"""Reads and updates compiled to SQL once per thread (runs/prepared.py): the same instances
+and rows as the ORM's own, one statement each, values bound as parameters."""
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from runs.models import Run
-from runs.prepared import PreparedRead
+from runs.prepared import PreparedRead, PreparedUpdate
 from runs.services import run_start
 from tests.factories import make_workflow
 from workflows.models import WorkflowVersion
@@ -73,19 +74,18 @@ def test_the_sql_is_compiled_once_and_each_read_is_one_statement():
     with CaptureQueriesContext(connection) as queries:
         assert [read.first(pk=r.pk).pk for r in runs] == [r.pk for r in runs]
     assert len(built) == 1  # compiled once, with a placeholder, not with a value
-    assert built[0] < 0
+    assert built[0] >= 2_000_000_000  # a placeholder, not a run id
     assert len(queries.captured_queries) == 3
     assert all("ORDER BY" not in q["sql"] for q in queries.captured_queries)
 
 
-def test_a_value_is_bound_as_a_parameter_never_spliced_into_the_sql():
+def test_only_whole_numbers_are_taken_for_the_keys():
     run = run_start(workflow=make_workflow(), execute=False)
     read = PreparedRead(lambda pk: Run.objects.filter(pk=pk))
-    try:
-        found = read.first(pk=f"{run.pk} OR 1=1")  # type: ignore[arg-type]
-    except DatabaseError:  # PostgreSQL: not a bigint
-        found = None
-    assert found is None  # SQLite compares the text with the integer key: no row
+    for bad in (f"{run.pk} OR 1=1", str(run.pk), float(run.pk), True, None):
+        with pytest.raises(TypeError, match="whole numbers"):
+            read.first(pk=bad)  # type: ignore[arg-type]
+    assert read.first(pk=run.pk).pk == run.pk
 
 
 def test_wrong_arguments_are_refused():
@@ -94,3 +94,49 @@ def test_wrong_arguments_are_refused():
         read.first(id=1)
     with pytest.raises(ValueError, match="does not use"):
         PreparedRead(lambda pk, other: Run.objects.filter(pk=pk)).first(pk=1, other=2)
+
+
+def _finish():
+    return PreparedUpdate(
+        lambda pk, executions: Run.objects.filter(pk=pk, status=Run.Status.QUEUED,
+                                                  executions=executions, cancel_requested=False),
+        fields=("status", "result", "error", "finished_at", "heartbeat_at"))
+
+
+def test_a_prepared_update_sets_its_fields_as_the_orm_would():
+    run = run_start(workflow=make_workflow(), execute=False)
+    now = timezone.now()
+    values = {"status": Run.Status.SUCCEEDED, "result": {"a": [1, None, "é"]},
+              "error": "x'); DROP TABLE runs_run; --", "finished_at": now, "heartbeat_at": None}
+    update = _finish()
+    with CaptureQueriesContext(connection) as queries:
+        assert update.update(values, pk=run.pk, executions=0) == 1
+    assert len(queries.captured_queries) == 1
+    run.refresh_from_db()
+    assert (run.status, run.result, run.error, run.finished_at, run.heartbeat_at) == (
+        Run.Status.SUCCEEDED, {"a": [1, None, "é"]}, values["error"], now, None)
+    assert Run.objects.count() == 1  # the text was a value, not SQL
+
+
+def test_a_prepared_update_changes_nothing_when_its_conditions_fail():
+    update = _finish()
+    values = {"status": Run.Status.SUCCEEDED, "result": 1, "error": "", "finished_at": None,
+              "heartbeat_at": None}
+    taken = run_start(workflow=make_workflow(), execute=False)
+    Run.objects.filter(pk=taken.pk).update(status=Run.Status.RUNNING)
+    assert update.update(values, pk=taken.pk, executions=0) == 0  # no longer queued
+    again = run_start(workflow=make_workflow(), execute=False)
+    assert update.update(values, pk=again.pk, executions=1) == 0  # another claim count
+    cancelled = run_start(workflow=make_workflow(), execute=False)
+    Run.objects.filter(pk=cancelled.pk).update(cancel_requested=True)
+    assert update.update(values, pk=cancelled.pk, executions=0) == 0
+    assert set(Run.objects.values_list("status", flat=True)) == {
+        Run.Status.RUNNING, Run.Status.QUEUED}
+    assert update.update(values, pk=again.pk, executions=0) == 1
+
+
+def test_a_prepared_update_refuses_other_fields():
+    with pytest.raises(TypeError, match="fields"):
+        _finish().update({"status": Run.Status.SUCCEEDED}, pk=1, executions=0)
+    with pytest.raises(TypeError):
+        _finish().update({}, pk=1)
