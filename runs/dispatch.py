@@ -55,7 +55,7 @@ def execute(run_id: int) -> str | None:
     its workflow that its end let in under `max_concurrency`. A queued run of pure nodes is
     executed in memory and stored with one commit (`execute_queued`); any other is claimed
     first and written as it goes (`execute_run`). None when the run is not queued."""
-    run = _read_queued(run_id)
+    run = _QUEUED_RUN.first(pk=run_id)  # with its workflow and version
     if run is None:
         return None  # taken, finished, cancelled or gone: what a claim would find
     if not _executes_in_memory(run):
@@ -70,11 +70,6 @@ def execute(run_id: int) -> str | None:
 # compiled this join anew for every task (runs/prepared.py).
 _QUEUED_RUN = PreparedRead(lambda pk: Run.objects.select_related("workflow", "version").filter(
     pk=pk, status=Run.Status.QUEUED))
-
-
-def _read_queued(run_id: int) -> Run | None:
-    """The run if it is queued, with its workflow and version loaded."""
-    return _QUEUED_RUN.first(pk=run_id)
 
 
 _FRESH_TRIGGERS = frozenset(Run.Trigger) - {Run.Trigger.TEST, Run.Trigger.RETRY}
