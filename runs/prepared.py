@@ -1,6 +1,6 @@
-"""Reads compiled to SQL once, for the hot paths: Django compiles a queryset anew every time it
-is evaluated, which costs more CPU here than the query costs the database (a Run with its
-workflow and version: ~2 ms to compile and build, ~0.3 ms to run; bench/RESULTS.md).
+"""Reads and updates compiled to SQL once, for the hot paths: Django compiles a queryset anew
+every time it is evaluated, which costs more CPU here than the query costs the database (a Run
+with its workflow and version: ~2 ms to compile and build, ~0.3 ms to run; bench/RESULTS.md).
 
     QUEUED = PreparedRead(lambda pk: Run.objects.select_related("workflow", "version")
                           .filter(pk=pk, status="queued"))
@@ -9,7 +9,8 @@ workflow and version: ~2 ms to compile and build, ~0.3 ms to run; bench/RESULTS.
 `build` is called once per thread (each thread has its own database connection) with a
 placeholder for each of its arguments (whole numbers only: primary keys). The SQL it compiles
 to is kept, and each read runs it with the placeholders replaced by the values given; constant
-values compiled into it ("queued" above) stay as they were. A row becomes instances the way
+values compiled into it ("queued" above) stay as they were. PreparedUpdate does the same for
+an UPDATE of fixed fields on the rows a queryset selects. A row becomes instances the way
 Django's own iterator builds them: each column through its field's and the backend's
 converters, then `Model.from_db` for the model and for each select_related one (forward
 relations; a missing one is None).
@@ -58,20 +59,35 @@ def _whole(value: Any) -> int:
     return value
 
 
-class PreparedRead[M: Model]:
+class _Prepared[M: Model, C]:
+    """What both kinds share: the queryset builder, its argument names and the statement
+    compiled once per thread (each thread has its own database connection)."""
+
     def __init__(self, build: Callable[..., QuerySet[M]], *, using: str = "default"):
         self.build = build
         self.using = using
         self.names = tuple(inspect.signature(build).parameters)
         self._local = threading.local()
 
-    def first(self, **values: int) -> M | None:
-        """The first row the read finds for `values`, as a model instance, or None."""
-        if set(values) != set(self.names):
-            raise TypeError(f"expected the values {self.names}, got {tuple(values)}")
-        compiled: _Compiled | None = getattr(self._local, "compiled", None)
+    def _compiled(self, keys: dict[str, Any]) -> C:
+        if set(keys) != set(self.names):
+            raise TypeError(f"expected the values {self.names}, got {tuple(keys)}")
+        compiled: C | None = getattr(self._local, "compiled", None)
         if compiled is None:
             compiled = self._local.compiled = self._compile()
+        return compiled
+
+    def _placeholders(self) -> dict[str, int]:
+        return {name: _PLACEHOLDER_BASE + i for i, name in enumerate(self.names)}
+
+    def _compile(self) -> C:
+        raise NotImplementedError
+
+
+class PreparedRead[M: Model](_Prepared[M, "_Compiled"]):
+    def first(self, **values: int) -> M | None:
+        """The first row the read finds for `values`, as a model instance, or None."""
+        compiled = self._compiled(values)
         params = _bind(compiled.constants, compiled.slots, values)
         with connections[self.using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
@@ -88,7 +104,7 @@ class PreparedRead[M: Model]:
         return compiled.shape.build(self.using, row)
 
     def _compile(self) -> _Compiled:
-        placeholders = {name: _PLACEHOLDER_BASE + i for i, name in enumerate(self.names)}
+        placeholders = self._placeholders()
         queryset = self.build(**placeholders).order_by()  # no ORDER BY: rows by their key
         compiler = queryset.query.get_compiler(using=self.using)
         sql, params = compiler.as_sql()
@@ -145,7 +161,7 @@ class _Shape:
         return obj
 
 
-class PreparedUpdate[M: Model]:
+class PreparedUpdate[M: Model](_Prepared[M, "_CompiledUpdate"]):
     """An UPDATE of fixed fields on the rows a queryset selects, compiled once per thread.
 
         FINISH = PreparedUpdate(lambda pk: Run.objects.filter(pk=pk, status="queued"),
@@ -159,20 +175,13 @@ class PreparedUpdate[M: Model]:
 
     def __init__(self, build: Callable[..., QuerySet[M]], *, fields: tuple[str, ...],
                  using: str = "default"):
-        self.build = build
+        super().__init__(build, using=using)
         self.fields = fields
-        self.using = using
-        self.names = tuple(inspect.signature(build).parameters)
-        self._local = threading.local()
 
     def update(self, values: dict[str, Any], **keys: int) -> int:
-        if set(keys) != set(self.names):
-            raise TypeError(f"expected the values {self.names}, got {tuple(keys)}")
         if set(values) != set(self.fields):
             raise TypeError(f"expected the fields {self.fields}, got {tuple(values)}")
-        compiled: _CompiledUpdate | None = getattr(self._local, "compiled", None)
-        if compiled is None:
-            compiled = self._local.compiled = self._compile()
+        compiled = self._compiled(keys)
         connection = connections[self.using]
         params = [field.get_db_prep_save(values[field.name], connection)
                   for field in compiled.fields]
@@ -182,7 +191,7 @@ class PreparedUpdate[M: Model]:
             return cursor.rowcount
 
     def _compile(self) -> _CompiledUpdate:
-        placeholders = {name: _PLACEHOLDER_BASE + i for i, name in enumerate(self.names)}
+        placeholders = self._placeholders()
         queryset = self.build(**placeholders)
         model = queryset.model
         connection = connections[self.using]
@@ -203,3 +212,60 @@ class _CompiledUpdate:
     fields: list[Any]  # the SET fields, in order
     constants: list[Any]
     slots: list[str | None]
+
+
+class PreparedInsert[M: Model]:
+    """Many new rows of one model in one INSERT written as text, without Django's query
+    compiler, for the rows a run writes at its end (its node logs).
+
+        LOGS = PreparedInsert(RunLog)
+        LOGS.insert(logs)        # each log gets its id, as with bulk_create()
+
+    What QuerySet.bulk_create() does for new rows without signals, conflicts or generated
+    fields, without compiling the statement anew each time: every concrete field but the
+    automatic key, each value through the field's `pre_save(add=True)` and `get_db_prep_save`,
+    the keys read back with RETURNING where the database can (PostgreSQL, SQLite), in batches
+    the size the backend allows (`bulk_batch_size`).
+    """
+
+    def __init__(self, model: type[M], *, using: str = "default"):
+        self.model = model
+        self.using = using
+        opts = model._meta
+        assert opts.pk is not None
+        self.pk = opts.pk
+        self.fields = [field for field in opts.concrete_fields
+                       if field is not opts.pk and not getattr(field, "generated", False)]
+        if len(self.fields) + 1 != len(opts.concrete_fields):
+            raise ValueError(f"{model.__name__}: only an automatic key may be left out")
+
+    def insert(self, objs: list[M]) -> None:
+        if not objs:
+            return
+        connection = connections[self.using]
+        ops, features = connection.ops, connection.features
+        quote = ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = ", ".join(quote(field.column) for field in self.fields)  # type: ignore[misc]
+        row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        returning = features.can_return_rows_from_bulk_insert
+        size = max(1, ops.bulk_batch_size(self.fields, objs))
+        for start in range(0, len(objs), size):
+            batch = objs[start:start + size]
+            params: list[Any] = []
+            for obj in batch:
+                if obj.pk is not None:
+                    raise ValueError("a prepared insert takes new rows only (no key set)")
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                params += [field.get_db_prep_save(field.pre_save(obj, True), connection)
+                           for field in self.fields]
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))}"
+            if returning:
+                sql += f" RETURNING {quote(self.pk.column)}"  # type: ignore[arg-type]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                keys = [key for (key,) in cursor.fetchall()] if returning else []
+            for obj, key in zip(batch, keys or [None] * len(batch), strict=True):
+                if key is not None:
+                    setattr(obj, self.pk.attname, key)
+                obj._state.adding, obj._state.db = False, self.using

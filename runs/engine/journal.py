@@ -41,6 +41,7 @@ from .. import tenancy
 from ..models import ModelCall, Run, RunLog
 from ..prepared import PreparedRead
 from .answered import answered
+from .log_rows import insert_logs
 from .state import RunCancelled, RunSuperseded, jsonable
 from .wait_record import WaitRecord
 
@@ -204,7 +205,7 @@ class DatabaseJournal(Journal):
     def _write_pending(self) -> None:
         """Insert the buffered logs; the caller empties the buffer once this is committed."""
         if self.pending:
-            RunLog.objects.bulk_create(self.pending)
+            insert_logs(self.pending)
 
     def check(self, force: bool = False) -> None:
         now = time.monotonic()

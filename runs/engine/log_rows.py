@@ -1,6 +1,8 @@
-"""RunLog objects built fast: one per node attempt, so a cheap node pays for its constructor.
+"""RunLog objects built and stored fast: one per node attempt, so a cheap node pays for its
+constructor and its row.
 
     log = new_log(run, node_id="t1", node_type="transform", started_at=now, input=3)
+    insert_logs([log, ...])      # RunLog.objects.bulk_create(...) without the query compiler
 
 The same object `RunLog(run=run, ...)` gives (its run cached on it, so an unsaved run's id is
 taken when the run is stored), built without Django's constructor, which looks up every
@@ -22,6 +24,7 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query_utils import DeferredAttribute
 
 from ..models import Run, RunLog
+from ..prepared import PreparedInsert
 
 _DEFAULTS: dict[str, Any] | None = None
 _PLAIN: bool | None = None  # whether every field's attribute is Django's plain one
@@ -69,3 +72,7 @@ def new_log(run: Run, **values: Any) -> RunLog:
         log = RunLog(*row.values())  # type: ignore[misc]  # all fields, in their order
     _RUN_FIELD.set_cached_value(log, run)
     return log
+
+
+# The logs' INSERT is written out, not compiled by Django each time (runs/prepared.py).
+insert_logs = PreparedInsert(RunLog).insert

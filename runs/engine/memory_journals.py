@@ -19,6 +19,7 @@ from ..prepared import PreparedUpdate
 from . import group_writer
 from .answered import answered
 from .journal import SUPERSEDED, Journal
+from .log_rows import insert_logs
 from .state import RunCancelled, jsonable
 
 # -- memory --------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ class DeferredJournal(MemoryJournal):
         run.save(force_insert=True)
         for log in self.written:
             log.pk, log.run = None, run
-        RunLog.objects.bulk_create(self.written)
+        insert_logs(self.written)
         for call in self.model_calls:  # a pure node that called a model
             call.pk, call.run = None, run
         ModelCall.objects.bulk_create(self.model_calls)
@@ -174,7 +175,7 @@ class QueuedDeferredJournal(DeferredJournal):
             return
         for log in self.written:
             log.pk, log.run = None, run
-        RunLog.objects.bulk_create(self.written)
+        insert_logs(self.written)
         for call in self.model_calls:
             call.pk, call.run = None, run
         ModelCall.objects.bulk_create(self.model_calls)

@@ -140,3 +140,70 @@ def test_a_prepared_update_refuses_other_fields():
         _finish().update({"status": Run.Status.SUCCEEDED}, pk=1, executions=0)
     with pytest.raises(TypeError):
         _finish().update({}, pk=1)
+
+
+def _log(run, **values):
+    from runs.engine.log_rows import new_log
+
+    return new_log(run, **{"node_id": "t1", "node_type": "transform", "status": "succeeded",
+                           "started_at": _STARTED, **values})
+
+
+_STARTED = timezone.now()
+
+
+def test_a_prepared_insert_stores_the_rows_bulk_create_stores():
+    from runs.models import RunLog
+    from runs.prepared import PreparedInsert
+
+    run = run_start(workflow=make_workflow(), execute=False)
+    hostile = "x'); DROP TABLE runs_runlog; --"
+    values = [dict(node_id=hostile, output={"n": [1, {"é": None}]}, ports=["a", "b"]),
+              dict(node_id="t2", output=None, input=[1.5, "two"], error=hostile, attempt=3,
+                   scope="loop[0]", duration_ms=7)]
+    ours = [_log(run, **v) for v in values]
+    theirs = [_log(run, **v) for v in values]
+    with CaptureQueriesContext(connection) as queries:
+        PreparedInsert(RunLog).insert(ours)
+    assert len(queries.captured_queries) == 1  # both rows in one statement
+    RunLog.objects.bulk_create(theirs)
+    for mine, django in zip(ours, theirs, strict=True):
+        assert mine.pk is not None and not mine._state.adding  # the key read back
+        stored, expected = RunLog.objects.get(pk=mine.pk), RunLog.objects.get(pk=django.pk)
+        for field in RunLog._meta.concrete_fields:
+            if field.name != "id":
+                assert getattr(stored, field.attname) == getattr(expected, field.attname), \
+                    field.name
+    assert RunLog.objects.get(pk=ours[0].pk).node_id == hostile  # a value, not SQL
+
+
+def test_a_prepared_insert_splits_what_one_statement_cannot_take(monkeypatch):
+    from runs.models import RunLog
+    from runs.prepared import PreparedInsert
+
+    run = run_start(workflow=make_workflow(), execute=False)
+    monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 3)
+    logs = [_log(run, node_id=f"n{i}", output=i) for i in range(7)]
+    with CaptureQueriesContext(connection) as queries:
+        PreparedInsert(RunLog).insert(logs)
+    assert len(queries.captured_queries) == 3  # 3 + 3 + 1
+    stored = list(run.logs.order_by("id").values_list("node_id", "output"))
+    assert stored == [(f"n{i}", i) for i in range(7)]
+    assert [log.pk for log in logs] == list(run.logs.order_by("id").values_list("id", flat=True))
+
+
+def test_a_prepared_insert_refuses_stored_rows_and_unsaved_relations():
+    from runs.models import RunLog
+    from runs.prepared import PreparedInsert
+
+    run = run_start(workflow=make_workflow(), execute=False)
+    insert = PreparedInsert(RunLog)
+    stored = _log(run)
+    insert.insert([stored])
+    with pytest.raises(ValueError, match="new rows only"):
+        insert.insert([_log(run), stored])
+    unsaved = Run(workflow=run.workflow, version=run.version)
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert.insert([_log(unsaved)])
+    assert run.logs.count() == 1
+    insert.insert([])  # nothing to do, no statement
