@@ -238,6 +238,8 @@ class PreparedInsert[M: Model]:
                        if field is not opts.pk and not getattr(field, "generated", False)]
         if len(self.fields) + 1 != len(opts.concrete_fields):
             raise ValueError(f"{model.__name__}: only an automatic key may be left out")
+        if any(field.has_db_default() for field in self.fields):
+            raise ValueError(f"{model.__name__}: a database default needs Django's own insert")
 
     def insert(self, objs: list[M]) -> None:
         if not objs:

@@ -12,10 +12,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import signals
 from django.utils import timezone
 
 from ..models import ModelCall, Run, RunLog
-from ..prepared import PreparedUpdate
+from ..prepared import PreparedInsert, PreparedUpdate
 from . import group_writer
 from .answered import answered
 from .journal import SUPERSEDED, Journal
@@ -122,7 +123,10 @@ class DeferredJournal(MemoryJournal):
         called again after a rolled-back attempt: the rows are inserted anew."""
         run = self.run
         run.pk, run._state.adding = None, True
-        run.save(force_insert=True)
+        if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
+            run.save(force_insert=True)  # what listens gets its signals
+        else:
+            _INSERT_RUN.insert([run])
         for log in self.written:
             log.pk, log.run = None, run
         insert_logs(self.written)
@@ -180,6 +184,9 @@ class QueuedDeferredJournal(DeferredJournal):
             call.pk, call.run = None, run
         ModelCall.objects.bulk_create(self.model_calls)
 
+
+# A finished run's row, without Model.save's compiling (runs/prepared.py).
+_INSERT_RUN = PreparedInsert(Run)
 
 # Still the queued run that was read (not taken, cancelled or re-claimed meanwhile): claimed
 # and finished in one statement, compiled once per thread (runs/prepared.py).

@@ -64,3 +64,33 @@ def test_only_pure_never_waiting_workflows_are_deferred():
         {"id": "h", "type": "http", "config": {"url": "http://127.0.0.1/"}}))
     assert not can_defer(simple_definition({"id": "d", "type": "delay",
                                             "config": {"seconds": 1}}))
+
+
+@pytest.mark.django_db
+def test_the_run_row_is_the_same_with_or_without_a_save_listener(client, user):
+    """The run's row is inserted without Model.save (runs/prepared.py) unless something
+    listens to Run's save signals; then save() runs, and the listener is called."""
+    from django.db.models.signals import post_save
+
+    wf = make_workflow(owner=user, definition=simple_definition(
+        transform("a", "input.n + 1")))
+    post(client, wf)  # warm caches
+    plain = Run.objects.get(pk=post(client, wf).json()["run"])
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(listener, sender=Run)
+    try:
+        saved = Run.objects.get(pk=post(client, wf).json()["run"])
+    finally:
+        post_save.disconnect(listener, sender=Run)
+    assert heard == [(saved.pk, True)]
+    assert saved.pk == plain.pk + 1
+    for field in Run._meta.concrete_fields:
+        if field.name not in ("id", "created_at", "started_at", "finished_at"):
+            assert getattr(saved, field.attname) == getattr(plain, field.attname), field.name
+    assert plain.started_at <= plain.finished_at
+    assert plain.created_at is not None
+    assert [log.run_id for log in plain.logs.all()] == [plain.pk, plain.pk]

@@ -158,9 +158,9 @@ def test_a_prepared_insert_stores_the_rows_bulk_create_stores():
 
     run = run_start(workflow=make_workflow(), execute=False)
     hostile = "x'); DROP TABLE runs_runlog; --"
-    values = [dict(node_id=hostile, output={"n": [1, {"é": None}]}, ports=["a", "b"]),
-              dict(node_id="t2", output=None, input=[1.5, "two"], error=hostile, attempt=3,
-                   scope="loop[0]", duration_ms=7)]
+    values = [{"node_id": hostile, "output": {"n": [1, {"é": None}]}, "ports": ["a", "b"]},
+              {"node_id": "t2", "output": None, "input": [1.5, "two"], "error": hostile,
+               "attempt": 3, "scope": "loop[0]", "duration_ms": 7}]
     ours = [_log(run, **v) for v in values]
     theirs = [_log(run, **v) for v in values]
     with CaptureQueriesContext(connection) as queries:
@@ -168,7 +168,8 @@ def test_a_prepared_insert_stores_the_rows_bulk_create_stores():
     assert len(queries.captured_queries) == 1  # both rows in one statement
     RunLog.objects.bulk_create(theirs)
     for mine, django in zip(ours, theirs, strict=True):
-        assert mine.pk is not None and not mine._state.adding  # the key read back
+        assert mine.pk is not None
+        assert not mine._state.adding
         stored, expected = RunLog.objects.get(pk=mine.pk), RunLog.objects.get(pk=django.pk)
         for field in RunLog._meta.concrete_fields:
             if field.name != "id":
