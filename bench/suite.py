@@ -1,9 +1,9 @@
 """The whole suite: `.venv/bin/python -m bench all [--quick]`.
 
 Runs each benchmark in its own process (Django is configured once per process, and a fresh
-process gives the memory benchmark a clean peak RSS), streaming their figures. About five
-minutes on 2 cores; `--quick` shortens every load and size (about a minute) for a look, not
-for the record. Needs PostgreSQL at 127.0.0.1:5432 (user postgres) and Redis at 127.0.0.1:6379
+process gives the memory benchmark a clean peak RSS), streaming their figures. About ten
+minutes on 2 cores; `--quick` shortens every load and size (three to four minutes) for a look,
+not for the record. Needs PostgreSQL at 127.0.0.1:5432 (user postgres) and Redis at 127.0.0.1:6379
 for the PostgreSQL and Celery parts; wrk, gunicorn and py-spy are used when installed.
 """
 
