@@ -1,6 +1,7 @@
-"""Reads and updates compiled to SQL once, for the hot paths: Django compiles a queryset anew
-every time it is evaluated, which costs more CPU here than the query costs the database (a Run
-with its workflow and version: ~2 ms to compile and build, ~0.3 ms to run; bench/RESULTS.md).
+"""Reads, updates and inserts written as SQL once, for the hot paths: Django compiles a
+queryset anew every time it is evaluated, which costs more CPU here than the query costs the
+database (a Run with its workflow and version: ~2 ms to compile and build, ~0.3 ms to run;
+bench/RESULTS.md).
 
     QUEUED = PreparedRead(lambda pk: Run.objects.select_related("workflow", "version")
                           .filter(pk=pk, status="queued"))
@@ -10,7 +11,8 @@ with its workflow and version: ~2 ms to compile and build, ~0.3 ms to run; bench
 placeholder for each of its arguments (whole numbers only: primary keys). The SQL it compiles
 to is kept, and each read runs it with the placeholders replaced by the values given; constant
 values compiled into it ("queued" above) stay as they were. PreparedUpdate does the same for
-an UPDATE of fixed fields on the rows a queryset selects. A row becomes instances the way
+an UPDATE of fixed fields on the rows a queryset selects; PreparedInsert writes new rows of a
+model as bulk_create() would. A row becomes instances the way
 Django's own iterator builds them: each column through its field's and the backend's
 converters, then `Model.from_db` for the model and for each select_related one (forward
 relations; a missing one is None).
@@ -216,7 +218,7 @@ class _CompiledUpdate:
 
 class PreparedInsert[M: Model]:
     """Many new rows of one model in one INSERT written as text, without Django's query
-    compiler, for the rows a run writes at its end (its node logs).
+    compiler, for the rows a run writes at its end (its node logs, a deferred run's own row).
 
         LOGS = PreparedInsert(RunLog)
         LOGS.insert(logs)        # each log gets its id, as with bulk_create()

@@ -129,7 +129,11 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("server_side_binding",
                               env.bool("POSTGRES_SERVER_BINDING", default=True))
-    _threshold = env.str("POSTGRES_PREPARE_THRESHOLD", default="5")
+    _threshold = env.str("POSTGRES_PREPARE_THRESHOLD", default="5").strip()
+    if _threshold and not _threshold.isdigit():
+        raise ImproperlyConfigured(
+            f"POSTGRES_PREPARE_THRESHOLD={_threshold!r}: a whole number of runs (0: prepare "
+            "at once), or empty to never prepare")
     _db["OPTIONS"].setdefault("prepare_threshold", int(_threshold) if _threshold else None)
 # Connections are kept per thread and reused (granian's request threads and the executor's
 # threads live as long as the process): opening one and running the PRAGMAs above cost about

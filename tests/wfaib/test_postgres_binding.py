@@ -39,10 +39,11 @@ def test_each_can_be_turned_off_for_a_pooler_or_set():
     assert options(POSTGRES_SERVER_BINDING="0") == [False, 5]
 
 
-def test_a_bad_threshold_is_refused_at_start():
+@pytest.mark.parametrize("bad", ["often", "-1", "5; DROP TABLE runs_run"])
+def test_a_bad_threshold_is_refused_at_start_naming_the_variable(bad):
     with pytest.raises(subprocess.CalledProcessError) as failed:
-        options(POSTGRES_PREPARE_THRESHOLD="often")
-    assert "often" in failed.value.stderr
+        options(POSTGRES_PREPARE_THRESHOLD=bad)
+    assert "ImproperlyConfigured: POSTGRES_PREPARE_THRESHOLD=" in failed.value.stderr
 
 
 def test_sqlite_gets_neither_option():
