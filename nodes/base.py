@@ -152,7 +152,8 @@ class NodeSettings(BaseModel):
     node's `error` port.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # frozen: the engine shares one instance between the nodes that set nothing
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_attempts: int = Field(1, ge=1, le=20, description="Attempts before the node fails.")
     backoff: Literal["fixed", "exponential"] = Field("fixed", description="Delay growth.")

@@ -50,11 +50,19 @@ if TYPE_CHECKING:
     from .executor import RunExecution
 
 
+# What a node without `settings` gets: one instance for all (NodeSettings is frozen).
+_NO_SETTINGS = NodeSettings.model_validate({})
+
+
 def node_settings(ex: RunExecution, node_id: str) -> NodeSettings:
     found = ex.node_settings.get(node_id)
     if found is None:
+        raw = ex.graph.nodes[node_id].get("settings")
+        if not raw:
+            ex.node_settings[node_id] = _NO_SETTINGS
+            return _NO_SETTINGS
         try:
-            found = NodeSettings.model_validate(ex.graph.nodes[node_id].get("settings") or {})
+            found = NodeSettings.model_validate(raw)
         except PydanticValidationError as exc:
             raise NodeError(f"node {node_id!r}: invalid settings: {exc}",
                             node_id=node_id) from None

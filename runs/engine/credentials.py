@@ -40,12 +40,21 @@ def credential_payload(credential: StoredCredential) -> Credential:
             "data": data}
 
 
-def credential_fields(cls: type[NodeType]) -> list[str]:
-    """The config fields of `cls` that name a credential (`credential_field`)."""
-    fields = getattr(cls.Config, "model_fields", {})
-    return [name for name, info in fields.items()
+_CREDENTIAL_FIELDS: dict[tuple[type, type], tuple[str, ...]] = {}
+
+
+def credential_fields(cls: type[NodeType]) -> tuple[str, ...]:
+    """The config fields of `cls` that name a credential (`credential_field`); found once per
+    node type and Config class (every attempt of every node asks)."""
+    key = (cls, cls.Config)
+    found = _CREDENTIAL_FIELDS.get(key)
+    if found is None:
+        fields = getattr(cls.Config, "model_fields", {})
+        found = _CREDENTIAL_FIELDS[key] = tuple(
+            name for name, info in fields.items()
             if isinstance(info.json_schema_extra, dict)
-            and "x-credential" in info.json_schema_extra]
+            and "x-credential" in info.json_schema_extra)
+    return found
 
 
 class CredentialResolver:

@@ -52,7 +52,7 @@ def run_with(owner, **config):
 
 
 def test_the_credential_fields_of_a_type_are_found_from_its_schema():
-    assert credential_fields(UseCredentialNode) == ["credential"]
+    assert credential_fields(UseCredentialNode) == ("credential",)
     schema = UseCredentialNode.config_json_schema()
     assert schema["properties"]["credential"]["x-credential"] == ["smtp"]
 

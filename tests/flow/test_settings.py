@@ -244,3 +244,25 @@ def test_a_long_retry_delay_parks_the_run_instead_of_holding_a_thread(api_server
                     .values_list("attempt", "status"))
     assert attempts == [(1, "failed"), (2, "failed"), (3, "succeeded")]
     assert run.logs.filter(node_id="first").count() == 1  # not re-run on resume
+
+
+def test_settings_are_frozen_so_nodes_without_settings_can_share_one_instance():
+    """The engine hands every node that sets nothing the same NodeSettings: a node's settings
+    can never be changed in place, and one node's settings never leak into another's."""
+    from pydantic import ValidationError
+
+    from runs.engine.attempts import _NO_SETTINGS
+
+    with pytest.raises(ValidationError, match="frozen"):
+        _NO_SETTINGS.max_attempts = 5
+    assert _NO_SETTINGS == NodeSettings.model_validate({})
+    d = graph(n("plain", "transform", expression="input"),
+              n("retried", "transform", {"max_attempts": 3, **FAST}, expression="1 / 0"),
+              n("after", "transform", expression="input"),
+              edges=[e("trigger", "plain"), e("plain", "retried"), e("retried", "after")])
+    run = run_now(make_workflow(definition=d))
+    assert run.status == Run.Status.FAILED
+    attempts = {log.node_id: log.attempt for log in run.logs.all()}
+    assert attempts["plain"] == 1  # the default settings: one attempt
+    assert run.logs.filter(node_id="retried").count() == 3  # its own settings
+    assert _NO_SETTINGS.max_attempts == 1
