@@ -242,18 +242,14 @@ class PreparedInsert[M: Model]:
             raise ValueError(f"{model.__name__}: only an automatic key may be left out")
         if any(field.has_db_default() for field in self.fields):
             raise ValueError(f"{model.__name__}: a database default needs Django's own insert")
+        self._statements: dict[str, tuple[str, str, str]] = {}  # by database vendor
 
     def insert(self, objs: list[M]) -> None:
         if not objs:
             return
         connection = connections[self.using]
-        ops, features = connection.ops, connection.features
-        quote = ops.quote_name
-        table = quote(self.model._meta.db_table)
-        columns = ", ".join(quote(field.column) for field in self.fields)  # type: ignore[misc]
-        row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-        returning = features.can_return_rows_from_bulk_insert
-        size = max(1, ops.bulk_batch_size(self.fields, objs))
+        head, row, tail = self._statement(connection)
+        size = max(1, connection.ops.bulk_batch_size(self.fields, objs))
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
             params: list[Any] = []
@@ -263,13 +259,26 @@ class PreparedInsert[M: Model]:
                 obj._prepare_related_fields_for_save(operation_name="bulk_create")
                 params += [field.get_db_prep_save(field.pre_save(obj, True), connection)
                            for field in self.fields]
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))}"
-            if returning:
-                sql += f" RETURNING {quote(self.pk.column)}"  # type: ignore[arg-type]
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                keys = [key for (key,) in cursor.fetchall()] if returning else []
+                cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
+                keys = [key for (key,) in cursor.fetchall()] if tail else []
             for obj, key in zip(batch, keys or [None] * len(batch), strict=True):
                 if key is not None:
                     setattr(obj, self.pk.attname, key)
                 obj._state.adding, obj._state.db = False, self.using
+
+    def _statement(self, connection: Any) -> tuple[str, str, str]:
+        """The INSERT's text around its rows for this connection's database, written once:
+        `INSERT INTO t (columns) VALUES `, one row's placeholders, and ` RETURNING id` where
+        the database reads keys back ("" where it cannot)."""
+        statement = self._statements.get(connection.vendor)
+        if statement is None:
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(field.column) for field in self.fields)
+            statement = (
+                f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ",
+                "(" + ", ".join(["%s"] * len(self.fields)) + ")",
+                f" RETURNING {quote(self.pk.column)}"
+                if connection.features.can_return_rows_from_bulk_insert else "")
+            self._statements[connection.vendor] = statement
+        return statement

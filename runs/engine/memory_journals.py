@@ -127,10 +127,15 @@ class DeferredJournal(MemoryJournal):
             run.save(force_insert=True)  # what listens gets its signals
         else:
             _INSERT_RUN.insert([run])
+        self._write_children(run)
+
+    def _write_children(self, run: Run) -> None:
+        """Insert the run's logs and model calls (a pure node may call a model) as new rows
+        of `run`, anew after a rolled-back attempt."""
         for log in self.written:
             log.pk, log.run = None, run
         insert_logs(self.written)
-        for call in self.model_calls:  # a pure node that called a model
+        for call in self.model_calls:
             call.pk, call.run = None, run
         ModelCall.objects.bulk_create(self.model_calls)
 
@@ -175,14 +180,8 @@ class QueuedDeferredJournal(DeferredJournal):
         self.stored = bool(_CLAIM_AND_FINISH.update(
             {field: getattr(run, field) for field in self.FIELDS},
             pk=run.pk, executions=self.queued_executions))
-        if not self.stored:
-            return
-        for log in self.written:
-            log.pk, log.run = None, run
-        insert_logs(self.written)
-        for call in self.model_calls:
-            call.pk, call.run = None, run
-        ModelCall.objects.bulk_create(self.model_calls)
+        if self.stored:
+            self._write_children(run)
 
 
 # A finished run's row, without Model.save's compiling (runs/prepared.py).

@@ -208,3 +208,22 @@ def test_a_prepared_insert_refuses_stored_rows_and_unsaved_relations():
         insert.insert([_log(unsaved)])
     assert run.logs.count() == 1
     insert.insert([])  # nothing to do, no statement
+
+
+def test_a_prepared_insert_writes_its_statement_once(monkeypatch):
+    from runs.models import RunLog
+    from runs.prepared import PreparedInsert
+
+    run = run_start(workflow=make_workflow(), execute=False)
+    insert = PreparedInsert(RunLog)
+    insert.insert([_log(run, node_id="first")])
+    quoted: list[str] = []
+    quote = connection.ops.quote_name
+    monkeypatch.setattr(connection.ops, "quote_name",
+                        lambda name: quoted.append(name) or quote(name))
+    with CaptureQueriesContext(connection) as queries:
+        insert.insert([_log(run, node_id=f"n{i}") for i in range(3)])
+    assert quoted == []  # table and columns were quoted by the first insert only
+    sql = queries.captured_queries[0]["sql"]
+    assert sql.startswith(f"INSERT INTO {quote(RunLog._meta.db_table)} (")
+    assert sorted(run.logs.values_list("node_id", flat=True)) == ["first", "n0", "n1", "n2"]
