@@ -24,7 +24,9 @@ from workflows.services import current_version
 
 from . import dispatch
 from .db_retry import retry_on_lock
+from .engine import group_writer
 from .engine.hooks import EngineHooks
+from .engine.log_rows import insert_run
 from .engine.metering import Budget
 from .engine.wait_record import WaitRecord
 from .files import delete_stored, file_save
@@ -68,6 +70,9 @@ def run_start_idempotent(
     """run_start for a caller that may repeat itself (webhook-id, Idempotency-Key): with a
     `key` already used for this workflow, the first run is returned (created=False) and
     nothing new starts. An empty key always starts a run."""
+    if not key and trigger not in MANUAL_TRIGGERS:
+        return RunStart(_create_run_grouped(workflow=workflow, input=input, trigger=trigger),
+                        created=True)
     if key:
         existing = Run.objects.filter(workflow=workflow, idempotency_key=key).first()
         if existing:
@@ -108,6 +113,19 @@ def _create_run(
                          extra={"trigger": trigger, "workflow": workflow.pk})
         if execute:
             transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
+    return run
+
+
+def _create_run_grouped(*, workflow: Workflow, input: Any, trigger: str) -> Run:
+    """_create_run for a plain new run (no key, parent, retry or audit record: a webhook's):
+    its row is committed by this process's group writer together with the rows other request
+    threads are writing (runs/engine/group_writer.py), by a prepared INSERT, and only then is
+    it dispatched. In a caller's open transaction it is written there, and dispatched when
+    that commits."""
+    run = Run(workflow=workflow, version=current_version(workflow), trigger=trigger,
+              input=input, trace_context=tracing.current_carrier())
+    group_writer.store(lambda: insert_run(run))
+    transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
     return run
 
 

@@ -1,8 +1,9 @@
 """RunLog objects built and stored fast: one per node attempt, so a cheap node pays for its
-constructor and its row.
+constructor and its row; and a new run's own row.
 
     log = new_log(run, node_id="t1", node_type="transform", started_at=now, input=3)
     insert_logs([log, ...])      # RunLog.objects.bulk_create(...) without the query compiler
+    insert_run(run)              # run.save(force_insert=True), the same way
 
 The same object `RunLog(run=run, ...)` gives (its run cached on it, so an unsaved run's id is
 taken when the run is stored), built without Django's constructor, which looks up every
@@ -76,3 +77,16 @@ def new_log(run: Run, **values: Any) -> RunLog:
 
 # The logs' INSERT is written out, not compiled by Django each time (runs/prepared.py).
 insert_logs = PreparedInsert(RunLog).insert
+
+_INSERT_RUN = PreparedInsert(Run)
+
+
+def insert_run(run: Run) -> None:
+    """Store a new run's row (anew after a rolled-back attempt: its key is dropped first).
+    Through Model.save when something listens to Run's pre_save or post_save, so that it gets
+    its signals; otherwise by the prepared INSERT."""
+    run.pk, run._state.adding = None, True
+    if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
+        run.save(force_insert=True)
+    else:
+        _INSERT_RUN.insert([run])

@@ -12,15 +12,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import signals
 from django.utils import timezone
 
 from ..models import ModelCall, Run, RunLog
-from ..prepared import PreparedInsert, PreparedUpdate
+from ..prepared import PreparedUpdate
 from . import group_writer
 from .answered import answered
 from .journal import SUPERSEDED, Journal
-from .log_rows import insert_logs
+from .log_rows import insert_logs, insert_run
 from .state import RunCancelled, jsonable
 
 # -- memory --------------------------------------------------------------------------------
@@ -121,13 +120,8 @@ class DeferredJournal(MemoryJournal):
     def _write(self) -> None:
         """Insert the run, its logs and model calls (inside the caller's transaction). May be
         called again after a rolled-back attempt: the rows are inserted anew."""
-        run = self.run
-        run.pk, run._state.adding = None, True
-        if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
-            run.save(force_insert=True)  # what listens gets its signals
-        else:
-            _INSERT_RUN.insert([run])
-        self._write_children(run)
+        insert_run(self.run)
+        self._write_children(self.run)
 
     def _write_children(self, run: Run) -> None:
         """Insert the run's logs and model calls (a pure node may call a model) as new rows
@@ -183,9 +177,6 @@ class QueuedDeferredJournal(DeferredJournal):
         if self.stored:
             self._write_children(run)
 
-
-# A finished run's row, without Model.save's compiling (runs/prepared.py).
-_INSERT_RUN = PreparedInsert(Run)
 
 # Still the queued run that was read (not taken, cancelled or re-claimed meanwhile): claimed
 # and finished in one statement, compiled once per thread (runs/prepared.py).

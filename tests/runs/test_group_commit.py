@@ -164,3 +164,56 @@ def test_the_sqlite_lock_file_is_opened_once_and_serialises_the_processes_writer
     with open(path, "a+b") as other:  # released after each batch
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
         fcntl.flock(other, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def dispatched(monkeypatch):
+    """Each dispatched run's id, and whether another connection saw its row by then."""
+    from runs import dispatch
+
+    seen: list[tuple[int, bool]] = []
+
+    def spy(run_id):
+        with ThreadPoolExecutor(1) as pool:
+            stored = pool.submit(lambda: (Run.objects.filter(pk=run_id).exists(),
+                                          connection.close())[0]).result()
+        seen.append((run_id, stored))
+    monkeypatch.setattr(dispatch, "dispatch_run", spy)
+    return seen
+
+
+def test_accepted_webhooks_are_committed_by_the_writer_then_dispatched(user, sizes, dispatched):
+    wf = make_workflow(owner=user, definition=simple_definition(transform("a", "input.n")))
+
+    def call(n):
+        from django.test import Client
+        answer = Client().post(f"/api/webhook/{wf.pk}?wait=false", {"n": n},
+                               content_type="application/json")
+        connection.close()
+        return answer.status_code, answer.json()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(call, range(24)))
+    assert [status for status, _ in answers] == [202] * 24
+    ids = sorted(body["run"] for _, body in answers)
+    assert sorted(run_id for run_id, _ in dispatched) == ids
+    assert all(stored for _, stored in dispatched)  # committed before it was handed out
+    assert sum(sizes) == 24  # every accepted run's row went through the writer
+    runs = Run.objects.filter(workflow=wf)
+    assert sorted(runs.values_list("pk", flat=True)) == ids
+    assert sorted(run.input["n"] for run in runs) == list(range(24))
+    assert {(run.status, run.trigger, run.version_id) for run in runs} == {
+        ("queued", "webhook", current_version(wf).pk)}
+
+
+def test_an_accepted_run_in_an_open_transaction_is_dispatched_when_it_commits(
+        user, sizes, dispatched):
+    from runs.services import run_start_idempotent
+
+    wf = make_workflow(owner=user)
+    with transaction.atomic():
+        started = run_start_idempotent(workflow=wf, trigger="webhook", key="", input={"a": 1})
+        assert dispatched == []
+    assert dispatched == [(started.run.pk, True)]
+    assert sizes == []  # written in the caller's transaction, not by the writer
+    assert Run.objects.get(pk=started.run.pk).input == {"a": 1}
