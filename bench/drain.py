@@ -1,9 +1,14 @@
 """Celery workers draining queued runs: how many webhook -> transform runs per second.
 
     .venv/bin/python -m bench drain [--db postgres] [--runs 3000] [--concurrency 2]
+        [--accept-seconds 10]
 
 Serves the app (granian 2x1) with `WFAIB_EXECUTOR=celery` on a fresh database and a flushed
-Redis database (BENCH_REDIS_URL, DB 10 by default), and with no worker running accepts `--runs`
+Redis database (BENCH_REDIS_URL, DB 10 by default). First the web tier alone: with no worker,
+`wrk -c16` posts to `?wait=false` for `--accept-seconds` (asynchronous accept: each 202 a run
+committed and its task published), checked as runs in the database = 2xx answers (within the
+requests in flight at the cut-off); those runs and tasks are then dropped. Then, still with no
+worker running, it accepts exactly `--runs`
 requests to `POST /api/webhook/<id>?wait=false` (every answer read: each 202 is a run queued in
 the database and a task in Redis). Then it starts one Celery worker with `--concurrency`
 processes (prefork) and waits until every run finished. Prints the drain rate: succeeded runs
@@ -42,6 +47,31 @@ def queued(workflow_id: int) -> int:
     return Run.objects.filter(workflow_id=workflow_id, status=Run.Status.QUEUED).count()
 
 
+def accept_only(server: Server, db: str, seconds: float, connections: int = 16) -> bool:
+    """Asynchronous accept with nothing executing: `seconds` of ?wait=false under wrk (httpx
+    without it), then the check, then its runs deleted and the broker's queue flushed."""
+    from runs.models import Run
+
+    workflow = new_workflow(f"accept-{time.monotonic_ns()}")
+    url = server.url + path_for("async", workflow.pk)
+    with server.sampler() as sampler:
+        result = loadgen.load(url, orjson.dumps(hook_payload()), connections=connections,
+                              duration=seconds)
+    time.sleep(1)  # the requests still in flight at the cut-off are committed
+    runs = queued(workflow.pk)
+    ok = 0 <= runs - result.ok <= connections and result.errors == 0
+    report.line(f"granian 2x1 {db}: asynchronous accept alone (no worker), c{connections} "
+                f"{result.tool} {seconds:g} s: {result.rps:.1f} req/s, p50 {result.p50_ms:.1f} ms "
+                f"p99 {result.p99_ms:.1f} ms, {result.ok} x 2xx, {result.errors} errors, "
+                f"{runs} runs queued; RSS {sampler.peak_rss:.0f} MB: "
+                f"{'ok' if ok else 'MISMATCH'}; load average {load_average()}")
+    Run.objects.filter(workflow=workflow).delete()
+    redis.Redis.from_url(BENCH_REDIS).flushdb()
+    if not ok:
+        raise SystemExit(1)
+    return ok
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="bench drain", description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="postgres", choices=["sqlite", "postgres"])
@@ -50,6 +80,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="worker processes (prefork) or threads (--pool threads)")
     parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"],
                         help="the Celery worker's pool")
+    parser.add_argument("--accept-seconds", type=float, default=10.0,
+                        help="the timed accept-only pass first (0: skip it)")
     args = parser.parse_args(argv)
     env = prepare(args.db, "drain", WFAIB_EXECUTOR="celery", CELERY_BROKER_URL=BENCH_REDIS)
     redis.Redis.from_url(BENCH_REDIS).flushdb()
@@ -58,6 +90,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from runs.models import Run
 
     with Server("granian", env) as server:
+        if args.accept_seconds > 0:
+            accept_only(server, args.db, args.accept_seconds)
         workflow = new_workflow(f"drain-{time.monotonic_ns()}")
         accepted = loadgen.load_count(server.url + path_for("async", workflow.pk),
                                       orjson.dumps(hook_payload()), connections=16,

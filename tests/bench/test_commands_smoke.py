@@ -62,9 +62,12 @@ def test_drain_command_checks_every_queued_run_through_a_celery_worker():
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:6379/{suite}"
     try:
         out = bench("drain", "--db", db, "--runs", "20", "--concurrency", "4",
-                    "--pool", "threads")
+                    "--pool", "threads", "--accept-seconds", "1")
     finally:
         del os.environ["BENCH_REDIS_URL"]
+    accept = [line for line in out.splitlines() if "asynchronous accept alone" in line]
+    assert len(accept) == 1
+    assert ": ok; load average " in accept[0]
     assert "accepted 20 of 20 (statuses {202: 20})" in out
     assert "celery worker threads x4 on " + db + ": 20/20 runs succeeded, 2.00 logs/run" in out
     assert "; ok;" in out
