@@ -35,7 +35,8 @@ DECLARED: tuple[Setting, ...] = (
             "inline: a bounded thread pool in the web process; celery: Celery workers"),
     Setting("INLINE_WORKERS", "int", 8, "threads of the inline executor"),
     Setting("GROUP_COMMIT", "bool", True,
-            "store the finished runs of concurrent synchronous webhooks together, one "
+            "store the finished runs of concurrent synchronous webhooks, and the queued "
+            "runs webhooks accept, together, one "
             "transaction per batch, by one writer thread per process (runs/engine/"
             "group_writer.py); 0 = each request thread writes its own"),
     Setting("GROUP_COMMIT_MAX", "int", 64, "runs one group commit stores at most"),
