@@ -41,7 +41,9 @@ from ..db_retry import retry_on_lock
 
 logger = logging.getLogger("wfaib.engine")
 
-Write = Callable[[], None]  # inserts without a transaction of its own; may be called again
+# Inserts without a transaction of its own; may be called again. It may also carry
+# `together(writes)`, a way to write several of its kind at once (GroupWriter._together).
+Write = Callable[[], None]
 
 
 def store(write: Write) -> None:
@@ -136,9 +138,19 @@ class GroupWriter:
 
     @staticmethod
     def _together(writes: list[Write]) -> None:
+        """The writes in one transaction. Writes that carry a `together(writes)` of their
+        kind (runs.engine.log_rows.NewRun) are handed to it as one list, to be written in
+        fewer statements; the others are called one by one."""
         with writers_take_turns(), transaction.atomic():
+            kinds: dict[Callable[[list[Write]], None], list[Write]] = {}
             for write in writes:
-                write()
+                together = getattr(write, "together", None)
+                if together is None:
+                    write()
+                else:
+                    kinds.setdefault(together, []).append(write)
+            for together, same in kinds.items():
+                together(same)
 
 
 @contextmanager

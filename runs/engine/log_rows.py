@@ -3,7 +3,8 @@ constructor and its row; and a new run's own row.
 
     log = new_log(run, node_id="t1", node_type="transform", started_at=now, input=3)
     insert_logs([log, ...])      # RunLog.objects.bulk_create(...) without the query compiler
-    insert_run(run)              # run.save(force_insert=True), the same way
+    NewRun(run, logs, calls)()   # a new run's row, then its logs and model calls
+    NewRun.together([a, b, c])   # several new runs: one INSERT for the runs, one for the logs
 
 The same object `RunLog(run=run, ...)` gives (its run cached on it, so an unsaved run's id is
 taken when the run is stored), built without Django's constructor, which looks up every
@@ -17,6 +18,7 @@ needs its __set__; checked once); otherwise the positional constructor (the one
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import signals
@@ -24,7 +26,7 @@ from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 
-from ..models import Run, RunLog
+from ..models import ModelCall, Run, RunLog
 from ..prepared import PreparedInsert
 
 _DEFAULTS: dict[str, Any] | None = None
@@ -81,12 +83,48 @@ insert_logs = PreparedInsert(RunLog).insert
 _INSERT_RUN = PreparedInsert(Run)
 
 
-def insert_run(run: Run) -> None:
-    """Store a new run's row (anew after a rolled-back attempt: its key is dropped first).
-    Through Model.save when something listens to Run's pre_save or post_save, so that it gets
-    its signals; otherwise by the prepared INSERT."""
-    run.pk, run._state.adding = None, True
-    if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
-        run.save(force_insert=True)
-    else:
-        _INSERT_RUN.insert([run])
+@dataclass(eq=False)
+class NewRun:
+    """A new run's row with its logs and model calls (a pure node may call a model), as one
+    write for the group writer (runs/engine/group_writer.py), which calls it alone or hands
+    the new runs of a batch to `together`. May be called again after a rolled-back attempt:
+    the keys are dropped and the rows inserted anew."""
+
+    run: Run
+    logs: list[RunLog] = field(default_factory=list)
+    calls: list[ModelCall] = field(default_factory=list)
+
+    def __call__(self) -> None:
+        NewRun.together([self])
+
+    @staticmethod
+    def together(writes: list[NewRun]) -> None:
+        """Every run's row in one INSERT and every log's in another (fewer round trips and
+        statements than a run at a time). Through Model.save when something listens to
+        Run's pre_save or post_save, so that it gets its signals."""
+        runs = [write.run for write in writes]
+        for run in runs:
+            run.pk, run._state.adding = None, True
+        if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
+            for run in runs:
+                run.save(force_insert=True)
+        else:
+            _INSERT_RUN.insert(runs)
+        insert_children([(write.run, write.logs, write.calls) for write in writes])
+
+
+def insert_children(rows: list[tuple[Run, list[RunLog], list[ModelCall]]]) -> None:
+    """The logs and model calls of stored runs, as new rows of their run (anew after a
+    rolled-back attempt): all logs in one INSERT."""
+    logs: list[RunLog] = []
+    calls: list[ModelCall] = []
+    for run, its_logs, its_calls in rows:
+        for log in its_logs:
+            log.pk, log.run = None, run
+        for call in its_calls:
+            call.pk, call.run = None, run
+        logs += its_logs
+        calls += its_calls
+    insert_logs(logs)
+    if calls:
+        ModelCall.objects.bulk_create(calls)

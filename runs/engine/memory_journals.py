@@ -14,12 +14,12 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..models import ModelCall, Run, RunLog
+from ..models import Run, RunLog
 from ..prepared import PreparedUpdate
 from . import group_writer
 from .answered import answered
 from .journal import SUPERSEDED, Journal
-from .log_rows import insert_logs, insert_run
+from .log_rows import NewRun, insert_children
 from .state import RunCancelled, jsonable
 
 # -- memory --------------------------------------------------------------------------------
@@ -114,24 +114,12 @@ class DeferredJournal(MemoryJournal):
     def _store(self) -> None:
         # Committed with other threads' finished runs by this process's writer (group
         # commit), retried on SQLite's lock: a run accepted is never failed by it.
-        group_writer.store(self._write)
+        group_writer.store(self._write())
         self.written = []
 
-    def _write(self) -> None:
-        """Insert the run, its logs and model calls (inside the caller's transaction). May be
-        called again after a rolled-back attempt: the rows are inserted anew."""
-        insert_run(self.run)
-        self._write_children(self.run)
-
-    def _write_children(self, run: Run) -> None:
-        """Insert the run's logs and model calls (a pure node may call a model) as new rows
-        of `run`, anew after a rolled-back attempt."""
-        for log in self.written:
-            log.pk, log.run = None, run
-        insert_logs(self.written)
-        for call in self.model_calls:
-            call.pk, call.run = None, run
-        ModelCall.objects.bulk_create(self.model_calls)
+    def _write(self) -> group_writer.Write:
+        """The run, its logs and model calls as new rows, for the group writer."""
+        return NewRun(self.run, self.written, self.model_calls)
 
     def park(self, resume_at: dt.datetime) -> str:
         raise RuntimeError("a deferred run cannot wait")
@@ -169,13 +157,16 @@ class QueuedDeferredJournal(DeferredJournal):
             answered(self.run.pk, self.run.response)
         return status
 
-    def _write(self) -> None:
+    def _write(self) -> group_writer.Write:
+        return self._claim_and_finish
+
+    def _claim_and_finish(self) -> None:
         run = self.run
         self.stored = bool(_CLAIM_AND_FINISH.update(
             {field: getattr(run, field) for field in self.FIELDS},
             pk=run.pk, executions=self.queued_executions))
         if self.stored:
-            self._write_children(run)
+            insert_children([(run, self.written, self.model_calls)])
 
 
 # Still the queued run that was read (not taken, cancelled or re-claimed meanwhile): claimed

@@ -217,3 +217,86 @@ def test_an_accepted_run_in_an_open_transaction_is_dispatched_when_it_commits(
     assert dispatched == [(started.run.pk, True)]
     assert sizes == []  # written in the caller's transaction, not by the writer
     assert Run.objects.get(pk=started.run.pk).input == {"a": 1}
+
+
+def _new_run(workflow, n_logs):
+    from django.utils import timezone
+
+    from runs.engine.log_rows import NewRun, new_log
+
+    run = Run(workflow=workflow, version=current_version(workflow), trigger="webhook",
+              status="succeeded", input={"logs": n_logs})
+    logs = [new_log(run, node_id=f"n{i}", node_type="transform", status="succeeded",
+                    started_at=timezone.now(), output=i) for i in range(n_logs)]
+    return NewRun(run, logs)
+
+
+def test_new_runs_of_a_batch_are_inserted_with_one_statement_for_runs_and_one_for_logs(user):
+    from django.test.utils import CaptureQueriesContext
+
+    from runs.engine.log_rows import NewRun
+
+    wf = make_workflow(owner=user)
+    writes = [_new_run(wf, n) for n in (2, 0, 3)]
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        NewRun.together(writes)
+    assert len(queries.captured_queries) == 2  # the runs' INSERT, the logs' INSERT
+    for write, n in zip(writes, (2, 0, 3), strict=True):
+        stored = Run.objects.get(pk=write.run.pk)
+        assert stored.input == {"logs": n}  # each run got its own key back
+        assert list(stored.logs.order_by("id").values_list("node_id", "output")) == [
+            (f"n{i}", i) for i in range(n)]
+
+
+def test_the_writer_hands_a_batchs_new_runs_to_together_and_calls_the_rest(
+        user, monkeypatch, writer):
+    from runs.engine.log_rows import NewRun
+
+    wf = make_workflow(owner=user)
+    groups: list[int] = []
+    together = NewRun.together
+
+    def spy(writes):
+        groups.append(len(writes))
+        together(writes)
+    monkeypatch.setattr(NewRun, "together", staticmethod(spy))
+    entered, release = threading.Event(), threading.Event()
+
+    def gate():
+        entered.set()
+        release.wait(10)
+    first = writer.submit(gate)
+    assert entered.wait(10)
+    seen: list = []
+    futures = [writer.submit(_new_run(wf, 1)), writer.submit(insert_run(wf, seen)),
+               writer.submit(_new_run(wf, 2)), writer.submit(_new_run(wf, 0))]
+    release.set()
+    for future in [first, *futures]:
+        assert future.result(10) is None
+    assert groups == [3]  # the three new runs together, in the batch behind the gate
+    assert seen == [("wfaib-group-writer", True)]  # the plain write called as before
+    assert Run.objects.filter(workflow=wf).count() == 4
+    assert sorted(run.logs.count() for run in Run.objects.filter(workflow=wf)) == [0, 0, 1, 2]
+
+
+def test_a_bad_new_run_in_a_batch_fails_alone(user, writer):
+    wf = make_workflow(owner=user)
+    entered, release = threading.Event(), threading.Event()
+
+    def gate():
+        entered.set()
+        release.wait(10)
+    first = writer.submit(gate)
+    assert entered.wait(10)
+    bad = _new_run(wf, 1)
+    bad.run.workflow_id = wf.pk + 10_000  # no such workflow
+    good, broken, also_good = (writer.submit(_new_run(wf, 2)), writer.submit(bad),
+                               writer.submit(_new_run(wf, 1)))
+    release.set()
+    assert first.result(10) is None
+    assert good.result(10) is None
+    assert also_good.result(10) is None
+    with pytest.raises(IntegrityError):
+        broken.result(10)
+    assert sorted(run.logs.count() for run in Run.objects.filter(workflow=wf)) == [1, 2]
+    assert not Run.objects.filter(workflow_id=wf.pk + 10_000).exists()
