@@ -35,6 +35,15 @@ def _freeze_startup(**_: object) -> None:
     freeze_startup()
 
 
+@worker_process_init.connect
+def _write_in_the_task_thread(**_: object) -> None:
+    """A prefork pool process executes one task at a time: the group writer would only add a
+    thread hand-off per run (runs/engine/group_writer.py write_in_caller)."""
+    from runs.engine import group_writer
+
+    group_writer.write_in_caller()
+
+
 @task_prerun.connect
 @task_postrun.connect
 def _database_connections_as_per_request(sender: object = None, **_: object) -> None:

@@ -300,3 +300,67 @@ def test_a_bad_new_run_in_a_batch_fails_alone(user, writer):
         broken.result(10)
     assert sorted(run.logs.count() for run in Run.objects.filter(workflow=wf)) == [1, 2]
     assert not Run.objects.filter(workflow_id=wf.pk + 10_000).exists()
+
+
+@pytest.fixture
+def one_at_a_time(monkeypatch):
+    """This process as a Celery prefork pool process (wfaib/celery.py) marks itself."""
+    from celery.signals import worker_process_init
+
+    import wfaib.celery  # noqa: F401  (connects the worker signals)
+
+    monkeypatch.setattr(group_writer, "_one_at_a_time", None)
+    worker_process_init.send(sender=None)
+    assert group_writer._one_at_a_time == os.getpid()
+
+
+def test_a_process_of_one_run_at_a_time_writes_in_the_callers_thread(
+        user, sizes, one_at_a_time, monkeypatch):
+    from runs.engine.log_rows import NewRun
+
+    wf = make_workflow(owner=user)
+    seen: list = []
+    turns: list[str] = []
+    take_turns = group_writer.writers_take_turns
+
+    def spy():
+        turns.append(threading.current_thread().name)
+        return take_turns()
+    monkeypatch.setattr(group_writer, "writers_take_turns", spy)
+    groups: list[int] = []
+    together = NewRun.together
+    monkeypatch.setattr(NewRun, "together",
+                        staticmethod(lambda writes: (groups.append(len(writes)),
+                                                     together(writes))))
+    group_writer.store(insert_run(wf, seen))
+    group_writer.store(_new_run(wf, 2))
+    me = threading.current_thread().name
+    assert seen == [(me, True)]  # in a transaction of its own, in this thread
+    assert turns == [me, me]  # taking turns with other processes' writers, as the writer does
+    assert sizes == [1, 1]
+    assert groups == [1]
+    assert Run.objects.filter(workflow=wf).count() == 2
+    # committed: another connection sees both
+    with ThreadPoolExecutor(1) as pool:
+        count = pool.submit(lambda: (Run.objects.filter(workflow=wf).count(),
+                                     connection.close())[0]).result()
+    assert count == 2
+
+
+def test_a_forked_child_of_such_a_process_uses_the_writer_again(one_at_a_time, monkeypatch):
+    monkeypatch.setattr(group_writer, "_one_at_a_time", os.getpid() + 1)  # another process
+    handed: list = []
+
+    class Writer:
+        def submit(self, write):
+            handed.append(write)
+            from concurrent.futures import Future
+            done: Future = Future()
+            done.set_result(None)
+            return done
+    monkeypatch.setattr(group_writer, "_writer", lambda: Writer())
+
+    def write():
+        raise AssertionError("not called in this thread")
+    group_writer.store(write)
+    assert handed == [write]
