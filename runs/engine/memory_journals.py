@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -158,15 +159,34 @@ class QueuedDeferredJournal(DeferredJournal):
         return status
 
     def _write(self) -> group_writer.Write:
-        return self._claim_and_finish
+        return ClaimAndFinish(self, self.written)
 
-    def _claim_and_finish(self) -> None:
-        run = self.run
-        self.stored = bool(_CLAIM_AND_FINISH.update(
-            {field: getattr(run, field) for field in self.FIELDS},
-            pk=run.pk, executions=self.queued_executions))
-        if self.stored:
-            insert_children([(run, self.written, self.model_calls)])
+
+@dataclass(eq=False)
+class ClaimAndFinish:
+    """A queued run's claim-and-finish with its logs, as one write for the group writer: called
+    alone, or with the others of a batch by `together` (an UPDATE per run, then the logs of
+    every run it stored in one INSERT). Sets each journal's `stored`; may be called again
+    after a rolled-back attempt."""
+
+    journal: QueuedDeferredJournal
+    logs: list[RunLog]
+
+    def __call__(self) -> None:
+        ClaimAndFinish.together([self])
+
+    @staticmethod
+    def together(writes: list[ClaimAndFinish]) -> None:
+        children = []
+        for write in writes:
+            journal = write.journal
+            run = journal.run
+            journal.stored = bool(_CLAIM_AND_FINISH.update(
+                {field: getattr(run, field) for field in journal.FIELDS},
+                pk=run.pk, executions=journal.queued_executions))
+            if journal.stored:
+                children.append((run, write.logs, journal.model_calls))
+        insert_children(children)
 
 
 # Still the queued run that was read (not taken, cancelled or re-claimed meanwhile): claimed

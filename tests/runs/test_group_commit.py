@@ -364,3 +364,33 @@ def test_a_forked_child_of_such_a_process_uses_the_writer_again(one_at_a_time, m
         raise AssertionError("not called in this thread")
     group_writer.store(write)
     assert handed == [write]
+
+
+def test_queued_runs_of_a_batch_are_claimed_one_by_one_and_their_logs_inserted_at_once(user):
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from runs.engine.log_rows import new_log
+    from runs.engine.memory_journals import ClaimAndFinish, QueuedDeferredJournal
+    from runs.services import run_start
+
+    wf = make_workflow(owner=user)
+    writes = []
+    for n in (2, 1, 3):
+        run = run_start(workflow=wf, execute=False)
+        journal = QueuedDeferredJournal(run, queued_executions=run.executions)
+        run.status, run.executions, run.finished_at = "succeeded", 1, timezone.now()
+        logs = [new_log(run, node_id=f"n{i}", node_type="transform", status="succeeded",
+                        started_at=timezone.now(), output=i) for i in range(n)]
+        writes.append(ClaimAndFinish(journal, logs))
+    taken = writes[1].journal.run
+    Run.objects.filter(pk=taken.pk).update(cancel_requested=True)  # changed meanwhile
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        ClaimAndFinish.together(writes)
+    assert len(queries.captured_queries) == 4  # an UPDATE per run, one INSERT of the logs
+    assert [write.journal.stored for write in writes] == [True, False, True]
+    for write, n in zip(writes, (2, 0, 3), strict=True):
+        stored = Run.objects.get(pk=write.journal.run.pk)
+        assert stored.status == ("succeeded" if n else "queued")
+        assert list(stored.logs.order_by("id").values_list("node_id", "output")) == [
+            (f"n{i}", i) for i in range(n)]
