@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
 from nodes.base import ERROR_PORT, Iterate, NodeError, NodeSettings, NodeType, Outputs, Wait
@@ -24,6 +23,7 @@ from workflows.graph import DEFAULT_PORT
 from ..models import RunLog
 from ..tenancy import tenant_of
 from . import memory_buffer
+from .clock import now as clock_now
 from .context import NodeContext
 from .expressions import ExpressionError, evaluate, render_value
 from .expressions.templates import stringify
@@ -89,7 +89,7 @@ def run_node(ex: RunExecution, frame: Frame, node_id: str, node: dict, cls: type
         attempt = _next_attempt(ex, frame.scope, node_id)
         t0 = time.perf_counter()
         log = new_log(ex.run, node_id=node_id, node_type=node["type"], attempt=attempt,
-                      scope=frame.scope, started_at=timezone.now(),
+                      scope=frame.scope, started_at=clock_now(),
                       input=log_copy(input_value, ex.log_max))
         if durable:
             ex.journal.start(log)

@@ -51,6 +51,7 @@ from ..heartbeat import beating
 from ..models import Run, RunLog
 from . import waits
 from .attempts import run_node
+from .clock import now as clock_now
 from .context import RunServices
 from .credentials import CredentialResolver
 from .files import RunFileAccess
@@ -271,7 +272,7 @@ class RunExecution:
             "trigger": self.run.input,
             "nodes": frame.states.outputs,
             "run": self.run_names,
-            "now": timezone.now().isoformat(),
+            "now": clock_now().isoformat(),
             "vars": self.project_vars,
         }
         names.update(frame.extra)
@@ -297,7 +298,7 @@ class RunExecution:
 
     # -- recording -------------------------------------------------------------------------
     def _record_skip(self, frame: Frame, node_id: str, node_type: str) -> None:
-        now = timezone.now()
+        now = clock_now()
         log = new_log(self.run, node_id=node_id, node_type=node_type, scope=frame.scope,
                       status=RunLog.Status.SKIPPED, started_at=now, finished_at=now,
                       duration_ms=0)
@@ -314,7 +315,7 @@ class RunExecution:
         """A node's attempt ended: its log is buffered (pure nodes, loop bodies) or stored
         now (side effects, waits)."""
         log.duration_ms = _ms(time.perf_counter() - t0)
-        log.finished_at = timezone.now()
+        log.finished_at = clock_now()
         scrub = self.credentials.scrub  # known secrets never reach a stored log
         log.input, log.output, log.error = scrub(log.input), scrub(log.output), scrub(log.error)
         if frame.owner is not None:  # loop bodies: buffered, adopted by the loop in order
