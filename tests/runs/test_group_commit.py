@@ -53,6 +53,19 @@ def writer():
     writer.submit(group_writer._CLOSE).result(10)
 
 
+def hold(writer):
+    """Keep `writer` busy until the returned event is set, so that what is submitted meanwhile
+    queues up as one batch; (that event, the holding write's future)."""
+    entered, release = threading.Event(), threading.Event()
+
+    def gate():
+        entered.set()
+        release.wait(10)
+    first = writer.submit(gate)
+    assert entered.wait(10)
+    return release, first
+
+
 def test_writes_queued_behind_a_commit_are_stored_in_one_transaction(user, sizes, writer):
     wf = make_workflow(owner=user)
     entered, release = threading.Event(), threading.Event()
@@ -73,17 +86,11 @@ def test_writes_queued_behind_a_commit_are_stored_in_one_transaction(user, sizes
 
 def test_a_failing_write_fails_only_its_own_caller(user, sizes, writer):
     wf = make_workflow(owner=user)
-    entered, release = threading.Event(), threading.Event()
 
     def bad():
         Run.objects.create(workflow_id=wf.pk + 10_000, version=current_version(wf),
                            trigger="api")  # no such workflow
-
-    def gate():
-        entered.set()
-        release.wait(10)
-    first = writer.submit(gate)
-    assert entered.wait(10)
+    release, first = hold(writer)
     good_before, broken, good_after = (writer.submit(insert_run(wf)), writer.submit(bad),
                                        writer.submit(insert_run(wf)))
     release.set()
@@ -260,13 +267,7 @@ def test_the_writer_hands_a_batchs_new_runs_to_together_and_calls_the_rest(
         groups.append(len(writes))
         together(writes)
     monkeypatch.setattr(NewRun, "together", staticmethod(spy))
-    entered, release = threading.Event(), threading.Event()
-
-    def gate():
-        entered.set()
-        release.wait(10)
-    first = writer.submit(gate)
-    assert entered.wait(10)
+    release, first = hold(writer)
     seen: list = []
     futures = [writer.submit(_new_run(wf, 1)), writer.submit(insert_run(wf, seen)),
                writer.submit(_new_run(wf, 2)), writer.submit(_new_run(wf, 0))]
@@ -281,13 +282,7 @@ def test_the_writer_hands_a_batchs_new_runs_to_together_and_calls_the_rest(
 
 def test_a_bad_new_run_in_a_batch_fails_alone(user, writer):
     wf = make_workflow(owner=user)
-    entered, release = threading.Event(), threading.Event()
-
-    def gate():
-        entered.set()
-        release.wait(10)
-    first = writer.submit(gate)
-    assert entered.wait(10)
+    release, first = hold(writer)
     bad = _new_run(wf, 1)
     bad.run.workflow_id = wf.pk + 10_000  # no such workflow
     good, broken, also_good = (writer.submit(_new_run(wf, 2)), writer.submit(bad),
