@@ -4,6 +4,8 @@ context on; off unless configured."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.test import Client
 from opentelemetry.sdk.trace import TracerProvider
@@ -31,6 +33,15 @@ def by_name(exporter, prefix):
     return [s for s in exporter.get_finished_spans() if s.name.startswith(prefix)]
 
 
+def ended(exporter, prefix, count, timeout=10.0):
+    """The spans named `prefix` once `count` of them have ended: an execution's span ends just
+    after its run's last commit, so a test that saw the run finish may be a moment early."""
+    deadline = time.monotonic() + timeout
+    while len(found := by_name(exporter, prefix)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return found
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_run_that_waits_and_resumes_stays_in_the_webhook_requests_trace(spans, api_server):
     api_server.json("GET", "/called", {"ok": True})
@@ -55,7 +66,7 @@ def test_a_run_that_waits_and_resumes_stays_in_the_webhook_requests_trace(spans,
     (webhook,) = [s for s in by_name(spans, "POST") if s.attributes["wfaib.door"] == "webhook"]
     (resume_request,) = [s for s in by_name(spans, "POST")
                          if s.attributes["wfaib.door"] == "resume"]
-    executions = sorted(by_name(spans, "wfaib.run"), key=lambda s: s.start_time)
+    executions = sorted(ended(spans, "wfaib.run", 2), key=lambda s: s.start_time)
     assert len(executions) == 2  # up to the wait, and after the resume
     trace_id = webhook.context.trace_id
     for execution in executions:
