@@ -1,7 +1,7 @@
 """Celery workers draining queued runs: how many webhook -> transform runs per second.
 
     .venv/bin/python -m bench drain [--db postgres] [--runs 3000] [--concurrency 2]
-        [--accept-seconds 10]
+        [--pool prefork|threads|solo] [--workers 1] [--accept-seconds 10]
 
 Serves the app (granian 2x1) with `WFAIB_EXECUTOR=celery` on a fresh database and a flushed
 Redis database (BENCH_REDIS_URL, DB 10 by default). First the web tier alone: with no worker,
@@ -10,8 +10,10 @@ committed and its task published), checked as runs in the database = 2xx answers
 requests in flight at the cut-off); those runs and tasks are then dropped. Then, still with no
 worker running, it accepts exactly `--runs`
 requests to `POST /api/webhook/<id>?wait=false` (every answer read: each 202 is a run queued in
-the database and a task in Redis). Then it starts one Celery worker with `--concurrency`
-processes (prefork) and waits until every run finished. Prints the drain rate: succeeded runs
+the database and a task in Redis). Then it starts `--workers` Celery workers (one by
+default) with `--concurrency` processes (prefork) each, or two solo workers
+(`--workers 2 --pool solo --concurrency 1`: two processes, no pool parent), and waits until
+every run finished. Prints the drain rate: succeeded runs
 divided by the time from the first run's start to the last one's end (worker boot excluded),
 and the same from the worker's start (boot included), and checks runs = 202 answers, all
 succeeded with their 2 logs.
@@ -20,6 +22,7 @@ succeeded with their 2 logs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from typing import Any
 
@@ -80,6 +83,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="worker processes (prefork) or threads (--pool threads)")
     parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"],
                         help="the Celery worker's pool")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Celery worker processes started side by side (their pools apart)")
     parser.add_argument("--accept-seconds", type=float, default=10.0,
                         help="the timed accept-only pass first (0: skip it)")
     args = parser.parse_args(argv)
@@ -101,11 +106,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     f"(statuses {accepted.statuses}) at {accepted.rps:.1f} req/s with no worker; "
                     f"{waiting} runs queued; load average {load_average()}")
         t0 = time.perf_counter()
-        with celery_worker(env, concurrency=args.concurrency, flush=False,
-                           pool=args.pool) as worker:
+        with contextlib.ExitStack() as stack:
+            # started one right after the other, so that they boot side by side
+            workers = [stack.enter_context(celery_worker(
+                env, concurrency=args.concurrency, flush=False, pool=args.pool,
+                name=f"bench{i}", settle=0.0)) for i in range(args.workers)]
+            time.sleep(3)
+            if any(worker.poll() is not None for worker in workers):
+                raise RuntimeError("a celery worker exited at start; its log is in /tmp")
             counts = wait_settled(workflow.pk, timeout=900)
             wall = time.perf_counter() - t0
-            worker_rss = memory_mb(worker.pid)[0]
+            worker_rss = sum(memory_mb(worker.pid)[0] for worker in workers)
     span = Run.objects.filter(workflow=workflow).aggregate(first=Min("started_at"),
                                                            last=Max("finished_at"))
     seconds = ((span["last"] - span["first"]).total_seconds()
@@ -115,8 +126,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     logs = logs_per_run(workflow.pk)
     ok = runs == accepted.ok == waiting and succeeded == runs and logs == 2.0
     rate = succeeded / seconds if seconds else 0.0
-    report.line(f"celery worker {args.pool} x{args.concurrency} on {args.db}: {succeeded}/{runs} "
-                f"runs succeeded, {logs:.2f} logs/run; "
+    report.line(f"celery {args.workers} worker(s) {args.pool} x{args.concurrency} on {args.db}: "
+                f"{succeeded}/{runs} runs succeeded, {logs:.2f} logs/run; "
                 f"first start to last finish {seconds:.1f} s = "
                 f"{rate:.1f} runs/s; from the worker's start (boot included) {wall:.1f} s = "
                 f"{succeeded / wall:.1f} runs/s; worker RSS {worker_rss:.0f} MB; "

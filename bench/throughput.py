@@ -222,21 +222,24 @@ def async_point(server: Server, connections: int, duration: float, db: str,
 
 @contextlib.contextmanager
 def celery_worker(env: dict[str, str], concurrency: int = 2, flush: bool = True,
-                  pool: str = "prefork") -> Iterator[subprocess.Popen]:
+                  pool: str = "prefork", name: str = "bench",
+                  settle: float = 3.0) -> Iterator[subprocess.Popen]:
     """A Celery worker on the benchmark's broker (its Redis DB is flushed first, unless
-    `flush` is False: bench/drain.py queues the runs before the worker starts)."""
+    `flush` is False: bench/drain.py queues the runs before the worker starts); `name`
+    tells several workers on this host apart. Yields after `settle` seconds (the worker
+    connects and forks its pool), having checked that it is still running."""
     import redis
 
     if flush:
         redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
-    log = open(f"/tmp/wfaib_bench_celery_{os.getpid()}.log", "w")
+    log = open(f"/tmp/wfaib_bench_celery_{os.getpid()}_{name}.log", "w")
     proc = subprocess.Popen(
         [str(BIN / "celery"), "-A", "wfaib", "worker", "--concurrency", str(concurrency),
-         "--pool", pool, "--loglevel", "warning", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
+         "--pool", pool, "-n", f"{name}@%h", "--loglevel", "warning", "--without-gossip",
+         "--without-mingle", "--without-heartbeat"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        time.sleep(3)  # the worker connects and forks its pool
+        time.sleep(settle)
         if proc.poll() is not None:
             raise RuntimeError(f"celery worker exited: {open(log.name).read()[-2000:]}")
         yield proc

@@ -52,24 +52,25 @@ def test_engine_command_prints_figures_and_targets():
 
 
 def test_drain_command_checks_every_queued_run_through_a_celery_worker():
-    """A real Celery worker (threads pool: the option's path) drains runs queued through the
-    server; the command exits 1 unless runs = 202 answers = runs queued, all succeeded. Each
-    suite of a parallel CI gets a Redis database of its own (the command flushes it)."""
+    """Two real Celery workers (solo pools, side by side: the options' path) drain runs queued
+    through the server; the command exits 1 unless runs = 202 answers = runs queued, all
+    succeeded. Each suite of a parallel CI gets a Redis database of its own (the command
+    flushes it)."""
     from django.db import connection
 
     suite = {"sqlite": "11", "postgresql": "12"}[connection.vendor]
     db = "postgres" if connection.vendor == "postgresql" else "sqlite"
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:6379/{suite}"
     try:
-        out = bench("drain", "--db", db, "--runs", "20", "--concurrency", "4",
-                    "--pool", "threads", "--accept-seconds", "1")
+        out = bench("drain", "--db", db, "--runs", "20", "--workers", "2",
+                    "--concurrency", "1", "--pool", "solo", "--accept-seconds", "1")
     finally:
         del os.environ["BENCH_REDIS_URL"]
     accept = [line for line in out.splitlines() if "asynchronous accept alone" in line]
     assert len(accept) == 1
     assert ": ok; load average " in accept[0]
     assert "accepted 20 of 20 (statuses {202: 20})" in out
-    assert "celery worker threads x4 on " + db + ": 20/20 runs succeeded, 2.00 logs/run" in out
+    assert f"celery 2 worker(s) solo x1 on {db}: 20/20 runs succeeded, 2.00 logs/run" in out
     assert "; ok;" in out
 
 
