@@ -44,6 +44,21 @@ def _write_in_the_task_thread(**_: object) -> None:
     group_writer.write_in_caller()
 
 
+@worker_init.connect
+def _solo_writes_in_the_task_thread(sender: object = None, **_: object) -> None:
+    """A solo pool (`--pool solo`: no pool processes, the worker executes one task at a time in
+    its own thread) writes as a prefork pool process does. Other pools run tasks side by side
+    (threads) or in child processes (prefork: their parent executes none) and keep the writer."""
+    from celery.concurrency import get_implementation
+    from celery.concurrency.solo import TaskPool as SoloPool
+
+    from runs.engine import group_writer
+
+    pool = getattr(sender, "pool_cls", None)
+    if pool is not None and get_implementation(pool) is SoloPool:
+        group_writer.write_in_caller()
+
+
 @task_prerun.connect
 @task_postrun.connect
 def _database_connections_as_per_request(sender: object = None, **_: object) -> None:

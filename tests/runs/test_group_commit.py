@@ -309,6 +309,31 @@ def one_at_a_time(monkeypatch):
     assert group_writer._one_at_a_time == os.getpid()
 
 
+class _Worker:
+    """What Celery's WorkController has set when it sends worker_init."""
+
+    def __init__(self, pool_cls):
+        self.pool_cls = pool_cls
+
+
+@pytest.mark.parametrize(("pool", "alone"), [
+    ("solo", True), ("celery.concurrency.solo:TaskPool", True), ("prefork", False),
+    ("threads", False)])
+def test_a_solo_celery_worker_writes_in_the_task_thread(monkeypatch, pool, alone):
+    """worker_init, as Celery's WorkController sends it (its pool as given: an alias, a path
+    or a class): only a solo pool executes one task at a time in the worker's own process."""
+    from celery.concurrency import get_implementation
+    from celery.signals import worker_init
+
+    import wfaib.celery  # noqa: F401  (connects the worker signals)
+
+    monkeypatch.setattr("wfaib.gc_tuning.freeze_startup", lambda: 0)  # not this test's
+    for given in (pool, get_implementation(pool)):
+        monkeypatch.setattr(group_writer, "_one_at_a_time", None)
+        worker_init.send(sender=_Worker(given))
+        assert (group_writer._one_at_a_time == os.getpid()) is alone, given
+
+
 def test_a_process_of_one_run_at_a_time_writes_in_the_callers_thread(
         user, sizes, one_at_a_time, monkeypatch):
     from runs.engine.log_rows import NewRun
