@@ -6,7 +6,10 @@ Marked slow: each starts Python processes (a few seconds)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,6 +73,68 @@ def test_celery_worker_executes_runs(shared_db, processes, settings, api_server)
         assert run.status == Run.Status.SUCCEEDED
         assert run.result["body"] == {"hello": "world"}
     assert api_server.count("/hello") == 3
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (from any of its threads)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that just ended
+            pass
+    return sorted(found)
+
+
+@needs_redis
+def test_run_worker_supervises_several_solo_workers(shared_db, processes, settings):
+    """`run_worker --pool solo --processes 2`: two Celery workers with names of their own
+    that execute the runs; one that dies is started again, the other left alone; a SIGTERM
+    stops both and the command ends cleanly."""
+    settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}
+    from tests.factories import simple_definition
+
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "t", "type": "transform", "config": {"expression": "input.n * 2"}}))
+    command = manage(processes, shared_db, "workers", "run_worker", "--pool", "solo",
+                     "--processes", "2", "--loglevel", "WARNING", "--", "--without-gossip",
+                     "--without-mingle", "--without-heartbeat", WFAIB_EXECUTOR="celery")
+    wait_until(lambda: len(children(command.pid)) == 2, "two workers", procs=processes)
+    first, second = children(command.pid)
+    names = sorted(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-2]
+                   for pid in (first, second))
+    assert names == [b"wfaib1@%h", b"wfaib2@%h"]
+
+    def all_done(runs: list[Run]) -> None:
+        for run in runs:
+            wait_until(lambda run=run: dispatch.wait_for_run(run.pk, 0.5), f"run {run.pk}",
+                       procs=processes)
+            run.refresh_from_db()
+            assert (run.status, run.result) == (Run.Status.SUCCEEDED, run.input["n"] * 2)
+
+    all_done([run_start(workflow=workflow, input={"n": i}) for i in range(6)])
+    os.kill(first, signal.SIGKILL)
+    wait_until(lambda: len(children(command.pid)) == 2 and first not in children(command.pid),
+               "the killed worker to be started again", procs=processes)
+    assert second in children(command.pid)
+    all_done([run_start(workflow=workflow, input={"n": i}) for i in range(6, 12)])
+    workers = children(command.pid)
+    command.send_signal(signal.SIGTERM)
+    assert command.wait(60) == 0, processes.logs()
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or \
+            Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (["--processes", "2", "--no-supervise"], "--processes needs the supervisor"),
+    (["--processes", "0"], "--processes must be at least 1"),
+    (["--processes", "-3"], "--processes must be at least 1")])
+def test_run_worker_refuses_processes_it_cannot_start(args, reason):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=reason):
+        call_command("run_worker", *args)
 
 
 @needs_redis

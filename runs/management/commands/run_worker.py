@@ -2,6 +2,7 @@
 
     python manage.py run_worker --concurrency 4
     python manage.py run_worker --pool solo      # one run at a time
+    python manage.py run_worker --pool solo --processes 2   # two such workers, side by side
     python manage.py run_worker --no-supervise   # the Celery worker in this process, as before
 
 Same as `celery -A wfaib worker -Q $CELERY_QUEUE`; extra arguments after `--` go to Celery.
@@ -13,6 +14,13 @@ messages"), and a worker that stopped must not leave the runs queued until someo
 Nothing is lost meanwhile: tasks are acknowledged late, so the broker hands unfinished ones out
 again, and the scheduler re-dispatches queued runs nobody took. SIGTERM/SIGINT are passed to the
 child (Celery's warm shutdown) and end the supervisor once it has stopped.
+
+`--processes N` starts N Celery workers this way, each supervised on its own, named
+`wfaib<i>@<host>`. With `--pool solo` that is N processes that each take a run from the broker
+and execute it themselves: no prefork parent that receives every task and passes it to a pool
+process over a pipe. On 2 cores two solo workers drained queued runs 1.4-1.6x as fast as one
+prefork worker of two processes (bench/RESULTS.md, 2026-12-01), in less memory. A solo
+worker's process is not replaced after a number of runs (`--max-tasks-per-child` is prefork's).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from wfaib import metrics
 from wfaib.celery import app
@@ -82,6 +90,9 @@ class Command(BaseCommand):
         parser.add_argument("--pool", default="prefork",
                             choices=["prefork", "solo", "threads"],
                             help="Celery execution pool")
+        parser.add_argument("--processes", type=int, default=1,
+                            help="Celery workers started side by side, each supervised (with "
+                                 "--pool solo: that many runs at once, no pool parent)")
         parser.add_argument("--loglevel", default="INFO")
         parser.add_argument("--no-supervise", action="store_true",
                             help="run the Celery worker in this process, without restarts")
@@ -95,12 +106,40 @@ class Command(BaseCommand):
         argv += options["celery_args"]
         if wfaib_settings.METRICS_PORT:  # the worker processes' values (PROMETHEUS_MULTIPROC_DIR)
             metrics.serve(int(wfaib_settings.METRICS_PORT))
+        processes = options["processes"]
+        if processes < 1:
+            raise CommandError("--processes must be at least 1")
         if options["no_supervise"]:
+            if processes != 1:
+                raise CommandError("--processes needs the supervisor (without --no-supervise)")
             app.worker_main(argv=argv)
             return
-        supervisor = Supervisor([sys.executable, "-m", "celery", "-A", "wfaib", *argv])
+        command = [sys.executable, "-m", "celery", "-A", "wfaib", *argv]
+        supervisors = [Supervisor(command if processes == 1 else
+                                  [*command, "--hostname", f"wfaib{i + 1}@%h"])
+                       for i in range(processes)]
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda signum, _frame: supervisor.stop(signum))
-        code = supervisor.run()
+            signal.signal(sig, lambda signum, _frame: [s.stop(signum) for s in supervisors])
+        code = max(supervise_all(supervisors))
         if code > 0:  # a signal-ended child after our stop is a normal end
             sys.exit(code)
+
+
+def supervise_all(supervisors: list[Supervisor]) -> list[int]:
+    """Each supervisor in a thread of its own until all have stopped; their exit codes. This
+    thread keeps waking up, so that it takes the stop signals."""
+    if len(supervisors) == 1:
+        return [supervisors[0].run()]
+    codes: list[int] = [0] * len(supervisors)
+
+    def run(i: int) -> None:
+        codes[i] = supervisors[i].run()
+
+    threads = [threading.Thread(target=run, args=(i,), name=f"wfaib-supervise-{i + 1}")
+               for i in range(len(supervisors))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.5)
+    return codes
