@@ -47,6 +47,17 @@ def test_retries_until_success_with_one_log_per_attempt(api_server):
     assert run.result["body"] == {"ok": True}
 
 
+def test_jittered_retries_draw_their_delays_from_the_run_s_generator(api_server):
+    """The jitter's random source is made at the run's first retry (RunExecution.rng)."""
+    flaky(api_server, "/jittery", failures=2)
+    settings = {"max_attempts": 3, "retry_delay": 0.02, "jitter": True}
+    d = graph(n("call", "http", settings, url=api_server.url + "/jittery"),
+              edges=[e("trigger", "call")])
+    run = run_now(make_workflow(definition=d))
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert api_server.count("/jittery") == 3
+
+
 def test_retries_exhausted_fail_the_run(api_server):
     flaky(api_server, "/down", failures=10)
     d = graph(n("call", "http", {"max_attempts": 2, **FAST}, url=api_server.url + "/down"),

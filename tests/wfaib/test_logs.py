@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -86,6 +87,10 @@ def test_a_request_s_log_lines_carry_its_request_id_which_the_answer_echoes(capt
     bad = Client().get("/api/health", headers={"X-Request-ID": "x" * 65 + "\r\nInjected: 1"})
     assert len(bad["X-Request-ID"]) == 32
     assert "Injected" not in bad["X-Request-ID"]
+    # made up when none is sent: 32 hex digits, a new one each time
+    made = {Client().get("/api/health")["X-Request-ID"] for _ in range(20)}
+    assert len(made) == 20
+    assert all(re.fullmatch(r"[0-9a-f]{32}", one) for one in made)
 
 
 def test_console_lines_are_readable_with_the_ids():
