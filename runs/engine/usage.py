@@ -58,6 +58,7 @@ class RunUsage:
         # The budgets as last loaded, and what this run spent since (for threaded loop
         # iterations, which may not read the database).
         self.budgets: list[Budget] | None = None
+        self.interval = float(wfaib_settings.LLM_STREAM_INTERVAL)  # read per run, not per node
         self.since: dict[str, Decimal] = {"tokens": Decimal(0), "cost": Decimal(0)}
 
     def load(self) -> None:
@@ -79,7 +80,7 @@ class RunUsage:
                            for b in self.budgets or []]
         run_id, scope, shown = self.ex.run.pk, frame.scope, self.ex.credentials.scrub_stream
         # Shown while the node works: no known secret, not even its first characters.
-        return UsageMeter(budgets=budgets, interval=float(wfaib_settings.LLM_STREAM_INTERVAL),
+        return UsageMeter(budgets=budgets, interval=self.interval,
                           publish=lambda text: partial.publish(run_id, node_id, scope,
                                                                shown(text)))
 

@@ -56,6 +56,24 @@ def test_a_post_init_listener_for_run_logs_is_called_by_new_log():
     assert log_rows._direct()
 
 
+@pytest.mark.parametrize("signal", ["pre_init", "post_init"])
+def test_only_a_listener_for_run_logs_sets_the_direct_way_aside(signal):
+    """A listener for another model's signal leaves new_log direct; one for RunLog's, or for
+    every sender, does not."""
+    sig = getattr(signals, signal)
+
+    def listener(sender, **kwargs):
+        pass
+
+    for sender, direct in ((Run, True), (RunLog, False), (None, False)):
+        sig.connect(listener, sender=sender)
+        try:
+            assert log_rows._direct() is direct, sender
+        finally:
+            sig.disconnect(listener, sender=sender)
+        assert log_rows._direct()
+
+
 def test_new_log_refuses_an_unknown_field():
     with pytest.raises(TypeError, match="no field 'colour'"):
         new_log(Run(pk=1), node_id="a", colour="red")

@@ -86,6 +86,8 @@ class Sandbox(ImportsMixin, OperatorsMixin, Interpreter):
             self.node_handlers["importfrom"] = self.on_importfrom
         self.builtins = make_builtins(self, statements=statements)
         self.node_handlers["generatorexp"] = self.on_generatorexp
+        # run()'s handler by AST class, filled as met; node_handlers is final from here on
+        self._handlers: dict[type, Any] = {}
 
     # -- bounds ----------------------------------------------------------------------------
     def tick(self) -> None:
@@ -444,8 +446,17 @@ class Sandbox(ImportsMixin, OperatorsMixin, Interpreter):
             return self.retval
         if isinstance(self._interrupt, (ast.Break, ast.Continue)):
             return self._interrupt
-        self._note_position(node, expr, lineno)
-        handler = self.node_handlers.get(node.__class__.__name__.lower()) or self.unimplemented
+        if lineno is not None or expr is not None:
+            self._note_position(node, expr, lineno)
+        else:  # the common case, inline: run() is called for every node of every expression
+            line = getattr(node, "lineno", None)
+            if line is not None:
+                self.current_line = line
+        kind = node.__class__
+        handler = self._handlers.get(kind)
+        if handler is None:  # node_handlers is keyed by the lower-case class name
+            handler = self._handlers[kind] = (self.node_handlers.get(kind.__name__.lower())
+                                              or self.unimplemented)
         try:
             ret = handler(node)
             if isinstance(ret, enumerate):
