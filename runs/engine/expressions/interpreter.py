@@ -16,6 +16,7 @@ from typing import Any
 
 from .asteval_import import Interpreter, Procedure
 from .display import safe_str
+from .exceptions import ExceptionsMixin
 from .guards import (
     DENIED_ATTRIBUTES,
     GUARDED_METHODS,
@@ -23,10 +24,7 @@ from .guards import (
     SAFE_TYPES,
     ReadOnlyDict,
     describe,
-    handles,
-    make_exception,
     safe_exc_type,
-    safe_exc_type_from,
     wrap,
 )
 from .imports import MODULE_GUARDS, MODULE_TYPES, ImportsMixin, ModuleView, namedtuple_attribute
@@ -56,7 +54,7 @@ ALLOWED_TYPES: dict[type, type] = {**SAFE_TYPES, **MODULE_TYPES}
 ALL_GUARDS: dict[type, dict[str, Callable[..., Any]]] = {**GUARDED_METHODS, **MODULE_GUARDS}
 
 
-class Sandbox(ImportsMixin, OperatorsMixin, Interpreter):
+class Sandbox(ImportsMixin, ExceptionsMixin, OperatorsMixin, Interpreter):
     """asteval with an allowlist of attributes, guarded builtins, a deadline and budgets."""
 
     # asteval's state, as this class uses it
@@ -390,49 +388,6 @@ class Sandbox(ImportsMixin, OperatorsMixin, Interpreter):
         if len(out) > self.limits.max_sequence:
             raise too_big("comprehension", len(out), self.limits.max_sequence)
         return super().do_generator(gnodes, node, out)
-
-    # -- exceptions (code node) ------------------------------------------------------------
-    def on_try(self, node):
-        # asteval's version binds the original exception (which may carry internal objects,
-        # e.g. AttributeError.obj) and resolves handler names in real builtins; ours binds a
-        # fresh exception with a bounded message and resolves handlers in the symbol table.
-        failed = False
-        for stmt in node.body:
-            self.run(stmt, with_raise=False)
-            if self.error:
-                failed = True
-                if not self._handle(node.handlers):
-                    return
-                break
-        if not failed:
-            for stmt in node.orelse:
-                self.run(stmt)
-        for stmt in node.finalbody:
-            self.run(stmt)
-
-    def _handle(self, handlers: list[ast.ExceptHandler]) -> bool:
-        """Run the first handler matching the recorded error; False when a handler's type
-        expression itself failed."""
-        err = self.error[-1]
-        exc_type = safe_exc_type_from(err.exc)
-        message = str(err.msg)[:500]
-        errors, error_msg = self.error, self.error_msg
-        for handler in handlers:
-            self.error, self.error_msg = [], None  # so the handler type evaluates
-            wanted = self.run(handler.type) if handler.type is not None else Exception
-            if self.error:  # the handler's type expression itself failed
-                return False
-            self.error, self.error_msg = errors, error_msg
-            if handles(wanted, exc_type):
-                self.error = []
-                self.error_msg = None
-                self._interrupt = None
-                if handler.name is not None:
-                    self.symtable[handler.name] = make_exception(exc_type, message)
-                for line in handler.body:
-                    self.run(line)
-                break
-        return True
 
     # -- the main loop ---------------------------------------------------------------------
     def run(self, node, expr=None, lineno=None, with_raise=True):
