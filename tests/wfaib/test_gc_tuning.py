@@ -28,12 +28,17 @@ def test_the_server_application_freezes_what_it_loaded(module, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_celery_worker_process_freezes_what_it_loaded(tmp_path):
+@pytest.mark.parametrize("signal", ["worker_process_init", "worker_init"])
+def test_a_celery_worker_process_freezes_what_it_loaded(tmp_path, signal):
+    """A prefork pool process (worker_process_init), and a worker before its pool starts
+    (worker_init: a solo worker executes its runs in this very process)."""
     code = ("import gc, django; django.setup()\n"
-            "from celery.signals import worker_process_init\n"
+            f"from celery.signals import {signal}\n"
             "from wfaib.celery import app\n"
+            "class Worker:\n"
+            "    pool_cls = 'solo'\n"
             "before = gc.get_freeze_count()\n"
-            "worker_process_init.send(sender=None)\n"
+            f"{signal}.send(sender=Worker())\n"
             "print(gc.get_freeze_count() - before)")
     assert _frozen_after(code, tmp_path) > 50_000
 
