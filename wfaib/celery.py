@@ -6,10 +6,7 @@ Configured from Django settings with the CELERY_ prefix (broker: CELERY_BROKER_U
 RabbitMQ by URL); tasks are found in each app's tasks.py (runs/tasks.py).
 """
 
-import math
 import os
-import threading
-import time
 
 from celery import Celery
 from celery.signals import (
@@ -62,34 +59,20 @@ def _solo_writes_in_the_task_thread(sender: object = None, **_: object) -> None:
         group_writer.write_in_caller()
 
 
-_around_tasks = threading.local()  # .at: time.monotonic() of this thread's last call below
-
-
 @task_prerun.connect
 @task_postrun.connect
 def _database_connections_as_per_request(sender: object = None, **_: object) -> None:
     """Around each task a worker runs, what Django does around each request: close a
     connection past CONN_MAX_AGE or one with errors that no longer answers, and check the
-    others' health on their next use, unless this was done less than FRESH seconds ago (as
-    the group writer: under load that check is a SELECT 1 round trip per run on PostgreSQL;
-    a connection with an error since is still checked by close_old_connections). Celery's own
-    fixup would close them all (CELERY_DB_REUSE_MAX in wfaib/settings.py keeps it from doing
-    so). Not for a task run eagerly in the caller's thread, whose connection is the caller's
-    (as Celery's fixup)."""
-    from django.db import close_old_connections, connections
-
-    from runs.engine.group_writer import FRESH
+    others' health on their next use (not again within a second: runs/kept_connections.py).
+    Celery's own fixup would close them all (CELERY_DB_REUSE_MAX in wfaib/settings.py keeps
+    it from doing so). Not for a task run eagerly in the caller's thread, whose connection is
+    the caller's (as Celery's fixup)."""
+    from runs import kept_connections
 
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return
-    now = time.monotonic()
-    fresh = now - getattr(_around_tasks, "at", -math.inf) < FRESH
-    close_old_connections()
-    if fresh:
-        for conn in connections.all(initialized_only=True):
-            if conn.connection is not None:
-                conn.health_check_done = True  # type: ignore[attr-defined]  # not in the stubs
-    _around_tasks.at = now
+    kept_connections.for_thread().refresh()
 
 
 @worker_process_shutdown.connect

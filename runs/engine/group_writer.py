@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import math
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -35,11 +33,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 
 from wfaib.conf import wfaib_settings
 
 from ..db_retry import retry_on_lock
+from ..kept_connections import KeptConnections
 
 logger = logging.getLogger("wfaib.engine")
 
@@ -96,15 +95,10 @@ def _alone(write: Write) -> None:
         write()
 
 
-# A writer that committed less than this many seconds ago skips the health check of its
-# connection (CONN_HEALTH_CHECKS: a SELECT 1 round trip on PostgreSQL) before the next batch.
-FRESH = 1.0
-
-
 class GroupWriter:
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[tuple[Write, Future[None]]] = queue.SimpleQueue()
-        self._committed_at = -math.inf  # time.monotonic() of the last batch committed whole
+        self.connections = KeptConnections()  # its thread's: no health check per batch
         self._thread = threading.Thread(target=self._loop, name="wfaib-group-writer",
                                         daemon=True)
         self._thread.start()
@@ -141,11 +135,7 @@ class GroupWriter:
                         future.set_exception(RuntimeError("the group writer failed"))
 
     def _write(self, batch: list[tuple[Write, Future[None]]]) -> None:
-        close_old_connections()  # a connection past CONN_MAX_AGE or with errors is replaced
-        if time.monotonic() - self._committed_at < FRESH:
-            # It committed a moment ago, and had no error since (or it was closed above): under
-            # load, a health check per batch would be a round trip per batch.
-            connection.health_check_done = True  # type: ignore[attr-defined]  # not in the stubs
+        self.connections.refresh()  # a connection past CONN_MAX_AGE or with errors is replaced
         try:
             retry_on_lock(self._together, [write for write, _ in batch])
         except Exception as exc:
@@ -161,7 +151,6 @@ class GroupWriter:
                 else:
                     future.set_result(None)
             return
-        self._committed_at = time.monotonic()
         for _write, future in batch:
             future.set_result(None)
 

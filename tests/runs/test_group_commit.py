@@ -84,7 +84,7 @@ def test_the_writer_checks_its_connection_only_after_a_pause(user, writer, monke
     writer.submit(insert_run(wf)).result(10)  # a new connection: nothing to check
     writer.submit(insert_run(wf)).result(10)  # committed a moment ago
     assert checked == []
-    writer._committed_at -= 2 * group_writer.FRESH  # as after a pause
+    writer.connections.at -= 10  # as after a pause
     writer.submit(insert_run(wf)).result(10)
     assert checked == ["wfaib-group-writer"]
     assert Run.objects.filter(workflow=wf).count() == 3

@@ -70,7 +70,7 @@ def test_a_broken_connection_is_replaced_before_the_next_task(worker_fixup):
 def test_the_health_check_is_made_only_after_a_pause(worker_fixup, monkeypatch):
     """Tasks back to back do not each check their kept connection first (a SELECT 1 round trip
     on PostgreSQL); a task after a pause does, and so does one after an error."""
-    import wfaib.celery
+    from runs import kept_connections
 
     wrapper = type(connections["default"])
     usable = wrapper.is_usable
@@ -85,7 +85,7 @@ def test_the_health_check_is_made_only_after_a_pause(worker_fixup, monkeypatch):
     checks.clear()
     _run_tasks(worker_fixup, task, 20)
     assert checks == []
-    wfaib.celery._around_tasks.at -= 10  # as after a pause
+    kept_connections.for_thread().at -= 10  # as after a pause
     _run_tasks(worker_fixup, task, 1)
     assert checks == [True]
     checks.clear()
