@@ -29,13 +29,14 @@ from typing import Any, ClassVar
 
 import orjson
 from django.conf import settings
+from django.db import close_old_connections
 from kombu import Connection
 
 from wfaib.celery import app as celery_app
 from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
-from . import kept_connections, tenancy
+from . import tenancy
 from .engine import answered
 from .engine.executor import can_defer, execute_deferred, execute_queued, execute_run
 from .models import Run
@@ -266,15 +267,14 @@ def executor() -> Executor:
 
 
 def _in_thread(fn: Callable[[int], str | None], run_id: int) -> str | None:
-    kept = kept_connections.for_thread()  # no health check per run under load
-    kept.refresh()
+    close_old_connections()
     try:
         return fn(run_id)
     except Exception:
         logger.exception("run %s: executor error", run_id)
         raise
     finally:
-        kept.refresh()
+        close_old_connections()
 
 
 # Version -> shape (versions are immutable). Keyed by more than the id: ids come back after a

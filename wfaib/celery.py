@@ -64,15 +64,15 @@ def _solo_writes_in_the_task_thread(sender: object = None, **_: object) -> None:
 def _database_connections_as_per_request(sender: object = None, **_: object) -> None:
     """Around each task a worker runs, what Django does around each request: close a
     connection past CONN_MAX_AGE or one with errors that no longer answers, and check the
-    others' health on their next use (not again within a second: runs/kept_connections.py).
-    Celery's own fixup would close them all (CELERY_DB_REUSE_MAX in wfaib/settings.py keeps
-    it from doing so). Not for a task run eagerly in the caller's thread, whose connection is
-    the caller's (as Celery's fixup)."""
-    from runs import kept_connections
+    others' health on their next use. Celery's own fixup would close them all
+    (CELERY_DB_REUSE_MAX in wfaib/settings.py keeps it from doing so). Not for a task run
+    eagerly in the caller's thread, whose connection is the caller's (as Celery's fixup)."""
+    from django.db import close_old_connections
 
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return
-    kept_connections.for_thread().refresh()
+
+    close_old_connections()
 
 
 @worker_process_shutdown.connect

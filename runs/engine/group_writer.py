@@ -33,12 +33,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 
 from wfaib.conf import wfaib_settings
 
 from ..db_retry import retry_on_lock
-from ..kept_connections import KeptConnections
 
 logger = logging.getLogger("wfaib.engine")
 
@@ -98,7 +97,6 @@ def _alone(write: Write) -> None:
 class GroupWriter:
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[tuple[Write, Future[None]]] = queue.SimpleQueue()
-        self.connections = KeptConnections()  # its thread's: no health check per batch
         self._thread = threading.Thread(target=self._loop, name="wfaib-group-writer",
                                         daemon=True)
         self._thread.start()
@@ -135,7 +133,7 @@ class GroupWriter:
                         future.set_exception(RuntimeError("the group writer failed"))
 
     def _write(self, batch: list[tuple[Write, Future[None]]]) -> None:
-        self.connections.refresh()  # a connection past CONN_MAX_AGE or with errors is replaced
+        close_old_connections()  # a connection past CONN_MAX_AGE or broken is replaced
         try:
             retry_on_lock(self._together, [write for write, _ in batch])
         except Exception as exc:

@@ -66,30 +66,6 @@ def hold(writer):
     return release, first
 
 
-def test_the_writer_checks_its_connection_only_after_a_pause(user, writer, monkeypatch):
-    """CONN_HEALTH_CHECKS: a kept connection is checked (SELECT 1 on PostgreSQL) before a batch
-    only when the writer committed nothing for a while, not before every batch under load."""
-    from django.db import connections
-
-    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 60)  # kept
-    checked: list[str] = []
-    wrapper = type(connections["default"])
-    usable = wrapper.is_usable
-
-    def spy(self):
-        checked.append(threading.current_thread().name)
-        return usable(self)
-    monkeypatch.setattr(wrapper, "is_usable", spy)
-    wf = make_workflow(owner=user)
-    writer.submit(insert_run(wf)).result(10)  # a new connection: nothing to check
-    writer.submit(insert_run(wf)).result(10)  # committed a moment ago
-    assert checked == []
-    writer.connections.at -= 10  # as after a pause
-    writer.submit(insert_run(wf)).result(10)
-    assert checked == ["wfaib-group-writer"]
-    assert Run.objects.filter(workflow=wf).count() == 3
-
-
 def test_writes_queued_behind_a_commit_are_stored_in_one_transaction(user, sizes, writer):
     wf = make_workflow(owner=user)
     entered, release = threading.Event(), threading.Event()

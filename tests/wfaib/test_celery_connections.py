@@ -9,7 +9,7 @@ import time
 import pytest
 from celery.fixups.django import DjangoWorkerFixup
 from celery.signals import task_postrun, task_prerun
-from django.db import connection, connections
+from django.db import connection
 
 from runs.tasks import execute_run_task as task
 from wfaib.celery import app
@@ -64,31 +64,3 @@ def test_a_broken_connection_is_replaced_before_the_next_task(worker_fixup):
     connection.errors_occurred = True
     _run_tasks(worker_fixup, task, 1)  # the task's query runs on a new connection
     assert connection.connection is not raw
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_health_check_is_made_only_after_a_pause(worker_fixup, monkeypatch):
-    """Tasks back to back do not each check their kept connection first (a SELECT 1 round trip
-    on PostgreSQL); a task after a pause does, and so does one after an error."""
-    from runs import kept_connections
-
-    wrapper = type(connections["default"])
-    usable = wrapper.is_usable
-    checks: list[bool] = []
-
-    def spy(self):
-        checks.append(True)
-        return usable(self)
-    monkeypatch.setattr(wrapper, "is_usable", spy)
-    connection.ensure_connection()
-    _run_tasks(worker_fixup, task, 1)  # the first: after start-up
-    checks.clear()
-    _run_tasks(worker_fixup, task, 20)
-    assert checks == []
-    kept_connections.for_thread().at -= 10  # as after a pause
-    _run_tasks(worker_fixup, task, 1)
-    assert checks == [True]
-    checks.clear()
-    connection.errors_occurred = True  # the last task met a database error
-    _run_tasks(worker_fixup, task, 1)
-    assert checks == [True]
