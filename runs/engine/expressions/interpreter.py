@@ -401,12 +401,11 @@ class Sandbox(ImportsMixin, ExceptionsMixin, OperatorsMixin, Interpreter):
             return self.retval
         if isinstance(self._interrupt, (ast.Break, ast.Continue)):
             return self._interrupt
-        if lineno is not None or expr is not None:
-            self._note_position(node, expr, lineno)
-        else:  # the common case, inline: run() is called for every node of every expression
-            line = getattr(node, "lineno", None)
-            if line is not None:
-                self.current_line = line
+        if lineno is not None or expr is not None:  # a new statement or expression: rare
+            self._note_source(expr, lineno)
+        line = getattr(node, "lineno", None)  # inline: run() is called for every AST node
+        if line is not None:
+            self.current_line = line
         kind = node.__class__
         handler = self._handlers.get(kind)
         if handler is None:  # node_handlers is keyed by the lower-case class name
@@ -421,15 +420,12 @@ class Sandbox(ImportsMixin, ExceptionsMixin, OperatorsMixin, Interpreter):
             self._record(node, exc, with_raise)
         return None
 
-    def _note_position(self, node: ast.AST, expr: str | None, lineno: int | None) -> None:
+    def _note_source(self, expr: str | None, lineno: int | None) -> None:
         if lineno is not None:
             self.lineno = lineno
         if expr is not None:
             self.expr = expr
             self.code_text.append(expr)
-        line = getattr(node, "lineno", None)
-        if line is not None:
-            self.current_line = line
 
     def _record(self, node: ast.AST, exc: Exception, with_raise: bool) -> None:
         """Record a failure with a safe exception type and a bounded message; raise it unless
