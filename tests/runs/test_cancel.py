@@ -66,11 +66,11 @@ def test_a_cancel_interrupts_an_http_call_in_flight(api_server):
     release = threading.Event()
 
     def slow(req):
+        holding.set()  # before the cancel: the run may end before this thread goes on
         try:
             run_cancel(run=Run.objects.get(pk=int(req.headers["X-Run"].split()[1])))
         finally:
             close_old_connections()
-        holding.set()
         release.wait(30)
         answered.set()
         return 200, {"Content-Type": "application/json"}, b"{}"
