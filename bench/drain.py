@@ -1,9 +1,10 @@
 """Celery workers draining queued runs: how many webhook -> transform runs per second.
 
     .venv/bin/python -m bench drain [--db postgres] [--runs 3000] [--concurrency 2]
-        [--pool prefork|threads|solo] [--workers 1] [--accept-seconds 10]
+        [--pool prefork|threads|solo] [--workers 1] [--threads 1] [--accept-seconds 10]
 
-Serves the app (granian 2x1) with `WFAIB_EXECUTOR=celery` on a fresh database and a flushed
+Serves the app (granian 2x1, or `--threads` blocking threads per worker) with
+`WFAIB_EXECUTOR=celery` on a fresh database and a flushed
 Redis database (BENCH_REDIS_URL, DB 10 by default). First the web tier alone: with no worker,
 `wrk -c16` posts to `?wait=false` for `--accept-seconds` (asynchronous accept: each 202 a run
 committed and its task published), checked as runs in the database = 2xx answers (within the
@@ -63,7 +64,7 @@ def accept_only(server: Server, db: str, seconds: float, connections: int = 16) 
     time.sleep(1)  # the requests still in flight at the cut-off are committed
     runs = queued(workflow.pk)
     ok = 0 <= runs - result.ok <= connections and result.errors == 0
-    report.line(f"granian 2x1 {db}: asynchronous accept alone (no worker), c{connections} "
+    report.line(f"{server.label()} {db}: asynchronous accept alone (no worker), c{connections} "
                 f"{result.tool} {seconds:g} s: {result.rps:.1f} req/s, p50 {result.p50_ms:.1f} ms "
                 f"p99 {result.p99_ms:.1f} ms, {result.ok} x 2xx, {result.errors} errors, "
                 f"{runs} runs queued; RSS {sampler.peak_rss:.0f} MB: "
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="the Celery worker's pool")
     parser.add_argument("--workers", type=int, default=1,
                         help="Celery worker processes started side by side (their pools apart)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="blocking threads per granian worker")
     parser.add_argument("--accept-seconds", type=float, default=10.0,
                         help="the timed accept-only pass first (0: skip it)")
     args = parser.parse_args(argv)
@@ -94,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from runs.models import Run
 
-    with Server("granian", env) as server:
+    with Server("granian", env, threads=args.threads) as server:
         if args.accept_seconds > 0:
             accept_only(server, args.db, args.accept_seconds)
         workflow = new_workflow(f"drain-{time.monotonic_ns()}")
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                       orjson.dumps(hook_payload()), connections=16,
                                       requests=args.runs, timeout=60)
         waiting = queued(workflow.pk)
-        report.line(f"granian 2x1 {args.db}: accepted {accepted.ok} of {args.runs} "
+        report.line(f"{server.label()} {args.db}: accepted {accepted.ok} of {args.runs} "
                     f"(statuses {accepted.statuses}) at {accepted.rps:.1f} req/s with no worker; "
                     f"{waiting} runs queued; load average {load_average()}")
         t0 = time.perf_counter()

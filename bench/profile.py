@@ -1,13 +1,18 @@
 """Where the webhook hot path spends its time: py-spy on the granian workers under load.
 
-    .venv/bin/python -m bench profile [--db sqlite|postgres] [--endpoint webhook|respond|floor]
-        [--duration 8] [--connections 16] [--top 25] [--raw out.txt]
+    .venv/bin/python -m bench profile [--db sqlite|postgres]
+        [--endpoint webhook|respond|floor|async] [--duration 8] [--connections 16] [--top 25]
+        [--raw out.txt]
 
 Starts the server as `bench throughput` does, loads one endpoint with wrk, and samples every
 worker thread with `py-spy record --subprocesses` (idle threads are not sampled). Prints the
 share of samples per bucket (database driver, ORM, engine, expressions, nodes, webhook view,
 Django request handling, waiting for the run), then the functions with the most samples,
 inclusive and self. `--raw` keeps the collapsed stacks (flamegraph.pl / speedscope read them).
+`async` is the asynchronous accept alone (`?wait=false` with `WFAIB_EXECUTOR=celery` and no
+worker: each 202 a run committed and its task published to Redis, as `bench drain`'s first pass).
+The samples are of threads, waiting ones included (a Redis reply, a lock): read them as where
+the threads are, not as CPU time.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import orjson
 
 from . import load as loadgen
 from . import report
-from .djangoenv import prepare
+from .djangoenv import BENCH_REDIS, prepare
 from .server import BIN, Server
 from .throughput import definition_for, new_workflow, path_for
 from .workflows import hook_payload
@@ -33,6 +38,7 @@ from .workflows import hook_payload
 # First match wins, checked from the innermost frame outwards.
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("waiting for the run (sleep/poll)", ("sleep (", "wait_for_run", "_worker (concurrent")),
+    ("task publishing (celery/kombu/redis)", ("celery/", "kombu/", "redis/")),
     ("database driver (sqlite3/psycopg)", ("sqlite3", "psycopg", "execute (sqlite3")),
     ("expressions (asteval)", ("asteval", "runs/engine/expressions/")),
     ("node code", ("nodes/types/",)),
@@ -109,7 +115,8 @@ def _short(frame: str) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="bench profile", description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
-    parser.add_argument("--endpoint", default="webhook", choices=["webhook", "respond", "floor"])
+    parser.add_argument("--endpoint", default="webhook",
+                        choices=["webhook", "respond", "floor", "async"])
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
@@ -121,7 +128,10 @@ def main(argv: list[str] | None = None) -> dict:
     if spy is None:
         report.line("py-spy is not installed: skipped (pip install py-spy)")
         return {}
-    env = prepare(args.db, "profile")
+    if args.endpoint == "async":
+        env = prepare(args.db, "profile", WFAIB_EXECUTOR="celery", CELERY_BROKER_URL=BENCH_REDIS)
+    else:
+        env = prepare(args.db, "profile")
     raw = Path(args.raw) if args.raw else Path(tempfile.mkdtemp()) / "pyspy.txt"
     with Server("granian", env, threads=args.threads) as server:
         workflow = new_workflow("profile", definition_for(args.endpoint))

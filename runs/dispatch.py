@@ -41,6 +41,7 @@ from .engine import answered
 from .engine.executor import can_defer, execute_deferred, execute_queued, execute_run
 from .models import Run
 from .prepared import PreparedRead
+from .task_publisher import TaskPublisher
 
 logger = logging.getLogger("wfaib.dispatch")
 
@@ -219,18 +220,39 @@ class InlineExecutor(Executor):
 
 
 class CeleryExecutor(Executor):
-    """A Celery task per run, carrying only its id, on the configured broker."""
+    """A Celery task per run, carrying only its id, on the configured broker, published by
+    this process's publisher thread (runs/task_publisher.py): the caller, a request that has
+    committed its run, does not wait for the broker."""
 
     name = "celery"
     scheduler_mode = "off"
 
+    def __init__(self) -> None:
+        self._publisher = TaskPublisher(self._publish)
+
     def submit(self, run_id: int) -> None:
-        """A broker that cannot be reached is logged, not raised: the run is committed as
-        `queued` and the scheduler hands it out again (WFAIB["REDISPATCH_AFTER"])."""
+        self._publisher.put(run_id)
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until the tasks of the runs handed out here are published (the runs
+        themselves execute in the workers)."""
+        return self._publisher.flush(timeout)
+
+    @staticmethod
+    def _publish(run_ids: list[int]) -> None:
+        """The ids taken together go out through one producer in one batch (kombu's
+        `Producer.batch`: one Redis pipeline), each task's args shown as written here instead
+        of through Celery's saferepr. A broker that cannot be reached is logged, not raised:
+        the runs are committed as `queued` and the scheduler hands them out again
+        (WFAIB["REDISPATCH_AFTER"])."""
         try:
-            celery_app.send_task(TASK_NAME, args=[run_id])
+            with celery_app.producer_or_acquire() as producer, producer.batch():
+                for run_id in run_ids:
+                    celery_app.send_task(TASK_NAME, args=[run_id], producer=producer,
+                                         argsrepr=f"[{run_id}]", kwargsrepr="{}")
         except Exception:
-            logger.exception("run %s: could not reach the Celery broker; it stays queued", run_id)
+            logger.exception("runs %s: could not reach the Celery broker; they stay queued",
+                             run_ids)
 
     def health(self) -> dict[str, str]:
         return {"broker": "up" if _broker_up() else "down"}

@@ -13,8 +13,15 @@ from celery import shared_task
 
 from . import dispatch
 
+PUBLISH_WAIT = 30.0  # seconds for the publisher thread to hand on this task's runs
+
 
 @shared_task(name=dispatch.TASK_NAME, acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
 def execute_run_task(run_id: int) -> str | None:
-    return dispatch.execute(run_id)
+    try:
+        return dispatch.execute(run_id)
+    finally:
+        # What the run handed out (runs freed from a concurrency limit, sub-workflow runs) is
+        # with the broker before this task is acknowledged, as when it was published in line.
+        dispatch.executor().drain(PUBLISH_WAIT)

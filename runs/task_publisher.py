@@ -1,0 +1,80 @@
+"""One thread per process publishes the Celery tasks of committed runs, so the request that
+committed a run answers without waiting for the broker.
+
+    publisher = TaskPublisher(publish)   # publish(run_ids): send one task per id
+    publisher.put(run.pk)                # after the run is committed as `queued`
+    publisher.flush(timeout=5)           # wait until everything put so far was handed on
+
+The run's row is what makes it durable, not its task: a task that is never published (the
+process ended first, the broker was down) leaves the run `queued`, and the scheduler hands it
+out again (WFAIB["REDISPATCH_AFTER"]), as it does for a broker that refused the task. Ids put
+while the thread publishes are taken together, so a busy process publishes them through one
+producer in one go. The thread is started on first use in each process (a forked child gets its
+own), and an ending process gives it a few seconds to hand on what is left.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+
+logger = logging.getLogger("wfaib.dispatch")
+
+EXIT_FLUSH_SECONDS = 5.0
+
+
+class TaskPublisher:
+    def __init__(self, publish: Callable[[list[int]], None]) -> None:
+        self._publish = publish
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        """A fresh state (and lock: the parent's thread may have held it at the fork); ids the
+        parent had not published yet stay the parent's to publish."""
+        self._cond = threading.Condition()
+        self._pending: list[int] = []
+        self._busy = 0  # ids taken by the thread and not yet handed on
+        self._started = False
+
+    def put(self, run_id: int) -> None:
+        with self._cond:
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._loop, name="wfaib-task-publisher",
+                                 daemon=True).start()
+                atexit.register(self.flush, EXIT_FLUSH_SECONDS)
+            self._pending.append(run_id)
+            self._cond.notify()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every id put so far was handed on (published, or given up on and
+        logged); False past `timeout`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._busy:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+                taken, self._pending = self._pending, []
+                self._busy = len(taken)
+            try:
+                self._publish(taken)
+            except Exception:  # the runs stay queued; the scheduler hands them out again
+                logger.exception("runs %s: could not publish their tasks; they stay queued",
+                                 taken)
+            with self._cond:
+                self._busy = 0
+                self._cond.notify_all()

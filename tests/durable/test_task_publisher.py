@@ -1,0 +1,164 @@
+"""The Celery executor publishes tasks from one thread per process (runs/task_publisher.py): the
+request that committed a run does not wait for the broker, nothing handed out is lost on the
+way (drain() returns once it is with the broker), and a broker out of reach leaves the runs
+queued with a log line naming them."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+import socket
+import threading
+
+import orjson
+import pytest
+import redis
+from celery import Celery
+from django.test import Client
+
+from runs import dispatch
+from runs.dispatch import CeleryExecutor
+from runs.models import Run
+from runs.task_publisher import TaskPublisher
+from tests.durable.conftest import QUEUE, REDIS_URL, redis_available
+from tests.factories import make_workflow, simple_definition
+
+
+def test_ids_put_while_one_batch_publishes_are_taken_together_in_order():
+    batches: list[list[int]] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def publish(ids):
+        batches.append(ids)
+        entered.set()
+        release.wait(10)
+
+    publisher = TaskPublisher(publish)
+    publisher.put(1)
+    assert entered.wait(10)
+    for run_id in (2, 3, 4):
+        publisher.put(run_id)
+    assert not publisher.flush(timeout=0.05)  # still publishing: not everything handed on
+    release.set()
+    assert publisher.flush(timeout=10)
+    assert batches == [[1], [2, 3, 4]]
+
+
+def test_a_failing_publish_is_logged_and_the_thread_goes_on(caplog):
+    published: list[int] = []
+
+    def publish(ids):
+        if 13 in ids:
+            raise ConnectionError("broker gone")
+        published.extend(ids)
+
+    publisher = TaskPublisher(publish)
+    with caplog.at_level(logging.ERROR, logger="wfaib.dispatch"):
+        publisher.put(13)
+        assert publisher.flush(timeout=10)
+    assert "runs [13]: could not publish their tasks; they stay queued" in caplog.text
+    publisher.put(14)
+    assert publisher.flush(timeout=10)
+    assert published == [14]
+
+
+PUBLISHED: list[int] = []
+GATE = threading.Event()
+PARENT = os.getpid()
+
+
+def _publish_holding_the_parent(ids: list[int]) -> None:
+    if os.getpid() == PARENT:
+        GATE.wait(10)
+    PUBLISHED.extend(ids)
+
+
+def _put_in_child(publisher: TaskPublisher, out) -> None:
+    publisher.put(2)
+    out.send((publisher.flush(timeout=10), PUBLISHED))
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_process_publishes_from_its_own_thread():
+    """A prefork Celery worker's child (or a forked web worker) gets its own thread and lock;
+    what the parent put stays the parent's to publish."""
+    PUBLISHED.clear()
+    GATE.clear()
+    publisher = TaskPublisher(_publish_holding_the_parent)
+    publisher.put(1)  # the parent's thread is busy with it when the child forks
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(target=_put_in_child,
+                                                        args=(publisher, writer))
+    child.start()
+    try:
+        assert reader.poll(20), "the child's flush did not return"
+        assert reader.recv() == (True, [2])
+    finally:
+        child.join(10)
+        GATE.set()
+    assert publisher.flush(timeout=10)
+    assert PUBLISHED == [1]
+
+
+needs_redis = pytest.mark.skipif(not redis_available(), reason="needs Redis on 127.0.0.1:6379")
+
+
+@needs_redis
+def test_runs_handed_out_are_with_the_broker_once_drain_returns():
+    broker = redis.Redis.from_url(REDIS_URL)
+    broker.delete(QUEUE)
+    celery = CeleryExecutor()
+    for run_id in (101, 102, 103):
+        assert celery.submit(run_id) is None  # nothing to wait for: the caller goes on
+    assert celery.drain(timeout=30)
+    try:
+        messages = [orjson.loads(raw) for raw in broker.lrange(QUEUE, 0, -1)]
+    finally:
+        broker.delete(QUEUE)
+    assert sorted(m["headers"]["argsrepr"] for m in messages) == ["[101]", "[102]", "[103]"]
+    assert {m["headers"]["task"] for m in messages} == {dispatch.TASK_NAME}
+
+
+def test_a_broker_out_of_reach_leaves_the_runs_queued_and_names_them(monkeypatch, caplog):
+    unreachable = Celery("unreachable", broker="redis://127.0.0.1:9/0")
+    unreachable.conf.update(broker_connection_retry=False, task_publish_retry=False,
+                            broker_transport_options={"socket_connect_timeout": 1})
+    monkeypatch.setattr(dispatch, "celery_app", unreachable)
+    celery = CeleryExecutor()
+    with caplog.at_level(logging.ERROR, logger="wfaib.dispatch"):
+        celery.submit(7)
+        celery.submit(8)
+        assert celery.drain(timeout=30)
+    named = re.findall(r"runs \[([\d, ]+)\]: could not reach the Celery broker; they stay "
+                       r"queued", caplog.text)
+    assert sorted(int(n) for ids in named for n in ids.split(",")) == [7, 8]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_is_answered_while_the_broker_hangs(settings, monkeypatch, caplog):
+    """The broker accepts the connection and never answers: the request gets its 202 and its
+    run is committed `queued` while the publisher still waits; when the broker goes away, the
+    publisher names the run it could not hand on."""
+    silent = socket.create_server(("127.0.0.1", 0))  # connections wait in its backlog
+    hanging = Celery("hanging", broker=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+    hanging.conf.update(broker_connection_retry=False, task_publish_retry=False,
+                        broker_transport_options={"socket_timeout": 5})  # no endless hang
+    monkeypatch.setattr(dispatch, "celery_app", hanging)
+    settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}
+    monkeypatch.setitem(dispatch._instances, "celery", CeleryExecutor())
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "t", "type": "transform", "config": {"expression": "{{ input }}"}}))
+    try:
+        answer = Client().post(f"/api/webhook/{workflow.pk}?wait=false", b'{"a": 1}',
+                               content_type="application/json")
+        assert answer.status_code == 202
+        run = Run.objects.get(workflow=workflow)
+        assert run.status == Run.Status.QUEUED
+        assert not dispatch.executor().drain(timeout=0.2)  # the publisher still waits
+    finally:
+        with caplog.at_level(logging.ERROR, logger="wfaib.dispatch"):
+            silent.close()  # the waiting connection is reset
+            assert dispatch.executor().drain(timeout=30)
+    assert f"runs [{run.pk}]: could not reach the Celery broker" in caplog.text
