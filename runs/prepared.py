@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import inspect
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
 from django.db.models import Model, QuerySet
+
+from .prepared_values import value_getter, value_preparer
 
 # Placeholders stand for integer arguments while a read compiles: inside the range of every
 # integer field but the small ones (Django compiles an out-of-range lookup to "no rows"), and
@@ -216,6 +219,10 @@ class _CompiledUpdate:
     slots: list[str | None]
 
 
+# How one field's value is read from a row and prepared (runs/prepared_values.py).
+type _FieldValue = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+
+
 class PreparedInsert[M: Model]:
     """Many new rows of one model in one INSERT written as text, without Django's query
     compiler, for the rows a run writes at its end (its node logs, a deferred run's own row).
@@ -225,7 +232,8 @@ class PreparedInsert[M: Model]:
 
     What QuerySet.bulk_create() does for new rows without signals, conflicts or generated
     fields, without compiling the statement anew each time: every concrete field but the
-    automatic key, each value through the field's `pre_save(add=True)` and `get_db_prep_save`,
+    automatic key, each value through the field's `pre_save(add=True)` and `get_db_prep_save`
+    (their common cases made cheaper in runs/prepared_values.py),
     the keys read back with RETURNING where the database can (PostgreSQL, SQLite), in batches
     the size the backend allows (`bulk_batch_size`).
     """
@@ -243,12 +251,15 @@ class PreparedInsert[M: Model]:
         if any(field.has_db_default() for field in self.fields):
             raise ValueError(f"{model.__name__}: a database default needs Django's own insert")
         self._statements: dict[str, tuple[str, str, str]] = {}  # by database vendor
+        self._preparers: weakref.WeakKeyDictionary[Any, list[_FieldValue]] = (
+            weakref.WeakKeyDictionary())
 
     def insert(self, objs: list[M]) -> None:
         if not objs:
             return
         connection = connections[self.using]
         head, row, tail = self._statement(connection)
+        values = self._values(connection)
         size = max(1, connection.ops.bulk_batch_size(self.fields, objs))
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
@@ -257,8 +268,7 @@ class PreparedInsert[M: Model]:
                 if obj.pk is not None:
                     raise ValueError("a prepared insert takes new rows only (no key set)")
                 obj._prepare_related_fields_for_save(operation_name="bulk_create")
-                params += [field.get_db_prep_save(field.pre_save(obj, True), connection)
-                           for field in self.fields]
+                params += [prepare(get(obj)) for get, prepare in values]
             with connection.cursor() as cursor:
                 cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
                 keys = [key for (key,) in cursor.fetchall()] if tail else []
@@ -266,6 +276,17 @@ class PreparedInsert[M: Model]:
                 if key is not None:
                     setattr(obj, self.pk.attname, key)
                 obj._state.adding, obj._state.db = False, self.using
+
+    def _values(self, connection: Any) -> list[_FieldValue]:
+        """Per field, how to read its value from a row (`pre_save(add=True)`) and prepare it
+        (`get_db_prep_save`), made once per connection (runs/prepared_values.py): each
+        thread's own, as Django's connections are."""
+        values = self._preparers.get(connection)
+        if values is None:
+            values = [(value_getter(field), value_preparer(field, connection))
+                      for field in self.fields]
+            self._preparers[connection] = values
+        return values
 
     def _statement(self, connection: Any) -> tuple[str, str, str]:
         """The INSERT's text around its rows for this connection's database, written once:
