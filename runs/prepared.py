@@ -260,7 +260,9 @@ class PreparedInsert[M: Model]:
         connection = connections[self.using]
         head, row, tail = self._statement(connection)
         values = self._values(connection)
-        size = max(1, connection.ops.bulk_batch_size(self.fields, objs))
+        # One row is one statement whatever the backend's limit (asking costs a call to the
+        # driver on SQLite); many rows are split as bulk_create() splits them.
+        size = 1 if len(objs) == 1 else max(1, connection.ops.bulk_batch_size(self.fields, objs))
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
             params: list[Any] = []
