@@ -7,6 +7,7 @@
     memory      a run passing ~100 MB of JSON; worker peak RSS (bench/memory.py)
     reads       a queued run's read: the ORM's against the prepared one (bench/reads.py)
     profile     where the webhook hot path spends its time (bench/profile.py)
+    handoff     the group writer's hand-off: a store through its thread or in the caller
     all         the whole suite, each benchmark in its own process (bench/suite.py)
 
 `<command> --help` lists each one's options.
@@ -25,6 +26,7 @@ COMMANDS = {
     "memory": "bench.memory",
     "reads": "bench.reads",
     "profile": "bench.profile",
+    "handoff": "bench.handoff",
     "all": "bench.suite",
 }
 

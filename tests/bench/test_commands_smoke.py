@@ -89,3 +89,10 @@ def test_concurrency_command_checks_runs_against_answers():
 def test_reads_compares_the_orm_and_the_prepared_read_of_the_same_run():
     out = bench("reads", "--db", "sqlite", "--reads", "5", "--rounds", "1")
     assert "results ok" in out
+
+
+def test_handoff_stores_every_run_both_ways():
+    out = bench("handoff", "--db", "sqlite", "--stores", "20", "--rounds", "2")
+    assert "round 2 writer" in out
+    assert "round 2 caller" in out
+    assert "runs stored 100 of 100: ok" in out
