@@ -102,6 +102,10 @@ def test_a_forked_process_publishes_from_its_own_thread():
     assert PUBLISHED == [1]
 
 
+# kombu tries to connect again for ~6 s before it gives up a publish; these brokers are gone.
+NO_RETRIES = {"socket_connect_timeout": 1, "max_retries": 0, "interval_start": 0,
+              "interval_step": 0, "interval_max": 0}
+
 needs_redis = pytest.mark.skipif(not redis_available(), reason="needs Redis on 127.0.0.1:6379")
 
 
@@ -124,7 +128,7 @@ def test_runs_handed_out_are_with_the_broker_once_drain_returns():
 def test_a_broker_out_of_reach_leaves_the_runs_queued_and_names_them(monkeypatch, caplog):
     unreachable = Celery("unreachable", broker="redis://127.0.0.1:9/0")
     unreachable.conf.update(broker_connection_retry=False, task_publish_retry=False,
-                            broker_transport_options={"socket_connect_timeout": 1})
+                            broker_transport_options=NO_RETRIES)
     monkeypatch.setattr(dispatch, "celery_app", unreachable)
     celery = CeleryExecutor()
     with caplog.at_level(logging.ERROR, logger="wfaib.dispatch"):
@@ -144,7 +148,7 @@ def test_a_webhook_is_answered_while_the_broker_hangs(settings, monkeypatch, cap
     silent = socket.create_server(("127.0.0.1", 0))  # connections wait in its backlog
     hanging = Celery("hanging", broker=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
     hanging.conf.update(broker_connection_retry=False, task_publish_retry=False,
-                        broker_transport_options={"socket_timeout": 5})  # no endless hang
+                        broker_transport_options={**NO_RETRIES, "socket_timeout": 5})
     monkeypatch.setattr(dispatch, "celery_app", hanging)
     settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}
     monkeypatch.setitem(dispatch._instances, "celery", CeleryExecutor())
