@@ -41,7 +41,7 @@ from .engine import answered
 from .engine.executor import can_defer, execute_deferred, execute_queued, execute_run
 from .models import Run
 from .prepared import PreparedRead
-from .task_publisher import TaskPublisher
+from .task_publisher import TaskPublisher, named
 
 logger = logging.getLogger("wfaib.dispatch")
 
@@ -252,7 +252,7 @@ class CeleryExecutor(Executor):
                                          argsrepr=f"[{run_id}]", kwargsrepr="{}")
         except Exception:
             logger.exception("runs %s: could not reach the Celery broker; they stay queued",
-                             run_ids)
+                             named(run_ids))
 
     def health(self) -> dict[str, str]:
         return {"broker": "up" if _broker_up() else "down"}

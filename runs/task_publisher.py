@@ -74,7 +74,15 @@ class TaskPublisher:
                 self._publish(taken)
             except Exception:  # the runs stay queued; the scheduler hands them out again
                 logger.exception("runs %s: could not publish their tasks; they stay queued",
-                                 taken)
+                                 named(taken))
             with self._cond:
                 self._busy = 0
                 self._cond.notify_all()
+
+
+def named(run_ids: list[int], shown: int = 20) -> str:
+    """The ids for a log line: all of a few, the first ones and a count of many (a broker down
+    under load can leave thousands in one batch)."""
+    if len(run_ids) <= shown:
+        return str(run_ids)
+    return f"[{', '.join(map(str, run_ids[:shown]))}, ... and {len(run_ids) - shown} more]"

@@ -21,7 +21,7 @@ from django.test import Client
 from runs import dispatch
 from runs.dispatch import CeleryExecutor
 from runs.models import Run
-from runs.task_publisher import TaskPublisher
+from runs.task_publisher import TaskPublisher, named
 from tests.durable.conftest import QUEUE, REDIS_URL, redis_available
 from tests.factories import make_workflow, simple_definition
 
@@ -166,3 +166,8 @@ def test_a_webhook_is_answered_while_the_broker_hangs(settings, monkeypatch, cap
             silent.close()  # the waiting connection is reset
             assert dispatch.executor().drain(timeout=30)
     assert f"runs [{run.pk}]: could not reach the Celery broker" in caplog.text
+
+
+def test_a_long_list_of_runs_is_shortened_in_the_log():
+    assert named([1, 2, 3]) == "[1, 2, 3]"
+    assert named(list(range(1, 3001)), shown=3) == "[1, 2, 3, ... and 2997 more]"
