@@ -49,7 +49,7 @@ class TaskPublisher:
                                  daemon=True).start()
                 atexit.register(self.flush, EXIT_FLUSH_SECONDS)
             self._pending.append(run_id)
-            self._cond.notify()
+            self._cond.notify_all()  # the thread, not only a caller of flush() waiting too
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every id put so far was handed on (published, or given up on and
