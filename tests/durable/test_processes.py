@@ -99,11 +99,22 @@ def test_run_worker_supervises_several_solo_workers(shared_db, processes, settin
     command = manage(processes, shared_db, "workers", "run_worker", "--pool", "solo",
                      "--processes", "2", "--loglevel", "WARNING", "--", "--without-gossip",
                      "--without-mingle", "--without-heartbeat", WFAIB_EXECUTOR="celery")
-    wait_until(lambda: len(children(command.pid)) == 2, "two workers", procs=processes)
+    def names() -> list[bytes]:
+        """The two workers' --hostname values once both have exec'd Celery (a child just
+        forked still shows the supervisor's command line, or none)."""
+        found = []
+        for pid in children(command.pid):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                return []
+            if b"--hostname" in argv:
+                found.append(argv[argv.index(b"--hostname") + 1])
+        return sorted(found)
+
+    wait_until(lambda: names() == [b"wfaib1@%h", b"wfaib2@%h"], "two named workers",
+               procs=processes)
     first, second = children(command.pid)
-    names = sorted(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-2]
-                   for pid in (first, second))
-    assert names == [b"wfaib1@%h", b"wfaib2@%h"]
 
     def all_done(runs: list[Run]) -> None:
         for run in runs:
