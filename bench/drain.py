@@ -51,6 +51,15 @@ def queued(workflow_id: int) -> int:
     return Run.objects.filter(workflow_id=workflow_id, status=Run.Status.QUEUED).count()
 
 
+def broker_tasks() -> int:
+    """The tasks waiting in the broker's queue (the runs a process hands out together go in
+    one task: WFAIB_CELERY_TASK_RUNS, WFAIB_CELERY_PUBLISH_INTERVAL)."""
+    from django.conf import settings
+
+    time.sleep(0.5)  # the publisher threads hand on what the last answers committed
+    return int(redis.Redis.from_url(BENCH_REDIS).llen(settings.CELERY_TASK_DEFAULT_QUEUE))
+
+
 def accept_only(server: Server, db: str, seconds: float, connections: int = 16) -> bool:
     """Asynchronous accept with nothing executing: `seconds` of ?wait=false under wrk (httpx
     without it), then the check, then its runs deleted and the broker's queue flushed."""
@@ -105,9 +114,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                       orjson.dumps(hook_payload()), connections=16,
                                       requests=args.runs, timeout=60)
         waiting = queued(workflow.pk)
+        tasks = broker_tasks()
         report.line(f"{server.label()} {args.db}: accepted {accepted.ok} of {args.runs} "
                     f"(statuses {accepted.statuses}) at {accepted.rps:.1f} req/s with no worker; "
-                    f"{waiting} runs queued; load average {load_average()}")
+                    f"{waiting} runs queued in {tasks} tasks "
+                    f"({waiting / max(1, tasks):.2f} runs per task); "
+                    f"load average {load_average()}")
         t0 = time.perf_counter()
         with contextlib.ExitStack() as stack:
             # started one right after the other, so that they boot side by side

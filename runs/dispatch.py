@@ -45,7 +45,7 @@ from .task_publisher import TaskPublisher, named
 
 logger = logging.getLogger("wfaib.dispatch")
 
-TASK_NAME = "runs.execute_run"  # runs/tasks.py
+TASK_NAME = "runs.execute_runs"  # runs/tasks.py: one task, several runs
 BROKER_TIMEOUT = 2.0  # seconds: a health check must answer quickly even when the broker hangs
 
 SyncOutcome = tuple[Run, str] | None
@@ -228,7 +228,9 @@ class CeleryExecutor(Executor):
     scheduler_mode = "off"
 
     def __init__(self) -> None:
-        self._publisher = TaskPublisher(self._publish)
+        self._publisher = TaskPublisher(
+            self._publish, interval=lambda: wfaib_settings.CELERY_PUBLISH_INTERVAL,
+            enough=lambda: wfaib_settings.CELERY_TASK_RUNS)
 
     def submit(self, run_id: int) -> None:
         self._publisher.put(run_id)
@@ -240,22 +242,39 @@ class CeleryExecutor(Executor):
 
     @staticmethod
     def _publish(run_ids: list[int]) -> None:
-        """The ids taken together go out through one producer in one batch (kombu's
-        `Producer.batch`: one Redis pipeline), each task's args shown as written here instead
-        of through Celery's saferepr. A broker that cannot be reached is logged, not raised:
-        the runs are committed as `queued` and the scheduler hands them out again
+        """The ids taken together go out as tasks of up to WFAIB_CELERY_TASK_RUNS runs each
+        (Celery's cost is per message, on both sides), through one producer in one batch
+        (kombu's `Producer.batch`: one Redis pipeline), each task's args shown as written here
+        instead of through Celery's saferepr. A broker that cannot be reached is logged, not
+        raised: the runs are committed as `queued` and the scheduler hands them out again
         (WFAIB["REDISPATCH_AFTER"])."""
         try:
             with celery_app.producer_or_acquire() as producer, producer.batch():
-                for run_id in run_ids:
-                    celery_app.send_task(TASK_NAME, args=[run_id], producer=producer,
-                                         argsrepr=f"[{run_id}]", kwargsrepr="{}")
+                for ids in task_chunks(run_ids, wfaib_settings.CELERY_TASK_RUNS):
+                    celery_app.send_task(TASK_NAME, args=[ids], producer=producer,
+                                         argsrepr=f"[{named(ids)}]", kwargsrepr="{}")
         except Exception:
             logger.exception("runs %s: could not reach the Celery broker; they stay queued",
                              named(run_ids))
 
     def health(self) -> dict[str, str]:
         return {"broker": "up" if _broker_up() else "down"}
+
+
+def task_chunks(run_ids: list[int], most: int) -> list[list[int]]:
+    """`run_ids` in as few tasks as `most` per task allows, as even as can be (9 ids at 8 per
+    task: 5 and 4, not 8 and 1), so that the workers taking them get equal shares."""
+    most = max(1, most)
+    tasks = -(-len(run_ids) // most)
+    if tasks == 0:
+        return []
+    size, extra = divmod(len(run_ids), tasks)
+    chunks, start = [], 0
+    for i in range(tasks):
+        end = start + size + (1 if i < extra else 0)
+        chunks.append(run_ids[start:end])
+        start = end
+    return chunks
 
 
 def _broker_up() -> bool:

@@ -1,7 +1,7 @@
 """One thread per process publishes the Celery tasks of committed runs, so the request that
 committed a run answers without waiting for the broker.
 
-    publisher = TaskPublisher(publish)   # publish(run_ids): send one task per id
+    publisher = TaskPublisher(publish, interval=lambda: 0.01, enough=lambda: 8)
     publisher.put(run.pk)                # after the run is committed as `queued`
     publisher.flush(timeout=5)           # wait until everything put so far was handed on
 
@@ -11,12 +11,18 @@ out again (WFAIB["REDISPATCH_AFTER"]), as it does for a broker that refused the 
 while the thread publishes are taken together, so a busy process publishes them through one
 producer in one go. The thread is started on first use in each process (a forked child gets its
 own), and an ending process gives it a few seconds to hand on what is left.
+
+Under load the thread publishes at most once per `interval` seconds: ids put within that time
+after a publish began wait for the rest of it (or until `enough` are in) and go out together,
+so a busy process sends fewer, larger messages (Celery's cost is per message, in the web
+process and in the worker); an id put after a quiet moment goes at once.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import threading
 import time
@@ -28,8 +34,11 @@ EXIT_FLUSH_SECONDS = 5.0
 
 
 class TaskPublisher:
-    def __init__(self, publish: Callable[[list[int]], None]) -> None:
+    def __init__(self, publish: Callable[[list[int]], None], *,
+                 interval: Callable[[], float] = lambda: 0.0,
+                 enough: Callable[[], int] = lambda: 1) -> None:
         self._publish = publish
+        self._interval, self._enough = interval, enough
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
 
@@ -64,12 +73,19 @@ class TaskPublisher:
         return True
 
     def _loop(self) -> None:
+        last = -math.inf
         while True:
             with self._cond:
                 while not self._pending:
                     self._cond.wait()
+                # Under load (the last publish began less than `interval` ago) the ids of the
+                # rest of that moment are gathered to go out together, unless `enough` are in.
+                until = last + self._interval()
+                while len(self._pending) < self._enough() and time.monotonic() < until:
+                    self._cond.wait(until - time.monotonic())
                 taken, self._pending = self._pending, []
                 self._busy = len(taken)
+            last = time.monotonic()
             try:
                 self._publish(taken)
             except Exception:  # the runs stay queued; the scheduler hands them out again

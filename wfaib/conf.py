@@ -40,6 +40,13 @@ DECLARED: tuple[Setting, ...] = (
             "transaction per batch, by one writer thread per process (runs/engine/"
             "group_writer.py); 0 = each request thread writes its own"),
     Setting("GROUP_COMMIT_MAX", "int", 64, "runs one group commit stores at most"),
+    Setting("CELERY_TASK_RUNS", "int", 8,
+            "runs one Celery task carries at most: the runs a process hands out together "
+            "go to the broker as one task per this many (1 = one task per run)"),
+    Setting("CELERY_PUBLISH_INTERVAL", "float", 0.01,
+            "seconds: under load, a process publishes its runs' tasks at most this often, "
+            "gathering the runs accepted meanwhile into fewer tasks; a run accepted after a "
+            "quiet moment goes at once (0 = every run at once)"),
     Setting("WEBHOOK_SYNC_TIMEOUT", "float", 30.0,
             "seconds a synchronous webhook waits for its run before answering 202"),
     Setting("WEBHOOK_MAX_BODY", "int", 1024 * 1024, "bytes a webhook or resume body may have"),

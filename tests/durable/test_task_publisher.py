@@ -5,6 +5,7 @@ queued with a log line naming them."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import multiprocessing
 import os
@@ -19,7 +20,7 @@ from celery import Celery
 from django.test import Client
 
 from runs import dispatch
-from runs.dispatch import CeleryExecutor
+from runs.dispatch import CeleryExecutor, task_chunks
 from runs.models import Run
 from runs.task_publisher import TaskPublisher, named
 from tests.durable.conftest import QUEUE, REDIS_URL, redis_available
@@ -44,6 +45,31 @@ def test_ids_put_while_one_batch_publishes_are_taken_together_in_order():
     release.set()
     assert publisher.flush(timeout=10)
     assert batches == [[1], [2, 3, 4]]
+
+
+def test_under_load_ids_wait_for_the_interval_or_until_enough_are_in():
+    """The first id goes out at once; ids put within `interval` of that publish are gathered
+    (not published yet), and go out together as soon as `enough` are in."""
+    batches: list[list[int]] = []
+    publisher = TaskPublisher(batches.append, interval=lambda: 60.0, enough=lambda: 3)
+    publisher.put(1)
+    assert publisher.flush(timeout=10)  # nothing published before: at once
+    publisher.put(2)
+    publisher.put(3)
+    assert not publisher.flush(timeout=0.2)  # within the interval, two of three: gathered
+    assert batches == [[1]]
+    publisher.put(4)
+    assert publisher.flush(timeout=10)  # enough: out without waiting out the interval
+    assert batches == [[1], [2, 3, 4]]
+
+
+def test_without_an_interval_every_id_goes_out_as_soon_as_the_thread_is_free():
+    batches: list[list[int]] = []
+    publisher = TaskPublisher(batches.append, interval=lambda: 0.0, enough=lambda: 100)
+    for run_id in (1, 2, 3):
+        publisher.put(run_id)
+        assert publisher.flush(timeout=10)
+    assert batches == [[1], [2], [3]]
 
 
 def test_a_failing_publish_is_logged_and_the_thread_goes_on(caplog):
@@ -121,8 +147,49 @@ def test_runs_handed_out_are_with_the_broker_once_drain_returns():
         messages = [orjson.loads(raw) for raw in broker.lrange(QUEUE, 0, -1)]
     finally:
         broker.delete(QUEUE)
-    assert sorted(m["headers"]["argsrepr"] for m in messages) == ["[101]", "[102]", "[103]"]
+    assert sorted(_ids_in(m) for m in messages) in ([[101], [102], [103]], [[101], [102, 103]],
+                                                   [[101, 102, 103]])  # as they were taken
     assert {m["headers"]["task"] for m in messages} == {dispatch.TASK_NAME}
+
+
+def _ids_in(message: dict) -> list[int]:
+    """The run ids a task message carries (its body: [args, kwargs, embed], base64 JSON)."""
+    args, _kwargs, _embed = orjson.loads(base64.b64decode(message["body"]))
+    assert message["headers"]["argsrepr"] == str(args)
+    return args[0]
+
+
+@needs_redis
+def test_runs_taken_together_go_out_as_tasks_of_at_most_the_setting(settings):
+    """Celery's cost is per message (built here, received and acknowledged by a worker): the
+    runs a process hands out together are carried by as few tasks as WFAIB_CELERY_TASK_RUNS
+    allows, in even shares, and in the order they were accepted."""
+    settings.WFAIB = {**settings.WFAIB, "CELERY_TASK_RUNS": 3}
+    broker = redis.Redis.from_url(REDIS_URL)
+    broker.delete(QUEUE)
+    try:
+        CeleryExecutor._publish(list(range(201, 208)))  # 7 runs at 3 per task: 3, 2, 2
+        messages = [orjson.loads(raw) for raw in broker.lrange(QUEUE, 0, -1)]
+    finally:
+        broker.delete(QUEUE)
+    # LPUSH puts the newest first
+    assert [_ids_in(m) for m in reversed(messages)] == [[201, 202, 203], [204, 205], [206, 207]]
+
+
+def test_task_chunks_are_even_and_never_larger_than_asked():
+    assert task_chunks([], 8) == []
+    assert task_chunks([1], 8) == [[1]]
+    assert task_chunks(list(range(9)), 8) == [[0, 1, 2, 3, 4], [5, 6, 7, 8]]
+    assert task_chunks(list(range(16)), 8) == [list(range(8)), list(range(8, 16))]
+    assert task_chunks([1, 2, 3], 1) == [[1], [2], [3]]
+    assert task_chunks([1, 2, 3], 0) == [[1], [2], [3]]  # a nonsense setting: one per task
+    for n in range(1, 40):
+        for most in range(1, 10):
+            chunks = task_chunks(list(range(n)), most)
+            assert [i for chunk in chunks for i in chunk] == list(range(n))
+            assert max(map(len, chunks)) <= most
+            assert max(map(len, chunks)) - min(map(len, chunks)) <= 1
+            assert len(chunks) == -(-n // most)
 
 
 def test_a_broker_out_of_reach_leaves_the_runs_queued_and_names_them(monkeypatch, caplog):
@@ -171,3 +238,33 @@ def test_a_webhook_is_answered_while_the_broker_hangs(settings, monkeypatch, cap
 def test_a_long_list_of_runs_is_shortened_in_the_log():
     assert named([1, 2, 3]) == "[1, 2, 3]"
     assert named(list(range(1, 3001)), shown=3) == "[1, 2, 3, ... and 2997 more]"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_executes_its_runs_in_order_and_one_error_does_not_stop_the_others(
+        monkeypatch, caplog):
+    from runs.services import run_start
+    from runs.tasks import execute_run_task, execute_runs_task
+
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "t", "type": "transform", "config": {"expression": "{{ input.n * 2 }}"}}))
+    runs = [run_start(workflow=workflow, input={"n": n}, execute=False) for n in (1, 2, 3, 4)]
+    real_execute, executed = dispatch.execute, []
+
+    def execute(run_id):
+        executed.append(run_id)
+        if run_id == runs[1].pk:
+            raise RuntimeError("the executor broke")
+        return real_execute(run_id)
+
+    monkeypatch.setattr(dispatch, "execute", execute)
+    with caplog.at_level(logging.ERROR, logger="wfaib.dispatch"):
+        outcomes = execute_runs_task([run.pk for run in runs[:3]])
+    assert executed == [run.pk for run in runs[:3]]
+    assert outcomes == [Run.Status.SUCCEEDED, None, Run.Status.SUCCEEDED]
+    assert f"run {runs[1].pk}: executor error in its Celery task" in caplog.text
+    assert execute_run_task(runs[3].pk) == Run.Status.SUCCEEDED  # the one-run task of old
+    statuses = {run.pk: Run.objects.get(pk=run.pk).status for run in runs}
+    assert statuses == {runs[0].pk: "succeeded", runs[1].pk: "queued",
+                        runs[2].pk: "succeeded", runs[3].pk: "succeeded"}
+    assert Run.objects.get(pk=runs[2].pk).result == 6
