@@ -268,3 +268,43 @@ def test_a_task_executes_its_runs_in_order_and_one_error_does_not_stop_the_other
     assert statuses == {runs[0].pk: "succeeded", runs[1].pk: "queued",
                         runs[2].pk: "succeeded", runs[3].pk: "succeeded"}
     assert Run.objects.get(pk=runs[2].pk).result == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_busy_with_a_slow_run_hands_back_the_runs_it_has_not_begun(monkeypatch):
+    """Runs accepted together share a task; one slow run must not hold the others while other
+    workers are idle: after HAND_BACK_AFTER they go back to the executor (here the inline one,
+    which executes them at once) and finish while the slow one is still running."""
+    from runs import tasks
+    from runs.services import run_start
+
+    monkeypatch.setattr(tasks, "HAND_BACK_AFTER", 0.1)
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "t", "type": "transform", "config": {"expression": "{{ input.n + 1 }}"}}))
+    slow, *others = [run_start(workflow=workflow, input={"n": n}, execute=False)
+                     for n in range(4)]
+    real_execute, others_done = dispatch.execute, threading.Event()
+
+    def execute(run_id):
+        if run_id == slow.pk:  # slow until the others finished elsewhere (or 30 s)
+            others_done.wait(30)
+        return real_execute(run_id)
+
+    def watch():
+        while not others_done.is_set():
+            if all(Run.objects.get(pk=run.pk).status == Run.Status.SUCCEEDED
+                   for run in others):
+                others_done.set()
+            others_done.wait(0.05)
+
+    monkeypatch.setattr(dispatch, "execute", execute)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        outcomes = tasks.execute_runs_task([slow.pk] + [run.pk for run in others])
+    finally:
+        others_done.set()
+        watcher.join(10)
+    assert outcomes == [Run.Status.SUCCEEDED, None, None, None]  # the others ran elsewhere
+    assert {Run.objects.get(pk=run.pk).status for run in [slow, *others]} == {"succeeded"}
+    assert sorted(Run.objects.get(pk=run.pk).result for run in others) == [2, 3, 4]
