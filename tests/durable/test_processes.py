@@ -18,7 +18,7 @@ from runs.models import Run, ScheduleFire
 from runs.services import run_cancel, run_start
 from tests.factories import make_workflow
 
-from .conftest import BIN, free_port, redis_available, subprocess_env, wait_until
+from .conftest import BIN, QUEUE, REDIS_URL, free_port, redis_available, subprocess_env, wait_until
 
 pytestmark = pytest.mark.slow
 needs_redis = pytest.mark.skipif(not redis_available(),
@@ -73,6 +73,31 @@ def test_celery_worker_executes_runs(shared_db, processes, settings, api_server)
         assert run.status == Run.Status.SUCCEEDED
         assert run.result["body"] == {"hello": "world"}
     assert api_server.count("/hello") == 3
+
+
+@needs_redis
+def test_a_celery_worker_executes_every_run_one_task_carries(shared_db, processes, settings):
+    """Runs a process hands out together travel as one task (WFAIB_CELERY_TASK_RUNS); a real
+    worker executes each of them."""
+    import redis
+
+    from runs.dispatch import CeleryExecutor
+    from tests.factories import simple_definition
+
+    settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery", "CELERY_TASK_RUNS": 8}
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "t", "type": "transform", "config": {"expression": "{{ input.n * 10 }}"}}))
+    runs = [run_start(workflow=workflow, input={"n": i}, execute=False) for i in range(3)]
+    broker = redis.Redis.from_url(REDIS_URL)
+    broker.delete(QUEUE)
+    CeleryExecutor._publish([run.pk for run in runs])
+    assert broker.llen(QUEUE) == 1  # one message for the three
+    celery_worker(processes, shared_db, "worker")
+    for run in runs:
+        wait_until(lambda run=run: dispatch.wait_for_run(run.pk, 0.5), f"run {run.pk}",
+                   procs=processes)
+    assert [(status(run), run.result) for run in runs] == [("succeeded", 0), ("succeeded", 10),
+                                                          ("succeeded", 20)]
 
 
 def children(pid: int) -> list[int]:
