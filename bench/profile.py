@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench profile [--db sqlite|postgres]
         [--endpoint webhook|respond|floor|async] [--duration 8] [--connections 16] [--top 25]
-        [--raw out.txt]
+        [--raw out.txt] [--gil]
 
 Starts the server as `bench throughput` does, loads one endpoint with wrk, and samples every
 worker thread with `py-spy record --subprocesses` (idle threads are not sampled). Prints the
@@ -12,7 +12,9 @@ inclusive and self. `--raw` keeps the collapsed stacks (flamegraph.pl / speedsco
 `async` is the asynchronous accept alone (`?wait=false` with `WFAIB_EXECUTOR=celery` and no
 worker: each 202 a run committed and its task published to Redis, as `bench drain`'s first pass).
 The samples are of threads, waiting ones included (a Redis reply, a lock): read them as where
-the threads are, not as CPU time.
+the threads are, not as CPU time. `--gil` samples only the thread holding the GIL (py-spy's
+`--gil`): where the Python CPU goes, without the waits (nor the C code that releases the GIL,
+such as a database driver's network wait or SQLite's own work).
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
                                         "django/contrib", "django/urls", "django/http",
                                         "django/utils", "django/dispatch")),
 ]
+
+
+def spy_command(spy: str, pid: int, *, rate: int, duration: float, output: Path,
+                gil: bool = False) -> list[str]:
+    """py-spy sampling the server and its workers; with `gil`, only GIL-holding threads."""
+    return [spy, "record", "--pid", str(pid), "--subprocesses", "--rate", str(rate),
+            "--duration", str(int(duration)), "--format", "raw", "--output", str(output),
+            "--nonblocking", *(["--gil"] if gil else [])]
 
 
 def py_spy() -> str | None:
@@ -123,6 +133,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--raw", help="keep the collapsed stacks in this file")
+    parser.add_argument("--gil", action="store_true",
+                        help="sample only the thread holding the GIL (CPU, not waiting)")
     args = parser.parse_args(argv)
     spy = py_spy()
     if spy is None:
@@ -139,9 +151,8 @@ def main(argv: list[str] | None = None) -> dict:
         body = orjson.dumps(hook_payload())
         loadgen.load(url, body, connections=args.connections, duration=2)  # warm-up
         assert server.proc is not None
-        spy_cmd = [spy, "record", "--pid", str(server.proc.pid), "--subprocesses",
-                   "--rate", str(args.rate), "--duration", str(int(args.duration)),
-                   "--format", "raw", "--output", str(raw), "--nonblocking"]
+        spy_cmd = spy_command(spy, server.proc.pid, rate=args.rate, duration=args.duration,
+                              output=raw, gil=args.gil)
         recorder = subprocess.Popen(spy_cmd, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, text=True)
         result: list[loadgen.LoadResult] = []
@@ -155,7 +166,8 @@ def main(argv: list[str] | None = None) -> dict:
             return {}
     load_result = result[0]
     report.line(f"profile of {args.endpoint} on {args.db}, granian {server.workers}x"
-                f"{args.threads}, c={args.connections}: {load_result.rps:.0f} req/s, "
+                f"{args.threads}, c={args.connections}{', GIL holders only' if args.gil else ''}: "
+                f"{load_result.rps:.0f} req/s, "
                 f"p50 {load_result.p50_ms:.1f} ms while sampled")
     summary = summarise(parse_collapsed(raw.read_text()), args.top)
     if args.raw:

@@ -29,3 +29,15 @@ def test_parse_and_bucket_collapsed_stacks(capsys):
     out = capsys.readouterr().out
     assert "100 samples" in out
     assert "40.0%  waiting for the run (sleep/poll)" in out
+
+
+def test_the_gil_option_samples_only_the_threads_holding_it():
+    from pathlib import Path
+
+    plain = profile.spy_command("py-spy", 42, rate=200, duration=8.9, output=Path("/tmp/x"))
+    assert plain[:5] == ["py-spy", "record", "--pid", "42", "--subprocesses"]
+    assert "--gil" not in plain
+    assert plain[plain.index("--duration") + 1] == "8"
+    gil = profile.spy_command("py-spy", 42, rate=200, duration=8, output=Path("/tmp/x"),
+                              gil=True)
+    assert gil == [*plain, "--gil"]
