@@ -58,7 +58,11 @@ class TaskPublisher:
                                  daemon=True).start()
                 atexit.register(self.flush, EXIT_FLUSH_SECONDS)
             self._pending.append(run_id)
-            self._cond.notify_all()  # the thread, not only a caller of flush() waiting too
+            # Wake the thread when it may be waiting for this id: idle (the first one in), or
+            # gathering ids for the interval and now with enough (not for every id between).
+            # notify_all: the thread, not only a caller of flush() waiting too.
+            if len(self._pending) == 1 or len(self._pending) >= self._enough():
+                self._cond.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every id put so far was handed on (published, or given up on and
