@@ -16,6 +16,7 @@ from collections import deque
 from celery import shared_task
 
 from . import dispatch
+from .task_publisher import named
 
 logger = logging.getLogger("wfaib.dispatch")
 
@@ -40,12 +41,12 @@ def execute_runs_task(run_ids: list[int]) -> list[str | None]:
             rest = list(waiting)
             waiting.clear()
         if rest:
-            logger.info("runs %s handed back: their task is busy with a slow run", rest)
+            logger.info("runs %s handed back: their task is busy with a slow run", named(rest))
             dispatch.dispatch_runs(rest)
 
-    timer = threading.Timer(HAND_BACK_AFTER, hand_back)
-    timer.daemon = True
-    if len(run_ids) > 1:
+    timer = threading.Timer(HAND_BACK_AFTER, hand_back) if len(run_ids) > 1 else None
+    if timer is not None:
+        timer.daemon = True
         timer.start()
     try:
         while True:
@@ -59,8 +60,8 @@ def execute_runs_task(run_ids: list[int]) -> list[str | None]:
                 logger.exception("run %s: executor error in its Celery task", run_id)
                 outcomes[run_id] = None
     finally:
-        timer.cancel()
-        if timer.is_alive():
+        if timer is not None:
+            timer.cancel()
             timer.join()  # a hand-back under way is done (its runs put) before the drain
         # What the runs handed out (runs freed from a concurrency limit, sub-workflow runs) is
         # with the broker before this task is acknowledged, as when it was published in line.

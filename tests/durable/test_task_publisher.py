@@ -63,9 +63,10 @@ def test_under_load_ids_wait_for_the_interval_or_until_enough_are_in():
     assert batches == [[1], [2, 3, 4]]
 
 
-def test_without_an_interval_every_id_goes_out_as_soon_as_the_thread_is_free():
+@pytest.mark.parametrize("interval", [0.0, -5.0])  # a negative setting: as none
+def test_without_an_interval_every_id_goes_out_as_soon_as_the_thread_is_free(interval):
     batches: list[list[int]] = []
-    publisher = TaskPublisher(batches.append, interval=lambda: 0.0, enough=lambda: 100)
+    publisher = TaskPublisher(batches.append, interval=lambda: interval, enough=lambda: 100)
     for run_id in (1, 2, 3):
         publisher.put(run_id)
         assert publisher.flush(timeout=10)
@@ -183,6 +184,7 @@ def test_task_chunks_are_even_and_never_larger_than_asked():
     assert task_chunks(list(range(16)), 8) == [list(range(8)), list(range(8, 16))]
     assert task_chunks([1, 2, 3], 1) == [[1], [2], [3]]
     assert task_chunks([1, 2, 3], 0) == [[1], [2], [3]]  # a nonsense setting: one per task
+    assert task_chunks([1, 2, 3], -4) == [[1], [2], [3]]
     for n in range(1, 40):
         for most in range(1, 10):
             chunks = task_chunks(list(range(n)), most)
