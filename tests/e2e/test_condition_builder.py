@@ -11,7 +11,7 @@ from runs.models import Run
 from tests.factories import make_workflow, run_now, simple_definition
 
 from .conftest import sign_in
-from .walk import no_sideways_scroll, select_node
+from .walk import no_sideways_scroll, select_node, view_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -121,7 +121,9 @@ def test_drag_a_field_from_the_input_pane_into_fields(walk, live_server, e2e_use
     run_now(workflow, {"total": 5000, "customer": {"name": "Ada", "first name": "A"}})
     sign_in(page, live_server.url, e2e_user.email)
     editor(page, live_server, workflow)
-    # Side by side, so the Input pane and the fields are both on screen.
+    # Side by side, so the Input pane and the fields are both on screen. The view first fits
+    # the graph (on a phone the nodes still move): a double click before may miss the node.
+    view_ready(page)
     page.locator('[data-testid="node-if"] .wf-node-label').dblclick()
     panel = page.get_by_test_id("node-panel")
     expect(panel).to_have_attribute("data-expanded", "1")
