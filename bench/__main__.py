@@ -8,6 +8,7 @@
     reads       a queued run's read: the ORM's against the prepared one (bench/reads.py)
     profile     where the webhook hot path spends its time (bench/profile.py)
     handoff     the group writer's hand-off: a store through its thread or in the caller
+    cost        CPU instructions per request, under callgrind (bench/cost.py)
     all         the whole suite, each benchmark in its own process (bench/suite.py)
 
 `<command> --help` lists each one's options.
@@ -27,6 +28,7 @@ COMMANDS = {
     "reads": "bench.reads",
     "profile": "bench.profile",
     "handoff": "bench.handoff",
+    "cost": "bench.cost",
     "all": "bench.suite",
 }
 

@@ -40,6 +40,7 @@ def steps(quick: bool) -> list[list[str]]:
         ["reads", "--db", "sqlite", "--reads", "100" if quick else "300"],
         ["handoff", "--db", "sqlite", "--stores", "300" if quick else "2000"],
         ["memory", "--mb", "10" if quick else "100"],
+        ["cost", "--db", "sqlite", "--requests", "100" if quick else "300"],
         ["profile", "--endpoint", "webhook", "--db", "sqlite", "--duration", "4" if quick else "8",
          "--top", "15"],
     ]

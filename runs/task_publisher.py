@@ -3,7 +3,7 @@ committed a run answers without waiting for the broker.
 
     publisher = TaskPublisher(publish, interval=lambda: 0.01, enough=lambda: 8)
     publisher.put(run.pk)                # after the run is committed as `queued`
-    publisher.flush(timeout=5)           # wait until everything put so far was handed on
+    publisher.flush(timeout=5)           # hand everything put so far on now, and wait for it
 
 The run's row is what makes it durable, not its task: a task that is never published (the
 process ended first, the broker was down) leaves the run `queued`, and the scheduler hands it
@@ -48,6 +48,7 @@ class TaskPublisher:
         self._cond = threading.Condition()
         self._pending: list[int] = []
         self._busy = 0  # ids taken by the thread and not yet handed on
+        self._flushing = 0  # callers of flush() waiting: the thread gathers no longer
         self._started = False
 
     def put(self, run_id: int) -> None:
@@ -65,15 +66,20 @@ class TaskPublisher:
                 self._cond.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every id put so far was handed on (published, or given up on and
-        logged); False past `timeout`."""
+        """Hand every id put so far on without waiting out the interval, and wait until it was
+        (published, or given up on and logged); False past `timeout`."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while self._pending or self._busy:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left)
+            self._flushing += 1
+            self._cond.notify_all()  # a thread gathering ids for the interval: go now
+            try:
+                while self._pending or self._busy:
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        return False
+                    self._cond.wait(left)
+            finally:
+                self._flushing -= 1
         return True
 
     def _loop(self) -> None:
@@ -83,9 +89,11 @@ class TaskPublisher:
                 while not self._pending:
                     self._cond.wait()
                 # Under load (the last publish began less than `interval` ago) the ids of the
-                # rest of that moment are gathered to go out together, unless `enough` are in.
+                # rest of that moment are gathered to go out together, unless `enough` are in
+                # or a caller of flush() waits for them.
                 until = last + self._interval()
-                while len(self._pending) < self._enough() and time.monotonic() < until:
+                while (len(self._pending) < self._enough() and not self._flushing
+                       and time.monotonic() < until):
                     self._cond.wait(until - time.monotonic())
                 taken, self._pending = self._pending, []
                 self._busy = len(taken)

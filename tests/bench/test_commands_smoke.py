@@ -6,6 +6,7 @@ answers disagree (runs != 2xx, a run not succeeded, a wrong result). No timing i
 """
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -96,3 +97,23 @@ def test_handoff_stores_every_run_both_ways():
     assert "round 2 writer" in out
     assert "round 2 caller" in out
     assert "runs stored 100 of 100: ok" in out
+
+
+def test_cost_counts_instructions_per_request_and_checks_the_runs():
+    """Under callgrind (valgrind is on every machine of this kind; without it the command
+    falls back to CPU time): each endpoint's figure, and runs = 2xx answers = requests sent.
+    The asynchronous endpoint publishes to a Redis database of this suite's own."""
+    from django.db import connection
+
+    suite = {"sqlite": "14", "postgresql": "15"}[connection.vendor]
+    db = "postgres" if connection.vendor == "postgresql" else "sqlite"
+    os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:6379/{suite}"
+    try:
+        out = bench("cost", "--db", db, "--endpoints", "respond,async", "--requests", "10")
+    finally:
+        del os.environ["BENCH_REDIS_URL"]
+    unit = "M instructions per request" if shutil.which("valgrind") else "us CPU per request"
+    for endpoint in ("respond ", "async   "):
+        line = next(row for row in out.splitlines() if f"cost {db:8} {endpoint}" in row)
+        assert unit in line
+        assert line.endswith("runs 60 / 2xx 60 of 60, succeeded 60: ok"), line

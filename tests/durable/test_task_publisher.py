@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import threading
+import time
 
 import orjson
 import pytest
@@ -56,11 +57,33 @@ def test_under_load_ids_wait_for_the_interval_or_until_enough_are_in():
     assert publisher.flush(timeout=10)  # nothing published before: at once
     publisher.put(2)
     publisher.put(3)
-    assert not publisher.flush(timeout=0.2)  # within the interval, two of three: gathered
-    assert batches == [[1]]
+    time.sleep(0.3)
+    assert batches == [[1]]  # within the interval, two of three: gathered
     publisher.put(4)
-    assert publisher.flush(timeout=10)  # enough: out without waiting out the interval
-    assert batches == [[1], [2, 3, 4]]
+    deadline = time.monotonic() + 10
+    while len(batches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert batches == [[1], [2, 3, 4]]  # enough: out without waiting out the interval
+
+
+def test_flush_hands_gathered_ids_on_without_waiting_out_the_interval():
+    """A caller of flush (drain, an ending process) wants the tasks out now: the ids the thread
+    is gathering for the interval go at once."""
+    batches: list[list[int]] = []
+    publisher = TaskPublisher(batches.append, interval=lambda: 60.0, enough=lambda: 100)
+    publisher.put(1)
+    assert publisher.flush(timeout=10)
+    publisher.put(2)
+    publisher.put(3)
+    time.sleep(0.2)
+    assert batches == [[1]]  # gathered for the interval
+    started = time.monotonic()
+    assert publisher.flush(timeout=30)
+    assert batches == [[1], [2, 3]]
+    assert time.monotonic() - started < 30  # not the interval's 60 s (a hang guard)
+    publisher.put(4)
+    time.sleep(0.2)
+    assert batches == [[1], [2, 3]]  # after the flush, gathering as before
 
 
 @pytest.mark.parametrize("interval", [0.0, -5.0])  # a negative setting: as none
