@@ -120,6 +120,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     )
     _db["TEST"] = {"NAME": env.str("SQLITE_TEST_NAME", default="") or None}
 if _db["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that asks the socket, not the server
+    # (wfaib/db_postgresql/base.py).
+    _db["ENGINE"] = "wfaib.db_postgresql"
     # Parameters go to the server apart from the statement (psycopg's server-side binding), and
     # a statement a connection has run POSTGRES_PREPARE_THRESHOLD times is prepared on the
     # server, which then skips parsing and planning it. Django's default binds on the client and
