@@ -1,15 +1,16 @@
 """What one request costs the server in CPU instructions: a figure the machine's speed does not
 move, for judging a change on a noisy machine.
 
-    .venv/bin/python -m bench cost [--db sqlite|postgres] [--endpoints webhook,respond,async]
-                                   [--requests 300] [--no-valgrind]
+    .venv/bin/python -m bench cost [--db sqlite|postgres]
+        [--endpoints bare,webhook,respond,async] [--requests 300] [--no-valgrind]
 
 Each endpoint is measured in a process of its own on a fresh database: the project's WSGI
 application (production settings, the same as `wfaib.wsgi` serves, without the embedded
-scheduler's loop) is called directly with a WSGI environ like the one granian builds, for a
-warm-up of 50 requests and then `--requests` timed ones; the executor's work started by them
-(inline runs; the Celery publisher thread's tasks for `async`, 8 runs to a task as under load)
-is drained inside the window.
+scheduler's loop; for `bare`, the bare stack of bench/bare_settings.py writing the same rows
+as `bench throughput`'s floor) is called directly with a WSGI environ like the one granian
+builds, for a warm-up of 50 requests (`--warmup`) and then `--requests` timed ones; the
+executor's work started by them (inline runs; the Celery publisher thread's tasks for `async`,
+8 runs to a task as under load) is drained inside the window.
 Under valgrind's callgrind (`--instr-atstart=no`, switched on and off around the window with
 `callgrind_control`) every instruction of every thread in the window is counted, so the same
 code gives the same figure within ~2 % whatever else the machine is doing; granian's own
@@ -17,7 +18,8 @@ Rust side and the load tool are not in it. Without valgrind (or with `--no-valgr
 figure is CPU time per request, which moves with the machine.
 
 Each line ends with the exact check: runs in the database = requests answered 2xx, every
-inline run succeeded.
+inline run succeeded; with `bare` measured, each endpoint's ratio to it follows (the issue's
+"ratio to the bare stack", in instructions: below 1 means cheaper than the bare stack).
 """
 
 from __future__ import annotations
@@ -38,9 +40,8 @@ from typing import Any
 from . import report
 from .djangoenv import BENCH_REDIS, ROOT
 
-WARMUP = 50
 TASK_RUNS = 8
-ENDPOINTS = ("webhook", "respond", "async")
+ENDPOINTS = ("bare", "webhook", "respond", "async")
 BODY = b'{"name": "Ada", "n": 7, "items": [1, 2, 3], "note": "a short webhook payload"}'
 
 
@@ -78,15 +79,16 @@ def _callgrind(switch: str) -> None:
                        capture_output=True, check=True)
 
 
-def child(db: str, endpoint: str, requests: int) -> None:
+def child(db: str, endpoint: str, requests: int, warmup: int) -> None:
     """One endpoint measured in this process; prints `requests ok runs succeeded cpu_us`."""
     executor = "celery" if endpoint == "async" else "inline"
     from .djangoenv import prepare
 
     # Tasks of exactly TASK_RUNS runs: under callgrind a request takes ~50x as long, so the
     # publish interval would otherwise send one run per task, which a loaded server never does.
+    bare = {"DJANGO_SETTINGS_MODULE": "bench.bare_settings"} if endpoint == "bare" else {}
     prepare(db, f"cost_{endpoint}", WFAIB_EXECUTOR=executor, WFAIB_SCHEDULER="off",
-            WFAIB_CELERY_PUBLISH_INTERVAL="60", WFAIB_CELERY_TASK_RUNS=str(TASK_RUNS))
+            WFAIB_CELERY_PUBLISH_INTERVAL="60", WFAIB_CELERY_TASK_RUNS=str(TASK_RUNS), **bare)
     if executor == "celery":
         import redis
 
@@ -102,7 +104,7 @@ def child(db: str, endpoint: str, requests: int) -> None:
     freeze_startup()
     workflow = new_workflow(f"cost-{endpoint}", definition_for(endpoint))
     one = requester(application, path_for(endpoint, workflow.pk))
-    answers = [one() for _ in range(WARMUP)]
+    answers = [one() for _ in range(warmup)]
     current_executor().drain(timeout=60)
     time.sleep(0.2)  # the writer and publisher threads are idle before the window opens
     _callgrind("on")
@@ -115,7 +117,7 @@ def child(db: str, endpoint: str, requests: int) -> None:
     counts = wait_settled(workflow.pk) if executor == "inline" else {}
     runs = sum(counts.values()) if counts else _count_runs(workflow.pk)
     succeeded = counts.get("succeeded", runs) if counts else runs
-    report.line(f"RESULT {WARMUP + requests} {ok} {runs} {succeeded} {cpu / requests * 1e6:.1f}")
+    report.line(f"RESULT {warmup + requests} {ok} {runs} {succeeded} {cpu / requests * 1e6:.1f}")
 
 
 def _count_runs(workflow_id: int) -> int:
@@ -124,9 +126,10 @@ def _count_runs(workflow_id: int) -> int:
     return Run.objects.filter(workflow_id=workflow_id).count()
 
 
-def measure(db: str, endpoint: str, requests: int, valgrind: bool) -> dict[str, Any]:
+def measure(db: str, endpoint: str, requests: int, warmup: int,
+            valgrind: bool) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench", "cost", "--child", endpoint, "--db", db,
-           "--requests", str(requests)]
+           "--requests", str(requests), "--warmup", str(warmup)]
     env = dict(os.environ)
     out_file = Path(tempfile.mkdtemp(prefix="wfaib_cost_")) / "callgrind.out"
     if valgrind:
@@ -156,13 +159,14 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=50, help="untimed requests first")
     parser.add_argument("--no-valgrind", action="store_true",
                         help="CPU time per request instead of instructions (moves with the "
                              "machine)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.db, args.child, args.requests)
+        child(args.db, args.child, args.requests, args.warmup)
         return []
     valgrind = not args.no_valgrind and bool(shutil.which("valgrind"))
     if not valgrind and not args.no_valgrind:
@@ -172,15 +176,22 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     for endpoint in [e for e in args.endpoints.split(",") if e]:
         if endpoint not in ENDPOINTS:
             raise SystemExit(f"unknown endpoint {endpoint!r} (one of {', '.join(ENDPOINTS)})")
-        row = measure(args.db, endpoint, args.requests, valgrind)
+        row = measure(args.db, endpoint, args.requests, args.warmup, valgrind)
         exact = row["runs"] == row["ok"] == row["sent"] and row["succeeded"] == row["runs"]
         failed |= not exact
         figure = (f"{row['instructions'] / 1e6:6.2f} M instructions per request"
                   if valgrind else f"{row['cpu_us']:7.0f} us CPU per request")
         report.line(f"cost {args.db:8} {endpoint:8} {figure} ({row['requests']} requests "
-                    f"after {WARMUP}); runs {row['runs']} / 2xx {row['ok']} of {row['sent']}, "
+                    f"after {args.warmup}); runs {row['runs']} / 2xx {row['ok']} of {row['sent']}, "
                     f"succeeded {row['succeeded']}: {'ok' if exact else 'MISMATCH'}")
         rows.append(row)
+    by = {row["endpoint"]: row for row in rows}
+    if "bare" in by:
+        key = "instructions" if valgrind else "cpu_us"
+        for row in rows:
+            if row["endpoint"] != "bare":
+                report.line(f"cost {args.db}: {row['endpoint']} / bare "
+                            f"{row[key] / by['bare'][key]:.2f}x")
     if failed:
         raise SystemExit(1)
     return rows

@@ -109,11 +109,14 @@ def test_cost_counts_instructions_per_request_and_checks_the_runs():
     db = "postgres" if connection.vendor == "postgresql" else "sqlite"
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:6379/{suite}"
     try:
-        out = bench("cost", "--db", db, "--endpoints", "respond,async", "--requests", "10")
+        out = bench("cost", "--db", db, "--endpoints", "bare,respond,async", "--requests", "5",
+                    "--warmup", "5")
     finally:
         del os.environ["BENCH_REDIS_URL"]
     unit = "M instructions per request" if shutil.which("valgrind") else "us CPU per request"
-    for endpoint in ("respond ", "async   "):
+    for endpoint in ("bare    ", "respond ", "async   "):
         line = next(row for row in out.splitlines() if f"cost {db:8} {endpoint}" in row)
         assert unit in line
-        assert line.endswith("runs 60 / 2xx 60 of 60, succeeded 60: ok"), line
+        assert line.endswith("runs 10 / 2xx 10 of 10, succeeded 10: ok"), line
+    assert f"cost {db}: respond / bare " in out  # each endpoint's ratio to the bare stack
+    assert f"cost {db}: async / bare " in out
