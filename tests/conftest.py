@@ -3,7 +3,9 @@ import shutil
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from rest_framework.test import APIClient
 
+from accounts.tokens import token_create
 from tests.factories import UserFactory
 from tests.llm_servers import ModelServer
 from tests.servers import LoopbackServer
@@ -68,6 +70,28 @@ def user(db):
 @pytest.fixture
 def other_user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def client_for(db):
+    """An API client authenticated with a token of the given user's: client_for(user)."""
+    def make(user) -> APIClient:
+        client = APIClient()
+        _, key = token_create(user=user, name="test")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(user, client_for) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def other_api(other_user, client_for) -> APIClient:
+    return client_for(other_user)
 
 
 @pytest.fixture

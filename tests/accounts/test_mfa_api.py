@@ -12,7 +12,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from accounts.mfa import user_has_mfa
-from accounts.tokens import token_create
 from audit.models import AuditEvent
 from tests.factories import UserFactory
 
@@ -30,14 +29,6 @@ def _clean_cache():
 @pytest.fixture
 def user(db):
     return UserFactory(email="ada@example.com")
-
-
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    _, key = token_create(user=user, name="test")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def code_at(secret: str, steps: int = 0) -> str:

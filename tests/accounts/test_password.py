@@ -31,14 +31,6 @@ def user(db):
     return UserFactory(email="ada@example.com", is_staff=True)
 
 
-@pytest.fixture
-def api(user):
-    client = APIClient()
-    _, key = token_create(user=user, name="test")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
 def login(email="ada@example.com", password=PASSWORD):
     return APIClient().post("/api/auth/login", {"email": email, "password": password},
                             format="json")

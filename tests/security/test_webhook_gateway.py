@@ -29,17 +29,6 @@ def post(path: str, body: bytes = b"{}", content_type: str = "application/json",
     return (client or Client()).post(path, body, content_type=content_type, **extra)
 
 
-@pytest.fixture
-def api(user):
-    from rest_framework.test import APIClient
-
-    from accounts.tokens import token_create
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user, name='t')[1]}")
-    return client
-
-
 @pytest.fixture(autouse=True)
 def _runs_settle():
     from django.core.cache import cache
