@@ -7,6 +7,7 @@ RabbitMQ by URL); tasks are found in each app's tasks.py (runs/tasks.py).
 """
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -88,6 +89,57 @@ def _solo_writes_in_the_task_thread(sender: object = None, **_: object) -> None:
     pool = getattr(sender, "pool_cls", None)
     if pool is not None and get_implementation(pool) is SoloPool:
         group_writer.write_in_caller()
+
+
+# The exit code of a worker that ended to be replaced (WFAIB_WORKER_MAX_TASKS): run_worker's
+# supervisor starts it anew at once, without the pause it keeps for a worker that failed.
+RECYCLE_EXIT = 75
+
+
+class _Recycling:
+    """Counts the tasks of a worker that executes them in its own process (solo, threads) and,
+    at WFAIB_WORKER_MAX_TASKS, asks it for a warm shutdown: the task just finished is already
+    acknowledged, a message fetched ahead goes back to the broker, and the process ends with
+    RECYCLE_EXIT. Prefork replaces its pool processes itself (Celery's --max-tasks-per-child,
+    which run_worker passes)."""
+
+    def __init__(self) -> None:
+        self.after = 0
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def task_done(self) -> None:
+        if self.after <= 0:
+            return
+        with self._lock:
+            self.done += 1
+            if self.done < self.after:
+                return
+        from celery.worker import state
+
+        if state.should_stop is None:
+            state.should_stop = RECYCLE_EXIT
+
+
+recycling = _Recycling()
+
+
+@worker_init.connect
+def _recycle_after_max_tasks(sender: object = None, **_: object) -> None:
+    from celery.concurrency import get_implementation
+    from celery.concurrency.solo import TaskPool as SoloPool
+    from celery.concurrency.thread import TaskPool as ThreadsPool
+
+    from wfaib.conf import wfaib_settings
+
+    pool = getattr(sender, "pool_cls", None)
+    if pool is not None and get_implementation(pool) in (SoloPool, ThreadsPool):
+        recycling.after = int(wfaib_settings.WORKER_MAX_TASKS)
+
+
+@task_postrun.connect
+def _count_for_recycling(**_: object) -> None:
+    recycling.task_done()
 
 
 @task_prerun.connect

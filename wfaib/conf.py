@@ -117,6 +117,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("HEARTBEAT_TIMEOUT", "float", 60.0,
             "a running run silent this long lost its process and is re-queued"),
     Setting("MAX_RECOVERIES", "int", 3, "re-queues of one run before it is failed"),
+    Setting("WORKER_MAX_TASKS", "int", 0,
+            "a Celery worker is replaced after this many tasks (0: never): a solo or threads "
+            "worker ends and run_worker starts it anew; prefork replaces its pool processes"),
     Setting("REDISPATCH_AFTER", "float", 300.0,
             "queued runs no executor took within this many seconds are handed out again"),
     Setting("SCHEDULER", "str", "",

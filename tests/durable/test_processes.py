@@ -162,7 +162,50 @@ def test_run_worker_supervises_several_solo_workers(shared_db, processes, settin
             Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
+@needs_redis
+def test_a_solo_worker_is_replaced_after_its_max_tasks_and_no_run_is_lost(
+        shared_db, processes, settings):
+    """`run_worker --pool solo --max-tasks-per-child 2`, five tasks of one run each: the worker
+    ends after two tasks (warm: the message fetched ahead goes back to the broker), its
+    supervisor starts a fresh one at once, and every run succeeds exactly once."""
+    import redis
+
+    from runs.dispatch import CeleryExecutor
+    from tests.factories import simple_definition
+
+    settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}
+    workflow = make_workflow(definition=simple_definition(
+        {"id": "t", "type": "transform", "config": {"expression": "{{ input.n + 1 }}"}}))
+    runs = [run_start(workflow=workflow, input={"n": i}, execute=False) for i in range(5)]
+    redis.Redis.from_url(REDIS_URL).delete(QUEUE)
+    for run in runs:
+        CeleryExecutor._publish([run.pk])  # a task each
+    command = manage(processes, shared_db, "workers", "run_worker", "--pool", "solo",
+                     "--max-tasks-per-child", "2", "--loglevel", "WARNING", "--",
+                     "--without-gossip", "--without-mingle", "--without-heartbeat",
+                     WFAIB_EXECUTOR="celery")
+    wait_until(lambda: len(children(command.pid)) == 1, "the worker", procs=processes)
+    first = children(command.pid)[0]
+    seen = {first}
+
+    def finished() -> bool:
+        seen.update(children(command.pid))
+        return all(status(run) in Run.FINISHED for run in runs)
+
+    wait_until(finished, "the five runs", procs=processes)
+    assert [(status(run), run.result, run.executions) for run in runs] == [
+        ("succeeded", n + 1, 1) for n in range(5)]
+    wait_until(lambda: first not in children(command.pid) and children(command.pid),
+               "a fresh worker in place of the first", procs=processes)
+    assert len(seen | set(children(command.pid))) >= 2
+    command.send_signal(signal.SIGTERM)
+    assert command.wait(60) == 0, processes.logs()
+
+
 @pytest.mark.parametrize(("args", "reason"), [
+    (["--max-tasks-per-child", "-1"], "--max-tasks-per-child must be 0"),
+    (["--pool", "solo", "--max-tasks-per-child", "5", "--no-supervise"],
+     "needs the supervisor"),
     (["--processes", "2", "--no-supervise"], "--processes needs the supervisor"),
     (["--processes", "0"], "--processes must be at least 1"),
     (["--processes", "-3"], "--processes must be at least 1")])

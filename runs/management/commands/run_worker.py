@@ -19,13 +19,18 @@ child (Celery's warm shutdown) and end the supervisor once it has stopped.
 `wfaib<i>@<host>`. With `--pool solo` that is N processes that each take a run from the broker
 and execute it themselves: no prefork parent that receives every task and passes it to a pool
 process over a pipe. On 2 cores two solo workers drained queued runs 1.4-1.6x as fast as one
-prefork worker of two processes (bench/RESULTS.md, 2026-12-01), in less memory. A solo
-worker's process is not replaced after a number of runs (`--max-tasks-per-child` is prefork's).
+prefork worker of two processes (bench/RESULTS.md, 2026-12-01), in less memory.
+
+`--max-tasks-per-child N` (default WFAIB_WORKER_MAX_TASKS, 0: never) gives back what a long
+life gathers: prefork replaces a pool process after N tasks (Celery's own option); a solo or
+threads worker ends after N tasks with a warm shutdown (wfaib/celery.py) and its supervisor
+starts it anew at once, without the pause of a restart after a failure.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -36,7 +41,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from wfaib import metrics
-from wfaib.celery import app
+from wfaib.celery import RECYCLE_EXIT, app
 from wfaib.conf import wfaib_settings
 
 logger = logging.getLogger("wfaib.worker")
@@ -49,22 +54,27 @@ STEADY = 60.0  # a child that ran this long before it stopped restarts after the
 class Supervisor:
     """Run `argv` as a child process; start it again when it exits, until `stop()`."""
 
-    def __init__(self, argv: list[str]) -> None:
-        self.argv = argv
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.argv, self.env = argv, env
         self.child: subprocess.Popen | None = None
-        self.restarts = 0
+        self.restarts = self.recycles = 0
         self._stopping = threading.Event()
 
     def run(self) -> int:
         pause = RESTART_PAUSE
         while True:
             started = time.monotonic()
-            self.child = subprocess.Popen(self.argv)
+            self.child = subprocess.Popen(self.argv, env=self.env)
             if self._stopping.is_set():  # a stop that came while starting
                 self.child.terminate()
             code = self.child.wait()
             if self._stopping.is_set():
                 return code
+            if code == RECYCLE_EXIT:  # it ended after WFAIB_WORKER_MAX_TASKS tasks, as asked
+                logger.info("the Celery worker ended after its tasks; starting a fresh one")
+                self.recycles += 1
+                pause = RESTART_PAUSE
+                continue
             if time.monotonic() - started >= STEADY:
                 pause = RESTART_PAUSE
             logger.error("the Celery worker stopped (exit code %s); starting it again in "
@@ -93,6 +103,10 @@ class Command(BaseCommand):
         parser.add_argument("--processes", type=int, default=1,
                             help="Celery workers started side by side, each supervised (with "
                                  "--pool solo: that many runs at once, no pool parent)")
+        parser.add_argument("--max-tasks-per-child", type=int,
+                            default=wfaib_settings.WORKER_MAX_TASKS,
+                            help="replace a worker process after this many tasks (0: never; "
+                                 "default WFAIB_WORKER_MAX_TASKS)")
         parser.add_argument("--loglevel", default="INFO")
         parser.add_argument("--no-supervise", action="store_true",
                             help="run the Celery worker in this process, without restarts")
@@ -103,6 +117,11 @@ class Command(BaseCommand):
                 "--queues", settings.CELERY_TASK_DEFAULT_QUEUE]
         if options["concurrency"]:
             argv += ["--concurrency", str(options["concurrency"])]
+        max_tasks = options["max_tasks_per_child"]
+        if max_tasks < 0:
+            raise CommandError("--max-tasks-per-child must be 0 (never) or more")
+        if max_tasks and options["pool"] == "prefork":
+            argv += ["--max-tasks-per-child", str(max_tasks)]
         argv += options["celery_args"]
         if wfaib_settings.METRICS_PORT:  # the worker processes' values (PROMETHEUS_MULTIPROC_DIR)
             metrics.serve(int(wfaib_settings.METRICS_PORT))
@@ -112,11 +131,15 @@ class Command(BaseCommand):
         if options["no_supervise"]:
             if processes != 1:
                 raise CommandError("--processes needs the supervisor (without --no-supervise)")
+            if max_tasks and options["pool"] != "prefork":
+                raise CommandError("--max-tasks-per-child with a solo or threads pool needs "
+                                   "the supervisor (without --no-supervise)")
             app.worker_main(argv=argv)
             return
         command = [sys.executable, "-m", "celery", "-A", "wfaib", *argv]
+        env = {**os.environ, "WFAIB_WORKER_MAX_TASKS": str(max_tasks)}
         supervisors = [Supervisor(command if processes == 1 else
-                                  [*command, "--hostname", f"wfaib{i + 1}@%h"])
+                                  [*command, "--hostname", f"wfaib{i + 1}@%h"], env)
                        for i in range(processes)]
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, _frame: [s.stop(signum) for s in supervisors])
