@@ -131,12 +131,13 @@ def measure(db: str, endpoint: str, requests: int, warmup: int,
     cmd = [sys.executable, "-m", "bench", "cost", "--child", endpoint, "--db", db,
            "--requests", str(requests), "--warmup", str(warmup)]
     env = dict(os.environ)
-    out_file = Path(tempfile.mkdtemp(prefix="wfaib_cost_")) / "callgrind.out"
-    if valgrind:
-        cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
-               f"--callgrind-out-file={out_file}", *cmd]
-        env["BENCH_COST_CALLGRIND"] = "1"
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="wfaib_cost_") as scratch:
+        if valgrind:
+            cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                   f"--callgrind-out-file={Path(scratch) / 'callgrind.out'}", *cmd]
+            env["BENCH_COST_CALLGRIND"] = "1"
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                              check=False)
     found = re.search(r"^RESULT (\d+) (\d+) (\d+) (\d+) ([\d.]+)$", proc.stdout, re.M)
     if proc.returncode or not found:
         raise RuntimeError(f"cost {endpoint}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n"
@@ -150,7 +151,6 @@ def measure(db: str, endpoint: str, requests: int, warmup: int,
         if not total:
             raise RuntimeError(f"cost {endpoint}: no callgrind total\n{proc.stderr[-2000:]}")
         row["instructions"] = int(total.group(1)) / requests
-    shutil.rmtree(out_file.parent, ignore_errors=True)
     return row
 
 

@@ -24,7 +24,6 @@ from prometheus_client import multiprocess
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfaib.settings")
 
 
-
 class DjangoCelerySettings(Mapping[str, Any]):
     """Django's CELERY_ settings as a plain dict, read when Celery first reads its configuration
     (Django's settings are loaded by then). Given Django's settings object itself, Celery looks

@@ -84,3 +84,29 @@ def test_something_else_on_the_socket_falls_back_to_djangos_check(kept, monkeypa
     monkeypatch.setattr(stock.DatabaseWrapper, "is_usable", counted)
     assert kept.is_usable()
     assert calls == [1]
+
+
+def test_a_connection_past_descriptor_1023_is_checked_without_a_query(monkeypatch):
+    """select() refuses descriptors past 1023 (a busy server has them): the check must not
+    take that for a dead connection and replace it on every request."""
+    import os
+
+    spare = []
+    try:
+        while not spare or spare[-1] < 1100:
+            spare.append(os.dup(0))
+        wrapper = connections.create_connection("default")
+        wrapper.ensure_connection()
+        try:
+            assert wrapper.connection.fileno() > 1023
+
+            def round_trip(self):
+                raise AssertionError("SELECT 1 sent")
+
+            monkeypatch.setattr(stock.DatabaseWrapper, "is_usable", round_trip)
+            assert wrapper.is_usable()
+        finally:
+            wrapper.close()
+    finally:
+        for fd in spare:
+            os.close(fd)

@@ -26,7 +26,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if connection is None or connection.closed or connection.broken:
             return False
         try:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            waiting = select.poll()  # poll, not select: a descriptor past 1023 is fine
+            waiting.register(connection.fileno(), select.POLLIN)
+            readable = waiting.poll(0)
         except (OSError, ValueError):  # the socket is gone
             return False
         return not readable or super().is_usable()
