@@ -139,7 +139,9 @@ def pause_node():
 
 
 def test_waiting_run_is_resumed_when_its_time_comes(shared_db, pause_node):
-    until = timezone.now() + dt.timedelta(seconds=1)
+    # Far enough ahead that a loaded CI machine has not reached it by the first assertion (at
+    # one second, a PostgreSQL CI run found the pause already over).
+    until = timezone.now() + dt.timedelta(seconds=4)
     workflow = make_workflow(definition=simple_definition({"id": "pause", "type": "test_pause"}))
     run = run_start(workflow=workflow, input={"until": until.isoformat()}, execute=False)
     dispatch.execute(run.pk)
