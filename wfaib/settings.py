@@ -10,6 +10,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from . import conf as wfaib_conf
+from .celery import broker_transport_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -371,6 +372,7 @@ MAILERS = {"default": {
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="wfaib@localhost")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_TRANSPORT = broker_transport_for(CELERY_BROKER_URL)  # wfaib/celery.py
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
