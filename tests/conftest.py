@@ -107,3 +107,13 @@ def llm_server():
     server = ModelServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """Debian's Dovecot as an IMAP server on 127.0.0.1 for this test session (plain and TLS
+    listeners, one user): the IMAP credential's check and the IMAP trigger use it."""
+    from tests.integrations.mailservers import dovecot_server
+
+    with dovecot_server() as server:
+        yield server

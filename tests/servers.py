@@ -4,11 +4,14 @@ Anthropic, tool calls, embeddings) are in tests/llm_servers.py."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Handler = Callable[["Request"], tuple[int, dict[str, str], bytes]]
@@ -20,6 +23,30 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+READY_WAIT = 60.0  # seconds a server may take to start (a start-up wait, not a test threshold)
+
+
+def installed(name: str) -> str | None:
+    """The path of a server's program (Debian puts some in /usr/sbin, off a user's PATH)."""
+    return shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None)
+
+
+def wait_until(what: str, attempt: Callable[[], object], log: Path | None = None) -> None:
+    """Until `attempt` (a connection to a server just started) succeeds; past READY_WAIT the
+    server's log ends the error."""
+    deadline = time.monotonic() + READY_WAIT
+    while True:
+        try:
+            attempt()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+                raise RuntimeError(f"{what} did not start:\n{tail}") from None
+            time.sleep(0.2)
 
 
 class Request:

@@ -1,18 +1,27 @@
 """Real mail servers for tests: an aiosmtpd SMTP server (plain, STARTTLS or implicit TLS,
-with or without a login) and a self-signed certificate for 127.0.0.1."""
+with or without a login), Debian's Dovecot as an IMAP server (the `dovecot` fixture in
+tests/conftest.py) and a self-signed certificate for 127.0.0.1."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email
 import email.policy
+import imaplib
 import ipaddress
+import os
+import shutil
 import ssl
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
@@ -20,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.servers import free_port
+from tests.servers import free_port, installed, wait_until
 
 REFUSING_DOMAIN = "refused.example"
 
@@ -116,3 +125,121 @@ def start_smtp(security: str = "none", *, username: str = "", password: str = ""
                                    **kwargs)
     server.controller.start()
     return server
+
+
+@dataclass(frozen=True)
+class ImapServer:
+    port: int
+    ssl_port: int
+    user: str
+    password: str
+    cert: Path
+
+    def credential(self, **changes) -> dict:
+        return {"host": "127.0.0.1", "port": self.port, "username": self.user,
+                "password": self.password, "ssl": False, "mailbox": "INBOX", **changes}
+
+    def client(self) -> imaplib.IMAP4:
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
+        client.login(self.user, self.password)
+        return client
+
+    def deliver(self, raw: bytes, mailbox: str = "INBOX") -> None:
+        """Put a message in the mailbox (IMAP APPEND), as a mail server's delivery would."""
+        client = self.client()
+        try:
+            status, _ = client.append(mailbox, None, None, raw)
+            assert status == "OK"
+        finally:
+            client.logout()
+
+    def flags(self, mailbox: str = "INBOX") -> dict[int, str]:
+        client = self.client()
+        try:
+            client.select(mailbox, readonly=True)
+            status, data = client.uid("FETCH", "1:*", "(FLAGS)")
+            found = {}
+            for line in data:
+                if not line:
+                    continue
+                text = line.decode()
+                uid = int(text.split("UID ", 1)[1].split()[0].rstrip(")"))
+                found[uid] = text
+            return found
+        finally:
+            client.logout()
+
+
+DOVECOT_CONF = """\
+base_dir = {base}/run
+state_dir = {base}/state
+log_path = {base}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {base}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home={mail}/%u
+}}
+mail_location = maildir:{mail}/%u/Maildir
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {ssl_port}
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+}}
+"""
+NOBODY = 65534  # dovecot will not deliver mail as root: the mail folder belongs to nobody
+
+
+@contextmanager
+def dovecot_server() -> Iterator[ImapServer]:
+    """A Dovecot IMAP server on 127.0.0.1 (plain and TLS listeners), with one user whose
+    password is in a passwd file; skips the test when Dovecot cannot run here."""
+    binary = installed("dovecot")
+    if not binary:
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    if os.geteuid() != 0:
+        pytest.skip("the Dovecot fixture runs the server as root (as .ci/run does)")
+    # Dovecot's own users (auth, mail) must reach these files: not under pytest's private
+    # temporary folder. The mail folder belongs to the unprivileged mail user.
+    base = Path(tempfile.mkdtemp(prefix="wfaib-dovecot-"))
+    base.chmod(0o755)
+    mail = base / "mail"
+    mail.mkdir()
+    os.chown(mail, NOBODY, NOBODY)
+    cert, key = self_signed(base)
+    (base / "passwd").write_text("wf:{PLAIN}imap-Secr3t-pw::::::\n")
+    port, ssl_port = free_port(), free_port()
+    conf = base / "dovecot.conf"
+    conf.write_text(DOVECOT_CONF.format(base=base, mail=mail, cert=cert, key=key, port=port,
+                                        ssl_port=ssl_port, uid=NOBODY))
+    with (base / "out.log").open("wb") as out:
+        proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=out,
+                                stderr=subprocess.STDOUT)
+    server = ImapServer(port, ssl_port, "wf", "imap-Secr3t-pw", cert)
+    try:
+        wait_until("Dovecot", lambda: server.client().logout(), base / "dovecot.log")
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
