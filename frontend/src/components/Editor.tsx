@@ -10,8 +10,9 @@ import { usePins } from '../hooks/usePins'
 import { usePresence } from '../hooks/usePresence'
 import { useRun } from '../hooks/useRun'
 import { useShortcuts } from '../hooks/useShortcuts'
+import { useWorkflowFiles, type Notice } from '../hooks/useWorkflowFiles'
 import { ApiError, listOf, makeApi } from '../lib/api'
-import { definitionIn, EXPORT_FORMAT, fromDefinition, mapErrors, toDefinition } from '../lib/definition'
+import { definitionIn, fromDefinition, mapErrors, toDefinition } from '../lib/definition'
 import { diffDefinitions, mergeOnTop } from '../lib/diff'
 import { autoLayout } from '../lib/layout'
 import { freeSpot, NODE_HEIGHT, NODE_WIDTH, spotRightOf, type Point } from '../lib/placement'
@@ -33,7 +34,6 @@ import VersionHistory from './VersionHistory'
 /** A workflow's definition under the workflow's own name (the one the editor edits). */
 const named = (wf: Workflow): Definition => ({ ...wf.definition, name: wf.name })
 const NO_ERRORS: ErrorMap = { nodes: {}, general: [] }
-type Notice = { kind: 'success' | 'error' | 'warning'; text: string } | null
 
 /** Nodes that nothing leads to (and that are no trigger): they never run. */
 export function unconnected(nodes: WfNode[], edges: { target: string }[], typeMap: Record<string, NodeTypeInfo>): string[] {
@@ -292,38 +292,7 @@ function EditorInner({ config }: { config: EditorConfig }) {
   }, [runDialog, runInputError, errors, invalid, notice])
 
   // ---- export / import / paste --------------------------------------------------------------
-  const exportJson = useCallback(() => {
-    const s = latest.current.state
-    const payload = { format: EXPORT_FORMAT, name: s.name, version: latest.current.version, definition: currentDefinition(s) }
-    const blob = new Blob([JSON.stringify(payload, null, 2)], { type: 'application/json' })
-    const a = document.createElement('a')
-    a.href = URL.createObjectURL(blob)
-    a.download = `${(s.name || 'workflow').replace(/[^A-Za-z0-9_-]+/g, '-').toLowerCase()}.json`
-    document.body.appendChild(a)
-    a.click()
-    a.remove()
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000)
-  }, [])
-
-  const importJson = useCallback(async (file: File) => {
-    let found: ReturnType<typeof definitionIn>
-    try { found = definitionIn(JSON.parse(await file.text())) } catch { found = null }
-    if (!found) {
-      setNotice({ kind: 'error', text: `${file.name} is not a workflow export (JSON with nodes and edges).` })
-      return
-    }
-    const loaded = fromDefinition(found.definition)
-    dispatch({ type: 'replace', definition: found.definition, name: found.name, nodes: loaded.missingPositions ? autoLayout(loaded.nodes, loaded.edges) : undefined })
-    setNotice({ kind: 'success', text: `Imported ${found.definition.nodes.length} nodes from ${file.name}; save to keep them (Ctrl+Z undoes).` })
-  }, [dispatch])
-
-  const importN8n = useCallback(async (file: File) => {
-    try {
-      setN8nImport({ fileName: file.name, data: JSON.parse(await file.text()) })
-    } catch {
-      setNotice({ kind: 'error', text: `${file.name} is not JSON: export the workflow from n8n (Download).` })
-    }
-  }, [])
+  const { exportJson, importJson, importN8n } = useWorkflowFiles(latest, dispatch, setNotice, setN8nImport)
 
   useShortcuts({
     save: () => { save() },
