@@ -6,8 +6,11 @@ environment (`WFAIB_<KEY>`) through `from_env`, and code reads a value as an att
     from wfaib.conf import wfaib_settings
     wfaib_settings.HTTP_ALLOW          # the configured value, or the one default below
 
-Reads go through `settings.WFAIB` each time, so `override_settings` / pytest-django's
-`settings` fixture take effect at once. `.env.example` lists every key (a test checks it).
+A value is read from `settings.WFAIB` once and then kept (the hot path reads dozens per request,
+and each read of Django's lazy settings object costs about a microsecond); Django's
+`setting_changed` signal, which `override_settings` and pytest-django's `settings` fixture send,
+drops the kept values, as DRF's `api_settings` does. `.env.example` lists every key (a test
+checks it).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 
 @dataclass(frozen=True)
@@ -171,12 +175,27 @@ def from_env(env: Any) -> dict[str, Any]:
 
 
 class WfaibSettings:
-    """Attribute access to `settings.WFAIB` with the declared defaults; unknown keys raise."""
+    """Attribute access to `settings.WFAIB` with the declared defaults; unknown keys raise.
+    A value read is kept in the instance, so the next read does not come here."""
 
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"no WFAIB setting {name!r} (declared in wfaib/conf.py)")
-        return getattr(settings, "WFAIB", {}).get(name, DEFAULTS[name])
+        value = getattr(settings, "WFAIB", {}).get(name, DEFAULTS[name])
+        self.__dict__[name] = value
+        return value
+
+    def reload(self) -> None:
+        """Forget the kept values: the next reads see `settings.WFAIB` as it is now."""
+        self.__dict__.clear()
 
 
 wfaib_settings = WfaibSettings()
+
+
+def _reload_on_change(*, setting: str, **_: Any) -> None:
+    if setting == "WFAIB":
+        wfaib_settings.reload()
+
+
+setting_changed.connect(_reload_on_change, dispatch_uid="wfaib.conf.reload")

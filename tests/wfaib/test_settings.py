@@ -5,7 +5,7 @@ import environ
 import pytest
 from django.conf import settings
 from django.db import connections
-from django.test.utils import override_settings  # noqa: F401
+from django.test.utils import override_settings
 
 from wfaib import conf as wfaib_conf
 
@@ -76,6 +76,20 @@ def test_wfaib_settings_read_the_current_settings_and_refuse_unknown_keys(settin
     assert wfaib_conf.wfaib_settings.TICK_INTERVAL == wfaib_conf.DEFAULTS["TICK_INTERVAL"]
     with pytest.raises(AttributeError, match="NO_SUCH"):
         _ = wfaib_conf.wfaib_settings.NO_SUCH
+
+
+def test_a_kept_value_is_forgotten_when_django_says_the_setting_changed(settings):
+    """Values are kept after their first read (Django's lazy settings cost ~1 us a read, and a
+    request reads dozens); `setting_changed` (override_settings, pytest-django's fixture)
+    drops them, and any other setting's change keeps them."""
+    wfaib = wfaib_conf.wfaib_settings
+    before = wfaib.TICK_INTERVAL
+    assert vars(wfaib)["TICK_INTERVAL"] == before  # kept: the next read skips __getattr__
+    with override_settings(WFAIB={**settings.WFAIB, "TICK_INTERVAL": before + 0.25}):
+        assert wfaib.TICK_INTERVAL == before + 0.25
+        with override_settings(LANGUAGE_CODE="de"):
+            assert vars(wfaib)["TICK_INTERVAL"] == before + 0.25
+    assert wfaib.TICK_INTERVAL == before
 
 
 CALL_SITE_DEFAULT = r'WFAIB(", \{\}\))?\.get\(|conf\.get\("[A-Z_]+"'
