@@ -48,7 +48,7 @@ def test_an_unknown_an_inactive_and_an_unauthenticated_workflow_are_refused_alik
 
 
 @pytest.mark.django_db
-def test_the_rate_limits_say_when_to_retry(settings):
+def test_the_rate_limits_say_when_to_retry(settings, rate_window):
     settings.WFAIB = {**settings.WFAIB, "WEBHOOK_RATE_PER_CLIENT": 1}
     gateway.limit_client(request())
     limited = rejection(lambda: gateway.limit_client(request()))

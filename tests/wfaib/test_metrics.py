@@ -109,7 +109,8 @@ def test_a_failed_node_and_waiting_runs_are_counted(open_metrics):
     assert value(after, "wfaib_runs", status="queued") == 0
 
 
-def test_webhook_answers_and_rate_limit_refusals_are_counted(open_metrics, settings):
+def test_webhook_answers_and_rate_limit_refusals_are_counted(open_metrics, settings,
+                                                            rate_window):
     settings.WFAIB = {**settings.WFAIB, "WEBHOOK_RATE_PER_CLIENT": 1}
     before = scrape()
     client = Client()
