@@ -15,6 +15,7 @@ checks it).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,18 +177,30 @@ def from_env(env: Any) -> dict[str, Any]:
 
 class WfaibSettings:
     """Attribute access to `settings.WFAIB` with the declared defaults; unknown keys raise.
-    A value read is kept in the instance, so the next read does not come here."""
+    A value read is kept in the instance, so the next read does not come here. A value read
+    by one thread while another reloads is not kept (it may be the old one)."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_lock", threading.Lock())
+        object.__setattr__(self, "_generation", 0)
 
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"no WFAIB setting {name!r} (declared in wfaib/conf.py)")
+        generation = self._generation
         value = getattr(settings, "WFAIB", {}).get(name, DEFAULTS[name])
-        self.__dict__[name] = value
+        with self._lock:
+            if generation == self._generation:
+                self.__dict__[name] = value
         return value
 
     def reload(self) -> None:
         """Forget the kept values: the next reads see `settings.WFAIB` as it is now."""
-        self.__dict__.clear()
+        with self._lock:
+            kept = [name for name in self.__dict__ if name in DEFAULTS]
+            for name in kept:
+                del self.__dict__[name]
+            self.__dict__["_generation"] += 1
 
 
 wfaib_settings = WfaibSettings()

@@ -92,6 +92,26 @@ def test_a_kept_value_is_forgotten_when_django_says_the_setting_changed(settings
     assert wfaib.TICK_INTERVAL == before
 
 
+def test_a_value_read_while_another_thread_reloads_is_not_kept(settings, monkeypatch):
+    """The old value a reader got just before a reload must not be kept after it."""
+    wfaib = wfaib_conf.wfaib_settings
+    wfaib.reload()
+    old = dict(settings.WFAIB, TICK_INTERVAL=1.5)
+    settings.WFAIB = old
+    real_get = dict.get
+
+    class Reloading(dict):
+        def get(self, key, default=None):  # the reader has its value; the setting changes
+            value = real_get(self, key, default)
+            settings.WFAIB = {**old, "TICK_INTERVAL": 2.5}
+            return value
+
+    settings.WFAIB = Reloading(old)
+    assert wfaib.TICK_INTERVAL == 1.5  # what was there when the read began
+    assert "TICK_INTERVAL" not in vars(wfaib)
+    assert wfaib.TICK_INTERVAL == 2.5
+
+
 CALL_SITE_DEFAULT = r'WFAIB(", \{\}\))?\.get\(|conf\.get\("[A-Z_]+"'
 
 
