@@ -5,6 +5,7 @@ set (wfaib/settings.py), and Django's own rule is applied around each task inste
 (wfaib/celery.py). These drive Celery's real fixup with the project's settings."""
 
 import time
+import traceback
 
 import pytest
 from celery.fixups.django import DjangoWorkerFixup
@@ -38,11 +39,24 @@ def worker_fixup(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)  # a worker holds no transaction around its tasks
-def test_a_worker_keeps_its_connection_across_tasks(worker_fixup):
+def test_a_worker_keeps_its_connection_across_tasks(worker_fixup, monkeypatch):
     connection.ensure_connection()
     raw = connection.connection
+    # Who closed it, if anything did (this failed once in a CI run on PostgreSQL and never
+    # again): the stack of every close() and the connection's state at that moment.
+    closes: list[str] = []
+    close = connection.close
+
+    def recorded_close() -> None:
+        closes.append(f"errors_occurred={connection.errors_occurred} "
+                      f"autocommit={connection.autocommit} close_at={connection.close_at} "
+                      f"now={time.monotonic()} raw.closed={getattr(raw, 'closed', '?')}\n"
+                      + "".join(traceback.format_stack(limit=12)))
+        close()
+
+    monkeypatch.setattr(connection, "close", recorded_close)
     _run_tasks(worker_fixup, task, 20)
-    assert connection.connection is raw  # not closed and reopened for each task
+    assert connection.connection is raw, "\n".join(closes) or "replaced without a close()"
 
 
 @pytest.mark.django_db(transaction=True)
