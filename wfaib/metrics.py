@@ -107,13 +107,13 @@ def record_llm_usage(*, provider: str, model: str, input_tokens: int = 0,
 
 
 def webhook_answered(door: str, status: int) -> None:
-    WEBHOOK_ANSWERS.labels(door, str(status)).inc()
+    _labelled(WEBHOOK_ANSWERS, door, str(status)).inc()
     if status == 429:
         rate_limited(door)
 
 
 def rate_limited(scope: str) -> None:
-    RATE_LIMITED.labels(scope).inc()
+    _labelled(RATE_LIMITED, scope).inc()
 
 
 def schedule_fired(due_at: dt.datetime, now: dt.datetime) -> None:
@@ -124,15 +124,18 @@ def scheduler_ticked() -> None:
     SCHEDULER_TICK.set(time.time())
 
 
-_NODE_CHILDREN: dict[tuple[str, str], Any] = {}
+_CHILDREN: dict[tuple[Any, ...], Any] = {}
 
 
-def _node_histogram(node_type: str, status: str) -> Any:
-    """NODE_DURATION's child for these labels, looked up once (`labels()` locks and builds
-    its key on every call, which a cheap node would pay each time)."""
-    child = _NODE_CHILDREN.get((node_type, status))
+def _labelled(metric: Any, *values: str) -> Any:
+    """`metric.labels(*values)`, looked up once: `labels()` takes a lock and builds its key on
+    every call, which each request and each node attempt would pay (a webhook run asks five
+    times). The child objects are the metric's own, kept as long as it keeps them (nothing
+    here removes one); a forked process's children notice the new pid themselves."""
+    key = (metric, *values)
+    child = _CHILDREN.get(key)
     if child is None:
-        child = _NODE_CHILDREN[(node_type, status)] = NODE_DURATION.labels(node_type, status)
+        child = _CHILDREN[key] = metric.labels(*values)
     return child
 
 
@@ -150,22 +153,33 @@ class _NodeTimer:
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         status = "failed" if kind is not None else "succeeded"
-        _node_histogram(self.node_type, status).observe(time.perf_counter() - self.t0)
+        _labelled(NODE_DURATION, self.node_type, status).observe(time.perf_counter() - self.t0)
+
+
+class _Execution:
+    """One execution of a run: counted as started (its first), and busy while it lasts (a plain
+    class: a generator-based context manager costs more than the counting, once per run)."""
+
+    __slots__ = ("busy", "run")
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.busy = _labelled(EXECUTIONS_BUSY, str(wfaib_settings.EXECUTOR))
+
+    def __enter__(self) -> None:
+        if self.run.executions <= 1:
+            _labelled(RUNS_STARTED, str(self.run.workflow_id), self.run.trigger).inc()
+        self.busy.inc()
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        self.busy.dec()
 
 
 class MetricsObserver(Observer):
     """The engine's runs and nodes, counted (installed by runs/apps.py)."""
 
-    @contextlib.contextmanager
-    def execution(self, run: Run) -> Iterator[None]:
-        if run.executions <= 1:
-            RUNS_STARTED.labels(str(run.workflow_id), run.trigger).inc()
-        busy = EXECUTIONS_BUSY.labels(str(wfaib_settings.EXECUTOR))
-        busy.inc()
-        try:
-            yield
-        finally:
-            busy.dec()
+    def execution(self, run: Run) -> _Execution:  # type: ignore[override]
+        return _Execution(run)
 
     def node(self, run: Run, node_id: str,  # type: ignore[override]
              node_type: str) -> _NodeTimer:
@@ -179,10 +193,10 @@ class MetricsObserver(Observer):
                              cached_tokens=entry["cached_tokens"], cost_usd=entry["cost"])
 
     def run_ended(self, run: Run, status: str) -> None:
-        RUNS_FINISHED.labels(str(run.workflow_id), status).inc()
+        _labelled(RUNS_FINISHED, str(run.workflow_id), status).inc()
         if run.started_at is not None:
             seconds = (timezone.now() - run.started_at).total_seconds()
-            RUN_DURATION.labels(status).observe(max(0.0, seconds))
+            _labelled(RUN_DURATION, status).observe(max(0.0, seconds))
 
 
 # -- the scrape -----------------------------------------------------------------------------

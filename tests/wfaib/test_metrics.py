@@ -91,6 +91,48 @@ def test_counters_move_after_a_run(open_metrics):
     assert value(after, "wfaib_executions_in_progress", executor="inline") == 0
 
 
+def test_the_kept_label_children_are_the_metrics_own_and_keep_counting(open_metrics):
+    """Children are looked up once (metrics._labelled): the second and third runs count on the
+    same child, which is the one labels() gives and the scrape reads."""
+    wf = make_workflow(definition=simple_definition(
+        {"id": "t", "type": "transform", "config": {"expression": "input"}}))
+    before = scrape()
+    for n in range(3):
+        assert run_now(wf, input={"n": n}).status == Run.Status.SUCCEEDED
+    after = scrape()
+    wid = str(wf.pk)
+    assert value(after, "wfaib_runs_started_total", workflow_id=wid, trigger="manual") == \
+        value(before, "wfaib_runs_started_total", workflow_id=wid, trigger="manual") + 3
+    labels = {"node_type": "transform", "status": "succeeded"}
+    assert value(after, "wfaib_node_duration_seconds_count", **labels) == \
+        value(before, "wfaib_node_duration_seconds_count", **labels) + 3
+    assert metrics._labelled(metrics.RUNS_STARTED, wid, "manual") is \
+        metrics.RUNS_STARTED.labels(wid, "manual")
+    assert metrics._labelled(metrics.RUNS_STARTED, wid, "api") is not \
+        metrics._labelled(metrics.RUNS_STARTED, wid, "manual")
+    assert value(after, "wfaib_executions_in_progress", executor="inline") == 0
+
+
+def test_an_execution_is_busy_while_it_lasts_and_counted_as_started_once(open_metrics):
+    wf = make_workflow(definition=simple_definition(
+        {"id": "t", "type": "transform", "config": {"expression": "input"}}))
+    run = run_now(wf, input={})
+    busy = metrics._labelled(metrics.EXECUTIONS_BUSY, "inline")
+    started = metrics._labelled(metrics.RUNS_STARTED, str(wf.pk), "manual")
+    was_busy, was_started = busy._value.get(), started._value.get()
+    observer = metrics.MetricsObserver()
+    run.executions = 2  # resumed after a restart: busy again, started no more
+    with observer.execution(run):
+        assert busy._value.get() == was_busy + 1
+    assert busy._value.get() == was_busy
+    assert started._value.get() == was_started
+    run.executions = 1
+    with pytest.raises(RuntimeError), observer.execution(run):
+        raise RuntimeError("the engine's error passes through")
+    assert busy._value.get() == was_busy
+    assert started._value.get() == was_started + 1
+
+
 def test_a_failed_node_and_waiting_runs_are_counted(open_metrics):
     failing = make_workflow(definition=simple_definition(
         {"id": "bad", "type": "transform", "config": {"expression": "1/0"}}))
