@@ -21,6 +21,7 @@ relations; a missing one is None).
 from __future__ import annotations
 
 import inspect
+import itertools
 import threading
 import weakref
 from collections.abc import Callable
@@ -267,10 +268,7 @@ class PreparedInsert[M: Model]:
             batch = objs[start:start + size]
             params: list[Any] = []
             for obj in batch:
-                if obj.pk is not None:
-                    raise ValueError("a prepared insert takes new rows only (no key set)")
-                obj._prepare_related_fields_for_save(operation_name="bulk_create")
-                params += [prepare(get(obj)) for get, prepare in values]
+                params += self.row_params(obj, values)
             with connection.cursor() as cursor:
                 cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
                 keys = [key for (key,) in cursor.fetchall()] if tail else []
@@ -278,6 +276,19 @@ class PreparedInsert[M: Model]:
                 if key is not None:
                     setattr(obj, self.pk.attname, key)
                 obj._state.adding, obj._state.db = False, self.using
+
+    @staticmethod
+    def row_params(obj: M, values: list[_FieldValue],
+                   related: list[Any] | None = None) -> list[Any]:
+        """One new row's parameters, in the fields' order; its relations checked first as
+        bulk_create() checks them (all of them, or only those in `related` when given)."""
+        if obj.pk is not None:
+            raise ValueError("a prepared insert takes new rows only (no key set)")
+        if related is None:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        elif related:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create", fields=related)
+        return [prepare(get(obj)) for get, prepare in values]
 
     def _values(self, connection: Any) -> list[_FieldValue]:
         """Per field, how to read its value from a row (`pre_save(add=True)`) and prepare it
@@ -305,3 +316,123 @@ class PreparedInsert[M: Model]:
                 if connection.features.can_return_rows_from_bulk_insert else "")
             self._statements[connection.vendor] = statement
         return statement
+
+
+# Beyond this many parameters a batch goes the two-statement way (PostgreSQL takes at most
+# 65,535 per statement with server-side binding).
+_MOST_PARAMS = 30_000
+
+
+class PreparedInsertWithChildren[P: Model, C: Model]:
+    """New parent rows and their children's rows (each parent has at least one) in ONE
+    statement, on PostgreSQL: each parent is inserted by a data-modifying CTE, and the one
+    INSERT of all children reads its parent's new key from it.
+
+        RUN_AND_LOGS = PreparedInsertWithChildren(PreparedInsert(Run), PreparedInsert(RunLog),
+                                                  link="run")
+        if RUN_AND_LOGS.applies(connection, rows):   # rows: [(run, [log, ...]), ...]
+            RUN_AND_LOGS.insert(rows)                # every object gets its key
+
+        WITH p0 AS (INSERT INTO run (...) VALUES (...) RETURNING id), p1 AS (...)
+        INSERT INTO log (run_id, ...) VALUES ((SELECT id FROM p0), ...), ... RETURNING id, run_id
+
+    One statement is atomic by itself, so outside a transaction it needs no BEGIN and COMMIT:
+    one round trip instead of four (BEGIN, the parents' INSERT, the children's, COMMIT), and
+    less work on both sides (bench/RESULTS.md). The keys come back in the children's order,
+    as PostgreSQL returns an INSERT ... VALUES's rows (which Django's bulk_create() relies on
+    too); each parent's key is its first child's link. Values are read and prepared as
+    PreparedInsert does.
+    """
+
+    def __init__(self, parents: PreparedInsert[P], children: PreparedInsert[C], *, link: str):
+        self.parents, self.children = parents, children
+        field = children.model._meta.get_field(link)
+        if field not in children.fields or field.remote_field.model is not parents.model:
+            raise ValueError(f"{children.model.__name__}.{link} is not a key to "
+                             f"{parents.model.__name__}")
+        self.link = field
+        self.link_index = children.fields.index(field)
+        # The children's other relations are checked as bulk_create() checks them; the link is
+        # to a parent written by the same statement.
+        self.related = [other for other in children.fields if other.is_relation
+                        and other is not field]
+        self._statements: dict[tuple[int, ...], str] = {}  # PostgreSQL's, by shape
+
+    def applies(self, connection: Any, rows: list[tuple[P, list[C]]]) -> bool:
+        """Whether these rows can be written this way here: PostgreSQL, outside a transaction
+        (autocommit, so that the statement is committed when it returns), every parent with
+        a child, and not more parameters than one statement takes."""
+        if (connection.vendor != "postgresql" or connection.in_atomic_block
+                or not connection.get_autocommit() or not rows):
+            return False
+        children = 0
+        for _parent, its_children in rows:
+            if not its_children:
+                return False
+            children += len(its_children)
+        return (len(rows) * len(self.parents.fields)
+                + children * len(self.children.fields)) <= _MOST_PARAMS
+
+    def insert(self, rows: list[tuple[P, list[C]]]) -> None:
+        from psycopg import RawCursor
+
+        connection = connections[self.parents.using]
+        parent_values = self.parents._values(connection)
+        child_values = [value for i, value in enumerate(self.children._values(connection))
+                        if i != self.link_index]  # the link is the CTE's key
+        params: list[Any] = []
+        for parent, _children in rows:
+            params += self.parents.row_params(parent, parent_values)
+        for _parent, its_children in rows:
+            for child in its_children:
+                params += self.children.row_params(child, child_values, self.related)
+        sql = self._sql(connection, tuple(len(its_children) for _, its_children in rows))
+        # What Django's cursor() does first, then psycopg's raw cursor: its statement is
+        # written with $1, $2 ... already, where Django's cursor would have psycopg rewrite
+        # every %s again on each call (psycopg keeps that work only for statements of up to
+        # 50 parameters, and a run with its logs has ~70).
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        with connection.wrap_database_errors, RawCursor(connection.connection) as cursor:
+            cursor.execute(sql, params)
+            keys = cursor.fetchall()
+        returned = iter(keys)
+        for parent, its_children in rows:
+            for n, child in enumerate(its_children):
+                child_key, parent_key = next(returned)
+                if n == 0:
+                    setattr(parent, self.parents.pk.attname, parent_key)
+                    parent._state.adding, parent._state.db = False, self.parents.using
+                setattr(child, self.children.pk.attname, child_key)
+                setattr(child, self.link.attname, parent_key)  # drops the cached parent:
+                self.link.set_cached_value(child, parent)        # `child.run` is `parent` again
+                child._state.adding, child._state.db = False, self.children.using
+
+    def _sql(self, connection: Any, shape: tuple[int, ...]) -> str:
+        """The statement for parents with these numbers of children, written once per shape
+        (a few hundred kept), its parameters numbered: the parents' values, then the
+        children's, in order."""
+        sql = self._statements.get(shape)
+        if sql is not None:
+            return sql
+        quote = connection.ops.quote_name
+        key = quote(self.parents.pk.column)
+        parent_head, _, _ = self.parents._statement(connection)
+        child_head, _, _ = self.children._statement(connection)
+        number = itertools.count(1)
+        ctes = []
+        for i in range(len(shape)):
+            slots = ", ".join(f"${next(number)}" for _ in self.parents.fields)
+            ctes.append(f"p{i} AS ({parent_head}({slots}) RETURNING {key})")
+        child_rows = []
+        for i, count in enumerate(shape):
+            for _ in range(count):
+                slots = ", ".join(f"(SELECT {key} FROM p{i})" if j == self.link_index
+                                  else f"${next(number)}"
+                                  for j in range(len(self.children.fields)))
+                child_rows.append(f"({slots})")
+        sql = (f"WITH {', '.join(ctes)} {child_head}{', '.join(child_rows)} "
+               f"RETURNING {quote(self.children.pk.column)}, {quote(self.link.column)}")
+        if len(self._statements) < 256:
+            self._statements[shape] = sql
+        return sql

@@ -156,7 +156,15 @@ class GroupWriter:
     def _together(writes: list[Write]) -> None:
         """The writes in one transaction. Writes that carry a `together(writes)` of their
         kind (runs.engine.log_rows.NewRun) are handed to it as one list, to be written in
-        fewer statements; the others are called one by one."""
+        fewer statements; the others are called one by one. Where every write is of one kind
+        that can write them all in one statement, which the database commits by itself
+        (`in_one_statement(writes)`, on PostgreSQL), no transaction is opened around it: one
+        round trip instead of BEGIN, the statements and COMMIT."""
+        one_statement = getattr(writes[0], "in_one_statement", None)
+        if one_statement is not None and all(
+                getattr(write, "in_one_statement", None) is one_statement for write in writes):
+            if one_statement(writes):  # never on SQLite: no file lock to take
+                return
         with writers_take_turns(), transaction.atomic():
             kinds: dict[Callable[[list[Write]], None], list[Write]] = {}
             for write in writes:

@@ -5,6 +5,7 @@ constructor and its row; and a new run's own row.
     insert_logs([log, ...])      # RunLog.objects.bulk_create(...) without the query compiler
     NewRun(run, logs, calls)()   # a new run's row, then its logs and model calls
     NewRun.together([a, b, c])   # several new runs: one INSERT for the runs, one for the logs
+    NewRun.in_one_statement([a, b])  # on PostgreSQL: all of it in one statement, committed
 
 The same object `RunLog(run=run, ...)` gives (its run cached on it, so an unsaved run's id is
 taken when the run is stored), built without Django's constructor, which looks up every
@@ -21,13 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import signals
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 
 from ..models import ModelCall, Run, RunLog
-from ..prepared import PreparedInsert
+from ..prepared import PreparedInsert, PreparedInsertWithChildren
 
 _DEFAULTS: dict[str, Any] | None = None
 _PLAIN: bool | None = None  # whether every field's attribute is Django's plain one
@@ -84,6 +86,7 @@ def new_log(run: Run, **values: Any) -> RunLog:
 insert_logs = PreparedInsert(RunLog).insert
 
 _INSERT_RUN = PreparedInsert(Run)
+_INSERT_RUN_AND_LOGS = PreparedInsertWithChildren(_INSERT_RUN, PreparedInsert(RunLog), link="run")
 
 
 @dataclass(eq=False)
@@ -101,6 +104,14 @@ class NewRun:
         NewRun.together([self])
 
     @staticmethod
+    def in_one_statement(writes: list[NewRun]) -> bool:
+        """These runs and their logs written and committed by one statement, without a
+        transaction around it (PostgreSQL, runs.prepared.PreparedInsertWithChildren), where
+        that applies: no model calls, no Run signals, every run with a log, outside a
+        transaction; otherwise nothing is written and False returned."""
+        return _in_one_statement(writes)
+
+    @staticmethod
     def together(writes: list[NewRun]) -> None:
         """Every run's row in one INSERT and every log's in another (fewer round trips and
         statements than a run at a time). Through Model.save when something listens to
@@ -114,6 +125,24 @@ class NewRun:
         else:
             _INSERT_RUN.insert(runs)
         insert_children([(write.run, write.logs, write.calls) for write in writes])
+
+
+def _in_one_statement(writes: list[NewRun]) -> bool:
+    """NewRun.in_one_statement's work."""
+    if connection.vendor != "postgresql" or any(
+            write.calls or not write.logs for write in writes):  # the cheap checks first
+        return False
+    if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
+        return False
+    rows = [(write.run, write.logs) for write in writes]
+    if not _INSERT_RUN_AND_LOGS.applies(connection, rows):
+        return False
+    for run, logs in rows:
+        run.pk, run._state.adding = None, True
+        for log in logs:
+            log.pk, log.run = None, run
+    _INSERT_RUN_AND_LOGS.insert(rows)
+    return True
 
 
 def insert_children(rows: list[tuple[Run, list[RunLog], list[ModelCall]]]) -> None:

@@ -5,6 +5,7 @@ its rows are committed; a bad write fails only its own caller."""
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -356,9 +357,13 @@ def test_a_process_of_one_run_at_a_time_writes_in_the_callers_thread(
     group_writer.store(_new_run(wf, 2))
     me = threading.current_thread().name
     assert seen == [(me, True)]  # in a transaction of its own, in this thread
-    assert turns == [me, me]  # taking turns with other processes' writers, as the writer does
     assert sizes == [1, 1]
-    assert groups == [1]
+    if connection.vendor == "postgresql":  # the new run and its logs: one statement, no turns
+        assert turns == [me]
+        assert groups == []
+    else:  # taking turns with other processes' writers, as the writer does
+        assert turns == [me, me]
+        assert groups == [1]
     assert Run.objects.filter(workflow=wf).count() == 2
     # committed: another connection sees both
     with ThreadPoolExecutor(1) as pool:
@@ -414,3 +419,104 @@ def test_queued_runs_of_a_batch_are_claimed_one_by_one_and_their_logs_inserted_a
         assert stored.status == ("succeeded" if n else "queued")
         assert list(stored.logs.order_by("id").values_list("node_id", "output")) == [
             (f"n{i}", i) for i in range(n)]
+
+
+# -- PostgreSQL: a batch of new runs and their logs as one statement, committed by itself ------
+
+@pytest.fixture
+def postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement committed by itself: PostgreSQL's")
+
+
+@contextmanager
+def statements():
+    """Every statement this thread's connection executes, through Django's cursors or psycopg's
+    raw one, with whether a transaction was open around it (Django's BEGIN is not a statement
+    here: atomic() switches autocommit off)."""
+    import psycopg
+
+    seen: list[tuple[str, bool]] = []
+
+    def in_transaction():
+        return connection.in_atomic_block or not connection.get_autocommit()
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql, in_transaction()))
+        return execute(sql, params, many, context)
+    raw_execute = psycopg.RawCursor.execute
+
+    def record_raw(cursor, sql, *args, **kwargs):
+        seen.append((sql, in_transaction()))
+        return raw_execute(cursor, sql, *args, **kwargs)
+    with pytest.MonkeyPatch.context() as patch, connection.execute_wrapper(record):
+        patch.setattr(psycopg.RawCursor, "execute", record_raw)
+        yield seen
+
+
+def test_new_runs_and_their_logs_are_one_statement_outside_a_transaction(user, postgresql):
+    wf = make_workflow(owner=user)
+    writes = [_new_run(wf, n) for n in (2, 1, 3)]
+    with statements() as seen:
+        group_writer.GroupWriter._together(writes)
+    assert len(seen) == 1
+    assert seen[0][0].startswith("WITH ")
+    assert seen[0][1] is False  # committed by itself: no BEGIN, no COMMIT
+    for write, n in zip(writes, (2, 1, 3), strict=True):
+        stored = Run.objects.get(pk=write.run.pk)  # each run got its own key back
+        assert stored.input == {"logs": n}
+        assert list(stored.logs.order_by("id").values_list("pk", "node_id", "output")) == [
+            (log.pk, f"n{i}", i) for i, log in enumerate(write.logs)]  # and each log its own
+        assert all(log.run_id == write.run.pk and log.run is write.run for log in write.logs)
+        assert not write.run._state.adding
+
+
+def test_a_failing_statement_writes_nothing_and_a_retry_writes_anew(user, postgresql):
+    """The statement is all or nothing, as the transaction was: a log the database refuses
+    leaves no run behind; the same writes then go again with new keys (the writer retries
+    each write of a failed batch alone)."""
+    from django.db import DataError
+
+    wf = make_workflow(owner=user)
+    writes = [_new_run(wf, 2), _new_run(wf, 1)]
+    writes[1].logs[0].node_id = "x" * 1000  # longer than the column takes
+    with pytest.raises(DataError):
+        group_writer.GroupWriter._together(writes)
+    assert not Run.objects.filter(workflow=wf).exists()
+    writes[1].logs[0].node_id = "n0"
+    group_writer.GroupWriter._together(writes)
+    assert sorted(run.logs.count() for run in Run.objects.filter(workflow=wf)) == [1, 2]
+    assert {log.run_id for write in writes for log in write.logs} == {
+        write.run.pk for write in writes}
+
+
+@pytest.mark.parametrize("shape", ["a run without logs", "a model call", "in a transaction"])
+def test_what_one_statement_cannot_take_goes_in_a_transaction(user, postgresql, shape):
+    from runs.engine.log_rows import NewRun
+    from runs.models import ModelCall
+
+    wf = make_workflow(owner=user)
+    writes = [_new_run(wf, 2), _new_run(wf, 0 if shape == "a run without logs" else 1)]
+    if shape == "a model call":
+        writes[1].calls.append(ModelCall(node_id="n0", workflow=wf, provider="openai",
+                                            model="m"))
+    with statements() as seen:
+        if shape == "in a transaction":
+            with transaction.atomic():
+                assert NewRun.in_one_statement(writes) is False
+                NewRun.together(writes)
+        else:
+            group_writer.GroupWriter._together(writes)
+    assert not any(sql.startswith("WITH ") for sql, _ in seen)
+    assert all(in_transaction for _, in_transaction in seen)
+    assert Run.objects.filter(workflow=wf).count() == 2
+
+
+def test_on_sqlite_one_statement_does_not_apply_and_writes_nothing(user):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's side")
+    from runs.engine.log_rows import NewRun
+
+    wf = make_workflow(owner=user)
+    assert NewRun.in_one_statement([_new_run(wf, 1)]) is False
+    assert not Run.objects.filter(workflow=wf).exists()
