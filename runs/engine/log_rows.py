@@ -83,10 +83,11 @@ def new_log(run: Run, **values: Any) -> RunLog:
 
 
 # The logs' INSERT is written out, not compiled by Django each time (runs/prepared.py).
-insert_logs = PreparedInsert(RunLog).insert
+_INSERT_LOGS = PreparedInsert(RunLog)
+insert_logs = _INSERT_LOGS.insert
 
 _INSERT_RUN = PreparedInsert(Run)
-_INSERT_RUN_AND_LOGS = PreparedInsertWithChildren(_INSERT_RUN, PreparedInsert(RunLog), link="run")
+_INSERT_RUN_AND_LOGS = PreparedInsertWithChildren(_INSERT_RUN, _INSERT_LOGS, link="run")
 
 
 @dataclass(eq=False)

@@ -520,3 +520,27 @@ def test_on_sqlite_one_statement_does_not_apply_and_writes_nothing(user):
     wf = make_workflow(owner=user)
     assert NewRun.in_one_statement([_new_run(wf, 1)]) is False
     assert not Run.objects.filter(workflow=wf).exists()
+
+
+def test_the_writer_stores_a_batch_of_new_runs_in_one_statement(user, postgresql, writer,
+                                                                monkeypatch):
+    from runs.engine.log_rows import NewRun
+
+    wf = make_workflow(owner=user)
+    calls: list[int] = []
+    in_one = NewRun.in_one_statement
+
+    def spy(writes):
+        written = in_one(writes)
+        calls.append(len(writes) if written else -len(writes))
+        return written
+    monkeypatch.setattr(NewRun, "in_one_statement", staticmethod(spy))
+    release, first = hold(writer)
+    writes = [_new_run(wf, n) for n in (1, 3, 2)]
+    futures = [writer.submit(write) for write in writes]
+    release.set()
+    for future in [first, *futures]:
+        assert future.result(10) is None
+    assert calls == [3]  # the three together, behind the gate
+    for write in writes:
+        assert Run.objects.get(pk=write.run.pk).logs.count() == len(write.logs)
