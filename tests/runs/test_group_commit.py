@@ -327,12 +327,16 @@ def test_a_solo_celery_worker_writes_in_the_task_thread(monkeypatch, pool, alone
     from celery.signals import worker_init
 
     import wfaib.celery  # noqa: F401  (connects the worker signals)
+    from tests.wfaib.test_celery_connections import uninstall_worker_fixups
 
     monkeypatch.setattr("wfaib.gc_tuning.freeze_startup", lambda: 0)  # not this test's
-    for given in (pool, get_implementation(pool)):
-        monkeypatch.setattr(group_writer, "_one_at_a_time", None)
-        worker_init.send(sender=_Worker(given))
-        assert (group_writer._one_at_a_time == os.getpid()) is alone, given
+    try:
+        for given in (pool, get_implementation(pool)):
+            monkeypatch.setattr(group_writer, "_one_at_a_time", None)
+            worker_init.send(sender=_Worker(given))
+            assert (group_writer._one_at_a_time == os.getpid()) is alone, given
+    finally:  # Celery's Django fixup, installed by worker_init, is not this process's to keep
+        uninstall_worker_fixups()
 
 
 def test_a_process_of_one_run_at_a_time_writes_in_the_callers_thread(

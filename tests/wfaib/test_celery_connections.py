@@ -6,6 +6,7 @@ set (wfaib/settings.py), and Django's own rule is applied around each task inste
 
 import time
 import traceback
+import weakref
 
 import pytest
 from celery.fixups.django import DjangoWorkerFixup
@@ -28,8 +29,24 @@ def _run_tasks(fixup: DjangoWorkerFixup, task, count: int) -> None:
                           retval=None, state="SUCCESS")
 
 
+def uninstall_worker_fixups() -> None:
+    """Disconnect every Celery worker fixup a worker_init sent in this process installed
+    (tests/runs/test_group_commit.py sends one, and each Celery app in the process has a
+    Django fixup that answers it, another app's without this project's CELERY_DB_REUSE_MAX):
+    they would close the connection around the tasks these tests drive (a CI run on
+    PostgreSQL saw one do it, when both tests ran in one process)."""
+    from celery.signals import beat_embedded_init, worker_process_init
+
+    for signal in (task_prerun, task_postrun, beat_embedded_init, worker_process_init):
+        for _key, held in list(signal.receivers):
+            receiver = held() if isinstance(held, weakref.ReferenceType) else held
+            if isinstance(getattr(receiver, "__self__", None), DjangoWorkerFixup):
+                signal.disconnect(receiver)
+
+
 @pytest.fixture
 def worker_fixup(monkeypatch):
+    uninstall_worker_fixups()
     fixup = DjangoWorkerFixup(app)
     assert fixup.db_reuse_max >= 1_000_000  # the setting reaches Celery
     # Connections kept for a minute, as deployed (the SQLite test settings close each one).
