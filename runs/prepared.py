@@ -20,9 +20,11 @@ relations; a missing one is None).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -252,6 +254,7 @@ class PreparedInsert[M: Model]:
         if any(field.has_db_default() for field in self.fields):
             raise ValueError(f"{model.__name__}: a database default needs Django's own insert")
         self._statements: dict[str, tuple[str, str, str]] = {}  # by database vendor
+        self._numbered_statements: dict[int, str] = {}  # PostgreSQL's, by number of rows
         self._preparers: weakref.WeakKeyDictionary[Any, list[_FieldValue]] = (
             weakref.WeakKeyDictionary())
 
@@ -264,14 +267,19 @@ class PreparedInsert[M: Model]:
         # One row is one statement whatever the backend's limit (asking costs a call to the
         # driver on SQLite); many rows are split as bulk_create() splits them.
         size = 1 if len(objs) == 1 else max(1, connection.ops.bulk_batch_size(self.fields, objs))
+        numbered = connection.vendor == "postgresql"
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
             params: list[Any] = []
             for obj in batch:
                 params += self.row_params(obj, values)
-            with connection.cursor() as cursor:
-                cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
-                keys = [key for (key,) in cursor.fetchall()] if tail else []
+            if numbered:
+                keys = [key for (key,) in raw_execute(connection, self._numbered(
+                    connection, len(batch)), params)]
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
+                    keys = [key for (key,) in cursor.fetchall()] if tail else []
             for obj, key in zip(batch, keys or [None] * len(batch), strict=True):
                 if key is not None:
                     setattr(obj, self.pk.attname, key)
@@ -317,10 +325,60 @@ class PreparedInsert[M: Model]:
             self._statements[connection.vendor] = statement
         return statement
 
+    def _numbered(self, connection: Any, rows: int) -> str:
+        """PostgreSQL's INSERT of this many rows, its parameters numbered ($1, $2 ...) for
+        raw_execute, written once per number of rows (a few hundred kept)."""
+        sql = self._numbered_statements.get(rows)
+        if sql is None:
+            head, _row, tail = self._statement(connection)
+            number = itertools.count(1)
+            sql = head + ", ".join(
+                "(" + ", ".join(f"${next(number)}" for _ in self.fields) + ")"
+                for _ in range(rows)) + tail
+            if len(self._numbered_statements) < 256:
+                self._numbered_statements[rows] = sql
+        return sql
+
+
+def raw_execute(connection: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """A statement whose parameters are numbered ($1, $2 ...) run on Django's PostgreSQL
+    connection by psycopg's RawCursor, and the rows it returns, as Django's cursor runs one:
+    the health check and connecting first, then the connection's execute wrappers
+    (`connection.execute_wrapper`), the refusal in a broken transaction, the translation of
+    database errors and, where queries are logged (DEBUG, CaptureQueriesContext), the log.
+    Only the text is not rewritten: Django's cursor would have psycopg rewrite every %s into
+    $n again on each call, which psycopg keeps only for statements of at most 50 parameters
+    (a run and its logs have ~70; bench/RESULTS.md)."""
+    from psycopg import RawCursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with RawCursor(connection.connection) as cursor:
+        def execute(sql: str, params: Any, many: bool, context: dict[str, Any]) -> None:
+            connection.validate_no_broken_transaction()
+            with connection.wrap_database_errors:
+                cursor.execute(sql, params)
+
+        run: Callable[..., None] = execute
+        for wrapper in reversed(connection.execute_wrappers):
+            run = functools.partial(wrapper, run)
+        context = {"connection": connection, "cursor": cursor}
+        if connection.queries_logged:
+            start = time.monotonic()
+            try:
+                run(sql, params, False, context)
+            finally:
+                connection.queries_log.append(
+                    {"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
+        else:
+            run(sql, params, False, context)
+        with connection.wrap_database_errors:
+            return cursor.fetchall()
+
 
 # Beyond this many parameters a batch goes the two-statement way (PostgreSQL takes at most
 # 65,535 per statement with server-side binding).
-_MOST_PARAMS = 30_000
+MOST_PARAMS = 30_000
 
 
 class PreparedInsertWithChildren[P: Model, C: Model]:
@@ -371,11 +429,9 @@ class PreparedInsertWithChildren[P: Model, C: Model]:
                 return False
             children += len(its_children)
         return (len(rows) * len(self.parents.fields)
-                + children * len(self.children.fields)) <= _MOST_PARAMS
+                + children * len(self.children.fields)) <= MOST_PARAMS
 
     def insert(self, rows: list[tuple[P, list[C]]]) -> None:
-        from psycopg import RawCursor
-
         connection = connections[self.parents.using]
         parent_values = self.parents._values(connection)
         child_values = [value for i, value in enumerate(self.children._values(connection))
@@ -387,16 +443,7 @@ class PreparedInsertWithChildren[P: Model, C: Model]:
             for child in its_children:
                 params += self.children.row_params(child, child_values, self.related)
         sql = self._sql(connection, tuple(len(its_children) for _, its_children in rows))
-        # What Django's cursor() does first, then psycopg's raw cursor: its statement is
-        # written with $1, $2 ... already, where Django's cursor would have psycopg rewrite
-        # every %s again on each call (psycopg keeps that work only for statements of up to
-        # 50 parameters, and a run with its logs has ~70).
-        connection.close_if_health_check_failed()
-        connection.ensure_connection()
-        with connection.wrap_database_errors, RawCursor(connection.connection) as cursor:
-            cursor.execute(sql, params)
-            keys = cursor.fetchall()
-        returned = iter(keys)
+        returned = iter(raw_execute(connection, sql, params))
         for parent, its_children in rows:
             for n, child in enumerate(its_children):
                 child_key, parent_key = next(returned)

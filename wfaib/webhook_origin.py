@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from wfaib.conf import wfaib_settings
 from wfaib.exceptions import error_body
+from wfaib.url_paths import numbered_path
 
 WEBHOOK_PATHS = ("/api/webhook/", "/api/resume/", "/hook/")
 _ALSO_ON_WEBHOOK_HOSTS = ("/api/health",)
@@ -58,7 +59,7 @@ def webhook_url(request: HttpRequest | None, workflow_id: int) -> str:
 def run_url(request: HttpRequest, run_id: int) -> str:
     """The API URL of a run, for a webhook's answer: on the app's origin (WFAIB_BASE_URL)
     when the request came in on a webhook host, where the API does not answer."""
-    path = reverse("run-detail", kwargs={"pk": run_id})
+    path = numbered_path("run-detail", "pk", run_id)
     if on_webhook_host(request):
         return str(wfaib_settings.BASE_URL).rstrip("/") + path
     return request.build_absolute_uri(path)

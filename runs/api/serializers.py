@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.request import Request
+
+from wfaib.url_paths import numbered_path
 
 from ..models import Run, RunLog
 from ..selectors import run_as_dict
@@ -15,7 +16,7 @@ from ..selectors import run_as_dict
 
 def run_payload(run: Run, request: Request | None, *, with_logs: bool = True) -> dict[str, Any]:
     data = run_as_dict(run, with_logs=with_logs)
-    path = reverse("run-detail", kwargs={"pk": run.pk})
+    path = numbered_path("run-detail", "pk", run.pk)
     data["url"] = request.build_absolute_uri(path) if request is not None else path
     return data
 

@@ -29,7 +29,7 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query_utils import DeferredAttribute
 
 from ..models import ModelCall, Run, RunLog
-from ..prepared import PreparedInsert, PreparedInsertWithChildren
+from ..prepared import MOST_PARAMS, PreparedInsert, PreparedInsertWithChildren
 
 _DEFAULTS: dict[str, Any] | None = None
 _PLAIN: bool | None = None  # whether every field's attribute is Django's plain one
@@ -108,8 +108,9 @@ class NewRun:
     def in_one_statement(writes: list[NewRun]) -> bool:
         """These runs and their logs written and committed by one statement, without a
         transaction around it (PostgreSQL, runs.prepared.PreparedInsertWithChildren), where
-        that applies: no model calls, no Run signals, every run with a log, outside a
-        transaction; otherwise nothing is written and False returned."""
+        that applies: no model calls, no Run signals, every run with a log or none with any
+        (runs accepted to run later: one INSERT of the runs), outside a transaction;
+        otherwise nothing is written and False returned."""
         return _in_one_statement(writes)
 
     @staticmethod
@@ -130,10 +131,14 @@ class NewRun:
 
 def _in_one_statement(writes: list[NewRun]) -> bool:
     """NewRun.in_one_statement's work."""
-    if connection.vendor != "postgresql" or any(
-            write.calls or not write.logs for write in writes):  # the cheap checks first
-        return False
+    if connection.vendor != "postgresql" or any(write.calls for write in writes):
+        return False  # the cheap checks first
     if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
+        return False
+    with_logs = sum(1 for write in writes if write.logs)
+    if with_logs == 0:
+        return _runs_in_one_statement([write.run for write in writes])
+    if with_logs < len(writes):
         return False
     rows = [(write.run, write.logs) for write in writes]
     if not _INSERT_RUN_AND_LOGS.applies(connection, rows):
@@ -143,6 +148,19 @@ def _in_one_statement(writes: list[NewRun]) -> bool:
         for log in logs:
             log.pk, log.run = None, run
     _INSERT_RUN_AND_LOGS.insert(rows)
+    return True
+
+
+def _runs_in_one_statement(runs: list[Run]) -> bool:
+    """New runs without logs (accepted, not yet started) in one INSERT, which PostgreSQL
+    commits by itself outside a transaction: one round trip instead of BEGIN, INSERT,
+    COMMIT."""
+    if (connection.in_atomic_block or not connection.get_autocommit()
+            or len(runs) * len(_INSERT_RUN.fields) > MOST_PARAMS):
+        return False
+    for run in runs:
+        run.pk, run._state.adding = None, True
+    _INSERT_RUN.insert(runs)  # one statement on PostgreSQL: no backend limit to split at
     return True
 
 

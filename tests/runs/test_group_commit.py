@@ -435,11 +435,10 @@ def postgresql():
 
 @contextmanager
 def statements():
-    """Every statement this thread's connection executes, through Django's cursors or psycopg's
-    raw one, with whether a transaction was open around it (Django's BEGIN is not a statement
-    here: atomic() switches autocommit off)."""
-    import psycopg
-
+    """Every statement this thread's connection executes (Django's cursors and
+    runs.prepared.raw_execute both go through its execute wrappers), with whether a
+    transaction was open around it (Django's BEGIN is not a statement here: atomic()
+    switches autocommit off)."""
     seen: list[tuple[str, bool]] = []
 
     def in_transaction():
@@ -448,13 +447,7 @@ def statements():
     def record(execute, sql, params, many, context):
         seen.append((sql, in_transaction()))
         return execute(sql, params, many, context)
-    raw_execute = psycopg.RawCursor.execute
-
-    def record_raw(cursor, sql, *args, **kwargs):
-        seen.append((sql, in_transaction()))
-        return raw_execute(cursor, sql, *args, **kwargs)
-    with pytest.MonkeyPatch.context() as patch, connection.execute_wrapper(record):
-        patch.setattr(psycopg.RawCursor, "execute", record_raw)
+    with connection.execute_wrapper(record):
         yield seen
 
 
@@ -473,6 +466,30 @@ def test_new_runs_and_their_logs_are_one_statement_outside_a_transaction(user, p
             (log.pk, f"n{i}", i) for i, log in enumerate(write.logs)]  # and each log its own
         assert all(log.run_id == write.run.pk and log.run is write.run for log in write.logs)
         assert not write.run._state.adding
+
+
+def test_accepted_runs_without_logs_are_one_insert_outside_a_transaction(user, postgresql):
+    """Runs accepted to run later have no logs yet: a batch of them is one INSERT, which
+    PostgreSQL commits by itself (no BEGIN, no COMMIT), all or nothing."""
+    from django.db import DataError
+
+    wf = make_workflow(owner=user)
+    writes = [_new_run(wf, 0) for _ in range(3)]
+    writes[2].run.trigger = "x" * 1000  # longer than the column takes
+    with statements() as seen, pytest.raises(DataError):
+        group_writer.GroupWriter._together(writes)
+    assert [(sql.split(" (")[0], in_transaction) for sql, in_transaction in seen] == [
+        ('INSERT INTO "runs_run"', False)]
+    assert not Run.objects.filter(workflow=wf).exists()  # one statement: none of them
+    writes[2].run.trigger = "webhook"
+    with statements() as seen:
+        group_writer.GroupWriter._together(writes)
+    assert len(seen) == 1
+    assert seen[0][1] is False
+    keys = [write.run.pk for write in writes]
+    assert len(set(keys)) == 3
+    assert all(not write.run._state.adding for write in writes)
+    assert sorted(Run.objects.filter(workflow=wf).values_list("pk", flat=True)) == sorted(keys)
 
 
 def test_a_failing_statement_writes_nothing_and_a_retry_writes_anew(user, postgresql):

@@ -227,3 +227,34 @@ def test_a_prepared_insert_writes_its_statement_once(monkeypatch):
     sql = queries.captured_queries[0]["sql"]
     assert sql.startswith(f"INSERT INTO {quote(RunLog._meta.db_table)} (")
     assert sorted(run.logs.values_list("node_id", flat=True)) == ["first", "n0", "n1", "n2"]
+
+
+def test_raw_execute_runs_as_djangos_cursor_would(user):
+    """runs.prepared.raw_execute (PostgreSQL's statements numbered $1, $2 ...) goes through
+    the connection's execute wrappers and query log, translates errors into Django's, and
+    refuses to run in a transaction that already failed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's raw cursor: PostgreSQL's")
+    from django.db import DatabaseError, IntegrityError, transaction
+    from django.db.transaction import TransactionManagementError
+    from django.test.utils import CaptureQueriesContext
+
+    from runs.prepared import raw_execute
+
+    wrapped: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):
+        wrapped.append(sql)
+        return execute(sql, params, many, context)
+    with connection.execute_wrapper(wrapper), CaptureQueriesContext(connection) as queries:
+        assert raw_execute(connection, "SELECT $1::int + $2::int", [2, 3]) == [(5,)]
+    assert wrapped == ["SELECT $1::int + $2::int"]
+    assert [query["sql"] for query in queries.captured_queries] == wrapped
+    with pytest.raises(IntegrityError), transaction.atomic():
+        raw_execute(connection, "INSERT INTO runs_run (workflow_id) VALUES ($1) RETURNING id",
+                    [None])
+    with transaction.atomic():
+        with pytest.raises(DatabaseError), transaction.atomic(savepoint=False):
+            raw_execute(connection, "SELECT 1 / $1::int", [0])
+        with pytest.raises(TransactionManagementError):
+            raw_execute(connection, "SELECT 1", [])
