@@ -29,7 +29,6 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
@@ -158,23 +157,24 @@ class GroupWriter:
         kind (runs.engine.log_rows.NewRun) are handed to it as one list, to be written in
         fewer statements; the others are called one by one. Where every write is of one kind
         that can write them all in one statement, which the database commits by itself
-        (`in_one_statement(writes)`, on PostgreSQL), no transaction is opened around it: one
+        (`in_one_statement(writes)`), no transaction is opened around it: on PostgreSQL one
         round trip instead of BEGIN, the statements and COMMIT."""
         one_statement = getattr(writes[0], "in_one_statement", None)
-        if one_statement is not None and all(
-                getattr(write, "in_one_statement", None) is one_statement for write in writes):
-            if one_statement(writes):  # never on SQLite: no file lock to take
+        with writers_take_turns():
+            if one_statement is not None and all(
+                    getattr(write, "in_one_statement", None) is one_statement
+                    for write in writes) and one_statement(writes):
                 return
-        with writers_take_turns(), transaction.atomic():
-            kinds: dict[Callable[[list[Write]], None], list[Write]] = {}
-            for write in writes:
-                together = getattr(write, "together", None)
-                if together is None:
-                    write()
-                else:
-                    kinds.setdefault(together, []).append(write)
-            for together, same in kinds.items():
-                together(same)
+            with transaction.atomic():
+                kinds: dict[Callable[[list[Write]], None], list[Write]] = {}
+                for write in writes:
+                    together = getattr(write, "together", None)
+                    if together is None:
+                        write()
+                    else:
+                        kinds.setdefault(together, []).append(write)
+                for together, same in kinds.items():
+                    together(same)
 
 
 @contextmanager
@@ -193,10 +193,10 @@ def writers_take_turns() -> Iterator[None]:
         fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-_lock_files: dict[tuple[int, Path], BinaryIO] = {}
+_lock_files: dict[tuple[int, str], BinaryIO] = {}
 
 
-def _lock_file(path: Path) -> BinaryIO:
+def _lock_file(path: str) -> BinaryIO:
     """The lock file, opened once per process and path (only the writer thread takes it; a
     forked child opens its own: flock locks belong to the open file description)."""
     key = (os.getpid(), path)
@@ -206,12 +206,16 @@ def _lock_file(path: Path) -> BinaryIO:
     return handle
 
 
-def _lock_path() -> Path | None:
-    db = settings.DATABASES["default"]
-    name = str(connection.settings_dict.get("NAME") or db.get("NAME") or "")
-    if connection.vendor != "sqlite" or not name or name == ":memory:" or "mode=memory" in name:
+def _lock_path() -> str | None:
+    """The lock file's path beside this connection's SQLite database file (None: another
+    database, or one in memory)."""
+    if connection.vendor != "sqlite":
         return None
-    return Path(f"{name}.group-commit.lock")
+    name = str(connection.settings_dict.get("NAME") or
+               settings.DATABASES["default"].get("NAME") or "")
+    if not name or name == ":memory:" or "mode=memory" in name:
+        return None
+    return f"{name}.group-commit.lock"
 
 
 _lock = threading.Lock()

@@ -5,7 +5,7 @@ constructor and its row; and a new run's own row.
     insert_logs([log, ...])      # RunLog.objects.bulk_create(...) without the query compiler
     NewRun(run, logs, calls)()   # a new run's row, then its logs and model calls
     NewRun.together([a, b, c])   # several new runs: one INSERT for the runs, one for the logs
-    NewRun.in_one_statement([a, b])  # on PostgreSQL: all of it in one statement, committed
+    NewRun.in_one_statement([a, b])  # all of it in one statement, committed (see there)
 
 The same object `RunLog(run=run, ...)` gives (its run cached on it, so an unsaved run's id is
 taken when the run is stored), built without Django's constructor, which looks up every
@@ -107,10 +107,11 @@ class NewRun:
     @staticmethod
     def in_one_statement(writes: list[NewRun]) -> bool:
         """These runs and their logs written and committed by one statement, without a
-        transaction around it (PostgreSQL, runs.prepared.PreparedInsertWithChildren), where
-        that applies: no model calls, no Run signals, every run with a log or none with any
-        (runs accepted to run later: one INSERT of the runs), outside a transaction;
-        otherwise nothing is written and False returned."""
+        transaction around it, where that applies: no model calls, no Run signals, outside
+        a transaction, and either every run with a log (PostgreSQL only:
+        runs.prepared.PreparedInsertWithChildren) or none with any (runs accepted to run
+        later: one INSERT of the runs, on either database); otherwise nothing is written
+        and False returned."""
         return _in_one_statement(writes)
 
     @staticmethod
@@ -131,15 +132,14 @@ class NewRun:
 
 def _in_one_statement(writes: list[NewRun]) -> bool:
     """NewRun.in_one_statement's work."""
-    if connection.vendor != "postgresql" or any(write.calls for write in writes):
+    if any(write.calls for write in writes):
         return False  # the cheap checks first
-    if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
-        return False
     with_logs = sum(1 for write in writes if write.logs)
+    if (with_logs and (with_logs < len(writes) or connection.vendor != "postgresql")) or (
+            signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run)):
+        return False
     if with_logs == 0:
         return _runs_in_one_statement([write.run for write in writes])
-    if with_logs < len(writes):
-        return False
     rows = [(write.run, write.logs) for write in writes]
     if not _INSERT_RUN_AND_LOGS.applies(connection, rows):
         return False
@@ -152,15 +152,20 @@ def _in_one_statement(writes: list[NewRun]) -> bool:
 
 
 def _runs_in_one_statement(runs: list[Run]) -> bool:
-    """New runs without logs (accepted, not yet started) in one INSERT, which PostgreSQL
-    commits by itself outside a transaction: one round trip instead of BEGIN, INSERT,
-    COMMIT."""
-    if (connection.in_atomic_block or not connection.get_autocommit()
-            or len(runs) * len(_INSERT_RUN.fields) > MOST_PARAMS):
+    """New runs without logs (accepted, not yet started) in one INSERT, which the database
+    commits by itself outside a transaction: on PostgreSQL one round trip instead of BEGIN,
+    INSERT, COMMIT; on SQLite no BEGIN statement and no transaction to manage. Only where the
+    INSERT is one statement (PreparedInsert splits many rows at the backend's parameter
+    limit: SQLite's, PostgreSQL has none), so that it is all or nothing."""
+    if connection.in_atomic_block or not connection.get_autocommit():
+        return False
+    params = len(runs) * len(_INSERT_RUN.fields)
+    limit = connection.features.max_query_params if len(runs) > 1 else None
+    if params > MOST_PARAMS or (limit is not None and params > limit):
         return False
     for run in runs:
         run.pk, run._state.adding = None, True
-    _INSERT_RUN.insert(runs)  # one statement on PostgreSQL: no backend limit to split at
+    _INSERT_RUN.insert(runs)
     return True
 
 
