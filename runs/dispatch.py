@@ -39,6 +39,7 @@ from workflows.models import Workflow, WorkflowVersion
 from . import tenancy
 from .engine import answered
 from .engine.executor import can_defer, execute_deferred, execute_queued, execute_run
+from .engine.log_rows import new_run
 from .models import Run
 from .prepared import PreparedRead
 from .task_publisher import TaskPublisher, named
@@ -174,7 +175,7 @@ class InlineExecutor(Executor):
         if shape in ("claimed", "polled") and tenancy.max_running():
             return None  # a run created already running would pass its tenant's cap
         if shape == "deferred":
-            run = Run(workflow=workflow, version=version, trigger=trigger, input=input)
+            run = new_run(workflow=workflow, version=version, trigger=trigger, input=input)
             return run, execute_deferred(run)
         run = start()
         waiter = answered.expect(run.pk) if shape == "polled" else None

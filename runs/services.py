@@ -26,7 +26,7 @@ from . import dispatch
 from .db_retry import retry_on_lock
 from .engine import group_writer
 from .engine.hooks import EngineHooks
-from .engine.log_rows import NewRun
+from .engine.log_rows import NewRun, new_run
 from .engine.metering import Budget
 from .engine.wait_record import WaitRecord
 from .files import delete_stored, file_save
@@ -122,8 +122,8 @@ def _create_run_grouped(*, workflow: Workflow, input: Any, trigger: str) -> Run:
     threads are writing (runs/engine/group_writer.py), by a prepared INSERT, and only then is
     it dispatched. In a caller's open transaction it is written there, and dispatched when
     that commits."""
-    run = Run(workflow=workflow, version=current_version(workflow), trigger=trigger,
-              input=input, trace_context=tracing.current_carrier())
+    run = new_run(workflow=workflow, version=current_version(workflow), trigger=trigger,
+                  input=input, trace_context=tracing.current_carrier())
     group_writer.store(NewRun(run))
     transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
     return run

@@ -1,20 +1,15 @@
 """RunLog objects built and stored fast: one per node attempt, so a cheap node pays for its
 constructor and its row; and a new run's own row.
 
+    run = new_run(workflow=w, version=v, trigger="webhook", input=body)  # Run(...), faster
     log = new_log(run, node_id="t1", node_type="transform", started_at=now, input=3)
     insert_logs([log, ...])      # RunLog.objects.bulk_create(...) without the query compiler
     NewRun(run, logs, calls)()   # a new run's row, then its logs and model calls
     NewRun.together([a, b, c])   # several new runs: one INSERT for the runs, one for the logs
     NewRun.in_one_statement([a, b])  # all of it in one statement, committed (see there)
 
-The same object `RunLog(run=run, ...)` gives (its run cached on it, so an unsaved run's id is
-taken when the run is stored), built without Django's constructor, which looks up every
-field's default and descriptor and sends the pre_init/post_init signals per call: the values
-go straight into the new object's __dict__, as the constructor would put them. That is only
-right while nothing listens to those signals for RunLog (checked per call) and every field's
-attribute is Django's plain one (a field with a descriptor of its own, such as a FileField,
-needs its __set__; checked once); otherwise the positional constructor (the one
-`Model.from_db` uses) builds it.
+A log is the same object `RunLog(run=run, ...)` gives (its run cached on it, so an unsaved
+run's id is taken when the run is stored), built as runs.unsaved.Unsaved builds one.
 """
 
 from __future__ import annotations
@@ -24,62 +19,18 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import signals
-from django.db.models.base import ModelState
-from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.query_utils import DeferredAttribute
 
 from ..models import ModelCall, Run, RunLog
 from ..prepared import MOST_PARAMS, PreparedInsert, PreparedInsertWithChildren
+from ..unsaved import Unsaved
 
-_DEFAULTS: dict[str, Any] | None = None
-_PLAIN: bool | None = None  # whether every field's attribute is Django's plain one
-_RUN_FIELD = RunLog._meta.get_field("run")
-
-
-def _direct() -> bool:
-    """Whether filling __dict__ is all the constructor would do."""
-    global _PLAIN
-    if _PLAIN is None:
-        _PLAIN = all(type(getattr(RunLog, f.attname, None)) in
-                     (DeferredAttribute, ForeignKeyDeferredAttribute)
-                     for f in RunLog._meta.concrete_fields)
-    # `receivers` first: an empty list (no model has any) answers without has_listeners's
-    # lookup, which costs more than the rest of this function
-    return _PLAIN and not ((signals.pre_init.receivers and signals.pre_init.has_listeners(RunLog))
-                           or (signals.post_init.receivers
-                               and signals.post_init.has_listeners(RunLog)))
-
-
-def _defaults() -> dict[str, Any]:
-    """Every concrete field's attname -> its default, in the constructor's order."""
-    global _DEFAULTS
-    if _DEFAULTS is None:
-        found: dict[str, Any] = {}
-        for field in RunLog._meta.concrete_fields:
-            value = field.get_default()  # what RunLog(...) sets for a missing field
-            if field.name != "id" and not isinstance(value, (str, int, type(None))):
-                raise TypeError(f"RunLog.{field.name}: a mutable default cannot be shared")
-            found[field.attname] = value
-        _DEFAULTS = found
-    return _DEFAULTS
+_NEW_LOG = Unsaved(RunLog)
+new_run = Unsaved(Run)  # new_run(workflow=w, version=v, ...): what Run(...) gives, faster
 
 
 def new_log(run: Run, **values: Any) -> RunLog:
     """A new, unsaved RunLog of `run` with these field values (by field name)."""
-    row = dict(_defaults())
-    unknown = values.keys() - row.keys()
-    if unknown:
-        raise TypeError(f"RunLog has no field {sorted(unknown)[0]!r}")
-    row.update(values)
-    row["run_id"] = run.pk
-    if _direct():
-        log = RunLog.__new__(RunLog)
-        log._state = ModelState()
-        log.__dict__.update(row)
-    else:
-        log = RunLog(*row.values())  # type: ignore[misc]  # all fields, in their order
-    _RUN_FIELD.set_cached_value(log, run)
-    return log
+    return _NEW_LOG(run=run, **values)
 
 
 # The logs' INSERT is written out, not compiled by Django each time (runs/prepared.py).

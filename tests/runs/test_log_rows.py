@@ -18,13 +18,13 @@ def way(request, monkeypatch):
     """Both ways new_log builds a row: filling __dict__, and Django's positional constructor
     (taken when a field has a descriptor of its own)."""
     if request.param == "constructor":
-        monkeypatch.setattr(log_rows, "_PLAIN", False)
+        monkeypatch.setattr(log_rows._NEW_LOG, "_plain", False)
     return request.param
 
 
 @pytest.mark.parametrize("pk", [None, 41])
 def test_new_log_equals_the_keyword_constructor(pk, way):
-    assert log_rows._direct() is (way == "direct")
+    assert log_rows._NEW_LOG.direct() is (way == "direct")
     run = Run(pk=pk)
     now = timezone.now()
     values = {"node_id": "t1", "node_type": "transform", "attempt": 2, "scope": "loop[1]",
@@ -48,12 +48,12 @@ def test_a_post_init_listener_for_run_logs_is_called_by_new_log():
 
     signals.post_init.connect(listener, sender=RunLog)
     try:
-        assert not log_rows._direct()
+        assert not log_rows._NEW_LOG.direct()
         new_log(Run(pk=1), node_id="a")
     finally:
         signals.post_init.disconnect(listener, sender=RunLog)
     assert heard == ["a"]
-    assert log_rows._direct()
+    assert log_rows._NEW_LOG.direct()
 
 
 @pytest.mark.parametrize("signal", ["pre_init", "post_init"])
@@ -68,10 +68,10 @@ def test_only_a_listener_for_run_logs_sets_the_direct_way_aside(signal):
     for sender, direct in ((Run, True), (RunLog, False), (None, False)):
         sig.connect(listener, sender=sender)
         try:
-            assert log_rows._direct() is direct, sender
+            assert log_rows._NEW_LOG.direct() is direct, sender
         finally:
             sig.disconnect(listener, sender=sender)
-        assert log_rows._direct()
+        assert log_rows._NEW_LOG.direct()
 
 
 def test_new_log_refuses_an_unknown_field():
