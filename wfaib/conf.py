@@ -42,7 +42,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("GROUP_COMMIT", "bool", True,
             "store the finished runs of concurrent synchronous webhooks, and the queued "
             "runs webhooks accept, together, one "
-            "transaction per batch (on PostgreSQL, runs with their logs: one statement), by "
+            "transaction per batch (accepted runs: one INSERT committed by itself; on "
+            "PostgreSQL, runs with their logs: one statement), by "
             "one writer thread per process (runs/engine/"
             "group_writer.py); 0 = each request thread writes its own"),
     Setting("GROUP_COMMIT_MAX", "int", 64, "runs one group commit stores at most"),
