@@ -264,9 +264,7 @@ class PreparedInsert[M: Model]:
         connection = connections[self.using]
         head, row, tail = self._statement(connection)
         values = self._values(connection)
-        # One row is one statement whatever the backend's limit (asking costs a call to the
-        # driver on SQLite); many rows are split as bulk_create() splits them.
-        size = 1 if len(objs) == 1 else max(1, connection.ops.bulk_batch_size(self.fields, objs))
+        size = self._batch_size(connection, objs)
         numbered = connection.vendor == "postgresql"
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
@@ -284,6 +282,18 @@ class PreparedInsert[M: Model]:
                 if key is not None:
                     setattr(obj, self.pk.attname, key)
                 obj._state.adding, obj._state.db = False, self.using
+
+    def in_one_statement(self, objs: list[M]) -> bool:
+        """Whether insert(objs) is one statement (so all or nothing outside a transaction)."""
+        return self._batch_size(connections[self.using], objs) >= len(objs)
+
+    def _batch_size(self, connection: Any, objs: list[M]) -> int:
+        """Rows per statement. One row is one statement whatever the backend's limit (asking
+        costs a call to the driver on SQLite); many rows are split as bulk_create() splits
+        them, at the backend's parameter limit (SQLite's; PostgreSQL has none)."""
+        if len(objs) == 1:
+            return 1
+        return max(1, connection.ops.bulk_batch_size(self.fields, objs))
 
     @staticmethod
     def row_params(obj: M, values: list[_FieldValue],
@@ -378,7 +388,7 @@ def raw_execute(connection: Any, sql: str, params: list[Any]) -> list[tuple[Any,
 
 # Beyond this many parameters a batch goes the two-statement way (PostgreSQL takes at most
 # 65,535 per statement with server-side binding).
-MOST_PARAMS = 30_000
+_MOST_PARAMS = 30_000
 
 
 class PreparedInsertWithChildren[P: Model, C: Model]:
@@ -429,7 +439,7 @@ class PreparedInsertWithChildren[P: Model, C: Model]:
                 return False
             children += len(its_children)
         return (len(rows) * len(self.parents.fields)
-                + children * len(self.children.fields)) <= MOST_PARAMS
+                + children * len(self.children.fields)) <= _MOST_PARAMS
 
     def insert(self, rows: list[tuple[P, list[C]]]) -> None:
         connection = connections[self.parents.using]

@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import signals
 
 from ..models import ModelCall, Run, RunLog
-from ..prepared import MOST_PARAMS, PreparedInsert, PreparedInsertWithChildren
+from ..prepared import PreparedInsert, PreparedInsertWithChildren
 from ..unsaved import Unsaved
 
 _NEW_LOG = Unsaved(RunLog)
@@ -70,10 +70,8 @@ class NewRun:
         """Every run's row in one INSERT and every log's in another (fewer round trips and
         statements than a run at a time). Through Model.save when something listens to
         Run's pre_save or post_save, so that it gets its signals."""
-        runs = [write.run for write in writes]
-        for run in runs:
-            run.pk, run._state.adding = None, True
-        if signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run):
+        runs = _as_new([write.run for write in writes])
+        if _run_signals():
             for run in runs:
                 run.save(force_insert=True)
         else:
@@ -82,42 +80,36 @@ class NewRun:
 
 
 def _in_one_statement(writes: list[NewRun]) -> bool:
-    """NewRun.in_one_statement's work."""
+    """NewRun.in_one_statement's work: the cheap checks first."""
     if any(write.calls for write in writes):
-        return False  # the cheap checks first
-    with_logs = sum(1 for write in writes if write.logs)
-    if (with_logs and (with_logs < len(writes) or connection.vendor != "postgresql")) or (
-            signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run)):
         return False
-    if with_logs == 0:
-        return _runs_in_one_statement([write.run for write in writes])
+    runs = [write.run for write in writes]
+    if not any(write.logs for write in writes):  # accepted runs, on either database
+        if (connection.in_atomic_block or not connection.get_autocommit()
+                or not _INSERT_RUN.in_one_statement(runs) or _run_signals()):
+            return False
+        _INSERT_RUN.insert(_as_new(runs))
+        return True
     rows = [(write.run, write.logs) for write in writes]
-    if not _INSERT_RUN_AND_LOGS.applies(connection, rows):
+    if not _INSERT_RUN_AND_LOGS.applies(connection, rows) or _run_signals():
         return False
-    for run, logs in rows:
-        run.pk, run._state.adding = None, True
+    for run, logs in zip(_as_new(runs), (write.logs for write in writes), strict=True):
         for log in logs:
             log.pk, log.run = None, run
     _INSERT_RUN_AND_LOGS.insert(rows)
     return True
 
 
-def _runs_in_one_statement(runs: list[Run]) -> bool:
-    """New runs without logs (accepted, not yet started) in one INSERT, which the database
-    commits by itself outside a transaction: on PostgreSQL one round trip instead of BEGIN,
-    INSERT, COMMIT; on SQLite no BEGIN statement and no transaction to manage. Only where the
-    INSERT is one statement (PreparedInsert splits many rows at the backend's parameter
-    limit: SQLite's, PostgreSQL has none), so that it is all or nothing."""
-    if connection.in_atomic_block or not connection.get_autocommit():
-        return False
-    params = len(runs) * len(_INSERT_RUN.fields)
-    limit = connection.features.max_query_params if len(runs) > 1 else None
-    if params > MOST_PARAMS or (limit is not None and params > limit):
-        return False
+def _run_signals() -> bool:
+    """Whether something listens to Run's pre_save or post_save (Model.save must send them)."""
+    return signals.pre_save.has_listeners(Run) or signals.post_save.has_listeners(Run)
+
+
+def _as_new(runs: list[Run]) -> list[Run]:
+    """The runs as new rows again (after a rolled-back attempt, their keys are dropped)."""
     for run in runs:
         run.pk, run._state.adding = None, True
-    _INSERT_RUN.insert(runs)
-    return True
+    return runs
 
 
 def insert_children(rows: list[tuple[Run, list[RunLog], list[ModelCall]]]) -> None:
