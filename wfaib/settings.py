@@ -120,6 +120,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     )
     _db["TEST"] = {"NAME": env.str("SQLITE_TEST_NAME", default="") or None}
+    # Django's backend with its placeholder rewrite made cheap (wfaib/db_sqlite/base.py).
+    _db["ENGINE"] = "wfaib.db_sqlite"
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend with a health check that asks the socket, not the server
     # (wfaib/db_postgresql/base.py).

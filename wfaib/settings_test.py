@@ -28,7 +28,7 @@ from .settings import *  # noqa: E402, F403
 # SQLite: a file database (WAL) rather than Django's shared-cache in-memory one, where a read
 # in one thread fails at once with "database table is locked" while an executor thread writes.
 # One file per test process (pytest-xdist workers add their own suffix).
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "wfaib.db_sqlite":  # noqa: F405
     import tempfile
 
     DATABASES["default"]["TEST"] = {  # noqa: F405

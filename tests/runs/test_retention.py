@@ -223,7 +223,7 @@ print(json.dumps({"mode": mode, "sizes": sizes}))
 """
 
 
-@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "wfaib.db_sqlite",
                     reason="SQLite's file")
 def test_a_sqlite_file_stays_the_same_size_over_many_prune_cycles(tmp_path):
     """A fresh file database (migrated: auto_vacuum=INCREMENTAL), filled with 300 runs and

@@ -10,11 +10,11 @@ from django.test.utils import override_settings
 from wfaib import conf as wfaib_conf
 
 
-@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "wfaib.db_sqlite",
                     reason="SQLite settings")
 @pytest.mark.django_db
 def test_sqlite_file_database_uses_wal_and_busy_timeout(tmp_path):
-    from django.db.backends.sqlite3.base import DatabaseWrapper
+    from wfaib.db_sqlite.base import DatabaseWrapper
 
     conf = {**settings.DATABASES["default"], "NAME": str(tmp_path / "x.db")}
     wrapper = DatabaseWrapper(conf, alias="wal_probe")
