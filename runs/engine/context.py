@@ -35,6 +35,7 @@ from . import connections, object_stores, outbound
 from .expressions import ExpressionError, evaluate
 from .memory_buffer import MemoryBuffer
 from .metering import UsageMeter
+from .resume_tokens import resume_url
 from .sandbox_process import CodeError, run_code
 
 if TYPE_CHECKING:
@@ -59,8 +60,7 @@ class RunServices:
 
     respond: Callable[[dict[str, Any]], bool]
     run_subworkflow: Callable[[int, Any], SubworkflowOutcome]
-    resume_token: str
-    resume_url: str
+    resume_token: Callable[[], str]  # made when a node asks (an HMAC): only wait nodes do
     depth: int = 0
     credential: Callable[[int | str], Credential] | None = None
     describe_workflow: Callable[[int], WorkflowInfo] | None = None
@@ -270,10 +270,10 @@ class EngineContext:
         return describe(workflow_id)
 
     def resume_token(self) -> str:
-        return self._services("resume token").resume_token
+        return self._services("resume token").resume_token()
 
     def resume_url(self) -> str:
-        return self._services("resume URL").resume_url
+        return resume_url(self._services("resume URL").resume_token())
 
     def log(self, message: str, *args: Any) -> None:
         scrub = getattr(self.credentials, "scrub", None)  # the run's known secrets

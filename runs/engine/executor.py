@@ -33,7 +33,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import orjson
@@ -348,9 +348,8 @@ class RunExecution:
                      cls: type[NodeType]) -> RunServices | None:
         if not (cls.inline_only or cls.suspends):
             return None
-        token = resume_token(self.run.pk, node_id)
         return RunServices(respond=self.journal.respond, run_subworkflow=self._run_subworkflow,
-                           resume_token=token, resume_url=resume_url(token),
+                           resume_token=partial(resume_token, self.run.pk, node_id),
                            depth=self.run.depth, describe_workflow=self._describe_workflow)
 
     def _describe_workflow(self, workflow_id: int) -> WorkflowInfo:
