@@ -258,7 +258,9 @@ class PreparedInsert[M: Model]:
         self._preparers: weakref.WeakKeyDictionary[Any, list[_FieldValue]] = (
             weakref.WeakKeyDictionary())
 
-    def insert(self, objs: list[M]) -> None:
+    def insert(self, objs: list[M], *, related: list[Any] | None = None) -> None:
+        """Insert `objs`; their relations are checked as bulk_create() checks them, all of
+        them or only the fields in `related` (the caller has set the others to stored rows)."""
         if not objs:
             return
         connection = connections[self.using]
@@ -270,7 +272,7 @@ class PreparedInsert[M: Model]:
             batch = objs[start:start + size]
             params: list[Any] = []
             for obj in batch:
-                params += self.row_params(obj, values)
+                params += self.row_params(obj, values, related)
             if numbered:
                 keys = [key for (key,) in raw_execute(connection, self._numbered(
                     connection, len(batch)), params)]

@@ -38,6 +38,9 @@ _INSERT_LOGS = PreparedInsert(RunLog)
 insert_logs = _INSERT_LOGS.insert
 
 _INSERT_RUN = PreparedInsert(Run)
+# A log's relations but its run, which insert_children sets to a stored run itself.
+_LOG_RELATIONS = [field for field in _INSERT_LOGS.fields
+                  if field.is_relation and field.name != "run"]
 _INSERT_RUN_AND_LOGS = PreparedInsertWithChildren(_INSERT_RUN, _INSERT_LOGS, link="run")
 
 
@@ -118,12 +121,14 @@ def insert_children(rows: list[tuple[Run, list[RunLog], list[ModelCall]]]) -> No
     logs: list[RunLog] = []
     calls: list[ModelCall] = []
     for run, its_logs, its_calls in rows:
+        if run.pk is None:  # what bulk_create()'s check of the relation would refuse
+            raise ValueError(f"the logs of run {run!r} cannot be stored before their run")
         for log in its_logs:
             log.pk, log.run = None, run
         for call in its_calls:
             call.pk, call.run = None, run
         logs += its_logs
         calls += its_calls
-    insert_logs(logs)
+    _INSERT_LOGS.insert(logs, related=_LOG_RELATIONS)
     if calls:
         ModelCall.objects.bulk_create(calls)

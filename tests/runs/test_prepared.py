@@ -210,6 +210,22 @@ def test_a_prepared_insert_refuses_stored_rows_and_unsaved_relations():
     insert.insert([])  # nothing to do, no statement
 
 
+def test_a_prepared_insert_checks_only_the_relations_it_is_given():
+    from runs.models import RunLog
+    from runs.prepared import PreparedInsert
+
+    run = run_start(workflow=make_workflow(), execute=False)
+    unsaved = Run(workflow=run.workflow, version=run.version)
+    runs = PreparedInsert(Run)
+    with pytest.raises(ValueError, match="unsaved related object 'parent_run'"):
+        runs.insert([Run(workflow=run.workflow, version=run.version, parent_run=unsaved)],
+                    related=[Run._meta.get_field("parent_run")])
+    logs = PreparedInsert(RunLog)
+    log = _log(run)
+    logs.insert([log], related=[])  # the run is stored: nothing to check
+    assert RunLog.objects.get(pk=log.pk).run_id == run.pk
+
+
 def test_a_prepared_insert_writes_its_statement_once(monkeypatch):
     from runs.models import RunLog
     from runs.prepared import PreparedInsert
