@@ -13,9 +13,11 @@ executor's work started by them (inline runs; the Celery publisher thread's task
 8 runs to a task as under load) is drained inside the window.
 Under valgrind's callgrind (`--instr-atstart=no`, switched on and off around the window with
 `callgrind_control`) every instruction of every thread in the window is counted, so the same
-code gives the same figure within ~2 % whatever else the machine is doing (up to 4 % seen
-for `async` on PostgreSQL, whose publisher and writer threads do work that depends on timing:
-measure A B B A and read pairs); granian's own Rust side and the load tool are not in it.
+code gives the same figure within ~2 % when measured side by side (up to 4 % seen for `async`
+on PostgreSQL, whose publisher and writer threads do work that depends on timing; up to 8 %
+between sittings with a CI run beside them): measure A and B side by side, A B B A, and read
+pairs. Two `--db postgres` runs at once share a database name: run those one after another.
+Granian's own Rust side and the load tool are not in it.
 Without valgrind (or with `--no-valgrind`) the
 figure is CPU time per request, which moves with the machine.
 

@@ -57,9 +57,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
     from runs.engine import group_writer
     group_writer.close_connections()
     if connection.vendor == "postgresql":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        with django_db_blocker.unblock():
+            # A fresh session: a test may have ended this thread's own with pg_terminate_backend
+            # (tests/durable ends an engine's connection on purpose; seen once in CI at teardown:
+            # "terminating connection due to administrator command", the database left behind).
+            connection.close()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture
