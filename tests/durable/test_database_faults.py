@@ -115,8 +115,12 @@ def test_scheduler_logs_one_line_per_database_outage(processes, sqlite_template,
 
     wait_until(lambda: logged("the database is unavailable"), "the outage line", procs=processes)
     time.sleep(2)  # some twenty ticks while the database is down (counted below: one line)
-    home.mkdir()
-    shutil.copy(sqlite_template, db)
+    # The folder appears with its whole database at once (a rename): copied in place, a tick
+    # could open the file half-written ("database disk image is malformed", seen in CI).
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    shutil.copy(sqlite_template, staging / db.name)
+    staging.rename(home)
     wait_until(lambda: logged("the database is back"), "the recovery line", procs=processes)
     assert proc.poll() is None  # the loop kept going through the outage
     text = log.read_text(errors="replace")
