@@ -79,19 +79,24 @@ def test_new_log_refuses_an_unknown_field():
         new_log(Run(pk=1), node_id="a", colour="red")
 
 
-@pytest.mark.django_db
-def test_a_log_of_a_run_stored_later_takes_its_id(way):
+def _unsaved_run_and_log(username: str) -> tuple[Run, RunLog]:
+    """A new run of a one-node workflow (not stored) and a new log of it."""
     from django.contrib.auth import get_user_model
 
     from workflows.services import workflow_create
 
-    owner = get_user_model().objects.create_user("logrows", password="x-Long-pass-123")
+    owner = get_user_model().objects.create_user(username, password="x-Long-pass-123")
     workflow = workflow_create(owner=owner, name="w", definition={
         "name": "w", "nodes": [{"id": "trigger", "type": "webhook", "config": {}}],
         "edges": []})
     run = Run(workflow=workflow, version=workflow.versions.first(), input=None,
               trigger="manual")
-    log = new_log(run, node_id="trigger", node_type="webhook", status="succeeded")
+    return run, new_log(run, node_id="trigger", node_type="webhook", status="succeeded")
+
+
+@pytest.mark.django_db
+def test_a_log_of_a_run_stored_later_takes_its_id(way):
+    run, log = _unsaved_run_and_log("logrows")
     run.save()
     log.save()
     assert RunLog.objects.get(pk=log.pk).run_id == run.pk
@@ -101,17 +106,7 @@ def test_a_log_of_a_run_stored_later_takes_its_id(way):
 def test_the_logs_of_a_run_not_stored_are_refused():
     """insert_children leaves Django's per-log relation check out: it sets each log's run
     itself, and refuses a run without a key as that check would."""
-    from django.contrib.auth import get_user_model
-
-    from workflows.services import workflow_create
-
-    owner = get_user_model().objects.create_user("logrows2", password="x-Long-pass-123")
-    workflow = workflow_create(owner=owner, name="w", definition={
-        "name": "w", "nodes": [{"id": "trigger", "type": "webhook", "config": {}}],
-        "edges": []})
-    run = Run(workflow=workflow, version=workflow.versions.first(), input=None,
-              trigger="manual")
-    log = new_log(run, node_id="trigger", node_type="webhook", status="succeeded")
+    run, log = _unsaved_run_and_log("logrows2")
     with pytest.raises(ValueError, match="before their run"):
         log_rows.insert_children([(run, [log], [])])
     assert not RunLog.objects.exists()
