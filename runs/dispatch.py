@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from typing import Any, ClassVar
 
 import orjson
@@ -42,6 +43,7 @@ from .engine.executor import can_defer, execute_deferred, execute_queued, execut
 from .engine.log_rows import new_run
 from .models import Run
 from .prepared import PreparedRead
+from .task_producer import KeptProducer, declare_for, task_queue
 from .task_publisher import TaskPublisher, named
 
 logger = logging.getLogger("wfaib.dispatch")
@@ -230,7 +232,8 @@ class CeleryExecutor(Executor):
 
     def __init__(self) -> None:
         self._publisher = TaskPublisher(
-            self._publish, interval=lambda: wfaib_settings.CELERY_PUBLISH_INTERVAL,
+            partial(self._publish, kept=KeptProducer(celery_app)),  # its thread keeps one
+            interval=lambda: wfaib_settings.CELERY_PUBLISH_INTERVAL,
             enough=lambda: wfaib_settings.CELERY_TASK_RUNS)
 
     def submit(self, run_id: int) -> None:
@@ -242,18 +245,23 @@ class CeleryExecutor(Executor):
         return self._publisher.flush(timeout)
 
     @staticmethod
-    def _publish(run_ids: list[int]) -> None:
+    def _publish(run_ids: list[int], kept: KeptProducer | None = None) -> None:
         """The ids taken together go out as tasks of up to WFAIB_CELERY_TASK_RUNS runs each
         (Celery's cost is per message, on both sides), through one producer in one batch
         (kombu's `Producer.batch`: one Redis pipeline), each task's args shown as written here
-        instead of through Celery's saferepr. A broker that cannot be reached is logged, not
-        raised: the runs are committed as `queued` and the scheduler hands them out again
+        instead of through Celery's saferepr. The producer is the publisher thread's own
+        (`kept`), else one from Celery's pool; the task queue is declared once per connection
+        (runs/task_producer.py). A broker that cannot be reached is logged, not raised: the
+        runs are committed as `queued` and the scheduler hands them out again
         (WFAIB["REDISPATCH_AFTER"])."""
         try:
-            with celery_app.producer_or_acquire() as producer, producer.batch():
+            with (kept.use() if kept else celery_app.producer_or_acquire()) as producer, \
+                    producer.batch():
+                declare = declare_for(producer, task_queue(celery_app, TASK_NAME))
                 for ids in task_chunks(run_ids, wfaib_settings.CELERY_TASK_RUNS):
                     celery_app.send_task(TASK_NAME, args=[ids], producer=producer,
-                                         argsrepr=f"[{named(ids)}]", kwargsrepr="{}")
+                                         argsrepr=f"[{named(ids)}]", kwargsrepr="{}",
+                                         declare=declare)
         except Exception:
             logger.exception("runs %s: could not reach the Celery broker; they stay queued",
                              named(run_ids))
