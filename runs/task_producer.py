@@ -11,8 +11,8 @@ webhook request, and two parts of it were bookkeeping (callgrind, bench/RESULTS.
   gives it back after; kombu then binds it to a channel of a pooled connection anew each time
   (~13 %). The publisher thread (runs/task_publisher.py) lives as long as its process, so it
   keeps a producer on a connection of its own (outside the pool: nothing the pool counts is
-  held). A publish that raised closes that connection, and the next one opens another (kombu's
-  retry policy has reconnected within the publish already); a forked child opens its own.
+  held). A publish that raised (kombu's retry policy gave up reconnecting) closes that
+  connection, and the next publish opens another; a forked child opens its own.
 - For every message kombu binds a copy of the task queue to the channel before it finds the
   queue among those the connection has declared already (~18 %). `declare_for` asks kombu to
   declare it (Celery's default, `None`) only while the producer's connection has not recorded
