@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 
@@ -87,11 +86,8 @@ def _fast(field: models.Field, connection: Any) -> tuple[tuple[type, ...], Prepa
         return (dict, list), _json_adapter(field, ops)
     if kind is models.DateTimeField:
         adapt = ops.adapt_datetimefield_value
-        in_utc = _sqlite_text_in_utc(connection)
 
         def aware(value: datetime) -> Any:  # a naive one goes Django's way (and its warning)
-            if value.tzinfo is UTC and in_utc:  # timezone.now()'s, on SQLite
-                return str(value.replace(tzinfo=None))
             return adapt(value) if value.utcoffset() is not None else field.get_db_prep_save(
                 value, connection)
 
@@ -99,22 +95,6 @@ def _fast(field: models.Field, connection: Any) -> tuple[tuple[type, ...], Prepa
     if kind is models.ForeignKey and type(field.target_field) in AUTOMATIC_KEYS:
         return (int,), ops.validate_autopk_value
     return None
-
-
-def _sqlite_text_in_utc(connection: Any) -> bool:
-    """Whether the backend stores an aware datetime as Django's SQLite backend does with
-    USE_TZ and the connection in UTC: `str(value.astimezone(UTC).replace(tzinfo=None))`, which
-    for a value already in UTC (`value.tzinfo is UTC`, as timezone.now() makes them) is
-    `str(value.replace(tzinfo=None))` (astimezone returns such a value itself). Read when the
-    preparer is built: the settings do not change these while the project runs."""
-    if connection.vendor != "sqlite":
-        return False
-    # Loaded with the backend (imported first on its own, it would import itself in a circle).
-    from django.db.backends.sqlite3.operations import DatabaseOperations
-
-    return (type(connection.ops).adapt_datetimefield_value
-            is DatabaseOperations.adapt_datetimefield_value
-            and settings.USE_TZ and connection.timezone is UTC)
 
 
 def _json_adapter(field: models.JSONField, ops: Any) -> Preparer:

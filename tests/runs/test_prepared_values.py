@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from runs.models import Run, RunLog
-from runs.prepared_values import _sqlite_text_in_utc, value_getter, value_preparer
+from runs.prepared_values import value_getter, value_preparer
 
 VALUES = [
     None, "", "text", "a\x00b", "42", 0, 7, -1, 2**40, True, False, 1.5, Decimal("2.25"),
@@ -78,25 +78,3 @@ def test_a_value_is_read_as_pre_save_reads_it():
     for name in ("status", "input", "started_at", "workflow", "created_at"):
         field = Run._meta.get_field(name)
         assert value_getter(field)(run) == field.pre_save(run, True)
-
-
-@pytest.mark.django_db
-def test_sqlite_s_text_for_a_utc_time_takes_a_shortcut_only_while_the_connection_is_in_utc(
-        monkeypatch):
-    """On SQLite a time already in UTC becomes its text without Django's conversion (the same
-    text: compared above); with the connection in another time zone it is converted."""
-    field = Run._meta.get_field("created_at")
-    in_utc = datetime(2026, 12, 2, 1, 2, 3, 456789, tzinfo=UTC)
-    assert _sqlite_text_in_utc(connection) is (connection.vendor == "sqlite")
-    if connection.vendor != "sqlite":
-        return
-    assert value_preparer(field, connection)(in_utc) == "2026-12-02 01:02:03.456789"
-    wrapper = connections[connection.alias]  # not the proxy: its cached time zone
-    monkeypatch.setitem(wrapper.settings_dict, "TIME_ZONE", "Europe/Berlin")
-    wrapper.__dict__.pop("timezone", None)  # Django's cached_property, read again
-    try:
-        assert not _sqlite_text_in_utc(connection)
-        berlin = value_preparer(field, connection)(in_utc)
-        assert berlin == field.get_db_prep_save(in_utc, connection) == "2026-12-02 02:02:03.456789"
-    finally:
-        wrapper.__dict__.pop("timezone", None)
