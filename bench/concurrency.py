@@ -80,6 +80,8 @@ def exact(server: Server, endpoint: str, clients: int, requests: int, db: str,
         f"{result.socket_errors} client errors; {runs} runs in DB, {succeeded} succeeded; "
         f"{result.rps:.1f} answers/s, p50 {result.p50_ms:.0f} ms, p99 {result.p99_ms:.0f} ms "
         f"({seconds:.1f} s in all): {'ok' if ok else 'MISMATCH'}; load average {load_average()}")
+    report.figure("exact", server=server.label(), db=db, endpoint=endpoint,
+                  connections=clients, rps=round(result.rps, 1), consistent=ok)
     return {"endpoint": endpoint, "clients": clients, "sent": requests, "ok": result.ok,
             "shed": shed, "unexpected_5xx": result.unexpected_5xx, "runs": runs,
             "succeeded": succeeded, "rps": round(result.rps, 1), "consistent": ok}

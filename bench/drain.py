@@ -78,6 +78,9 @@ def accept_only(server: Server, db: str, seconds: float, connections: int = 16) 
                 f"p99 {result.p99_ms:.1f} ms, {result.ok} x 2xx, {result.errors} errors, "
                 f"{runs} runs queued; RSS {sampler.peak_rss:.0f} MB: "
                 f"{'ok' if ok else 'MISMATCH'}; load average {load_average()}")
+    report.figure("accept", server=server.label(), db=db, connections=connections,
+                  rps=round(result.rps, 1), p99_ms=round(result.p99_ms, 2),
+                  rss_mb=round(sampler.peak_rss), consistent=ok)
     Run.objects.filter(workflow=workflow).delete()
     redis.Redis.from_url(BENCH_REDIS).flushdb()
     if not ok:
@@ -147,6 +150,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"{rate:.1f} runs/s; from the worker's start (boot included) {wall:.1f} s = "
                 f"{succeeded / wall:.1f} runs/s; worker RSS {worker_rss:.0f} MB; "
                 f"{'ok' if ok else 'MISMATCH'}; load average {load_average()}")
+    report.figure("drain", db=args.db, workers=args.workers, pool=args.pool,
+                  concurrency=args.concurrency, runs_per_s=round(rate, 1), consistent=ok)
     if not ok:
         raise SystemExit(1)
     return {"runs": runs, "succeeded": succeeded, "runs_per_s": round(rate, 1),

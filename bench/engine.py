@@ -116,6 +116,7 @@ def measure(shapes: list[str], sizes: list[int], repeat: int, mode: str) -> list
             rows.append({"shape": shape, "nodes": n, "mode": mode, "seconds": best,
                          "us_per_node": best / n * 1e6, "cpu_us_per_node": cpu_best / n * 1e6,
                          "runs": len(times)})
+            report.figure("engine", **rows[-1])
             report.line(f"engine {mode:18} {shape:5} "
                         f"{n:>6} nodes: {best * 1000:8.1f} ms  {best / n * 1e6:7.1f} us/node "
                         f"(CPU {cpu_best / n * 1e6:7.1f} us/node; best of {len(times)})")
@@ -130,6 +131,7 @@ def summarise(rows: list[dict]) -> None:
             ratio = r["seconds"] / small["seconds"]
             mode = r["mode"]
             verdict = "ok" if ratio <= 12 else "OVER TARGET"
+            report.figure("linearity", mode=mode, shape=r["shape"], ratio=round(ratio, 2))
             report.line(f"linearity {mode} {r['shape']}: 10k/1k = {ratio:.1f}x "
                         f"(target <= 12x): {verdict}")
     for r in rows:

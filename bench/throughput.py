@@ -164,6 +164,7 @@ def point(server: Server, endpoint: str, connections: int, duration: float,
         f"logs/run {row['logs_per_run']}: {'ok' if consistent else 'MISMATCH'}; "
         f"load average {row['load']}"
     )
+    report.figure("load", **row)
     return row
 
 

@@ -13,12 +13,17 @@ import sys
 import pytest
 from django.conf import settings
 
+from bench.report import FIGURES_ENV
+from bench.report import figures as kept_figures
+
 pytestmark = pytest.mark.slow
 
 
-def bench(*args: str, timeout: float = 600) -> str:  # a hang guard, not a timing check
+def bench(*args: str, timeout: float = 600, figures: str = "") -> str:  # a hang guard
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "WFAIB_BENCH")}
+           if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "WFAIB_BENCH", FIGURES_ENV)}
+    if figures:  # where the command keeps its figures for the suite's verdict
+        env[FIGURES_ENV] = figures
     proc = subprocess.run([sys.executable, "-m", "bench", *args], cwd=settings.BASE_DIR,
                           env=env, capture_output=True, text=True, timeout=timeout,
                           check=False)
@@ -45,14 +50,20 @@ def test_memory_benchmark_runs_big_data_to_the_right_result():
     assert out.rstrip().endswith(": ok")
 
 
-def test_engine_command_prints_figures_and_targets():
-    out = bench("engine", "--sizes", "20,40", "--repeat", "1")
+def test_engine_command_prints_figures_and_targets(tmp_path):
+    kept = str(tmp_path / "figures.jsonl")
+    out = bench("engine", "--sizes", "20,40", "--repeat", "1", figures=kept)
     for mode in ("in-memory ", "persisted"):
         assert f"engine {mode}" in out
     assert out.count(" us/node (CPU ") == 8  # wall time and CPU time on each line
+    engine = [f for f in kept_figures(kept) if f["kind"] == "engine"]
+    assert sorted((f["mode"], f["shape"], f["nodes"]) for f in engine) == sorted(
+        (mode, shape, n) for mode in ("in-memory", "persisted") for shape in ("chain", "fan")
+        for n in (20, 40))
+    assert all(f["us_per_node"] > 0 for f in engine)
 
 
-def test_drain_command_checks_every_queued_run_through_a_celery_worker():
+def test_drain_command_checks_every_queued_run_through_a_celery_worker(tmp_path):
     """Two real Celery workers (solo pools, side by side: the options' path) drain runs queued
     through the server; the command exits 1 unless runs = 202 answers = runs queued, all
     succeeded. Each suite of a parallel CI gets a Redis database of its own (the command
@@ -62,11 +73,20 @@ def test_drain_command_checks_every_queued_run_through_a_celery_worker():
     suite = {"sqlite": "11", "postgresql": "12"}[connection.vendor]
     db = "postgres" if connection.vendor == "postgresql" else "sqlite"
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:6379/{suite}"
+    kept = str(tmp_path / "figures.jsonl")
     try:
         out = bench("drain", "--db", db, "--runs", "20", "--workers", "2",
-                    "--concurrency", "1", "--pool", "solo", "--accept-seconds", "1")
+                    "--concurrency", "1", "--pool", "solo", "--accept-seconds", "1",
+                    figures=kept)
     finally:
         del os.environ["BENCH_REDIS_URL"]
+    figures = {f["kind"]: f for f in kept_figures(kept)}
+    assert set(figures) == {"accept", "drain"}
+    assert figures["accept"]["db"] == figures["drain"]["db"] == db
+    assert figures["accept"]["rps"] > 0
+    assert figures["accept"]["consistent"] is True
+    assert figures["drain"]["runs_per_s"] > 0
+    assert figures["drain"]["consistent"] is True
     accept = [line for line in out.splitlines() if "asynchronous accept alone" in line]
     assert len(accept) == 1
     assert ": ok; load average " in accept[0]
@@ -75,9 +95,16 @@ def test_drain_command_checks_every_queued_run_through_a_celery_worker():
     assert "; ok;" in out
 
 
-def test_concurrency_command_checks_runs_against_answers():
+def test_concurrency_command_checks_runs_against_answers(tmp_path):
+    kept = str(tmp_path / "figures.jsonl")
     out = bench("concurrency", "--db", "sqlite", "--clients", "8", "--duration", "1",
-                "--requests", "16", "--async-duration", "1")
+                "--requests", "16", "--async-duration", "1", figures=kept)
+    figures = kept_figures(kept)
+    # what the suite's verdict reads: each load point and each exact check, with its check
+    assert {(f["kind"], f["endpoint"], f["connections"]) for f in figures} == {
+        ("load", "bare", 8), ("load", "respond", 8), ("exact", "respond", 8),
+        ("exact", "async", 16)}
+    assert all(f["consistent"] is True and f["server"].startswith("granian") for f in figures)
     assert "respond / bare at c=8" in out
     exact = [line for line in out.splitlines() if " exact: " in line]
     assert len(exact) == 2, out[-2000:]  # the respond endpoint and asynchronous accept

@@ -1,0 +1,97 @@
+"""The targets of issue #16, judged on the figures of one `bench all` run.
+
+    TARGETS      what each target reads among the kept figures, and its bound
+    verdict(figures) -> lines    one line per target: the worst figure of the run against its
+                                 bound, "met", "NOT MET" or "not measured"
+
+Each benchmark keeps its figures with `report.figure(kind, ...)`; the suite collects them and
+prints this verdict last, so one run says which targets this machine met in this hour. Only
+granian's figures count for the load targets (it is the server WFAIB ships; `bench throughput
+--server gunicorn` is a comparison). Where a target has several figures (c16 in two rounds, say),
+the worst one decides.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Figure = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    field: str
+    bound: float
+    at_least: bool  # True: value >= bound; False: value <= bound
+    unit: str
+    matches: Callable[[Figure], bool]
+
+    def worst(self, values: list[float]) -> float:
+        return min(values) if self.at_least else max(values)
+
+    def met(self, value: float) -> bool:
+        return (operator.ge if self.at_least else operator.le)(value, self.bound)
+
+
+def _load(db: str, endpoint: str, connections: tuple[int, ...]) -> Callable[[Figure], bool]:
+    def matches(f: Figure) -> bool:
+        return (f["kind"] in ("load", "exact") and f.get("db") == db
+                and f.get("endpoint") == endpoint and f.get("connections") in connections
+                and str(f.get("server", "")).startswith("granian"))
+    return matches
+
+
+def _kind(kind: str, **fields: Any) -> Callable[[Figure], bool]:
+    def matches(f: Figure) -> bool:
+        return f["kind"] == kind and all(f.get(k) == v for k, v in fields.items())
+    return matches
+
+
+def _load_only(matches: Callable[[Figure], bool]) -> Callable[[Figure], bool]:
+    return lambda f: f["kind"] == "load" and matches(f)
+
+
+RESPOND = "webhook -> transform -> respond"
+TARGETS = [
+    Target("engine in memory, 1,000 cheap nodes", "us_per_node", 50, False, "us/node",
+           _kind("engine", mode="in-memory", nodes=1000)),
+    Target("engine, 10,000 / 1,000 nodes", "ratio", 12, False, "x", _kind("linearity")),
+    Target(f"{RESPOND}, SQLite c16", "rps", 1000, True, "req/s",
+           _load_only(_load("sqlite", "respond", (16,)))),
+    Target(f"{RESPOND}, SQLite c16, p99", "p99_ms", 30, False, "ms",
+           _load_only(_load("sqlite", "respond", (16,)))),
+    Target(f"{RESPOND}, SQLite c16, server RSS", "rss_mb", 250, False, "MB",
+           _load_only(_load("sqlite", "respond", (16,)))),
+    Target(f"{RESPOND}, PostgreSQL c16", "rps", 800, True, "req/s",
+           _load_only(_load("postgres", "respond", (16,)))),
+    Target(f"{RESPOND}, PostgreSQL c16, p99", "p99_ms", 50, False, "ms",
+           _load_only(_load("postgres", "respond", (16,)))),
+    Target(f"{RESPOND}, PostgreSQL c16, server RSS", "rss_mb", 250, False, "MB",
+           _load_only(_load("postgres", "respond", (16,)))),
+    Target("c64 and 1,000 clients: no 5xx but 503, every 2xx has its run (1 = yes)",
+           "consistent", 1, True, "", _load("sqlite", "respond", (64, 1000))),
+    Target("asynchronous accept alone, SQLite", "rps", 2000, True, "req/s",
+           _kind("accept", db="sqlite")),
+    Target("Celery workers draining, PostgreSQL", "runs_per_s", 300, True, "runs/s",
+           _kind("drain", db="postgres")),
+]
+
+
+def verdict(figures: list[Figure]) -> list[str]:
+    lines = []
+    for target in TARGETS:
+        values = [float(f[target.field]) for f in figures
+                  if target.matches(f) and f.get(target.field) is not None]
+        bound = f"{'>=' if target.at_least else '<='} {target.bound:g} {target.unit}".rstrip()
+        if not values:
+            lines.append(f"{target.name}: not measured (target {bound})")
+            continue
+        worst = target.worst(values)
+        lines.append(f"{target.name}: {worst:g} {target.unit}".rstrip()
+                     + f" (worst of {len(values)}; target {bound}): "
+                     + ("met" if target.met(worst) else "NOT MET"))
+    return lines
