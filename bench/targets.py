@@ -91,7 +91,7 @@ def verdict(figures: list[Figure]) -> list[str]:
             lines.append(f"{target.name}: not measured (target {bound})")
             continue
         worst = target.worst(values)
-        lines.append(f"{target.name}: {worst:g} {target.unit}".rstrip()
+        lines.append(f"{target.name}: {round(worst, 1):g} {target.unit}".rstrip()
                      + f" (worst of {len(values)}; target {bound}): "
                      + ("met" if target.met(worst) else "NOT MET"))
     return lines
