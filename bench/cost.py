@@ -5,10 +5,11 @@ move, for judging a change on a noisy machine.
         [--endpoints bare,webhook,respond,async] [--requests 300] [--no-valgrind]
 
 Each endpoint is measured in a process of its own on a fresh database: the project's WSGI
-application (production settings, the same as `wfaib.wsgi` serves, without the embedded
-scheduler's loop; for `bare`, the bare stack of bench/bare_settings.py writing the same rows
-as `bench throughput`'s floor) is called directly with a WSGI environ like the one granian
-builds, for a warm-up of 50 requests (`--warmup`) and then `--requests` timed ones; the
+application (`wfaib.wsgi`'s, production settings, without the embedded scheduler's loop; for
+`bare`, the bare stack of bench/bare_settings.py writing the same rows as `bench
+throughput`'s floor) is called directly with a WSGI environ like the one granian builds (over
+a copy of the process's environment, as granian's is), for a warm-up of 50 requests
+(`--warmup`) and then `--requests` timed ones; the
 executor's work started by them (inline runs; the Celery publisher thread's tasks for `async`,
 8 runs to a task as under load) is drained inside the window.
 Under valgrind's callgrind (`--instr-atstart=no`, switched on and off around the window with
@@ -43,16 +44,19 @@ from typing import Any
 
 from . import report
 from .djangoenv import BENCH_REDIS, ROOT
+from .server import APP, BARE_APP
 
 TASK_RUNS = 8
 ENDPOINTS = ("bare", "webhook", "respond", "async")
 BODY = b'{"name": "Ada", "n": 7, "items": [1, 2, 3], "note": "a short webhook payload"}'
 
 
-def environ(path: str) -> dict[str, Any]:
-    """A WSGI environ as granian builds it for a JSON POST from 127.0.0.1."""
+def environ(path: str, basic: dict[str, str]) -> dict[str, Any]:
+    """A WSGI environ as granian builds it for a JSON POST from 127.0.0.1: over `basic`, the
+    copy of the process's environment granian takes once at start (`basic_env | scope`)."""
     route, _, query = path.partition("?")
     return {
+        **basic,
         "REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": route, "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "50000", "HTTP_HOST": "127.0.0.1:8000",
@@ -65,9 +69,12 @@ def environ(path: str) -> dict[str, Any]:
 
 
 def requester(application: Callable, path: str) -> Callable[[], int]:
+    basic = dict(os.environ)
+
     def one() -> int:
         status: list[str] = []
-        response = application(environ(path), lambda s, headers, exc=None: status.append(s))
+        response = application(environ(path, basic),
+                               lambda s, headers, exc=None: status.append(s))
         try:
             b"".join(response)
         finally:
@@ -97,14 +104,16 @@ def child(db: str, endpoint: str, requests: int, warmup: int) -> None:
         import redis
 
         redis.Redis.from_url(BENCH_REDIS).flushdb()
-    from django.core.wsgi import get_wsgi_application
+    import importlib
 
     from runs.dispatch import executor as current_executor
     from wfaib.gc_tuning import freeze_startup
 
     from .throughput import definition_for, new_workflow, path_for, wait_settled
 
-    application = get_wsgi_application()
+    # What granian serves (bench/server.py): wfaib.wsgi's application, or the bare stack's.
+    module, _, name = (BARE_APP if endpoint == "bare" else APP).partition(":")
+    application = getattr(importlib.import_module(module), name)
     freeze_startup()
     workflow = new_workflow(f"cost-{endpoint}", definition_for(endpoint))
     one = requester(application, path_for(endpoint, workflow.pk))

@@ -4,8 +4,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from wfaib.wsgi_environ import WithoutProcessEnvironment
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfaib.settings")
-application = get_wsgi_application()
+# Requests see their own environ only, not a copy of this process's (wfaib/wsgi_environ.py).
+application = WithoutProcessEnvironment(get_wsgi_application())
 
 # Embedded set-up: this server process also runs the scheduler loop (runs/scheduler.py).
 from runs.scheduler import start_embedded  # noqa: E402
