@@ -7,7 +7,7 @@ granian, and wsgiref behind `runserver`, start every request's environ from a co
 each of the ~20-50 variables of the process sat in every request: SECRET_KEY, DATABASE_URL
 with its password, the credentials' key. Django's DEBUG error page prints META (it masks
 names with KEY, SECRET, TOKEN or PASS in them, not DATABASE_URL), and `request.headers` went
-through every one of them on every request: ~3 % of an asynchronous accept's CPU
+through every one of them on every request: 5 % of an asynchronous accept's instructions
 (bench/RESULTS.md).
 
 The names the process had when the application was loaded are taken out of each environ,
