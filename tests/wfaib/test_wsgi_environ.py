@@ -39,6 +39,7 @@ def test_the_names_taken_out_are_the_processs_own_not_a_requests():
     assert not names & PER_REQUEST
 
 
+@pytest.mark.django_db  # Django's handler closes old connections around the request
 @override_settings(ROOT_URLCONF="tests.wfaib.urls_meta", ALLOWED_HOSTS=["testserver"])
 def test_django_sees_the_request_without_the_processs_variables():
     app = WithoutProcessEnvironment(WSGIHandler(), PROCESS)
