@@ -37,10 +37,11 @@ class Target:
         return (operator.ge if self.at_least else operator.le)(value, self.bound)
 
 
-def _load(db: str, endpoint: str, connections: tuple[int, ...]) -> Callable[[Figure], bool]:
+def _load(db: str, endpoint: str, connections: tuple[int, ...],
+          kinds: tuple[str, ...] = ("load", "exact")) -> Callable[[Figure], bool]:
     def matches(f: Figure) -> bool:
-        return (f["kind"] in ("load", "exact") and f.get("db") == db
-                and f.get("endpoint") == endpoint and f.get("connections") in connections
+        return (f["kind"] in kinds and f.get("db") == db and f.get("endpoint") == endpoint
+                and f.get("connections") in connections
                 and str(f.get("server", "")).startswith("granian"))
     return matches
 
@@ -51,27 +52,21 @@ def _kind(kind: str, **fields: Any) -> Callable[[Figure], bool]:
     return matches
 
 
-def _load_only(matches: Callable[[Figure], bool]) -> Callable[[Figure], bool]:
-    return lambda f: f["kind"] == "load" and matches(f)
+def _respond_c16(db: str, name: str, rps: float, p99_ms: float) -> list[Target]:
+    """The respond flow's three targets at c16 on one database: req/s, p99, server RSS."""
+    at_c16 = _load(db, "respond", (16,), kinds=("load",))
+    label = f"webhook -> transform -> respond, {name} c16"
+    return [Target(label, "rps", rps, True, "req/s", at_c16),
+            Target(f"{label}, p99", "p99_ms", p99_ms, False, "ms", at_c16),
+            Target(f"{label}, server RSS", "rss_mb", 250, False, "MB", at_c16)]
 
 
-RESPOND = "webhook -> transform -> respond"
 TARGETS = [
     Target("engine in memory, 1,000 cheap nodes", "us_per_node", 50, False, "us/node",
            _kind("engine", mode="in-memory", nodes=1000)),
     Target("engine, 10,000 / 1,000 nodes", "ratio", 12, False, "x", _kind("linearity")),
-    Target(f"{RESPOND}, SQLite c16", "rps", 1000, True, "req/s",
-           _load_only(_load("sqlite", "respond", (16,)))),
-    Target(f"{RESPOND}, SQLite c16, p99", "p99_ms", 30, False, "ms",
-           _load_only(_load("sqlite", "respond", (16,)))),
-    Target(f"{RESPOND}, SQLite c16, server RSS", "rss_mb", 250, False, "MB",
-           _load_only(_load("sqlite", "respond", (16,)))),
-    Target(f"{RESPOND}, PostgreSQL c16", "rps", 800, True, "req/s",
-           _load_only(_load("postgres", "respond", (16,)))),
-    Target(f"{RESPOND}, PostgreSQL c16, p99", "p99_ms", 50, False, "ms",
-           _load_only(_load("postgres", "respond", (16,)))),
-    Target(f"{RESPOND}, PostgreSQL c16, server RSS", "rss_mb", 250, False, "MB",
-           _load_only(_load("postgres", "respond", (16,)))),
+    *_respond_c16("sqlite", "SQLite", rps=1000, p99_ms=30),
+    *_respond_c16("postgres", "PostgreSQL", rps=800, p99_ms=50),
     Target("c64 and 1,000 clients: no 5xx but 503, every 2xx has its run (1 = yes)",
            "consistent", 1, True, "", _load("sqlite", "respond", (64, 1000))),
     Target("asynchronous accept alone, SQLite", "rps", 2000, True, "req/s",
