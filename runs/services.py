@@ -124,8 +124,10 @@ def _create_run_grouped(*, workflow: Workflow, input: Any, trigger: str) -> Run:
     that commits."""
     run = new_run(workflow=workflow, version=current_version(workflow), trigger=trigger,
                   input=input, trace_context=tracing.current_carrier())
-    group_writer.store(NewRun(run))
-    transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
+    if group_writer.store(NewRun(run)):
+        dispatch.dispatch_run(run.pk)  # committed: no on_commit, which may connect to ask
+    else:
+        transaction.on_commit(lambda: dispatch.dispatch_run(run.pk))
     return run
 
 

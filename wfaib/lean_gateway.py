@@ -16,17 +16,24 @@ answer by `harden` (the webhook views harden their own answers; this middleware 
 error page too), and since no session is touched, no cookie is ever set.
 
 A path under these prefixes that resolves to nothing goes the usual way (the full stack).
+
+A path's resolution is kept (`resolved`, the last RESOLVED_PATHS paths): Django's resolver
+tries the URL patterns one by one on every request, which cost an accepted webhook ~3 % of its
+CPU (bench/RESULTS.md). It is kept per resolver, so a changed URL configuration (a test's
+ROOT_URLCONF, `clear_url_caches`) resolves anew.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.core.handlers.exception import response_for_exception
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, get_resolver
+from django.urls import Resolver404, ResolverMatch, URLResolver, get_resolver
 
 LEAN_PATHS = ("/api/webhook/", "/hook/")
+RESOLVED_PATHS = 4096  # a few hundred KB at most; a flood of new paths only evicts old ones
 
 # The headers every lean answer carries (runs.webhooks.http.harden sets the same).
 HARDENING = {
@@ -44,9 +51,8 @@ class LeanGatewayMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path_info.startswith(LEAN_PATHS):
             return self.get_response(request)
-        try:
-            match = get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
-        except Resolver404:
+        match = resolved(get_resolver(getattr(request, "urlconf", None)), request.path_info)
+        if match is None:
             return self.get_response(request)
         request.resolver_match = match
         try:
@@ -59,3 +65,13 @@ class LeanGatewayMiddleware:
         if not response.streaming and "Content-Length" not in response:  # as CommonMiddleware
             response["Content-Length"] = str(len(response.content))
         return response
+
+
+@lru_cache(maxsize=RESOLVED_PATHS)
+def resolved(resolver: URLResolver, path: str) -> ResolverMatch | None:
+    """What `path` resolves to (None: nothing), kept for the next request to it. Nothing
+    changes a ResolverMatch after it is made, so requests can share one."""
+    try:
+        return resolver.resolve(path)
+    except Resolver404:
+        return None

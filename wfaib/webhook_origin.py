@@ -14,6 +14,7 @@ cookies. The webhook hosts are added to ALLOWED_HOSTS by the settings.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import orjson
 from django.http import HttpRequest, HttpResponse
@@ -29,8 +30,17 @@ _ALSO_ON_WEBHOOK_HOSTS = ("/api/health",)
 
 
 def webhook_hosts() -> frozenset[str]:
-    return frozenset(h.strip().lower().rstrip(".") for h in
-                     wfaib_settings.WEBHOOK_HOSTS or [] if h.strip())
+    """The configured webhook hosts, normalised (read on every webhook request, twice)."""
+    hosts = wfaib_settings.WEBHOOK_HOSTS
+    return _normalised(tuple(hosts)) if hosts else _NONE
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=8)
+def _normalised(hosts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(h.strip().lower().rstrip(".") for h in hosts if h.strip())
 
 
 def webhook_base_url() -> str:
@@ -62,7 +72,9 @@ def run_url(request: HttpRequest, run_id: int) -> str:
     path = numbered_path("run-detail", "pk", run_id)
     if on_webhook_host(request):
         return str(wfaib_settings.BASE_URL).rstrip("/") + path
-    return request.build_absolute_uri(path)
+    # build_absolute_uri(path) without splitting and quoting again what reverse() made and
+    # get_host() validated (only letters, digits, ".", "-", ":" and an IPv6 address's [])
+    return f"{request.scheme}://{request.get_host()}{path}"
 
 
 def _not_found(message: str) -> HttpResponse:

@@ -1,7 +1,8 @@
 """Group commit: one writer thread per process stores the finished deferred runs of all request
 threads together, in one transaction per batch (design: bench/GROUP_COMMIT.md).
 
-    group_writer.store(journal._write)   # blocks until the rows are committed
+    group_writer.store(journal._write)   # blocks until the rows are committed (True),
+                                         # or written in the caller's transaction
 
 A deferred run (runs.engine.executor.execute_deferred) is executed in the request thread and
 kept in memory; at its end its rows are handed here. The writer takes the first waiting write
@@ -27,7 +28,6 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import BinaryIO
 
@@ -45,17 +45,21 @@ logger = logging.getLogger("wfaib.engine")
 Write = Callable[[], None]
 
 
-def store(write: Write) -> None:
+def store(write: Write) -> bool:
     """Run `write` in a committed transaction: batched with other threads' writes by this
     process's writer, or here when group commit is off or a transaction is open, or when
-    this process executes one run at a time (write_in_caller)."""
-    if not wfaib_settings.GROUP_COMMIT or connection.in_atomic_block:
+    this process executes one run at a time (write_in_caller). True: committed on return;
+    False: written in the caller's open transaction, and committed with it."""
+    if connection.in_atomic_block:
         retry_on_lock(_alone, write)
-        return
-    if _one_at_a_time == os.getpid():
+        return False
+    if not wfaib_settings.GROUP_COMMIT:
+        retry_on_lock(_alone, write)
+    elif _one_at_a_time == os.getpid():
         retry_on_lock(GroupWriter._together, [write])  # as the writer would, in this thread
-        return
-    _writer().submit(write).result()
+    else:
+        _writer().submit(write).result()
+    return True
 
 
 _one_at_a_time: int | None = None  # the pid of a process that called write_in_caller
@@ -93,17 +97,52 @@ def _alone(write: Write) -> None:
         write()
 
 
+class Written:
+    """A write's outcome for the thread waiting on it: the part of concurrent.futures.Future
+    the writer needs, on one lock that stays held until the writer settles it. A Future waits
+    on a Condition, built and waited on in Python for every write (bench/RESULTS.md). Only the
+    writer thread settles it, once."""
+
+    __slots__ = ("_done", "_error", "_settled")
+
+    def __init__(self) -> None:
+        self._settled = threading.Lock()
+        self._settled.acquire()
+        self._done = False
+        self._error: BaseException | None = None
+
+    def set_result(self, _result: None = None) -> None:
+        self._done = True
+        self._settled.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error, self._done = error, True
+        self._settled.release()
+
+    def done(self) -> bool:
+        return self._done
+
+    def result(self, timeout: float | None = None) -> None:
+        """Block until settled (TimeoutError past `timeout` seconds); raise the write's
+        error, if it failed."""
+        if not self._settled.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError(f"the group writer did not settle the write in {timeout}s")
+        self._settled.release()  # settled for good: another result() returns at once
+        if self._error is not None:
+            raise self._error
+
+
 class GroupWriter:
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Write, Future[None]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Write, Written]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="wfaib-group-writer",
                                         daemon=True)
         self._thread.start()
 
-    def submit(self, write: Write) -> Future[None]:
-        future: Future[None] = Future()
-        self._queue.put((write, future))
-        return future
+    def submit(self, write: Write) -> Written:
+        written = Written()
+        self._queue.put((write, written))
+        return written
 
     def _loop(self) -> None:
         while True:
@@ -131,7 +170,7 @@ class GroupWriter:
                     if not future.done():
                         future.set_exception(RuntimeError("the group writer failed"))
 
-    def _write(self, batch: list[tuple[Write, Future[None]]]) -> None:
+    def _write(self, batch: list[tuple[Write, Written]]) -> None:
         close_old_connections()  # a connection past CONN_MAX_AGE or broken is replaced
         try:
             retry_on_lock(self._together, [write for write, _ in batch])

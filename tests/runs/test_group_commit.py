@@ -109,7 +109,7 @@ def test_a_failing_write_fails_only_its_own_caller(user, sizes, writer):
 def test_store_returns_after_the_commit_from_the_writer_thread(user):
     wf = make_workflow(owner=user)
     seen: list = []
-    group_writer.store(insert_run(wf, seen))
+    assert group_writer.store(insert_run(wf, seen)) is True  # committed on return
     assert seen == [("wfaib-group-writer", True)]
     # committed: another connection (another thread) sees it
     with ThreadPoolExecutor(1) as pool:
@@ -122,9 +122,9 @@ def test_inside_a_transaction_or_switched_off_the_caller_writes(user, settings):
     wf = make_workflow(owner=user)
     seen: list = []
     with transaction.atomic():  # the writer's connection could not see this transaction
-        group_writer.store(insert_run(wf, seen))
+        assert group_writer.store(insert_run(wf, seen)) is False  # committed with it
     settings.WFAIB = {**settings.WFAIB, "GROUP_COMMIT": False}
-    group_writer.store(insert_run(wf, seen))
+    assert group_writer.store(insert_run(wf, seen)) is True
     me = threading.current_thread().name
     assert seen == [(me, True), (me, True)]
     assert Run.objects.filter(workflow=wf).count() == 2
@@ -580,3 +580,56 @@ def test_the_writer_stores_a_batch_of_new_runs_in_one_statement(user, postgresql
     assert calls == [3]  # the three together, behind the gate
     for write in writes:
         assert Run.objects.get(pk=write.run.pk).logs.count() == len(write.logs)
+
+
+def _settle_later(action, delay=0.05):
+    threading.Timer(delay, action).start()
+
+
+def test_a_written_wakes_its_waiter_once_settled_and_stays_settled():
+    written = group_writer.Written()
+    assert not written.done()
+    _settle_later(written.set_result)
+    written.result(10)  # blocks until the other thread settles it
+    assert written.done()
+    written.result(0)  # settled for good: no wait, no error
+
+
+def test_a_failed_write_raises_its_error_in_every_waiter():
+    written = group_writer.Written()
+    error = IntegrityError("duplicate")
+    _settle_later(lambda: written.set_exception(error))
+    for _ in range(2):
+        with pytest.raises(IntegrityError) as raised:
+            written.result(10)
+        assert raised.value is error
+    assert written.done()
+
+
+def test_a_waiter_gives_up_after_its_timeout_and_can_wait_again():
+    written = group_writer.Written()
+    with pytest.raises(TimeoutError):
+        written.result(0.01)
+    assert not written.done()
+    written.set_result()
+    written.result(0)
+
+
+def test_many_waiters_of_one_writer_are_each_woken_with_their_own_outcome(user, writer):
+    wf = make_workflow(owner=user, definition=simple_definition())
+
+    def bad():
+        raise IntegrityError("a bad write")
+    writes = [insert_run(wf) if n % 3 else bad for n in range(30)]
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda w: _outcome(writer.submit(w)), writes))
+    assert outcomes == ["failed" if n % 3 == 0 else "ok" for n in range(30)]
+    assert Run.objects.filter(workflow=wf).count() == 20
+
+
+def _outcome(written):
+    try:
+        written.result(30)
+    except IntegrityError:
+        return "failed"
+    return "ok"

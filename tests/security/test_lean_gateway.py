@@ -74,3 +74,51 @@ def test_other_paths_keep_sessions_auth_and_the_app_policy(signed_in):
     assert answer.status_code == 200
     assert answer.wsgi_request.user.is_authenticated
     assert "default-src 'self'" in answer["Content-Security-Policy"]
+
+
+def test_a_path_is_resolved_once_and_then_kept(user, monkeypatch):
+    from django.urls import URLResolver
+
+    from wfaib import lean_gateway
+
+    workflow = make_workflow(owner=user, definition=simple_definition())
+    lean_gateway.resolved.cache_clear()
+    calls: list[str] = []
+    resolve = URLResolver.resolve
+
+    def counted(self, path):
+        calls.append(path)
+        return resolve(self, path)
+
+    monkeypatch.setattr(URLResolver, "resolve", counted)
+    client = Client()
+    answers = [client.post(f"/api/webhook/{workflow.pk}?wait=false", b"{}",
+                           content_type="application/json")]
+    first = list(calls)
+    assert first[0] == f"/api/webhook/{workflow.pk}"  # the root resolver, then included ones
+    answers += [client.post(f"/api/webhook/{workflow.pk}?wait=false", b"{}",
+                            content_type="application/json") for _ in range(2)]
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    assert calls == first  # not resolved again
+    assert answers[2].wsgi_request.resolver_match.url_name == "webhook"
+
+
+def test_a_changed_url_configuration_resolves_anew(user, settings):
+    workflow = make_workflow(owner=user, definition=simple_definition())
+    path = f"/api/webhook/{workflow.pk}?wait=false"
+    assert Client().post(path, b"{}", content_type="application/json").status_code == 202
+    settings.ROOT_URLCONF = "tests.wfaib.urls_meta"  # no webhook there
+    assert Client().post(path, b"{}", content_type="application/json").status_code == 404
+
+
+def test_a_flood_of_new_paths_keeps_at_most_the_bound(monkeypatch):
+    from wfaib import lean_gateway
+
+    lean_gateway.resolved.cache_clear()
+    client = Client()
+    for n in range(40):
+        client.post(f"/hook/flood-{n}", b"{}", content_type="application/json")
+    info = lean_gateway.resolved.cache_info()
+    assert info.misses == 40
+    assert info.currsize == 40
+    assert info.maxsize == lean_gateway.RESOLVED_PATHS <= 10_000

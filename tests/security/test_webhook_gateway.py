@@ -216,6 +216,50 @@ def test_resume_urls_use_the_webhook_origin(webhook_origin):
     assert resume_url("1-abc") == "https://hooks.test/api/resume/1-abc"
 
 
+
+@pytest.mark.parametrize(("host", "extra"), [
+    ("127.0.0.1:8000", {}),
+    ("[::1]:8000", {}),
+    ("App.Test", {}),
+    ("app.test:443", {"HTTP_X_FORWARDED_PROTO": "https"}),
+])
+def test_a_runs_url_is_the_absolute_uri_django_builds(settings, host, extra):
+    """run_url joins scheme, validated host and path itself: the same URL as
+    build_absolute_uri, for every form of host the request may carry."""
+    from django.test import RequestFactory
+
+    from wfaib.url_paths import numbered_path
+    from wfaib.webhook_origin import run_url
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "[::1]", "app.test"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    request = RequestFactory().post("/api/webhook/1", HTTP_HOST=host, **extra)
+    expected = request.build_absolute_uri(numbered_path("run-detail", "pk", 42))
+    assert run_url(request, 42) == expected
+    assert expected.endswith("/api/runs/42")
+
+
+@pytest.mark.parametrize("host", ["evil.test", "app.test@evil.test", "app.test/x", "a b"])
+def test_a_runs_url_refuses_a_host_django_refuses(settings, host):
+    from django.core.exceptions import DisallowedHost
+    from django.test import RequestFactory
+
+    from wfaib.webhook_origin import run_url
+
+    settings.ALLOWED_HOSTS = ["app.test"]
+    with pytest.raises(DisallowedHost):
+        run_url(RequestFactory().post("/api/webhook/1", HTTP_HOST=host), 42)
+
+
+def test_webhook_hosts_follow_the_setting(settings):
+    from wfaib.webhook_origin import webhook_hosts
+
+    assert webhook_hosts() == frozenset()
+    settings.WFAIB = {**settings.WFAIB, "WEBHOOK_HOSTS": [" Hooks.Test. ", "", "b.test"]}
+    assert webhook_hosts() == {"hooks.test", "b.test"}
+    settings.WFAIB = {**settings.WFAIB, "WEBHOOK_HOSTS": ["c.test"]}
+    assert webhook_hosts() == {"c.test"}
+
 # --- item 8: deep and odd JSON -------------------------------------------------------------
 
 @pytest.fixture
