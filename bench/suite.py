@@ -23,7 +23,7 @@ from pathlib import Path
 from . import report
 from .djangoenv import ROOT
 from .server import have_gunicorn
-from .targets import verdict
+from .targets import speed_line, verdict
 
 
 def steps(quick: bool) -> list[list[str]]:
@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> None:
         report.line("\nissue #16's targets in this run"
                     + (" (--quick: shortened loads, not for the record)" if args.quick else "")
                     + ":")
-        for text in verdict(report.figures(kept)):
+        figures = report.figures(kept)
+        report.line(f"  {speed_line(figures)}")
+        for text in verdict(figures):
             report.line(f"  {text}")
     if failed:
         raise SystemExit(1)

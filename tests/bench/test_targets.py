@@ -4,7 +4,7 @@ benchmarks kept in one run (bench/targets.py, bench/report.py)."""
 import pytest
 
 from bench import report
-from bench.targets import TARGETS, verdict
+from bench.targets import TARGETS, speed, speed_line, verdict
 
 
 def load(db, connections, rps, p99_ms=20.0, rss_mb=240, server="granian 2x1",
@@ -96,3 +96,46 @@ def test_figures_are_kept_only_when_the_suite_asks(tmp_path, monkeypatch):
         {"kind": "drain", "db": "postgres", "runs_per_s": 850.2, "consistent": True},
         {"kind": "accept", "db": "sqlite", "rps": 2078.4}]
     assert report.figures(str(tmp_path / "missing.jsonl")) == []
+
+
+def bare(db, rps, server="granian 2x1 bare"):
+    return load(db, 16, rps, 250.0, 190, server=server, endpoint="bare")
+
+
+def test_a_slower_machine_scales_rates_down_and_latencies_up():
+    """On a machine whose bare stack does 455 req/s on SQLite (the issue's: 910), 600 req/s of
+    the respond flow is 1,200 there; p99 40 ms is 20 ms there."""
+    figures = [f for f in all_met() if f["kind"] not in ("load", "accept")]
+    figures += [bare("sqlite", 455.0), bare("sqlite", 300.0), load("sqlite", 16, 600.0, 40.0),
+                {"kind": "accept", "server": "granian 2x4", "db": "sqlite", "rps": 950.0}]
+    lines = verdict(figures)
+    assert line(lines, "webhook -> transform -> respond, SQLite c16:") == (
+        "webhook -> transform -> respond, SQLite c16: 600 req/s (worst of 1; target >= 1000 "
+        "req/s): NOT MET; at this machine's speed (x0.50) target >= 500 req/s: met")
+    assert line(lines, "webhook -> transform -> respond, SQLite c16, p99").endswith(
+        "NOT MET; at this machine's speed (x0.50) target <= 60 ms: met")
+    assert line(lines, "asynchronous accept alone, SQLite").endswith(
+        "NOT MET; at this machine's speed (x0.50) target >= 1000 req/s: NOT MET")
+    # memory and PostgreSQL's targets (no bare stack measured there) are judged as stated
+    assert line(lines, "webhook -> transform -> respond, SQLite c16, server RSS").endswith(
+        "(worst of 1; target <= 250 MB): met")
+    assert "machine's speed" not in line(lines, "Celery workers draining")
+    assert speed_line(figures) == ("machine speed: the bare stack at c16 did 455 req/s on "
+                                   "sqlite (910 in the issue's sitting: x0.50)")
+
+
+def test_a_faster_machine_raises_the_bounds():
+    figures = [*all_met(), bare("postgres", 1370.0)]
+    lines = verdict(figures)
+    assert line(lines, "webhook -> transform -> respond, PostgreSQL c16:").endswith(
+        "(worst of 1; target >= 800 req/s): met; at this machine's speed (x2.00) target "
+        ">= 1600 req/s: NOT MET")
+    assert line(lines, "Celery workers draining").endswith(
+        "at this machine's speed (x2.00) target >= 600 runs/s: met")
+
+
+def test_only_granians_bare_stack_at_c16_sets_the_speed():
+    figures = [bare("sqlite", 2000.0, server="gunicorn 2x1 bare"),
+               {**bare("sqlite", 3000.0), "connections": 64}]
+    assert speed(figures) == {}
+    assert speed_line(figures).startswith("machine speed: the bare stack was not measured")
