@@ -63,6 +63,15 @@ def test_engine_command_prints_figures_and_targets(tmp_path):
     assert all(f["us_per_node"] > 0 for f in engine)
 
 
+def test_every_size_of_the_engine_gets_as_many_runs():
+    """The 10,000 / 1,000 ratio compares like with like: a large graph is run as often as a
+    small one (it once got half the runs)."""
+    out = bench("engine", "--sizes", "20,2001", "--repeat", "2")
+    lines = [text for text in out.splitlines() if " us/node (CPU " in text]
+    assert len(lines) == 8
+    assert all(text.endswith("best of 2)") for text in lines), lines
+
+
 def test_drain_command_checks_every_queued_run_through_a_celery_worker(tmp_path):
     """Two real Celery workers (solo pools, side by side: the options' path) drain runs queued
     through the server; the command exits 1 unless runs = 202 answers = runs queued, all
