@@ -1,3 +1,4 @@
+import os
 import shutil
 
 import pytest
@@ -22,9 +23,9 @@ def _clean_cache():
 @pytest.fixture(autouse=True, scope="session")
 def _remove_run_files():
     """Run files go to this process's temporary MEDIA_ROOT (wfaib/settings_test.py); removed
-    at the end of the session."""
+    at the end of the session, by the process that made it only."""
     yield
-    if "wfaib-test-media-" in str(settings.MEDIA_ROOT):
+    if str(settings.MEDIA_ROOT).endswith(f"wfaib-test-media-{os.getpid()}"):
         shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 

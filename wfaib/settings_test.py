@@ -15,9 +15,18 @@ os.environ.setdefault("WFAIB_API_RATE_IP", "100000/min")
 # the webhook's workflow cache is off unless a test turns it on (tests/runs/test_webhook_lookup.py).
 os.environ.setdefault("WFAIB_WEBHOOK_LOOKUP_CACHE", "0")
 
-# Run files go to a folder of this test process, not the checkout's media/.
-os.environ.setdefault("MEDIA_ROOT", os.path.join(tempfile.gettempdir(),
-                                                 f"wfaib-test-media-{os.getpid()}"))
+# Run files go to a folder of this test process, not the checkout's media/. Each pytest-xdist
+# worker makes its own: a worker inherits the environment of the controller (which loads these
+# settings first), and a shared folder was removed by the first worker to end while the other
+# still used it (tests/conftest.py `_remove_run_files`). The servers a test starts inherit their
+# worker's folder (same worker id), so they read and write the same files. A MEDIA_ROOT the
+# caller gave is kept.
+_MEDIA_FOR = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_MEDIA_OWNER = os.environ.get("WFAIB_TEST_MEDIA_FOR", _MEDIA_FOR)
+if "MEDIA_ROOT" not in os.environ or _MEDIA_OWNER != _MEDIA_FOR:
+    os.environ["MEDIA_ROOT"] = os.path.join(tempfile.gettempdir(),
+                                            f"wfaib-test-media-{os.getpid()}")
+    os.environ["WFAIB_TEST_MEDIA_FOR"] = _MEDIA_FOR
 
 # Given by the caller's environment (not a .env file, which settings reads below): the servers
 # and workers tests/durable starts set it, to keep their connections as production does.

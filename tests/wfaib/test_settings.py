@@ -127,3 +127,33 @@ def test_no_module_reads_wfaib_settings_with_a_call_site_default():
             if path.name != "conf.py" and re.search(CALL_SITE_DEFAULT, text):
                 offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def _media_root_of_a_process(env: dict[str, str]) -> str:
+    """MEDIA_ROOT as wfaib/settings_test.py sets it in a new process with this environment."""
+    import subprocess
+    import sys
+
+    code = "import wfaib.settings_test as s; print(s.MEDIA_ROOT)"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True, cwd=settings.BASE_DIR).stdout.strip()
+
+
+def test_each_test_worker_has_its_own_run_file_folder():
+    """A pytest-xdist worker inherits the controller's environment: it must not share (and at
+    its end remove) the controller's run file folder while the other worker still uses it. A
+    server the worker starts (same worker id) shares the worker's folder; a folder the caller
+    gave is kept."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("MEDIA_ROOT", "WFAIB_TEST_MEDIA_FOR", "PYTEST_XDIST_WORKER")}
+    controller = {**base, "MEDIA_ROOT": "/tmp/wfaib-test-media-1", "WFAIB_TEST_MEDIA_FOR": "main"}
+    mine = _media_root_of_a_process({**controller, "PYTEST_XDIST_WORKER": "gw7"})
+    assert mine != "/tmp/wfaib-test-media-1"
+    assert "wfaib-test-media-" in mine
+    worker = {**base, "MEDIA_ROOT": mine, "WFAIB_TEST_MEDIA_FOR": "gw7",
+              "PYTEST_XDIST_WORKER": "gw7"}
+    assert _media_root_of_a_process(worker) == mine
+    assert _media_root_of_a_process({**base, "MEDIA_ROOT": "/srv/given"}) == "/srv/given"
+    assert "wfaib-test-media-" in _media_root_of_a_process(base)
+    assert str(settings.MEDIA_ROOT).endswith(f"-{os.getpid()}") or \
+        "WFAIB_TEST_MEDIA_FOR" not in os.environ  # this process's own, unless the caller gave one
