@@ -20,6 +20,23 @@ def _clean_cache():
     cache.clear()
 
 
+def pytest_collection_modifyitems(config, items):
+    skip_own_database(items, engine=settings.DATABASES["default"]["ENGINE"])
+
+
+def skip_own_database(items, *, engine: str) -> None:
+    """A test marked `own_database` does the same whichever database the suite runs on (its
+    processes get a SQLite file of their own): CI runs the suite on SQLite and on PostgreSQL
+    side by side, and it runs in the SQLite one only."""
+    if engine == "wfaib.db_sqlite":
+        return
+    skip = pytest.mark.skip(reason="own_database: the same on any suite database; run in the "
+                                   "SQLite suite")
+    for item in items:
+        if item.get_closest_marker("own_database"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _remove_run_files():
     """Run files go to this process's temporary MEDIA_ROOT (wfaib/settings_test.py); removed

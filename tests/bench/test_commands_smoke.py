@@ -31,6 +31,7 @@ def bench(*args: str, timeout: float = 600, figures: str = "") -> str:  # a hang
     return proc.stdout
 
 
+@pytest.mark.own_database
 def test_throughput_bare_webhook_respond_and_async_agree_with_the_database():
     out = bench("throughput", "--db", "sqlite", "--connections", "4", "--duration", "1",
                 "--warmup", "0", "--check", "20", "--tool", "httpx", "--workers", "1")
@@ -44,12 +45,14 @@ def test_throughput_bare_webhook_respond_and_async_agree_with_the_database():
     assert "MISMATCH" not in out
 
 
+@pytest.mark.own_database
 def test_memory_benchmark_runs_big_data_to_the_right_result():
     out = bench("memory", "--mb", "1", "--hops", "1")
     assert "memory: 1 MB of JSON through 3 nodes on sqlite: succeeded" in out
     assert out.rstrip().endswith(": ok")
 
 
+@pytest.mark.own_database
 def test_engine_command_prints_figures_and_targets(tmp_path):
     kept = str(tmp_path / "figures.jsonl")
     out = bench("engine", "--sizes", "20,40", "--repeat", "1", figures=kept)
@@ -63,6 +66,7 @@ def test_engine_command_prints_figures_and_targets(tmp_path):
     assert all(f["us_per_node"] > 0 for f in engine)
 
 
+@pytest.mark.own_database
 def test_every_size_of_the_engine_gets_as_many_runs():
     """The 10,000 / 1,000 ratio compares like with like: a large graph is run as often as a
     small one (it once got half the runs)."""
@@ -104,6 +108,7 @@ def test_drain_command_checks_every_queued_run_through_a_celery_worker(tmp_path)
     assert "; ok;" in out
 
 
+@pytest.mark.own_database
 def test_concurrency_command_checks_runs_against_answers(tmp_path):
     kept = str(tmp_path / "figures.jsonl")
     out = bench("concurrency", "--db", "sqlite", "--clients", "8", "--duration", "1",
@@ -123,11 +128,13 @@ def test_concurrency_command_checks_runs_against_answers(tmp_path):
         assert ": ok" in line
 
 
+@pytest.mark.own_database
 def test_reads_compares_the_orm_and_the_prepared_read_of_the_same_run():
     out = bench("reads", "--db", "sqlite", "--reads", "5", "--rounds", "1")
     assert "results ok" in out
 
 
+@pytest.mark.own_database
 def test_handoff_stores_every_run_both_ways():
     out = bench("handoff", "--db", "sqlite", "--stores", "20", "--rounds", "2")
     assert "round 2 writer" in out

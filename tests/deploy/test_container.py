@@ -24,6 +24,8 @@ from tests.servers import free_port
 ROOT = Path(settings.BASE_DIR)
 ENTRYPOINT = ROOT / "scripts" / "docker-entrypoint.sh"
 BIN = Path(sys.executable).parent
+# The entrypoint runs on a SQLite file of its own: the suite's database changes nothing.
+pytestmark = pytest.mark.own_database
 
 
 def dockerfile() -> str:

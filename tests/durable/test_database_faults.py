@@ -100,6 +100,7 @@ def test_webhook_and_api_answer_503_json_while_the_database_is_unreachable(proce
 
 
 @pytest.mark.slow
+@pytest.mark.own_database
 def test_scheduler_logs_one_line_per_database_outage(processes, sqlite_template, tmp_path):
     """The database file's folder does not exist yet (every connection fails), then appears.
     (--skip-checks: SQLite's JSON-field system check would open the database at start-up.)"""

@@ -22,6 +22,7 @@ def _frozen_after(code: str, tmp_path) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module", ["wfaib.wsgi", "wfaib.asgi"])
+@pytest.mark.own_database
 def test_the_server_application_freezes_what_it_loaded(module, tmp_path):
     frozen = _frozen_after(f"import gc, {module}; print(gc.get_freeze_count())", tmp_path)
     assert frozen > 50_000  # Django, the apps and their imports: about a hundred thousand
@@ -29,6 +30,7 @@ def test_the_server_application_freezes_what_it_loaded(module, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signal", ["worker_process_init", "worker_init"])
+@pytest.mark.own_database
 def test_a_celery_worker_process_freezes_what_it_loaded(tmp_path, signal):
     """A prefork pool process (worker_process_init), and a worker before its pool starts
     (worker_init: a solo worker executes its runs in this very process)."""

@@ -43,11 +43,13 @@ def _loaded_after_start(tmp_path, **extra: str) -> set[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.own_database
 def test_a_server_process_starts_without_the_sdks_it_has_not_used(tmp_path):
     assert _loaded_after_start(tmp_path) == set()
 
 
 @pytest.mark.slow
+@pytest.mark.own_database
 def test_the_tracing_sdk_loads_when_an_endpoint_is_configured(tmp_path):
     loaded = _loaded_after_start(
         tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9/", OTEL_BSP_EXPORT_TIMEOUT="1")

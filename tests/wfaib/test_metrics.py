@@ -224,6 +224,7 @@ record_llm_usage(provider="openai", model="m", input_tokens=5)
 
 
 @pytest.mark.slow
+@pytest.mark.own_database
 def test_counters_add_up_across_two_processes(tmp_path):
     """Two worker processes (each its own database) with one PROMETHEUS_MULTIPROC_DIR: the
     scrape adds their counters up."""

@@ -53,6 +53,7 @@ def _events(server: LoopbackServer) -> list[dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.own_database
 def test_an_error_reaches_sentry_with_its_secrets_scrubbed(tmp_path):
     server = LoopbackServer().start()
     try:

@@ -55,6 +55,7 @@ def dev_server(tmp_path):
             proc.wait(30)
 
 
+@pytest.mark.own_database
 def test_dev_server_prints_each_log_line_once_and_no_app_init_warning(dev_server):
     base, proc, log = dev_server
     with pytest.raises(urllib.error.HTTPError) as missing:

@@ -104,6 +104,7 @@ def _serve_and_ask(attribute: str, tmp_path: Path) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.own_database
 def test_granian_copies_the_process_environment_and_the_wrapper_takes_it_out(tmp_path):
     """The premise, on the server WFAIB ships: without the wrapper a variable of the process
     is in the request's environ; with it, it is not, and the request's own names are."""
@@ -114,6 +115,7 @@ def test_granian_copies_the_process_environment_and_the_wrapper_takes_it_out(tmp
 
 
 @pytest.mark.slow
+@pytest.mark.own_database
 def test_the_served_application_is_wrapped(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "WFAIB_SCHEDULER": "off",
            "DJANGO_SETTINGS_MODULE": "wfaib.settings",

@@ -23,7 +23,8 @@ SKIP = shutil.ignore_patterns(".git", ".venv", "node_modules", "db.sqlite3*", ".
                               "staticfiles", ".pytest_cache", ".ruff_cache")
 EMAIL, PASSWORD = "ada@example.com", "a long passphrase for ada"
 
-pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+pytestmark = [pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash"),
+              pytest.mark.own_database]  # the quickstart runs on SQLite whatever the suite's
 
 
 def fresh_shell(tmp_path: Path, **extra: str) -> dict[str, str]:
