@@ -12,7 +12,8 @@ from runs.scheduler import start_embedded  # noqa: E402
 
 start_embedded()
 
-# Everything loaded so far lives as long as the process: no collection needs to scan it again.
+# Everything loaded so far, and the URL map the first request would load, lives as long as the
+# process: no collection needs to scan it again.
 from wfaib.gc_tuning import freeze_startup  # noqa: E402
 
-freeze_startup()
+freeze_startup(url_map=True)

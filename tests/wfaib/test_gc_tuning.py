@@ -29,6 +29,23 @@ def test_the_server_application_freezes_what_it_loaded(module, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("module", ["wfaib.wsgi", "wfaib.asgi"])
+@pytest.mark.own_database
+def test_the_server_loads_its_url_map_before_the_first_request_and_freezes_it(module, tmp_path):
+    """The URLconf, its view modules and the reverse map are loaded at start (not by the first
+    request) and frozen with the rest: a collection scans none of them."""
+    code = ("import gc, sys\n"
+            f"import {module}\n"
+            "from django.urls import get_resolver\n"
+            "resolver = get_resolver()\n"
+            "assert 'wfaib.urls' in sys.modules and 'runs.webhooks.views' in sys.modules\n"
+            "assert resolver._populated\n"
+            "kept = {id(o) for o in gc.get_objects()}\n"
+            "print(sum(id(o) in kept for o in (resolver.url_patterns, resolver.reverse_dict)))")
+    assert _frozen_after(code, tmp_path) == 0  # neither is among the collected objects
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("signal", ["worker_process_init", "worker_init"])
 @pytest.mark.own_database
 def test_a_celery_worker_process_freezes_what_it_loaded(tmp_path, signal):
