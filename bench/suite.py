@@ -30,7 +30,7 @@ def steps(quick: bool) -> list[list[str]]:
     d = "3" if quick else "8"
     sizes = "200,2000" if quick else "1000,10000"
     return [
-        ["engine", "--sizes", sizes, "--repeat", "1" if quick else "3"],
+        ["engine", "--sizes", sizes, "--repeat", "1" if quick else "5"],
         ["throughput", "--db", "sqlite", "--duration", d],
         ["throughput", "--db", "postgres", "--duration", d],
         ["throughput", "--db", "sqlite", "--executor", "celery", "--endpoints", "",

@@ -39,3 +39,31 @@ def test_expressions_read_nodes_in_memory():
     }
     today = engine.run_in_memory(definition, payload=1)
     assert today[2] == ["a", "b", "trigger"]
+
+
+def test_linearity_is_the_median_of_paired_rounds():
+    """Each round runs the small and the large graph back to back; one noisy round (the large
+    graph hit by a slow second) moves one ratio, not the figure, which a best/best ratio of
+    unpaired runs would not survive when the small graph's best came from a quiet moment."""
+    small = [0.040, 0.040, 0.060]
+    large = [0.420, 0.700, 0.610]  # round 2's large run hit a slow patch
+    assert engine.paired_ratio(large, small) == pytest.approx(10.5)
+    assert engine.paired_ratio([1.0], [0.1]) == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="shorter"):
+        engine.paired_ratio([1.0, 2.0], [0.1])
+
+
+def test_sizes_take_turns_round_by_round(monkeypatch, user):
+    """The rounds interleave the sizes (10, 30, 10, 30, ...), so a size's rounds pair with the
+    other size's rounds measured right beside them."""
+    order = []
+    real = engine.run_in_memory
+
+    def recording(definition, payload=0):
+        order.append(len(definition["nodes"]))
+        return real(definition, payload)
+
+    monkeypatch.setattr(engine, "run_in_memory", recording)
+    rows = engine.measure(["chain"], [10, 30], 3, "in-memory")
+    assert order == [10, 30, 10, 30, 10, 30]
+    assert [len(r["rounds"]) for r in rows] == [3, 3]
