@@ -1,7 +1,8 @@
 """Hand runs to the configured executor. The only module that knows how runs execute.
 
     WFAIB_EXECUTOR=inline   InlineExecutor: a bounded thread pool in this process (embedded)
-    WFAIB_EXECUTOR=celery   CeleryExecutor: a Celery task carrying only the run id (runs/tasks.py)
+    WFAIB_EXECUTOR=celery   CeleryExecutor: a Celery task carrying only the run id (runs/tasks.py;
+                            the executor: runs/celery_executor.py, loaded when chosen)
 
     dispatch_run(run.pk)    # after the Run (queued) is committed
     executor().health()     # what /api/health adds for this executor
@@ -25,15 +26,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
-from functools import partial
 from typing import Any, ClassVar
 
 import orjson
-from django.conf import settings
 from django.db import close_old_connections
-from kombu import Connection
+from django.utils.module_loading import import_string
 
-from wfaib.celery import app as celery_app
 from wfaib.conf import wfaib_settings
 from workflows.models import Workflow, WorkflowVersion
 
@@ -43,13 +41,10 @@ from .engine.executor import can_defer, execute_deferred, execute_queued, execut
 from .engine.log_rows import new_run
 from .models import Run
 from .prepared import PreparedRead
-from .task_producer import KeptProducer, declare_for, task_queue
-from .task_publisher import TaskPublisher, named
 
 logger = logging.getLogger("wfaib.dispatch")
 
 TASK_NAME = "runs.execute_runs"  # runs/tasks.py: one task, several runs
-BROKER_TIMEOUT = 2.0  # seconds: a health check must answer quickly even when the broker hangs
 
 SyncOutcome = tuple[Run, str] | None
 
@@ -222,83 +217,11 @@ class InlineExecutor(Executor):
                 return False
 
 
-class CeleryExecutor(Executor):
-    """A Celery task per run, carrying only its id, on the configured broker, published by
-    this process's publisher thread (runs/task_publisher.py): the caller, a request that has
-    committed its run, does not wait for the broker."""
-
-    name = "celery"
-    scheduler_mode = "off"
-
-    def __init__(self) -> None:
-        self._publisher = TaskPublisher(
-            partial(self._publish, kept=KeptProducer(celery_app)),  # its thread keeps one
-            interval=lambda: wfaib_settings.CELERY_PUBLISH_INTERVAL,
-            enough=lambda: wfaib_settings.CELERY_TASK_RUNS)
-
-    def submit(self, run_id: int) -> None:
-        self._publisher.put(run_id)
-
-    def drain(self, timeout: float | None = None) -> bool:
-        """Wait until the tasks of the runs handed out here are published (the runs
-        themselves execute in the workers)."""
-        return self._publisher.flush(timeout)
-
-    @staticmethod
-    def _publish(run_ids: list[int], kept: KeptProducer | None = None) -> None:
-        """The ids taken together go out as tasks of up to WFAIB_CELERY_TASK_RUNS runs each
-        (Celery's cost is per message, on both sides), through one producer in one batch
-        (kombu's `Producer.batch`: one Redis pipeline), each task's args shown as written here
-        instead of through Celery's saferepr. The producer is the publisher thread's own
-        (`kept`), else one from Celery's pool; the task queue is declared once per connection
-        (runs/task_producer.py). A broker that cannot be reached is logged, not raised: the
-        runs are committed as `queued` and the scheduler hands them out again
-        (WFAIB["REDISPATCH_AFTER"])."""
-        try:
-            with (kept.use() if kept else celery_app.producer_or_acquire()) as producer, \
-                    producer.batch():
-                declare = declare_for(producer, task_queue(celery_app, TASK_NAME))
-                for ids in task_chunks(run_ids, wfaib_settings.CELERY_TASK_RUNS):
-                    celery_app.send_task(TASK_NAME, args=[ids], producer=producer,
-                                         argsrepr=f"[{named(ids)}]", kwargsrepr="{}",
-                                         declare=declare)
-        except Exception:
-            logger.exception("runs %s: could not reach the Celery broker; they stay queued",
-                             named(run_ids))
-
-    def health(self) -> dict[str, str]:
-        return {"broker": "up" if _broker_up() else "down"}
-
-
-def task_chunks(run_ids: list[int], most: int) -> list[list[int]]:
-    """`run_ids` in as few tasks as `most` per task allows, as even as can be (9 ids at 8 per
-    task: 5 and 4, not 8 and 1), so that the workers taking them get equal shares."""
-    most = max(1, most)
-    tasks = -(-len(run_ids) // most)
-    if tasks == 0:
-        return []
-    size, extra = divmod(len(run_ids), tasks)
-    chunks, start = [], 0
-    for i in range(tasks):
-        end = start + size + (1 if i < extra else 0)
-        chunks.append(run_ids[start:end])
-        start = end
-    return chunks
-
-
-def _broker_up() -> bool:
-    try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT,
-                        transport_options={"socket_timeout": BROKER_TIMEOUT,
-                                           "socket_connect_timeout": BROKER_TIMEOUT}) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
-                                   timeout=BROKER_TIMEOUT)
-        return True
-    except Exception:
-        return False
-
-
-EXECUTORS: dict[str, type[Executor]] = {cls.name: cls for cls in (InlineExecutor, CeleryExecutor)}
+# The executors by WFAIB_EXECUTOR's value, each loaded when first chosen (as Django loads its
+# backends): a process that runs its workflows inline never imports Celery, kombu and what they
+# bring (~7 MB in each web worker, bench/RESULTS.md).
+EXECUTORS: dict[str, str] = {"inline": "runs.dispatch.InlineExecutor",
+                             "celery": "runs.celery_executor.CeleryExecutor"}
 _instances: dict[str, Executor] = {}
 _instances_lock = threading.Lock()
 
@@ -312,7 +235,7 @@ def executor() -> Executor:
         if name not in EXECUTORS:
             raise ValueError(f"WFAIB_EXECUTOR={name!r}: choose one of {', '.join(EXECUTORS)}")
         with _instances_lock:
-            found = _instances.setdefault(name, EXECUTORS[name]())
+            found = _instances.setdefault(name, import_string(EXECUTORS[name])())
     return found
 
 

@@ -15,6 +15,8 @@ from collections import deque
 
 from celery import shared_task
 
+from wfaib.celery import app  # noqa: F401 (@shared_task binds to WFAIB's app, loaded first)
+
 from . import dispatch
 from .task_publisher import named
 

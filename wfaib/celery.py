@@ -51,12 +51,6 @@ class DjangoCelerySettings(Mapping[str, Any]):
         return len(self._read())
 
 
-def broker_transport_for(broker_url: str) -> str | None:
-    """The transport for CELERY_BROKER_TRANSPORT: for a Redis URL, kombu's Redis transport with
-    one client per channel instead of one per publish (wfaib/broker.py); otherwise None, kombu's
-    choice by the URL's scheme (RabbitMQ's amqp://, Sentinel, redis+socket://)."""
-    scheme = broker_url.partition("://")[0].lower() if "://" in broker_url else ""
-    return "wfaib.broker:RedisTransport" if scheme in {"redis", "rediss"} else None
 
 
 app = Celery("wfaib")

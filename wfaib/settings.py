@@ -10,7 +10,6 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from . import conf as wfaib_conf
-from .celery import broker_transport_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -374,7 +373,17 @@ MAILERS = {"default": {
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="wfaib@localhost")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
-CELERY_BROKER_TRANSPORT = broker_transport_for(CELERY_BROKER_URL)  # wfaib/celery.py
+
+
+def broker_transport_for(broker_url: str) -> str | None:
+    """The transport for CELERY_BROKER_TRANSPORT: for a Redis URL, kombu's Redis transport with
+    one client per channel instead of one per publish (wfaib/broker.py); otherwise None, kombu's
+    choice by the URL's scheme (RabbitMQ's amqp://, Sentinel, redis+socket://)."""
+    scheme = broker_url.partition("://")[0].lower() if "://" in broker_url else ""
+    return "wfaib.broker:RedisTransport" if scheme in {"redis", "rediss"} else None
+
+
+CELERY_BROKER_TRANSPORT = broker_transport_for(CELERY_BROKER_URL)  # wfaib/broker.py
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -12,10 +12,11 @@ import pytest
 import redis
 from celery import Celery
 
-from runs.dispatch import CeleryExecutor
+from runs.celery_executor import CeleryExecutor
 from tests.durable.conftest import QUEUE, REDIS_URL, redis_available
 from wfaib.broker import RedisChannel, RedisTransport
-from wfaib.celery import app, broker_transport_for
+from wfaib.celery import app
+from wfaib.settings import broker_transport_for
 
 needs_redis = pytest.mark.skipif(not redis_available(), reason="needs Redis on 127.0.0.1:6379")
 

@@ -81,7 +81,7 @@ def test_a_celery_worker_executes_every_run_one_task_carries(shared_db, processe
     worker executes each of them."""
     import redis
 
-    from runs.dispatch import CeleryExecutor
+    from runs.celery_executor import CeleryExecutor
     from tests.factories import simple_definition
 
     settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery", "CELERY_TASK_RUNS": 8}
@@ -170,7 +170,7 @@ def test_a_solo_worker_is_replaced_after_its_max_tasks_and_no_run_is_lost(
     supervisor starts a fresh one at once, and every run succeeds exactly once."""
     import redis
 
-    from runs.dispatch import CeleryExecutor
+    from runs.celery_executor import CeleryExecutor
     from tests.factories import simple_definition
 
     settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}

@@ -12,7 +12,8 @@ import orjson
 import pytest
 import redis
 
-from runs.dispatch import TASK_NAME, CeleryExecutor
+from runs.celery_executor import CeleryExecutor
+from runs.dispatch import TASK_NAME
 from runs.task_producer import KeptProducer, declare_for, task_queue
 from tests.durable.conftest import QUEUE, REDIS_URL, redis_available
 from wfaib.celery import app

@@ -20,8 +20,8 @@ import redis
 from celery import Celery
 from django.test import Client
 
-from runs import dispatch
-from runs.dispatch import CeleryExecutor, task_chunks
+from runs import celery_executor, dispatch
+from runs.celery_executor import CeleryExecutor, task_chunks
 from runs.models import Run
 from runs.task_publisher import TaskPublisher, named
 from tests.durable.conftest import QUEUE, REDIS_URL, redis_available
@@ -224,7 +224,7 @@ def test_a_broker_out_of_reach_leaves_the_runs_queued_and_names_them(monkeypatch
     unreachable = Celery("unreachable", broker="redis://127.0.0.1:9/0")
     unreachable.conf.update(broker_connection_retry=False, task_publish_retry=False,
                             broker_transport_options=NO_RETRIES)
-    monkeypatch.setattr(dispatch, "celery_app", unreachable)
+    monkeypatch.setattr(celery_executor, "celery_app", unreachable)
     celery = CeleryExecutor()
     with caplog.at_level(logging.ERROR, logger="wfaib.dispatch"):
         celery.submit(7)
@@ -244,7 +244,7 @@ def test_a_webhook_is_answered_while_the_broker_hangs(settings, monkeypatch, cap
     hanging = Celery("hanging", broker=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
     hanging.conf.update(broker_connection_retry=False, task_publish_retry=False,
                         broker_transport_options={**NO_RETRIES, "socket_timeout": 5})
-    monkeypatch.setattr(dispatch, "celery_app", hanging)
+    monkeypatch.setattr(celery_executor, "celery_app", hanging)
     settings.WFAIB = {**settings.WFAIB, "EXECUTOR": "celery"}
     monkeypatch.setitem(dispatch._instances, "celery", CeleryExecutor())
     workflow = make_workflow(definition=simple_definition(

@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from runs import dispatch, scheduler
-from runs.dispatch import CeleryExecutor, InlineExecutor, executor
+from runs.celery_executor import CeleryExecutor
+from runs.dispatch import InlineExecutor, executor
 
 
 def test_the_setting_chooses_the_executor_once(settings):

@@ -54,3 +54,33 @@ def test_the_tracing_sdk_loads_when_an_endpoint_is_configured(tmp_path):
     loaded = _loaded_after_start(
         tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9/", OTEL_BSP_EXPORT_TIMEOUT="1")
     assert {"opentelemetry.sdk", "opentelemetry.exporter"} <= loaded
+
+
+WEB_PROBE = """
+import sys, django
+django.setup()
+import wfaib.wsgi
+from django.urls import resolve
+resolve("/api/webhook/1")
+from runs.dispatch import executor
+print(type(executor()).__name__, "celery" in sys.modules, "kombu" in sys.modules)
+"""
+
+
+def _web_process(tmp_path, **extra: str) -> str:
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "WFAIB_SCHEDULER": "off",
+           "DJANGO_SETTINGS_MODULE": "wfaib.settings",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **extra}
+    done = subprocess.run([sys.executable, "-c", WEB_PROBE], cwd=settings.BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+@pytest.mark.own_database
+def test_a_web_process_running_workflows_inline_never_loads_celery(tmp_path):
+    """Celery, kombu and their dependencies (~5 MB and ~120 modules in each web worker) load
+    only with the executor that needs them (runs/celery_executor.py)."""
+    assert _web_process(tmp_path, WFAIB_EXECUTOR="inline") == "InlineExecutor False False"
+    assert _web_process(tmp_path, WFAIB_EXECUTOR="celery") == "CeleryExecutor True True"
