@@ -219,7 +219,7 @@ class InlineExecutor(Executor):
 
 # The executors by WFAIB_EXECUTOR's value, each loaded when first chosen (as Django loads its
 # backends): a process that runs its workflows inline never imports Celery, kombu and what they
-# bring (~7 MB in each web worker, bench/RESULTS.md).
+# bring (~5 MB and ~120 modules in each web worker, bench/RESULTS.md).
 EXECUTORS: dict[str, str] = {"inline": "runs.dispatch.InlineExecutor",
                              "celery": "runs.celery_executor.CeleryExecutor"}
 _instances: dict[str, Executor] = {}
