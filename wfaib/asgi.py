@@ -12,6 +12,12 @@ from runs.scheduler import start_embedded  # noqa: E402
 
 start_embedded()
 
+# The executor WFAIB_EXECUTOR names is made now (with Celery's app and client when it is
+# Celery's), so that it is frozen below with the rest instead of made by the first request.
+from runs.dispatch import executor  # noqa: E402
+
+executor()
+
 # Everything loaded so far, and the URL map the first request would load, lives as long as the
 # process: no collection needs to scan it again.
 from wfaib.gc_tuning import freeze_startup  # noqa: E402

@@ -10,14 +10,19 @@ from django.conf import settings
 from wfaib.gc_tuning import freeze_startup
 
 
-def _frozen_after(code: str, tmp_path) -> int:
+def _frozen_output(code: str, tmp_path, **extra: str) -> str:
+    """The last line `code` printed in a new process of this project."""
     env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "WFAIB_SCHEDULER": "off",
            "DJANGO_SETTINGS_MODULE": "wfaib.settings",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **extra}
     done = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    return int(done.stdout.split()[-1])
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _frozen_after(code: str, tmp_path) -> int:
+    return int(_frozen_output(code, tmp_path).split()[-1])
 
 
 @pytest.mark.slow
@@ -43,6 +48,30 @@ def test_the_server_loads_its_url_map_before_the_first_request_and_freezes_it(mo
             "kept = {id(o) for o in gc.get_objects()}\n"
             "print(sum(id(o) in kept for o in (resolver.url_patterns, resolver.reverse_dict)))")
     assert _frozen_after(code, tmp_path) == 0  # neither is among the collected objects
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", ["wfaib.wsgi", "wfaib.asgi"])
+@pytest.mark.parametrize("name", ["inline", "celery"])
+@pytest.mark.own_database
+def test_the_server_makes_its_executor_before_freezing(module, name, tmp_path):
+    """The executor, and with Celery's its app, client and their modules (loaded only for it:
+    runs/celery_executor.py), are made at start and frozen, not made by the first request and
+    left among the objects every full collection scans."""
+    code = ("import gc, sys\n"
+            f"import {module}\n"
+            "from runs import dispatch\n"
+            "made = dispatch._instances.get(dispatch.wfaib_settings.EXECUTOR)\n"
+            "assert made is not None, 'no executor made at start'\n"
+            "assert made is dispatch.executor()\n"
+            "kept = {id(o) for o in gc.get_objects()}\n"
+            "mine = [made, vars(made)]\n"
+            "if 'celery' in sys.modules:\n"
+            "    from wfaib.celery import app\n"
+            "    mine += [app, vars(app), sys.modules['celery'].Celery]\n"
+            "print(len(mine), sum(id(o) in kept for o in mine))")
+    done = _frozen_output(code, tmp_path, WFAIB_EXECUTOR=name)
+    assert done == ("2 0" if name == "inline" else "5 0")
 
 
 @pytest.mark.slow
