@@ -261,29 +261,44 @@ class PreparedInsert[M: Model]:
     def insert(self, objs: list[M], *, related: list[Any] | None = None) -> None:
         """Insert `objs`; their relations are checked as bulk_create() checks them, all of
         them or only the fields in `related` (the caller has set the others to stored rows)."""
+        self.prepared(objs, related=related)()
+
+    def prepared(self, objs: list[M], *,
+                 related: list[Any] | None = None) -> Callable[[], None]:
+        """insert(objs) in two steps: the statements and their parameters now (the relations
+        checked), run when the result is called, on this thread's connection. The group
+        writer prepares a batch so before it takes the writers' lock, which it then holds
+        for the database's work only."""
         if not objs:
-            return
+            return _nothing
         connection = connections[self.using]
         head, row, tail = self._statement(connection)
         values = self._values(connection)
         size = self._batch_size(connection, objs)
         numbered = connection.vendor == "postgresql"
+        statements: list[tuple[list[M], str, list[Any]]] = []
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
             params: list[Any] = []
             for obj in batch:
                 params += self.row_params(obj, values, related)
-            if numbered:
-                keys = [key for (key,) in raw_execute(connection, self._numbered(
-                    connection, len(batch)), params)]
-            else:
-                with connection.cursor() as cursor:
-                    cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
-                    keys = [key for (key,) in cursor.fetchall()] if tail else []
-            for obj, key in zip(batch, keys or [None] * len(batch), strict=True):
-                if key is not None:
-                    setattr(obj, self.pk.attname, key)
-                obj._state.adding, obj._state.db = False, self.using
+            sql = (self._numbered(connection, len(batch)) if numbered
+                   else head + ", ".join([row] * len(batch)) + tail)
+            statements.append((batch, sql, params))
+
+        def run() -> None:
+            for batch, sql, params in statements:
+                if numbered:
+                    keys = [key for (key,) in raw_execute(connection, sql, params)]
+                else:
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, params)
+                        keys = [key for (key,) in cursor.fetchall()] if tail else []
+                for obj, key in zip(batch, keys or [None] * len(batch), strict=True):
+                    if key is not None:
+                        setattr(obj, self.pk.attname, key)
+                    obj._state.adding, obj._state.db = False, self.using
+        return run
 
     def in_one_statement(self, objs: list[M]) -> bool:
         """Whether insert(objs) is one statement (so all or nothing outside a transaction)."""
@@ -350,6 +365,10 @@ class PreparedInsert[M: Model]:
             if len(self._numbered_statements) < 256:
                 self._numbered_statements[rows] = sql
         return sql
+
+
+def _nothing() -> None:
+    """A prepared insert of no rows."""
 
 
 def raw_execute(connection: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

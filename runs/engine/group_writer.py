@@ -196,13 +196,16 @@ class GroupWriter:
         kind (runs.engine.log_rows.NewRun) are handed to it as one list, to be written in
         fewer statements; the others are called one by one. Where every write is of one kind
         that can write them all in one statement, which the database commits by itself
-        (`in_one_statement(writes)`), no transaction is opened around it: on PostgreSQL one
-        round trip instead of BEGIN, the statements and COMMIT."""
-        one_statement = getattr(writes[0], "in_one_statement", None)
-        with writers_take_turns():
-            if one_statement is not None and all(
-                    getattr(write, "in_one_statement", None) is one_statement
-                    for write in writes) and one_statement(writes):
+        (`one_statement(writes)`, prepared before the writers' lock is taken: its parameters
+        are Python's work, which the other process's writer need not wait for), no
+        transaction is opened around it: on PostgreSQL one round trip instead of BEGIN, the
+        statements and COMMIT."""
+        one_statement = getattr(writes[0], "one_statement", None)
+        statement = one_statement(writes) if one_statement is not None and all(
+            getattr(write, "one_statement", None) is one_statement for write in writes) else None
+        with writers_take_turns():  # held for the database's work only
+            if statement is not None:
+                statement()
                 return
             with transaction.atomic():
                 kinds: dict[Callable[[list[Write]], None], list[Write]] = {}

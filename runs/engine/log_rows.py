@@ -6,7 +6,7 @@ constructor and its row; and a new run's own row.
     insert_logs([log, ...])      # RunLog.objects.bulk_create(...) without the query compiler
     NewRun(run, logs, calls)()   # a new run's row, then its logs and model calls
     NewRun.together([a, b, c])   # several new runs: one INSERT for the runs, one for the logs
-    NewRun.in_one_statement([a, b])  # all of it in one statement, committed (see there)
+    NewRun.one_statement([a, b])()  # all of it in one statement, committed (see there)
 
 A log is the same object `RunLog(run=run, ...)` gives (its run cached on it, so an unsaved
 run's id is taken when the run is stored), built as runs.unsaved.Unsaved builds one.
@@ -14,7 +14,9 @@ run's id is taken when the run is stored), built as runs.unsaved.Unsaved builds 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -59,14 +61,14 @@ class NewRun:
         NewRun.together([self])
 
     @staticmethod
-    def in_one_statement(writes: list[NewRun]) -> bool:
-        """These runs and their logs written and committed by one statement, without a
-        transaction around it, where that applies: no model calls, no Run signals, outside
-        a transaction, and either every run with a log (PostgreSQL only:
-        runs.prepared.PreparedInsertWithChildren) or none with any (runs accepted to run
-        later: one INSERT of the runs, on either database); otherwise nothing is written
-        and False returned."""
-        return _in_one_statement(writes)
+    def one_statement(writes: list[NewRun]) -> Callable[[], None] | None:
+        """The one statement that writes these runs and their logs, committed by itself
+        without a transaction around it, prepared (called, it runs), where that applies: no
+        model calls, no Run signals, outside a transaction, and either every run with a log
+        (PostgreSQL only: runs.prepared.PreparedInsertWithChildren) or none with any (runs
+        accepted to run later: one INSERT of the runs, on either database); otherwise None,
+        and nothing is written."""
+        return _one_statement(writes)
 
     @staticmethod
     def together(writes: list[NewRun]) -> None:
@@ -82,25 +84,23 @@ class NewRun:
         insert_children([(write.run, write.logs, write.calls) for write in writes])
 
 
-def _in_one_statement(writes: list[NewRun]) -> bool:
-    """NewRun.in_one_statement's work: the cheap checks first."""
+def _one_statement(writes: list[NewRun]) -> Callable[[], None] | None:
+    """NewRun.one_statement's work: the cheap checks first."""
     if any(write.calls for write in writes):
-        return False
+        return None
     runs = [write.run for write in writes]
     if not any(write.logs for write in writes):  # accepted runs, on either database
         if (connection.in_atomic_block or not connection.get_autocommit()
                 or not _INSERT_RUN.in_one_statement(runs) or _run_signals()):
-            return False
-        _INSERT_RUN.insert(_as_new(runs))
-        return True
+            return None
+        return _INSERT_RUN.prepared(_as_new(runs))
     rows = [(write.run, write.logs) for write in writes]
     if not _INSERT_RUN_AND_LOGS.applies(connection, rows) or _run_signals():
-        return False
+        return None
     for run, logs in zip(_as_new(runs), (write.logs for write in writes), strict=True):
         for log in logs:
             log.pk, log.run = None, run
-    _INSERT_RUN_AND_LOGS.insert(rows)
-    return True
+    return partial(_INSERT_RUN_AND_LOGS.insert, rows)
 
 
 def _run_signals() -> bool:

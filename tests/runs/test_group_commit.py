@@ -539,7 +539,7 @@ def test_what_one_statement_cannot_take_goes_in_a_transaction(user, postgresql, 
     with statements() as seen:
         if shape == "in a transaction":
             with transaction.atomic():
-                assert NewRun.in_one_statement(writes) is False
+                assert NewRun.one_statement(writes) is None
                 NewRun.together(writes)
         else:
             group_writer.GroupWriter._together(writes)
@@ -554,7 +554,7 @@ def test_on_sqlite_one_statement_does_not_apply_and_writes_nothing(user):
     from runs.engine.log_rows import NewRun
 
     wf = make_workflow(owner=user)
-    assert NewRun.in_one_statement([_new_run(wf, 1)]) is False
+    assert NewRun.one_statement([_new_run(wf, 1)]) is None
     assert not Run.objects.filter(workflow=wf).exists()
 
 
@@ -564,13 +564,13 @@ def test_the_writer_stores_a_batch_of_new_runs_in_one_statement(user, postgresql
 
     wf = make_workflow(owner=user)
     calls: list[int] = []
-    in_one = NewRun.in_one_statement
+    one_statement = NewRun.one_statement
 
     def spy(writes):
-        written = in_one(writes)
-        calls.append(len(writes) if written else -len(writes))
-        return written
-    monkeypatch.setattr(NewRun, "in_one_statement", staticmethod(spy))
+        statement = one_statement(writes)
+        calls.append(len(writes) if statement else -len(writes))
+        return statement
+    monkeypatch.setattr(NewRun, "one_statement", staticmethod(spy))
     release, first = hold(writer)
     writes = [_new_run(wf, n) for n in (1, 3, 2)]
     futures = [writer.submit(write) for write in writes]
@@ -633,3 +633,39 @@ def _outcome(written):
     except IntegrityError:
         return "failed"
     return "ok"
+
+
+@pytest.mark.parametrize("logs", [0])
+def test_the_writers_lock_is_held_for_the_database_work_only(user, monkeypatch, logs):
+    """A batch's parameters (every field of every row through its preparation: Python's work)
+    are made before the writers' lock is taken, which the other process's writer waits for
+    on SQLite; under the lock only the statements run."""
+    from runs.prepared import PreparedInsert
+
+    wf = make_workflow(owner=user)
+    locked = threading.Event()
+    prepared_under_lock: list[object] = []
+    take_turns = group_writer.writers_take_turns
+
+    @contextmanager
+    def spied_turns():
+        with take_turns():
+            locked.set()
+            try:
+                yield
+            finally:
+                locked.clear()
+    row_params = PreparedInsert.row_params
+
+    def spied_row_params(obj, *args, **kwargs):
+        if locked.is_set():
+            prepared_under_lock.append(obj)
+        return row_params(obj, *args, **kwargs)
+    monkeypatch.setattr(group_writer, "writers_take_turns", spied_turns)
+    monkeypatch.setattr(PreparedInsert, "row_params", staticmethod(spied_row_params))
+    writes = [_new_run(wf, logs) for _ in range(3)]
+    group_writer.GroupWriter._together(writes)
+    assert prepared_under_lock == []
+    stored = Run.objects.filter(workflow=wf)
+    assert sorted(run.pk for run in stored) == sorted(write.run.pk for write in writes)
+    assert all(run.logs.count() == logs for run in stored)
