@@ -263,17 +263,20 @@ class PreparedInsert[M: Model]:
         them or only the fields in `related` (the caller has set the others to stored rows)."""
         self.prepared(objs, related=related)()
 
-    def prepared(self, objs: list[M], *,
-                 related: list[Any] | None = None) -> Callable[[], None]:
+    def prepared(self, objs: list[M], *, related: list[Any] | None = None,
+                 late: Any = None) -> Callable[[], None]:
         """insert(objs) in two steps: the statements and their parameters now (the relations
         checked), run when the result is called, on this thread's connection. The group
         writer prepares a batch so before it takes the writers' lock, which it then holds
-        for the database's work only."""
+        for the database's work only. `late`: a field whose value is read when the
+        statement runs (a key the rows get from a statement run just before, their run's)."""
         if not objs:
             return _nothing
         connection = connections[self.using]
         head, row, tail = self._statement(connection)
         values = self._values(connection)
+        late_at = -1 if late is None else self.fields.index(late)
+        width = len(self.fields)
         size = self._batch_size(connection, objs)
         numbered = connection.vendor == "postgresql"
         statements: list[tuple[list[M], str, list[Any]]] = []
@@ -288,6 +291,10 @@ class PreparedInsert[M: Model]:
 
         def run() -> None:
             for batch, sql, params in statements:
+                if late_at >= 0:
+                    get, prepare = values[late_at]
+                    for n, obj in enumerate(batch):
+                        params[n * width + late_at] = prepare(get(obj))
                 if numbered:
                     keys = [key for (key,) in raw_execute(connection, sql, params)]
                 else:
@@ -463,6 +470,11 @@ class PreparedInsertWithChildren[P: Model, C: Model]:
                 + children * len(self.children.fields)) <= _MOST_PARAMS
 
     def insert(self, rows: list[tuple[P, list[C]]]) -> None:
+        self.prepared(rows)()
+
+    def prepared(self, rows: list[tuple[P, list[C]]]) -> Callable[[], None]:
+        """insert(rows) in two steps, as PreparedInsert.prepared: the statement and its
+        parameters now, run when the result is called."""
         connection = connections[self.parents.using]
         parent_values = self.parents._values(connection)
         child_values = [value for i, value in enumerate(self.children._values(connection))
@@ -474,17 +486,20 @@ class PreparedInsertWithChildren[P: Model, C: Model]:
             for child in its_children:
                 params += self.children.row_params(child, child_values, self.related)
         sql = self._sql(connection, tuple(len(its_children) for _, its_children in rows))
-        returned = iter(raw_execute(connection, sql, params))
-        for parent, its_children in rows:
-            for n, child in enumerate(its_children):
-                child_key, parent_key = next(returned)
-                if n == 0:
-                    setattr(parent, self.parents.pk.attname, parent_key)
-                    parent._state.adding, parent._state.db = False, self.parents.using
-                setattr(child, self.children.pk.attname, child_key)
-                setattr(child, self.link.attname, parent_key)  # drops the cached parent:
-                self.link.set_cached_value(child, parent)        # `child.run` is `parent` again
-                child._state.adding, child._state.db = False, self.children.using
+
+        def run() -> None:
+            returned = iter(raw_execute(connection, sql, params))
+            for parent, its_children in rows:
+                for n, child in enumerate(its_children):
+                    child_key, parent_key = next(returned)
+                    if n == 0:
+                        setattr(parent, self.parents.pk.attname, parent_key)
+                        parent._state.adding, parent._state.db = False, self.parents.using
+                    setattr(child, self.children.pk.attname, child_key)
+                    setattr(child, self.link.attname, parent_key)  # drops the cached parent:
+                    self.link.set_cached_value(child, parent)  # `child.run` is `parent` again
+                    child._state.adding, child._state.db = False, self.children.using
+        return run
 
     def _sql(self, connection: Any, shape: tuple[int, ...]) -> str:
         """The statement for parents with these numbers of children, written once per shape

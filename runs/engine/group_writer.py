@@ -29,6 +29,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import BinaryIO
 
 from django.conf import settings
@@ -196,27 +197,40 @@ class GroupWriter:
         kind (runs.engine.log_rows.NewRun) are handed to it as one list, to be written in
         fewer statements; the others are called one by one. Where every write is of one kind
         that can write them all in one statement, which the database commits by itself
-        (`one_statement(writes)`, prepared before the writers' lock is taken: its parameters
-        are Python's work, which the other process's writer need not wait for), no
-        transaction is opened around it: on PostgreSQL one round trip instead of BEGIN, the
-        statements and COMMIT."""
+        (`one_statement(writes)`), no transaction is opened around it: on PostgreSQL one
+        round trip instead of BEGIN, the statements and COMMIT. Statements are prepared
+        (their parameters made: Python's work) before the writers' lock is taken, which the
+        other processes' writers wait for on SQLite."""
         one_statement = getattr(writes[0], "one_statement", None)
         statement = one_statement(writes) if one_statement is not None and all(
             getattr(write, "one_statement", None) is one_statement for write in writes) else None
-        with writers_take_turns():  # held for the database's work only
-            if statement is not None:
+        if statement is not None:
+            with writers_take_turns():  # held for the database's work only
                 statement()
-                return
+            return
+        steps = _prepared(writes)
+        with writers_take_turns():
             with transaction.atomic():
-                kinds: dict[Callable[[list[Write]], None], list[Write]] = {}
-                for write in writes:
-                    together = getattr(write, "together", None)
-                    if together is None:
-                        write()
-                    else:
-                        kinds.setdefault(together, []).append(write)
-                for together, same in kinds.items():
-                    together(same)
+                for step in steps:
+                    step()
+
+
+def _prepared(writes: list[Write]) -> list[Callable[[], None]]:
+    """The batch's steps in one transaction: each write without a kind, then each kind's
+    writes together, prepared now where the kind can (`prepared_together(writes)`: the
+    rows' parameters made before the writers' lock is taken)."""
+    steps: list[Callable[[], None]] = []
+    kinds: dict[Callable[[list[Write]], None], list[Write]] = {}
+    for write in writes:
+        together = getattr(write, "together", None)
+        if together is None:
+            steps.append(write)
+        else:
+            kinds.setdefault(together, []).append(write)
+    for together, same in kinds.items():
+        prepare = getattr(same[0], "prepared_together", None)
+        steps.append(partial(together, same) if prepare is None else prepare(same))
+    return steps
 
 
 @contextmanager

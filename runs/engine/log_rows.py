@@ -43,6 +43,7 @@ _INSERT_RUN = PreparedInsert(Run)
 # A log's relations but its run, which insert_children sets to a stored run itself.
 _LOG_RELATIONS = [field for field in _INSERT_LOGS.fields
                   if field.is_relation and field.name != "run"]
+_LOG_RUN = RunLog._meta.get_field("run")
 _INSERT_RUN_AND_LOGS = PreparedInsertWithChildren(_INSERT_RUN, _INSERT_LOGS, link="run")
 
 
@@ -75,13 +76,45 @@ class NewRun:
         """Every run's row in one INSERT and every log's in another (fewer round trips and
         statements than a run at a time). Through Model.save when something listens to
         Run's pre_save or post_save, so that it gets its signals."""
+        NewRun.prepared_together(writes)()
+
+    @staticmethod
+    def prepared_together(writes: list[NewRun]) -> Callable[[], None]:
+        """`together(writes)` in two steps: both INSERTs' parameters now (the logs' run
+        read when they run), the statements when the result is called (the group writer
+        prepares before it takes the writers' lock)."""
         runs = _as_new([write.run for write in writes])
         if _run_signals():
-            for run in runs:
-                run.save(force_insert=True)
-        else:
-            _INSERT_RUN.insert(runs)
-        insert_children([(write.run, write.logs, write.calls) for write in writes])
+            return partial(_saved_one_by_one, writes)
+        insert_runs = _INSERT_RUN.prepared(runs)
+        logs: list[RunLog] = []
+        for write in writes:
+            for log in write.logs:
+                log.pk, log.run = None, write.run  # its run's key comes with insert_runs
+            logs += write.logs
+        insert_logs = _INSERT_LOGS.prepared(logs, related=_LOG_RELATIONS, late=_LOG_RUN)
+
+        def run() -> None:
+            insert_runs()
+            for write in writes:
+                for log in write.logs:
+                    log.run = write.run  # the key, now that the run has one
+            insert_logs()
+            calls = [call for write in writes for call in write.calls]
+            if calls:
+                for write in writes:
+                    for call in write.calls:
+                        call.pk, call.run = None, write.run
+                ModelCall.objects.bulk_create(calls)
+        return run
+
+
+def _saved_one_by_one(writes: list[NewRun]) -> None:
+    """NewRun.together where something listens to Run's signals: each run through
+    Model.save, then their logs and model calls."""
+    for write in writes:
+        write.run.save(force_insert=True)
+    insert_children([(write.run, write.logs, write.calls) for write in writes])
 
 
 def _one_statement(writes: list[NewRun]) -> Callable[[], None] | None:
@@ -100,7 +133,7 @@ def _one_statement(writes: list[NewRun]) -> Callable[[], None] | None:
     for run, logs in zip(_as_new(runs), (write.logs for write in writes), strict=True):
         for log in logs:
             log.pk, log.run = None, run
-    return partial(_INSERT_RUN_AND_LOGS.insert, rows)
+    return _INSERT_RUN_AND_LOGS.prepared(rows)
 
 
 def _run_signals() -> bool:

@@ -262,12 +262,12 @@ def test_the_writer_hands_a_batchs_new_runs_to_together_and_calls_the_rest(
 
     wf = make_workflow(owner=user)
     groups: list[int] = []
-    together = NewRun.together
+    prepared_together = NewRun.prepared_together
 
     def spy(writes):
         groups.append(len(writes))
-        together(writes)
-    monkeypatch.setattr(NewRun, "together", staticmethod(spy))
+        return prepared_together(writes)
+    monkeypatch.setattr(NewRun, "prepared_together", staticmethod(spy))
     release, first = hold(writer)
     seen: list = []
     futures = [writer.submit(_new_run(wf, 1)), writer.submit(insert_run(wf, seen)),
@@ -353,10 +353,10 @@ def test_a_process_of_one_run_at_a_time_writes_in_the_callers_thread(
         return take_turns()
     monkeypatch.setattr(group_writer, "writers_take_turns", spy)
     groups: list[int] = []
-    together = NewRun.together
-    monkeypatch.setattr(NewRun, "together",
+    prepared_together = NewRun.prepared_together
+    monkeypatch.setattr(NewRun, "prepared_together",
                         staticmethod(lambda writes: (groups.append(len(writes)),
-                                                     together(writes))))
+                                                     prepared_together(writes))[1]))
     group_writer.store(insert_run(wf, seen))
     group_writer.store(_new_run(wf, 2))
     me = threading.current_thread().name
@@ -635,7 +635,7 @@ def _outcome(written):
     return "ok"
 
 
-@pytest.mark.parametrize("logs", [0])
+@pytest.mark.parametrize("logs", [0, 2])
 def test_the_writers_lock_is_held_for_the_database_work_only(user, monkeypatch, logs):
     """A batch's parameters (every field of every row through its preparation: Python's work)
     are made before the writers' lock is taken, which the other process's writer waits for
