@@ -90,15 +90,18 @@ class NewRun:
         logs: list[RunLog] = []
         for write in writes:
             for log in write.logs:
-                log.pk, log.run = None, write.run  # its run's key comes with insert_runs
+                log.pk = None  # anew after a rolled-back attempt; its run's key comes later
             logs += write.logs
         insert_logs = _INSERT_LOGS.prepared(logs, related=_LOG_RELATIONS, late=_LOG_RUN)
+        run_id = _LOG_RUN.attname
 
         def run() -> None:
             insert_runs()
             for write in writes:
+                key = write.run.pk
                 for log in write.logs:
-                    log.run = write.run  # the key, now that the run has one
+                    setattr(log, run_id, key)  # drops the cached run:
+                    _LOG_RUN.set_cached_value(log, write.run)  # `log.run` is the run again
             insert_logs()
             calls = [call for write in writes for call in write.calls]
             if calls:

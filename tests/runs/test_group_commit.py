@@ -666,6 +666,9 @@ def test_the_writers_lock_is_held_for_the_database_work_only(user, monkeypatch, 
     writes = [_new_run(wf, logs) for _ in range(3)]
     group_writer.GroupWriter._together(writes)
     assert prepared_under_lock == []
+    for write in writes:  # each log keeps its run, with the key it got (no query to read it)
+        assert all(log.run_id == write.run.pk and log.run is write.run and log.pk
+                   for log in write.logs)
     stored = Run.objects.filter(workflow=wf)
     assert sorted(run.pk for run in stored) == sorted(write.run.pk for write in writes)
     assert all(run.logs.count() == logs for run in stored)
