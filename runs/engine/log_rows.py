@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.models import signals
 
 from ..models import ModelCall, Run, RunLog
-from ..prepared import PreparedInsert, PreparedInsertWithChildren
+from ..prepared_inserts import PreparedInsert, PreparedInsertWithChildren
 from ..unsaved import Unsaved
 
 _NEW_LOG = Unsaved(RunLog)
@@ -35,7 +35,7 @@ def new_log(run: Run, **values: Any) -> RunLog:
     return _NEW_LOG(run=run, **values)
 
 
-# The logs' INSERT is written out, not compiled by Django each time (runs/prepared.py).
+# The logs' INSERT is written out, not compiled by Django each time (runs/prepared_inserts.py).
 _INSERT_LOGS = PreparedInsert(RunLog)
 insert_logs = _INSERT_LOGS.insert
 
@@ -66,7 +66,7 @@ class NewRun:
         """The one statement that writes these runs and their logs, committed by itself
         without a transaction around it, prepared (called, it runs), where that applies: no
         model calls, no Run signals, outside a transaction, and either every run with a log
-        (PostgreSQL only: runs.prepared.PreparedInsertWithChildren) or none with any (runs
+        (PostgreSQL only: runs.prepared_inserts.PreparedInsertWithChildren) or none with any (runs
         accepted to run later: one INSERT of the runs, on either database); otherwise None,
         and nothing is written."""
         return _one_statement(writes)

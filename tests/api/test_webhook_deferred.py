@@ -68,7 +68,7 @@ def test_only_pure_never_waiting_workflows_are_deferred():
 
 @pytest.mark.django_db
 def test_the_run_row_is_the_same_with_or_without_a_save_listener(client, user):
-    """The run's row is inserted without Model.save (runs/prepared.py) unless something
+    """The run's row is inserted without Model.save (runs/prepared_inserts.py) unless something
     listens to Run's save signals; then save() runs, and the listener is called."""
     from django.db.models.signals import post_save
 

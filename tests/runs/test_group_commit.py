@@ -435,7 +435,7 @@ def postgresql():
 @contextmanager
 def statements():
     """Every statement this thread's connection executes (Django's cursors and
-    runs.prepared.raw_execute both go through its execute wrappers), with whether a
+    runs.prepared_inserts.raw_execute both go through its execute wrappers), with whether a
     transaction was open around it (Django's BEGIN is not a statement here: atomic()
     switches autocommit off)."""
     seen: list[tuple[str, bool]] = []
@@ -640,7 +640,7 @@ def test_the_writers_lock_is_held_for_the_database_work_only(user, monkeypatch, 
     """A batch's parameters (every field of every row through its preparation: Python's work)
     are made before the writers' lock is taken, which the other process's writer waits for
     on SQLite; under the lock only the statements run."""
-    from runs.prepared import PreparedInsert
+    from runs.prepared_inserts import PreparedInsert
 
     wf = make_workflow(owner=user)
     locked = threading.Event()

@@ -154,7 +154,7 @@ _STARTED = timezone.now()
 
 def test_a_prepared_insert_stores_the_rows_bulk_create_stores():
     from runs.models import RunLog
-    from runs.prepared import PreparedInsert
+    from runs.prepared_inserts import PreparedInsert
 
     run = run_start(workflow=make_workflow(), execute=False)
     hostile = "x'); DROP TABLE runs_runlog; --"
@@ -180,7 +180,7 @@ def test_a_prepared_insert_stores_the_rows_bulk_create_stores():
 
 def test_a_prepared_insert_splits_what_one_statement_cannot_take(monkeypatch):
     from runs.models import RunLog
-    from runs.prepared import PreparedInsert
+    from runs.prepared_inserts import PreparedInsert
 
     run = run_start(workflow=make_workflow(), execute=False)
     monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 3)
@@ -195,7 +195,7 @@ def test_a_prepared_insert_splits_what_one_statement_cannot_take(monkeypatch):
 
 def test_a_prepared_insert_refuses_stored_rows_and_unsaved_relations():
     from runs.models import RunLog
-    from runs.prepared import PreparedInsert
+    from runs.prepared_inserts import PreparedInsert
 
     run = run_start(workflow=make_workflow(), execute=False)
     insert = PreparedInsert(RunLog)
@@ -212,7 +212,7 @@ def test_a_prepared_insert_refuses_stored_rows_and_unsaved_relations():
 
 def test_a_prepared_insert_checks_only_the_relations_it_is_given():
     from runs.models import RunLog
-    from runs.prepared import PreparedInsert
+    from runs.prepared_inserts import PreparedInsert
 
     run = run_start(workflow=make_workflow(), execute=False)
     unsaved = Run(workflow=run.workflow, version=run.version)
@@ -228,7 +228,7 @@ def test_a_prepared_insert_checks_only_the_relations_it_is_given():
 
 def test_a_prepared_insert_writes_its_statement_once(monkeypatch):
     from runs.models import RunLog
-    from runs.prepared import PreparedInsert
+    from runs.prepared_inserts import PreparedInsert
 
     run = run_start(workflow=make_workflow(), execute=False)
     insert = PreparedInsert(RunLog)
@@ -246,7 +246,7 @@ def test_a_prepared_insert_writes_its_statement_once(monkeypatch):
 
 
 def test_raw_execute_runs_as_djangos_cursor_would(user):
-    """runs.prepared.raw_execute (PostgreSQL's statements numbered $1, $2 ...) goes through
+    """runs.prepared_inserts.raw_execute (PostgreSQL's statements numbered $1, $2 ...) goes through
     the connection's execute wrappers and query log, translates errors into Django's, and
     refuses to run in a transaction that already failed."""
     if connection.vendor != "postgresql":
@@ -255,7 +255,7 @@ def test_raw_execute_runs_as_djangos_cursor_would(user):
     from django.db.transaction import TransactionManagementError
     from django.test.utils import CaptureQueriesContext
 
-    from runs.prepared import raw_execute
+    from runs.prepared_inserts import raw_execute
 
     wrapped: list[str] = []
 
