@@ -103,12 +103,8 @@ class NewRun:
                     setattr(log, run_id, key)  # drops the cached run:
                     _LOG_RUN.set_cached_value(log, write.run)  # `log.run` is the run again
             insert_logs()
-            calls = [call for write in writes for call in write.calls]
-            if calls:
-                for write in writes:
-                    for call in write.calls:
-                        call.pk, call.run = None, write.run
-                ModelCall.objects.bulk_create(calls)
+            if any(write.calls for write in writes):  # the model calls, as insert_children does
+                insert_children([(write.run, [], write.calls) for write in writes])
         return run
 
 
